@@ -1,0 +1,97 @@
+/**
+ * The effective configuration: what `load()` returns after parsing, validation and
+ * defaults. Everything downstream (core, daemon, adapters) reads only this shape, never
+ * the raw YAML. Durations are milliseconds (Millis) by the time they get here.
+ */
+export type Millis = number;
+
+export type GarpForm = 'request' | 'reply' | 'both';
+
+export interface GarpConfig {
+  /** gratuitous ARPs sent in the takeover burst (per form). */
+  count: number;
+  /** time between two frames of the burst. */
+  spacing: Millis;
+  /** `request` = arping -U, `reply` = arping -A, `both` = one of each per step. */
+  form: GarpForm;
+  /** periodic re-announcement while active; 0 = off. */
+  refresh: Millis;
+}
+
+export interface Vip {
+  /** canonical address text, e.g. "198.51.100.100" or "2001:db8::100". */
+  address: string;
+  /** prefix length; /32 (v4) or /128 (v6) when the operator wrote none. */
+  prefix: number;
+  family: 4 | 6;
+}
+
+export interface GroupConfig {
+  name: string;
+  vip: Vip;
+  interface: string;
+  /** 1-254, higher wins. */
+  priority: number;
+  preempt: boolean;
+  preemptDelay: Millis;
+  garp: GarpConfig;
+}
+
+export interface PeerAddress {
+  address: string;
+  port: number;
+}
+
+export interface HeartbeatConfig {
+  /** local address to bind the UDP socket to; null = all addresses. */
+  bind: string | null;
+  port: number;
+  /** unicast peers (may be empty when multicast is set). */
+  peers: PeerAddress[];
+  /** multicast group address, or null. */
+  multicast: string | null;
+  interval: Millis;
+  /** a peer silent this long is dead. (deadCount x interval when written as a count.) */
+  deadTime: Millis;
+  /** listen this long after start before claiming any VIP. */
+  initDead: Millis;
+  keyFile: string;
+}
+
+export interface ControlConfig {
+  /** Unix stream socket path for status and operator commands. */
+  socket: string;
+  /** file mode of the socket, e.g. 0o660. */
+  mode: number;
+}
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+export interface Config {
+  /** node name; defaults to the host name. */
+  node: string;
+  cluster: string;
+  heartbeat: HeartbeatConfig;
+  control: ControlConfig;
+  /** directory for persistent state (boot counter, maintenance flag). */
+  stateDir: string;
+  logLevel: LogLevel;
+  groups: GroupConfig[];
+}
+
+/** One validation problem, located in the source file. */
+export interface ConfigIssue {
+  /** e.g. "groups[0].vip" */
+  path: string;
+  /** 1-based line (and column) in the file, when known. */
+  line?: number;
+  column?: number;
+  /** what was found, rendered short. */
+  value?: string;
+  /** what was expected, in words. */
+  expected: string;
+}
+
+export type LoadResult =
+  | { ok: true; config: Config }
+  | { ok: false; file: string; issues: ConfigIssue[] };

@@ -1,0 +1,68 @@
+/**
+ * Ports: the small interfaces between the daemon and the world. Real adapters live in
+ * src/adapters; unit tests pass fakes. No port makes a decision.
+ */
+import type { GarpConfig, Millis, Vip } from '../config/types.js';
+
+/** Monotonic time in milliseconds. Never wall-clock: steps of the system clock must not matter. */
+export interface Clock {
+  now(): Millis;
+}
+
+/** Outcome of one external command. Never throws: a spawn failure is code -1 with the error in stderr. */
+export interface CommandResult {
+  code: number;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export interface CommandRunner {
+  /** Runs argv (no shell), waits for exit or kills it after timeoutMs. */
+  run(argv: readonly string[], timeoutMs: Millis): Promise<CommandResult>;
+}
+
+/** What an ensure verb found and did. */
+export type EnsureOutcome =
+  | { ok: true; changed: boolean }
+  | { ok: false; error: string };
+
+export interface VipHost {
+  /** Adds the VIP unless it is already there. Idempotent. */
+  ensurePresent(vip: Vip, iface: string): Promise<EnsureOutcome>;
+  /** Removes the VIP if it is there. Idempotent. */
+  ensureAbsent(vip: Vip, iface: string): Promise<EnsureOutcome>;
+  /** Whether the VIP is on the interface now. */
+  isPresent(vip: Vip, iface: string): Promise<boolean>;
+}
+
+export interface AnnounceOutcome {
+  /** frames handed to the sender (spawned arping processes, or raw frames). */
+  sent: number;
+  /** failures to start a sender, with their error text. */
+  errors: string[];
+}
+
+export interface Announcer {
+  /** Sends the gratuitous ARP burst for vip on iface; resolves once every frame was started. */
+  announce(vip: Vip, iface: string, garp: GarpConfig): Promise<AnnounceOutcome>;
+  /** Stops every sender still running (shutdown). */
+  close(): void;
+}
+
+export interface Datagram {
+  data: Buffer;
+  address: string;
+  port: number;
+}
+
+export interface HeartbeatTransport {
+  /** Sends the same datagram to every peer (unicast list and/or multicast group). */
+  broadcast(data: Buffer): void;
+  /** Registers the receive handler. */
+  onMessage(handler: (d: Datagram) => void): void;
+  /** Registers the handler for "peer address answered ICMP port unreachable". */
+  onUnreachable(handler: (address: string) => void): void;
+  close(): Promise<void>;
+}
