@@ -1,0 +1,461 @@
+/**
+ * The election: a deterministic state machine per VIP group, driven by inputs that carry
+ * `now` (monotonic ms). It never reads a clock, sets a timer, or touches the host; it
+ * returns actions, transitions and the next deadline it wants to be woken at.
+ *
+ *          start --> INIT --(init-dead elapsed | group state learned)--> STANDBY
+ *                                                                       |    ^
+ *      (no live active peer and we rank best | preempt over lower) -----+    | (better active peer,
+ *                                                                       v    |  handover, shutdown)
+ *                                                                      ACTIVE
+ *      VIP add/remove failed (from any state) ----------------------> FAULT --(retry, VIP absent)--> STANDBY
+ *
+ * The transition table is in group.ts, the ranking in rank.ts. Design notes:
+ * - Level-triggered: every input updates the view (peer table, VIP results), then every
+ *   group is re-evaluated from scratch. No decision depends on which event came first.
+ * - A group advertises `active` only once the VIP is confirmed on the host, so a peer
+ *   never releases to a node that cannot serve yet.
+ * - A planned handover (shutdown, `standby`, maintenance) keeps the VIP until a successor
+ *   advertises active, plus a short grace for its gratuitous ARP to land, so clients see
+ *   no gap; with no successor alive it releases at once.
+ */
+import type { GroupConfig } from '../config/types.js';
+import type { WireGroup } from '../wire/types.js';
+import { GroupRt } from './group.js';
+import { PeerTable, type Peer } from './peers.js';
+import { best, outranks, type Candidate } from './rank.js';
+import type { Action, CommandReply, CoreOptions, Input, Millis, Note, OperatorCommand, StepResult, Transition } from './types.js';
+
+/** Priority advertised after an operator `takeover`: above any configured priority (1-254). */
+export const TAKEOVER_PRIORITY = 255;
+/** Priority advertised after an operator `standby`: the lowest eligible one (last resort only). */
+export const DEMOTED_PRIORITY = 1;
+/** First and largest retry delay after a VIP operation failed. */
+export const FAULT_RETRY_MIN: Millis = 1000;
+export const FAULT_RETRY_MAX: Millis = 16000;
+
+interface StepCtx {
+  now: Millis;
+  actions: Action[];
+  transitions: Transition[];
+  notes: Note[];
+  sendNow: boolean;
+  /** a peer appeared or came back: whoever is active re-announces (it may have held the VIP). */
+  peerReturned: boolean;
+}
+
+export class Core {
+  readonly peers: PeerTable;
+  readonly groups: GroupRt[];
+  maintenance: boolean;
+  shuttingDown = false;
+  startedAt: Millis | null = null;
+  private initUntil: Millis = 0;
+  private nextHeartbeatAt: Millis = 0;
+  private exited = false;
+  lastReply: CommandReply | null = null;
+
+  constructor(readonly opts: CoreOptions) {
+    this.peers = new PeerTable(opts.deadTime);
+    this.groups = opts.groups.map((g: GroupConfig) => new GroupRt(g, 0));
+    this.maintenance = opts.maintenance ?? false;
+  }
+
+  /** Handover grace: how long a releasing node keeps the VIP after the successor claimed it. */
+  get handoverGrace(): Millis {
+    return Math.min(20, this.opts.interval / 2);
+  }
+
+  step(input: Input): StepResult {
+    const ctx: StepCtx = { now: input.now, actions: [], transitions: [], notes: [], sendNow: false, peerReturned: false };
+    this.lastReply = null;
+    this.apply(input, ctx);
+    for (const g of this.groups) this.evaluate(g, ctx);
+    this.finish(ctx);
+    return { actions: order(ctx.actions), transitions: ctx.transitions, wakeAt: this.wakeAt(ctx.now), notes: ctx.notes };
+  }
+
+  private apply(input: Input, ctx: StepCtx): void {
+    switch (input.kind) {
+      case 'start':
+        this.startedAt = input.now;
+        this.initUntil = input.now + this.opts.initDead;
+        this.nextHeartbeatAt = input.now;
+        for (const g of this.groups) {
+          g.since = input.now;
+          // Reconcile a VIP that a crashed run may have left behind: nobody has won yet.
+          this.ensureVip(g, false, ctx);
+        }
+        return;
+      case 'tick':
+        return;
+      case 'message': {
+        const kind = this.peers.record(input.msg, input.address, input.port, input.now);
+        if (kind !== 'known') {
+          ctx.peerReturned = true;
+          ctx.notes.push({ level: 'info', peer: input.msg.node, msg: `peer ${input.msg.node} ${kind === 'new' ? 'heard' : kind}` });
+        }
+        if (input.msg.type === 'resign') ctx.notes.push({ level: 'info', peer: input.msg.node, msg: `peer ${input.msg.node} resigned` });
+        return;
+      }
+      case 'unreachable':
+        for (const node of this.peers.markUnreachable(input.address, input.now)) {
+          ctx.notes.push({ level: 'info', peer: node, msg: `peer ${node} port unreachable: its agent is gone` });
+        }
+        return;
+      case 'vipResult':
+        return this.onVipResult(input, ctx);
+      case 'announceResult': {
+        const g = this.group(input.group);
+        if (g) g.announcements += input.sent;
+        for (const e of input.errors) ctx.notes.push({ level: 'error', group: input.group, msg: `gratuitous ARP failed: ${e}` });
+        return;
+      }
+      case 'shutdown':
+        return this.onShutdown(ctx);
+      case 'command':
+        this.lastReply = this.onCommand(input.command, ctx);
+        return;
+    }
+  }
+
+  // ---- inputs ----------------------------------------------------------------------
+
+  private onVipResult(r: Extract<Input, { kind: 'vipResult' }>, ctx: StepCtx): void {
+    const g = this.group(r.group);
+    if (!g) return;
+    g.vipPending = Math.max(0, g.vipPending - 1);
+    if (r.ok) {
+      g.vipHave = r.present;
+      g.vipError = null;
+      g.retryBackoff = 0;
+      if (r.present && g.state === 'active' && g.vipPending === 0) {
+        this.announce(g, 'took over', ctx);
+        ctx.sendNow = true;
+        if (g.cfg.garp.refresh > 0) g.refreshAt = ctx.now + g.cfg.garp.refresh;
+      }
+      return;
+    }
+    g.vipError = r.error ?? 'unknown error';
+    const what = r.present ? 'add' : 'remove';
+    ctx.notes.push({ level: 'error', group: g.name, msg: `cannot ${what} VIP: ${g.vipError}` });
+    if (!r.present) g.vipHave = null; // unknown: evalFault keeps trying to remove it
+    // After a failed add, clear the VIP at once; after a failed remove, wait for the retry
+    // deadline instead of spinning on a command that just failed.
+    this.toFault(g, `cannot ${what} VIP: ${g.vipError}`, ctx, r.present);
+  }
+
+  private onShutdown(ctx: StepCtx): void {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    ctx.sendNow = true;
+    for (const g of this.groups) {
+      if (g.state === 'active') this.startRelease(g, 'shutting down', ctx);
+      else this.ensureVip(g, false, ctx);
+    }
+  }
+
+  private onCommand(cmd: OperatorCommand, ctx: StepCtx): CommandReply {
+    if (cmd.op === 'maintenance') {
+      this.maintenance = cmd.on;
+      ctx.sendNow = true;
+      return { ok: true, message: cmd.on ? 'maintenance on: leaving every election' : 'maintenance off: back in the elections' };
+    }
+    const targets = cmd.group === undefined ? this.groups : this.groups.filter((g) => g.name === cmd.group);
+    if (targets.length === 0) return { ok: false, message: `no group named ${cmd.group}` };
+    const msgs: string[] = [];
+    let ok = true;
+    for (const g of targets) {
+      const r = cmd.op === 'takeover' ? this.takeover(g, ctx) : this.standby(g, ctx);
+      ok &&= r.ok;
+      msgs.push(`${g.name}: ${r.message}`);
+    }
+    ctx.sendNow = true;
+    return { ok, message: msgs.join('; ') };
+  }
+
+  private takeover(g: GroupRt, ctx: StepCtx): CommandReply {
+    if (this.shuttingDown) return { ok: false, message: 'refused: agent is shutting down' };
+    if (this.maintenance) return { ok: false, message: 'refused: node is in maintenance' };
+    if (g.state === 'fault') return { ok: false, message: `refused: group in fault (${g.faultReason ?? 'unknown'})` };
+    g.demoted = false;
+    g.boosted = true;
+    if (g.state === 'active' && !g.release) return { ok: true, message: 'already active' };
+    g.release = null;
+    if (g.state === 'init') g.become('standby', ctx.now, 'operator takeover', ctx.transitions);
+    return { ok: true, message: 'taking over' };
+  }
+
+  private standby(g: GroupRt, ctx: StepCtx): CommandReply {
+    g.boosted = false;
+    g.demoted = true;
+    if (g.state !== 'active') return { ok: true, message: `already ${g.state}; will not claim while a peer can` };
+    const successor = this.liveCandidates(g, ctx.now).length > 0;
+    if (!successor) {
+      g.demoted = false;
+      return { ok: false, message: 'refused: no live peer to hand the VIP to' };
+    }
+    this.startRelease(g, 'operator standby', ctx);
+    return { ok: true, message: 'handing over to the best peer' };
+  }
+
+  // ---- evaluation ------------------------------------------------------------------
+
+  private evaluate(g: GroupRt, ctx: StepCtx): void {
+    this.trackHolder(g, ctx.now);
+    switch (g.state) {
+      case 'init':
+        return this.evalInit(g, ctx);
+      case 'standby':
+        return this.evalStandby(g, ctx);
+      case 'active':
+        return this.evalActive(g, ctx);
+      case 'fault':
+        return this.evalFault(g, ctx);
+    }
+  }
+
+  private evalInit(g: GroupRt, ctx: StepCtx): void {
+    if (this.shuttingDown || g.vipPending > 0) return;
+    const heardAll = this.opts.expectedPeers > 0 && this.peers.alive(ctx.now).length >= this.opts.expectedPeers;
+    let reason: string | null = null;
+    if (this.holderPeer(g, ctx.now)) reason = 'learned the active node';
+    else if (heardAll) reason = 'heard every peer';
+    else if (ctx.now >= this.initUntil) reason = 'init-dead elapsed';
+    if (reason === null) return;
+    g.become('standby', ctx.now, reason, ctx.transitions);
+    ctx.sendNow = true;
+    this.evalStandby(g, ctx);
+  }
+
+  private evalStandby(g: GroupRt, ctx: StepCtx): void {
+    const self = this.selfCandidate(g);
+    if (this.shuttingDown || self.priority <= 0) {
+      g.preemptAt = null;
+      return;
+    }
+    const holder = this.holderPeer(g, ctx.now);
+    const cands = this.liveCandidates(g, ctx.now);
+    const isBest = cands.every((c) => outranks(self, c));
+    if (!holder) {
+      g.preemptAt = null;
+      if (isBest) this.becomeActive(g, cands.length === 0 ? 'no live peer' : 'no active peer; we rank best', ctx);
+      return;
+    }
+    const mayPreempt = (g.cfg.preempt || g.boosted) && isBest && outranks(self, holder);
+    if (!mayPreempt) {
+      g.preemptAt = null;
+      return;
+    }
+    const delay = g.boosted ? 0 : g.cfg.preemptDelay;
+    g.preemptAt ??= ctx.now + delay;
+    if (ctx.now >= g.preemptAt) this.becomeActive(g, `preempting ${holder.node} (priority ${self.priority} > ${holder.priority})`, ctx);
+  }
+
+  private evalActive(g: GroupRt, ctx: StepCtx): void {
+    const self = this.selfCandidate(g);
+    if (g.release) return this.evalRelease(g, ctx);
+    if (self.priority <= 0) return this.startRelease(g, this.maintenance ? 'maintenance' : 'not eligible', ctx);
+    const others = this.activePeers(g, ctx.now);
+    const top = best(others);
+    if (top && outranks(top, self)) {
+      this.becomeStandby(g, `dual active: ${top.node} outranks us`, ctx);
+      return;
+    }
+    const conflict = top !== null || ctx.peerReturned;
+    if (conflict && g.vipReady && (g.conflictAnnouncedAt === null || ctx.now - g.conflictAnnouncedAt >= this.opts.deadTime)) {
+      // Both sides may have been active (a healed partition, a restarted peer): we win, so
+      // pull the router back to us even if the loser already released.
+      g.conflictAnnouncedAt = ctx.now;
+      this.announce(g, top ? `dual active: we outrank ${top.node}` : 'a peer came back: re-announcing', ctx);
+    }
+    if (g.refreshAt !== null && ctx.now >= g.refreshAt && g.vipReady) {
+      g.refreshAt = ctx.now + g.cfg.garp.refresh;
+      this.announce(g, 'refresh', ctx);
+    }
+  }
+
+  private evalRelease(g: GroupRt, ctx: StepCtx): void {
+    const rel = g.release!;
+    const successor = this.holderPeer(g, ctx.now);
+    if (successor) {
+      rel.successorSince ??= ctx.now;
+      if (ctx.now >= rel.successorSince + this.handoverGrace) this.becomeStandby(g, `${rel.reason}: handed over to ${successor.node}`, ctx);
+      return;
+    }
+    rel.successorSince = null;
+    if (this.liveCandidates(g, ctx.now).length === 0) return this.becomeStandby(g, `${rel.reason}: no live peer to hand over to`, ctx);
+    if (ctx.now >= rel.deadline) this.becomeStandby(g, `${rel.reason}: no successor within the dead time`, ctx);
+  }
+
+  private evalFault(g: GroupRt, ctx: StepCtx): void {
+    if (g.retryAt === null || ctx.now < g.retryAt || g.vipPending > 0) return;
+    if (g.vipHave !== false) {
+      // Leave fault only once the VIP is known to be gone.
+      g.retryAt = ctx.now + this.nextBackoff(g);
+      this.ensureVip(g, false, ctx);
+      return;
+    }
+    g.retryAt = null;
+    g.become('standby', ctx.now, 'retrying after fault', ctx.transitions);
+    ctx.sendNow = true;
+    this.evalStandby(g, ctx);
+  }
+
+  // ---- state changes ---------------------------------------------------------------
+
+  private becomeActive(g: GroupRt, reason: string, ctx: StepCtx): void {
+    g.become('active', ctx.now, reason, ctx.transitions);
+    this.ensureVip(g, true, ctx);
+    // The triggered heartbeat goes out when the VIP is confirmed (onVipResult).
+  }
+
+  private becomeStandby(g: GroupRt, reason: string, ctx: StepCtx): void {
+    g.become('standby', ctx.now, reason, ctx.transitions);
+    this.ensureVip(g, false, ctx);
+    ctx.sendNow = true;
+  }
+
+  private toFault(g: GroupRt, reason: string, ctx: StepCtx, removeNow: boolean): void {
+    if (g.state !== 'fault') g.become('fault', ctx.now, reason, ctx.transitions);
+    g.faultReason = reason;
+    g.retryAt = ctx.now + this.nextBackoff(g);
+    if (removeNow) this.ensureVip(g, false, ctx);
+    ctx.sendNow = true;
+  }
+
+  private startRelease(g: GroupRt, reason: string, ctx: StepCtx): void {
+    g.release = { deadline: ctx.now + this.opts.deadTime, reason, successorSince: null };
+    ctx.sendNow = true;
+    this.evalRelease(g, ctx);
+  }
+
+  private nextBackoff(g: GroupRt): Millis {
+    g.retryBackoff = g.retryBackoff === 0 ? FAULT_RETRY_MIN : Math.min(FAULT_RETRY_MAX, g.retryBackoff * 2);
+    return g.retryBackoff;
+  }
+
+  private ensureVip(g: GroupRt, present: boolean, ctx: StepCtx): void {
+    if (g.vipWant === present && g.vipPending > 0) return; // the same change is in flight
+    if (g.vipWant === present && g.vipHave === present) return; // already so
+    g.vipWant = present;
+    g.vipPending++;
+    ctx.actions.push({ kind: 'ensureVip', group: g.name, present });
+  }
+
+  private announce(g: GroupRt, reason: string, ctx: StepCtx): void {
+    ctx.actions.push({ kind: 'announce', group: g.name, reason });
+  }
+
+  // ---- views -----------------------------------------------------------------------
+
+  /** What we advertise for a group: state, and priority 0 when we are not a candidate. */
+  advertised(g: GroupRt): WireGroup {
+    const state = g.state === 'active' && !g.vipReady ? 'standby' : g.state;
+    return { name: g.name, state, priority: this.selfCandidate(g).priority, reach: 0 };
+  }
+
+  selfCandidate(g: GroupRt): Candidate {
+    let priority = g.cfg.priority;
+    if (g.boosted) priority = TAKEOVER_PRIORITY;
+    else if (g.demoted) priority = DEMOTED_PRIORITY;
+    if (g.state === 'fault' || g.release || this.maintenance || this.shuttingDown) priority = 0;
+    return { node: this.opts.node, priority };
+  }
+
+  /** Live peers that could hold the group: any non-fault state with priority > 0. */
+  private liveCandidates(g: GroupRt, now: Millis): Candidate[] {
+    const out: Candidate[] = [];
+    for (const p of this.peers.alive(now)) {
+      const pg = p.groups.get(g.name);
+      if (pg && pg.priority > 0 && pg.state !== 'fault') out.push({ node: p.node, priority: pg.priority });
+    }
+    return out;
+  }
+
+  private activePeers(g: GroupRt, now: Millis): Candidate[] {
+    const out: Candidate[] = [];
+    for (const p of this.peers.alive(now)) {
+      const pg = p.groups.get(g.name);
+      if (pg && pg.state === 'active' && pg.priority > 0) out.push({ node: p.node, priority: pg.priority });
+    }
+    return out;
+  }
+
+  private holderPeer(g: GroupRt, now: Millis): Candidate | null {
+    return best(this.activePeers(g, now));
+  }
+
+  private trackHolder(g: GroupRt, now: Millis): void {
+    let holder: string | null = null;
+    if (g.state === 'active' && g.vipReady) holder = this.opts.node;
+    else {
+      const p = this.activePeersAny(g, now);
+      holder = p?.node ?? null;
+    }
+    if (holder !== g.holder) {
+      g.holder = holder;
+      g.holderSince = holder === null ? null : now;
+    }
+  }
+
+  /** Any live peer advertising active, releasing ones included (they still serve). */
+  private activePeersAny(g: GroupRt, now: Millis): Peer | null {
+    for (const p of this.peers.alive(now)) if (p.groups.get(g.name)?.state === 'active') return p;
+    return null;
+  }
+
+  group(name: string): GroupRt | undefined {
+    return this.groups.find((g) => g.name === name);
+  }
+
+  // ---- end of step -----------------------------------------------------------------
+
+  private finish(ctx: StepCtx): void {
+    if (this.startedAt === null) return;
+    if (ctx.sendNow || ctx.now >= this.nextHeartbeatAt) {
+      const type = this.shuttingDown ? 'resign' : 'heartbeat';
+      ctx.actions.push({ kind: 'send', type, groups: this.groups.map((g) => this.advertised(g)) });
+      this.nextHeartbeatAt = ctx.now + this.opts.interval;
+    }
+    if (this.shuttingDown && !this.exited && this.groups.every((g) => g.state !== 'active' && g.vipPending === 0 && g.vipHave === false)) {
+      this.exited = true;
+      ctx.actions.push({ kind: 'exit' });
+    }
+  }
+
+  private wakeAt(now: Millis): Millis | null {
+    if (this.startedAt === null || this.exited) return null;
+    const ds: Millis[] = [this.nextHeartbeatAt];
+    const peerDeadline = this.peers.nextDeadline(now);
+    if (peerDeadline !== null) ds.push(peerDeadline);
+    for (const g of this.groups) {
+      if (g.state === 'init') ds.push(this.initUntil);
+      if (g.preemptAt !== null) ds.push(g.preemptAt);
+      if (g.retryAt !== null) ds.push(g.retryAt);
+      if (g.refreshAt !== null) ds.push(g.refreshAt);
+      if (g.release) {
+        ds.push(g.release.deadline);
+        if (g.release.successorSince !== null) ds.push(g.release.successorSince + this.handoverGrace);
+      }
+    }
+    return Math.min(...ds);
+  }
+}
+
+/** Release before claim, claim before announce, announce before telling peers, exit last. */
+function order(actions: Action[]): Action[] {
+  const rank = (a: Action): number => {
+    switch (a.kind) {
+      case 'ensureVip':
+        return a.present ? 1 : 0;
+      case 'announce':
+        return 2;
+      case 'send':
+        return 3;
+      case 'exit':
+        return 4;
+    }
+  };
+  return actions.map((a, i) => [a, i] as const).sort((x, y) => rank(x[0]) - rank(y[0]) || x[1] - y[1]).map(([a]) => a);
+}

@@ -1,0 +1,77 @@
+/**
+ * Core types: the inputs the election consumes, the actions it emits, the transitions it
+ * reports. Everything here is data; nothing reads a clock or touches the host.
+ */
+import type { GroupConfig, Millis } from '../config/types.js';
+import type { GroupState, Message, WireGroup } from '../wire/types.js';
+
+export type { GroupState, Millis };
+export type NodeId = string;
+
+/** Node-wide timing, from config.heartbeat. */
+export interface CoreOptions {
+  node: NodeId;
+  interval: Millis;
+  deadTime: Millis;
+  initDead: Millis;
+  /** number of configured unicast peers (0 = unknown, e.g. multicast only). */
+  expectedPeers: number;
+  groups: GroupConfig[];
+  /** start in maintenance (stay out of every election). */
+  maintenance?: boolean;
+}
+
+export type Input =
+  | { kind: 'start'; now: Millis }
+  | { kind: 'tick'; now: Millis }
+  /** an authenticated, replay-checked message from a peer (never our own). */
+  | { kind: 'message'; now: Millis; msg: Message; address: string; port: number }
+  /** the network told us nothing listens at this peer address (ICMP port unreachable). */
+  | { kind: 'unreachable'; now: Millis; address: string }
+  | { kind: 'vipResult'; now: Millis; group: string; present: boolean; ok: boolean; error?: string }
+  | { kind: 'announceResult'; now: Millis; group: string; sent: number; errors: string[] }
+  | { kind: 'shutdown'; now: Millis }
+  | { kind: 'command'; now: Millis; command: OperatorCommand };
+
+export type OperatorCommand =
+  | { op: 'takeover'; group?: string }
+  | { op: 'standby'; group?: string }
+  | { op: 'maintenance'; on: boolean };
+
+export type Action =
+  /** make the host match: VIP present (true) or absent (false). Result comes back as vipResult. */
+  | { kind: 'ensureVip'; group: string; present: boolean }
+  /** gratuitous ARP burst for the group's VIP. Result comes back as announceResult. */
+  | { kind: 'announce'; group: string; reason: string }
+  /** send a datagram to every peer now. */
+  | { kind: 'send'; type: 'heartbeat' | 'resign'; groups: WireGroup[] }
+  /** shutdown finished: every VIP released. */
+  | { kind: 'exit' };
+
+export interface Transition {
+  group: string;
+  from: GroupState;
+  to: GroupState;
+  reason: string;
+}
+
+export interface StepResult {
+  actions: Action[];
+  transitions: Transition[];
+  /** earliest deadline the core wants a tick at (null: none). */
+  wakeAt: Millis | null;
+  /** notable events for the log (not transitions), e.g. a conflict re-announce. */
+  notes: Note[];
+}
+
+export interface Note {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  group?: string;
+  peer?: string;
+  msg: string;
+}
+
+export interface CommandReply {
+  ok: boolean;
+  message: string;
+}

@@ -1,0 +1,169 @@
+/**
+ * The control socket: a Unix stream socket speaking newline-delimited JSON, one request
+ * and one response per line. Access control is the socket file's mode and group (0660 by
+ * default: root and the socket's group only), set before anyone can connect.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export type ControlRequest =
+  | { cmd: 'status' }
+  | { cmd: 'takeover'; group?: string }
+  | { cmd: 'standby'; group?: string }
+  | { cmd: 'maintenance'; on: boolean };
+
+export type ControlResponse = { ok: boolean; message?: string; status?: unknown };
+
+export type ControlHandler = (req: ControlRequest) => ControlResponse | Promise<ControlResponse>;
+
+const MAX_LINE = 64 * 1024;
+
+export function parseRequest(line: string): ControlRequest | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return 'request is not JSON';
+  }
+  if (typeof v !== 'object' || v === null) return 'request is not an object';
+  const o = v as Record<string, unknown>;
+  const group = typeof o.group === 'string' ? o.group : undefined;
+  switch (o.cmd) {
+    case 'status':
+      return { cmd: 'status' };
+    case 'takeover':
+    case 'standby':
+      return group === undefined ? { cmd: o.cmd } : { cmd: o.cmd, group };
+    case 'maintenance':
+      if (typeof o.on !== 'boolean') return 'maintenance needs "on": true|false';
+      return { cmd: 'maintenance', on: o.on };
+    default:
+      return `unknown command ${JSON.stringify(o.cmd)}`;
+  }
+}
+
+/** Is something answering on this socket path? */
+export function probeSocket(socketPath: string, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(socketPath);
+    const t = setTimeout(() => {
+      c.destroy();
+      resolve(true); // connected but silent still means somebody owns it
+    }, timeoutMs);
+    c.once('connect', () => {
+      clearTimeout(t);
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => {
+      clearTimeout(t);
+      resolve(false);
+    });
+  });
+}
+
+export class ControlServer {
+  private constructor(
+    private readonly server: net.Server,
+    readonly socketPath: string,
+  ) {}
+
+  /** Refuses (throws) if another process answers on the path; removes a stale socket file. */
+  static async listen(socketPath: string, mode: number, handler: ControlHandler): Promise<ControlServer> {
+    fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o755 });
+    if (fs.existsSync(socketPath)) {
+      if (await probeSocket(socketPath)) throw new Error(`control socket ${socketPath} is in use by another process (is an agent already running?)`);
+      const st = fs.lstatSync(socketPath);
+      if (!st.isSocket()) throw new Error(`control socket path ${socketPath} exists and is not a socket; refusing to remove it`);
+      fs.unlinkSync(socketPath);
+    }
+    const server = net.createServer((conn) => serve(conn, handler));
+    // A tight umask while binding, so the socket never exists with a wider mode.
+    const old = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(socketPath, () => resolve());
+      });
+    } finally {
+      process.umask(old);
+    }
+    fs.chmodSync(socketPath, mode);
+    return new ControlServer(server, socketPath);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      try {
+        fs.unlinkSync(this.socketPath);
+      } catch {
+        /* already gone */
+      }
+    });
+  }
+}
+
+function serve(conn: net.Socket, handler: ControlHandler): void {
+  let buf = '';
+  conn.setEncoding('utf8');
+  conn.on('error', () => conn.destroy());
+  conn.on('data', (chunk: string) => {
+    buf += chunk;
+    if (buf.length > MAX_LINE) {
+      conn.end(JSON.stringify({ ok: false, message: 'request too long' }) + '\n');
+      return;
+    }
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      void answer(conn, line, handler);
+    }
+  });
+}
+
+async function answer(conn: net.Socket, line: string, handler: ControlHandler): Promise<void> {
+  const req = parseRequest(line);
+  let res: ControlResponse;
+  if (typeof req === 'string') res = { ok: false, message: req };
+  else {
+    try {
+      res = await handler(req);
+    } catch (e) {
+      res = { ok: false, message: `internal error: ${e instanceof Error ? e.message : String(e)}` };
+    }
+  }
+  if (!conn.destroyed) conn.write(JSON.stringify(res) + '\n');
+}
+
+/** Client side: one request, one response, bounded in time. */
+export function request(socketPath: string, req: ControlRequest, timeoutMs = 3000): Promise<ControlResponse> {
+  return new Promise((resolve, reject) => {
+    const c = net.connect(socketPath);
+    let buf = '';
+    const t = setTimeout(() => {
+      c.destroy();
+      reject(new Error(`no answer from ${socketPath} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    c.setEncoding('utf8');
+    c.once('connect', () => c.write(JSON.stringify(req) + '\n'));
+    c.on('data', (d: string) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(t);
+      c.destroy();
+      try {
+        resolve(JSON.parse(buf.slice(0, nl)) as ControlResponse);
+      } catch {
+        reject(new Error('malformed answer from the agent'));
+      }
+    });
+    c.once('error', (e) => {
+      clearTimeout(t);
+      reject(e);
+    });
+  });
+}

@@ -1,0 +1,211 @@
+/**
+ * The driver: the only code that turns the core's actions into port calls and feeds
+ * their outcomes back as inputs. It owns no decision. Order within one step is the core's
+ * (release, claim, announce, send, exit); VIP changes of one group run strictly one after
+ * another so their results come back in the order they were asked.
+ */
+import type { Config, GroupConfig } from '../config/types.js';
+import { Core } from '../core/election.js';
+import type { Action, CommandReply, Input, OperatorCommand, StepResult } from '../core/types.js';
+import type { Logger } from '../log.js';
+import type { Announcer, Clock, Datagram, HeartbeatTransport, VipHost } from '../ports/index.js';
+import { decode, encode } from '../wire/codec.js';
+import { DropCounters } from '../wire/counters.js';
+import { ReplayGuard } from '../wire/replay.js';
+import type { DropReason, Message } from '../wire/types.js';
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface DriverDeps {
+  config: Config;
+  key: Buffer;
+  bootId: bigint;
+  clock: Clock;
+  log: Logger;
+  transport: HeartbeatTransport;
+  vipHost: VipHost;
+  announcer: Announcer;
+  timers?: Timers;
+  maintenance?: boolean;
+  /** called once the core says every VIP is released after a shutdown. */
+  onExit?: () => void;
+  /** called after every step (metrics, events stream, tests). */
+  onStep?: (r: StepResult, input: Input) => void;
+}
+
+export interface DriverStats {
+  sent: number;
+  sendErrors: number;
+  received: number;
+  receivedByPeer: Map<string, number>;
+  vipFailures: number;
+  transitions: number;
+}
+
+const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export class Driver {
+  readonly core: Core;
+  readonly drops = new DropCounters();
+  readonly stats: DriverStats = { sent: 0, sendErrors: 0, received: 0, receivedByPeer: new Map(), vipFailures: 0, transitions: 0 };
+  private readonly replay = new ReplayGuard();
+  private readonly vipQueues = new Map<string, Promise<void>>();
+  private readonly timers: Timers;
+  private timer: unknown = null;
+  private seq = 0n;
+  private closed = false;
+
+  constructor(private readonly deps: DriverDeps) {
+    const hb = deps.config.heartbeat;
+    this.core = new Core({
+      node: deps.config.node,
+      interval: hb.interval,
+      deadTime: hb.deadTime,
+      initDead: hb.initDead,
+      expectedPeers: hb.peers.length,
+      groups: deps.config.groups,
+      maintenance: deps.maintenance ?? false,
+    });
+    this.timers = deps.timers ?? realTimers;
+  }
+
+  start(): void {
+    this.deps.transport.onMessage((d) => this.onDatagram(d));
+    this.deps.transport.onUnreachable((address) => this.feed({ kind: 'unreachable', now: this.now(), address }));
+    this.feed({ kind: 'start', now: this.now() });
+  }
+
+  shutdown(): void {
+    this.feed({ kind: 'shutdown', now: this.now() });
+  }
+
+  command(command: OperatorCommand): CommandReply {
+    this.feed({ kind: 'command', now: this.now(), command });
+    return this.core.lastReply ?? { ok: false, message: 'no reply' };
+  }
+
+  /** Stops timers; the transport and announcer are closed by the owner. */
+  stop(): void {
+    this.closed = true;
+    if (this.timer !== null) this.timers.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  now(): number {
+    return this.deps.clock.now();
+  }
+
+  drop(reason: DropReason, from: string): void {
+    this.drops.count(reason);
+    this.deps.log.debug({ reason, from }, 'datagram dropped');
+  }
+
+  private onDatagram(d: Datagram): void {
+    const r = decode(d.data, this.deps.key, this.deps.config.cluster);
+    if (!r.ok) return this.drop(r.reason, d.address);
+    const msg = r.msg;
+    if (msg.node === this.deps.config.node) return this.drop('own-node', d.address);
+    const verdict = this.replay.check(msg.node, msg.bootId, msg.seq);
+    if (verdict !== 'ok') return this.drop(verdict, d.address);
+    this.stats.received++;
+    this.stats.receivedByPeer.set(msg.node, (this.stats.receivedByPeer.get(msg.node) ?? 0) + 1);
+    this.feed({ kind: 'message', now: this.now(), msg, address: d.address, port: d.port });
+  }
+
+  feed(input: Input): void {
+    if (this.closed) return;
+    const r = this.core.step(input);
+    for (const t of r.transitions) {
+      this.stats.transitions++;
+      const level = t.to === 'fault' ? 'error' : 'info';
+      this.deps.log[level]({ group: t.group, from: t.from, to: t.to, reason: t.reason }, `${t.group}: ${t.from} -> ${t.to}`);
+    }
+    for (const n of r.notes) this.deps.log[n.level]({ group: n.group, peer: n.peer }, n.msg);
+    for (const a of r.actions) this.execute(a);
+    this.deps.onStep?.(r, input);
+    this.schedule(r.wakeAt);
+  }
+
+  private schedule(wakeAt: number | null): void {
+    if (this.timer !== null) this.timers.clearTimeout(this.timer);
+    this.timer = null;
+    if (wakeAt === null || this.closed) return;
+    const delay = Math.max(0, wakeAt - this.now());
+    this.timer = this.timers.setTimeout(() => {
+      this.timer = null;
+      this.feed({ kind: 'tick', now: this.now() });
+    }, Math.ceil(delay));
+  }
+
+  private execute(a: Action): void {
+    switch (a.kind) {
+      case 'send':
+        return this.send(a.type, a.groups);
+      case 'ensureVip':
+        return this.ensureVip(a.group, a.present);
+      case 'announce':
+        return this.announce(a.group, a.reason);
+      case 'exit':
+        this.deps.onExit?.();
+        return;
+    }
+  }
+
+  private send(type: Message['type'], groups: Message['groups']): void {
+    this.seq++;
+    const msg: Message = {
+      type,
+      cluster: this.deps.config.cluster,
+      node: this.deps.config.node,
+      bootId: this.deps.bootId,
+      seq: this.seq,
+      intervalMs: this.deps.config.heartbeat.interval,
+      groups,
+    };
+    this.deps.transport.broadcast(encode(msg, this.deps.key));
+    this.stats.sent++;
+  }
+
+  private groupCfg(name: string): GroupConfig {
+    const g = this.deps.config.groups.find((x) => x.name === name);
+    if (!g) throw new Error(`unknown group ${name}`);
+    return g;
+  }
+
+  private ensureVip(group: string, present: boolean): void {
+    const g = this.groupCfg(group);
+    const host = this.deps.vipHost;
+    const prev = this.vipQueues.get(group) ?? Promise.resolve();
+    const next = prev.then(async () => {
+      let out: Awaited<ReturnType<VipHost['ensurePresent']>>;
+      try {
+        out = present ? await host.ensurePresent(g.vip, g.interface) : await host.ensureAbsent(g.vip, g.interface);
+      } catch (e) {
+        out = { ok: false, error: e instanceof Error ? e.message : String(e) };
+      }
+      if (out.ok) {
+        if (out.changed) this.deps.log.info({ group, vip: `${g.vip.address}/${g.vip.prefix}`, dev: g.interface }, present ? 'VIP added' : 'VIP removed');
+        this.feed({ kind: 'vipResult', now: this.now(), group, present, ok: true });
+      } else {
+        this.stats.vipFailures++;
+        this.feed({ kind: 'vipResult', now: this.now(), group, present, ok: false, error: out.error });
+      }
+    });
+    this.vipQueues.set(group, next.catch(() => undefined));
+  }
+
+  private announce(group: string, reason: string): void {
+    const g = this.groupCfg(group);
+    this.deps.log.debug({ group, reason }, 'announcing');
+    this.deps.announcer.announce(g.vip, g.interface, g.garp).then(
+      (o) => this.feed({ kind: 'announceResult', now: this.now(), group, sent: o.sent, errors: o.errors }),
+      (e: unknown) => this.feed({ kind: 'announceResult', now: this.now(), group, sent: 0, errors: [String(e)] }),
+    );
+  }
+}

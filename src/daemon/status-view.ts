@@ -1,0 +1,131 @@
+/**
+ * The status record: a pure projection of the core and driver counters. `haagent status
+ * --json` prints exactly this object, so its keys are a stable interface for scripts:
+ * add keys, never rename or remove them.
+ */
+import type { Core } from '../core/election.js';
+import type { DriverStats } from './driver.js';
+import type { DropReason } from '../wire/types.js';
+
+export interface GroupStatus {
+  name: string;
+  state: string;
+  vip: string;
+  interface: string;
+  priority: number;
+  advertisedPriority: number;
+  preempt: boolean;
+  vipPresent: boolean | null;
+  activeNode: string | null;
+  activeSinceMs: number | null;
+  stateSinceMs: number;
+  transitions: number;
+  announcements: number;
+  faultReason: string | null;
+  lastVipError: string | null;
+  operator: 'takeover' | 'standby' | null;
+}
+
+export interface PeerStatus {
+  node: string;
+  address: string;
+  port: number;
+  alive: boolean;
+  lastHeardMsAgo: number;
+  bootId: string;
+  received: number;
+  groups: { name: string; state: string; priority: number }[];
+}
+
+export interface StatusRecord {
+  node: string;
+  cluster: string;
+  pid: number;
+  uptimeMs: number;
+  maintenance: boolean;
+  shuttingDown: boolean;
+  groups: GroupStatus[];
+  peers: PeerStatus[];
+  heartbeats: { sent: number; received: number; sendErrors: number };
+  dropped: Partial<Record<DropReason, number>>;
+}
+
+export interface StatusContext {
+  cluster: string;
+  pid: number;
+  now: number;
+}
+
+export function statusView(core: Core, stats: DriverStats, drops: Partial<Record<DropReason, number>>, ctx: StatusContext): StatusRecord {
+  const now = ctx.now;
+  const groups = core.groups.map((g): GroupStatus => ({
+    name: g.name,
+    state: g.state,
+    vip: `${g.cfg.vip.address}/${g.cfg.vip.prefix}`,
+    interface: g.cfg.interface,
+    priority: g.cfg.priority,
+    advertisedPriority: core.selfCandidate(g).priority,
+    preempt: g.cfg.preempt,
+    vipPresent: g.vipHave,
+    activeNode: g.holder,
+    activeSinceMs: g.holderSince === null ? null : now - g.holderSince,
+    stateSinceMs: now - g.since,
+    transitions: g.transitions,
+    announcements: g.announcements,
+    faultReason: g.faultReason,
+    lastVipError: g.vipError,
+    operator: g.boosted ? 'takeover' : g.demoted ? 'standby' : null,
+  }));
+  const peers = core.peers.all().map((p): PeerStatus => ({
+    node: p.node,
+    address: p.address,
+    port: p.port,
+    alive: core.peers.isAlive(p, now),
+    lastHeardMsAgo: now - p.lastHeard,
+    bootId: p.bootId.toString(),
+    received: stats.receivedByPeer.get(p.node) ?? 0,
+    groups: [...p.groups.values()].map((g) => ({ name: g.name, state: g.state, priority: g.priority })),
+  }));
+  return {
+    node: core.opts.node,
+    cluster: ctx.cluster,
+    pid: ctx.pid,
+    uptimeMs: core.startedAt === null ? 0 : now - core.startedAt,
+    maintenance: core.maintenance,
+    shuttingDown: core.shuttingDown,
+    groups,
+    peers,
+    heartbeats: { sent: stats.sent, received: stats.received, sendErrors: stats.sendErrors },
+    dropped: drops,
+  };
+}
+
+function ago(ms: number | null): string {
+  if (ms === null) return '-';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)}s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)}m`;
+  return `${(ms / 3_600_000).toFixed(1)}h`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+/** The human form of `haagent status`. */
+export function formatStatus(s: StatusRecord): string {
+  const head = `node ${s.node}  cluster ${s.cluster}  pid ${s.pid}  up ${ago(s.uptimeMs)}` + (s.maintenance ? '  MAINTENANCE' : '') + (s.shuttingDown ? '  SHUTTING DOWN' : '');
+  const g = [['GROUP', 'STATE', 'VIP', 'DEV', 'PRIO', 'ACTIVE NODE', 'SINCE', 'TRANSITIONS', 'NOTE']];
+  for (const x of s.groups) {
+    const note = x.faultReason ?? x.operator ?? '';
+    g.push([x.name, x.state.toUpperCase(), x.vip, x.interface, String(x.advertisedPriority), x.activeNode ?? '(none)', ago(x.activeSinceMs), String(x.transitions), note]);
+  }
+  const p = [['PEER', 'ADDRESS', 'ALIVE', 'LAST HEARD', 'GROUP STATES', 'BOOT ID']];
+  for (const x of s.peers) {
+    p.push([x.node, `${x.address}:${x.port}`, x.alive ? 'yes' : 'NO', `${ago(x.lastHeardMsAgo)} ago`, x.groups.map((gg) => `${gg.name}=${gg.state}/${gg.priority}`).join(',') || '-', x.bootId]);
+  }
+  const drops = Object.entries(s.dropped).filter(([, n]) => (n ?? 0) > 0).map(([k, n]) => `${k}=${n}`).join(' ');
+  const hb = `heartbeats sent ${s.heartbeats.sent}, received ${s.heartbeats.received}, send errors ${s.heartbeats.sendErrors}; dropped: ${drops || 'none'}`;
+  return [head, '', table(g), '', s.peers.length ? table(p) : 'no peer heard yet', '', hb, ''].join('\n');
+}

@@ -1,0 +1,197 @@
+/**
+ * Multi-node failover stories on the simulator: the same stories the netns drills run
+ * for real, here with exact virtual time so every bound can be asserted.
+ */
+import t from 'tap';
+import { Sim, group, measureOutage } from './sim.js';
+
+function pair(opts: ConstructorParameters<typeof Sim>[0] = {}, g1 = {}, g2 = {}): Sim {
+  const sim = new Sim(opts);
+  sim.add('d0', [group('web', 150, g1)]);
+  sim.add('d1', [group('web', 100, g2)]);
+  sim.start('d0');
+  sim.start('d1');
+  sim.run(1000);
+  return sim;
+}
+
+t.test('start-up: the higher priority node wins after init-dead, exactly once', async (t) => {
+  const sim = pair();
+  t.same(sim.actives('web'), ['d0']);
+  t.same(sim.holders('web'), ['d0']);
+  t.equal(sim.serving('web'), 'd0');
+  t.equal(sim.node('d1').core.group('web')!.state, 'standby');
+  t.equal(sim.transcript.filter((l) => l.includes('-> active')).length, 1, sim.transcript.join('\n'));
+});
+
+t.test('crash of the agent on a live host: ICMP unreachable beats the dead time', async (t) => {
+  const sim = pair();
+  sim.kill('d0');
+  sim.release('d0'); // systemd ExecStopPost
+  const { outage } = measureOutage(sim, 'web', 1000);
+  t.same(sim.actives('web'), ['d1']);
+  t.equal(sim.serving('web'), 'd1');
+  // next heartbeat (<= interval) + ICMP + ip add + garp, well below the 150 ms dead time
+  t.ok(outage <= 50 + 2 + 4 + 4 + 2, `outage ${outage} ms`);
+});
+
+t.test('host gone (no ICMP): failover after the dead time', async (t) => {
+  const sim = pair();
+  sim.node('d0').hostUp = false;
+  sim.kill('d0');
+  const { outage } = measureOutage(sim, 'web', 1000);
+  t.equal(sim.serving('web'), 'd1');
+  t.ok(outage >= 100 && outage <= 150 + 1 + 4 + 4 + 2, `outage ${outage} ms`);
+});
+
+t.test('planned stop: resign, hand over, no client-visible gap, exit', async (t) => {
+  const sim = pair();
+  sim.stop('d0');
+  const { outage, dualMs } = measureOutage(sim, 'web', 500);
+  t.equal(outage, 0);
+  t.ok(sim.node('d0').exited, 'd0 exited');
+  t.same(sim.holders('web'), ['d1']);
+  t.equal(sim.serving('web'), 'd1');
+  t.ok(dualMs <= 50, `both active for ${dualMs} ms (bound: one interval)`);
+});
+
+t.test('planned stop of the only node releases at once', async (t) => {
+  const sim = new Sim();
+  sim.add('d0', [group('web', 150)]);
+  sim.start('d0');
+  sim.run(1000);
+  sim.stop('d0');
+  sim.run(20);
+  t.ok(sim.node('d0').exited);
+  t.same(sim.holders('web'), []);
+});
+
+t.test('preempt on: a returning higher-priority node takes the VIP back without a gap', async (t) => {
+  const sim = pair();
+  sim.kill('d0');
+  sim.release('d0');
+  sim.run(1000);
+  t.equal(sim.serving('web'), 'd1');
+  sim.start('d0');
+  const { outage, dualMs } = measureOutage(sim, 'web', 1000);
+  t.equal(sim.serving('web'), 'd0');
+  t.same(sim.holders('web'), ['d0']);
+  t.equal(outage, 0);
+  t.ok(dualMs <= 50);
+});
+
+t.test('preempt off: the current active keeps the VIP while it lives', async (t) => {
+  const sim = pair({}, { preempt: false }, { preempt: false });
+  sim.kill('d0');
+  sim.release('d0');
+  sim.run(1000);
+  sim.start('d0');
+  sim.run(2000);
+  t.same(sim.actives('web'), ['d1']);
+  t.equal(sim.node('d0').core.group('web')!.state, 'standby');
+});
+
+t.test('preempt delay: the higher node waits the delay before taking over', async (t) => {
+  const sim = pair({}, { preemptDelay: 500 });
+  sim.kill('d0');
+  sim.release('d0');
+  sim.run(1000);
+  sim.start('d0');
+  sim.run(400); // learned d1 active within one interval, then waits the 500 ms delay
+  t.same(sim.actives('web'), ['d1']);
+  sim.run(300);
+  t.same(sim.actives('web'), ['d0']);
+});
+
+t.test('ties break deterministically by node name: the smaller wins', async (t) => {
+  const sim = new Sim();
+  sim.add('b', [group('web', 100)]);
+  sim.add('a', [group('web', 100)]);
+  sim.start('b');
+  sim.start('a');
+  sim.run(1000);
+  t.same(sim.actives('web'), ['a']);
+});
+
+t.test('partition then heal: one active within one interval, router ends on the winner', async (t) => {
+  const sim = pair();
+  sim.partition('d0', 'd1');
+  sim.run(1000);
+  t.same(sim.actives('web').sort(), ['d0', 'd1'], 'both active while cut (expected: they cannot tell)');
+  // make the router point at the loser, as a partition can leave it
+  sim.router.set('web', 'd1');
+  sim.heal();
+  const healedAt = sim.now;
+  let resolvedAt = -1;
+  for (let i = 0; i < 500 && resolvedAt < 0; i++) {
+    sim.run(1);
+    if (sim.actives('web').length === 1) resolvedAt = sim.now;
+  }
+  t.ok(resolvedAt >= 0 && resolvedAt - healedAt <= 50, `resolved after ${resolvedAt - healedAt} ms`);
+  sim.run(200);
+  t.same(sim.actives('web'), ['d0']);
+  t.equal(sim.router.get('web'), 'd0', 'winner re-announced');
+  t.same(sim.holders('web'), ['d0']);
+});
+
+t.test('three nodes: the second best takes over, the third stays standby', async (t) => {
+  const sim = new Sim();
+  sim.add('d0', [group('web', 150)]);
+  sim.add('d1', [group('web', 100)]);
+  sim.add('d2', [group('web', 50)]);
+  for (const n of ['d0', 'd1', 'd2']) sim.start(n);
+  sim.run(1000);
+  sim.kill('d0');
+  sim.release('d0');
+  sim.run(1000);
+  t.same(sim.actives('web'), ['d1']);
+  t.equal(sim.node('d2').core.group('web')!.state, 'standby');
+});
+
+t.test('10% loss, interval 100 ms, dead time 500 ms: no spurious failover in 60 s', async (t) => {
+  const sim = new Sim({ interval: 100, deadTime: 500, initDead: 1000, lossPct: 10, seed: 7 });
+  sim.add('d0', [group('web', 150)]);
+  sim.add('d1', [group('web', 100)]);
+  sim.start('d0');
+  sim.start('d1');
+  sim.run(2000);
+  const before = sim.transcript.length;
+  sim.run(60_000);
+  t.same(sim.transcript.slice(before), []);
+});
+
+t.test('operator standby hands over with no gap and does not preempt back', async (t) => {
+  const sim = pair();
+  t.match(sim.command('d0', { op: 'standby' }), /^ok/);
+  const { outage } = measureOutage(sim, 'web', 1000);
+  t.equal(outage, 0);
+  t.same(sim.actives('web'), ['d1']);
+  t.equal(sim.node('d0').core.group('web')!.state, 'standby');
+  t.match(sim.command('d0', { op: 'takeover' }), /^ok/);
+  const r = measureOutage(sim, 'web', 500);
+  t.equal(r.outage, 0);
+  t.same(sim.actives('web'), ['d0']);
+});
+
+t.test('operator standby is refused when no peer could take the VIP', async (t) => {
+  const sim = new Sim();
+  sim.add('d0', [group('web', 150)]);
+  sim.start('d0');
+  sim.run(1000);
+  t.match(sim.command('d0', { op: 'standby' }), /^refused: .*no live peer/);
+  t.same(sim.actives('web'), ['d0']);
+});
+
+t.test('maintenance on leaves every election, off comes back', async (t) => {
+  const sim = pair();
+  sim.command('d0', { op: 'maintenance', on: true });
+  sim.run(500);
+  t.same(sim.actives('web'), ['d1']);
+  sim.kill('d1');
+  sim.release('d1');
+  sim.run(1000);
+  t.same(sim.actives('web'), [], 'a node in maintenance never claims');
+  sim.command('d0', { op: 'maintenance', on: false });
+  sim.run(100);
+  t.same(sim.actives('web'), ['d0']);
+});
