@@ -1,0 +1,268 @@
+/**
+ * The drill lab: one switch namespace with a bridge, a client ("router") namespace and
+ * 2-3 director namespaces (plus optional real servers), each joined to the bridge by a
+ * veth pair. Nothing is added to the root namespace. Use it as
+ *
+ *   const lab = await Lab.create({ directors: 2 });
+ *   try { ... } finally { await lab.destroy(); }
+ *
+ * Addresses (198.51.100.0/24): client .1 (MAC 02:00:00:00:00:01), director i .10+i
+ * (02:00:00:00:00:1i), real server i .20+i (02:00:00:00:00:2i); the drill VIP is .100/32.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ArpFrame, ProbeResult } from './analyze.js';
+import { parseTcpdumpArp } from './analyze.js';
+import type { ArpEntry } from './arptable.js';
+import { must, run, waitFor, within, type CommandResult } from './exec.js';
+import { spawnInNs, spawnReady, type LabProcess, type SpawnOptions } from './proc.js';
+import { deleteNamespaces, makePrefix, parseNsName, removeMarker, sweep, writeMarker } from './sweep.js';
+
+export type { LabProcess, SpawnOptions };
+
+export const VIP = '198.51.100.100';
+export const VIP_CIDR = `${VIP}/32`;
+export const UDP_PORT = 7000;
+export const TCP_PORT = 7001;
+
+export interface LabHost {
+  /** short name: c, d0, d1, r0, ... */
+  name: string;
+  ns: string;
+  ip: string;
+  mac: string;
+  role: 'client' | 'director' | 'real';
+}
+
+export interface LabOptions {
+  directors: 2 | 3;
+  realServers?: number;
+  /** must look like makePrefix() output so that sweep() recognises it. */
+  prefix?: string;
+}
+
+export interface ProbeHandle {
+  proc: LabProcess;
+  /** SIGTERM, wait for the result file, parse it. */
+  stop(): Promise<ProbeResult>;
+}
+
+export interface ArpCapture {
+  proc: LabProcess;
+  /** raw tcpdump output lines so far (for reports and debugging). */
+  lines: string[];
+  /** stops tcpdump (SIGINT, by PID) and returns the ARP frames it printed. */
+  stop(): Promise<ArpFrame[]>;
+}
+
+export interface DestroyReport {
+  /** namespaces of this lab still listed after deletion (should be empty). */
+  leftNamespaces: string[];
+  /** processes started by this lab that did not exit after SIGKILL (should be empty). */
+  leftPids: number[];
+}
+
+/** The repository root, whether this file runs from test/netns or dist/test/netns. */
+export const REPO_ROOT = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6 && !existsSync(join(dir, 'package.json')); i++) dir = dirname(dir);
+  return dir;
+})();
+
+/** Path of a compiled harness script that runs inside a namespace. */
+export function distScript(name: string): string {
+  return join(REPO_ROOT, 'dist', 'test', 'netns', `${name}.js`);
+}
+
+/** The namespace helpers run from dist/: refuse to start with a missing or stale build. */
+function assertBuilt(): void {
+  for (const name of ['probe', 'responder', 'arptable', 'exec', 'analyze']) {
+    const js = distScript(name);
+    const ts = join(REPO_ROOT, 'test', 'netns', `${name}.ts`);
+    if (!existsSync(js) || (existsSync(ts) && statSync(ts).mtimeMs > statSync(js).mtimeMs)) {
+      throw new Error(`${js} is missing or older than its source: run \`npm run build\` first`);
+    }
+  }
+}
+
+function mac(last: number): string {
+  return `02:00:00:00:00:${last.toString(16).padStart(2, '0')}`;
+}
+
+export class Lab {
+  readonly client: LabHost;
+  readonly directors: LabHost[];
+  readonly realServers: LabHost[];
+  readonly switchNs: string;
+  /** scratch directory for probe results and logs, removed by destroy(). */
+  readonly dir: string;
+  private readonly procs: LabProcess[] = [];
+  private readonly onExit = (): void => this.procs.forEach((p) => p.kill('SIGKILL'));
+
+  private constructor(readonly prefix: string, opts: LabOptions) {
+    const host = (name: string, ip: string, m: string, role: LabHost['role']): LabHost =>
+      ({ name, ns: prefix + name, ip, mac: m, role });
+    this.switchNs = `${prefix}sw`;
+    this.client = host('c', '198.51.100.1', mac(0x01), 'client');
+    this.directors = Array.from({ length: opts.directors }, (_, i) => host(`d${i}`, `198.51.100.${10 + i}`, mac(0x10 + i), 'director'));
+    this.realServers = Array.from({ length: opts.realServers ?? 0 }, (_, i) => host(`r${i}`, `198.51.100.${20 + i}`, mac(0x20 + i), 'real'));
+    this.dir = mkdtempSync(join(tmpdir(), 'hatlab-'));
+    // If the creator dies without destroy(), at least nothing it started keeps running.
+    process.on('exit', this.onExit);
+  }
+
+  static async create(opts: LabOptions): Promise<Lab> {
+    if (opts.directors !== 2 && opts.directors !== 3) throw new Error('directors must be 2 or 3');
+    assertBuilt();
+    await sweep();
+    const prefix = opts.prefix ?? makePrefix();
+    if (parseNsName(`${prefix}sw`) === null) throw new Error(`prefix ${prefix} does not match the lab pattern`);
+    writeMarker(prefix);
+    const lab = new Lab(prefix, opts);
+    try {
+      await lab.build();
+    } catch (err) {
+      await lab.destroy();
+      throw err;
+    }
+    return lab;
+  }
+
+  get hosts(): LabHost[] {
+    return [this.client, ...this.directors, ...this.realServers];
+  }
+
+  private get namespaces(): string[] {
+    return [this.switchNs, ...this.hosts.map((h) => h.ns)];
+  }
+
+  /** A host by short name (c, d0, r1) or namespace name. */
+  host(name: string): LabHost {
+    const h = this.hosts.find((x) => x.name === name || x.ns === name);
+    if (!h) throw new Error(`no host ${name} in lab ${this.prefix}`);
+    return h;
+  }
+
+  private nsOf(x: string | LabHost): string {
+    if (typeof x !== 'string') return x.ns;
+    return x === 'sw' || x === this.switchNs ? this.switchNs : this.host(x).ns;
+  }
+
+  private async build(): Promise<void> {
+    for (const ns of this.namespaces) await must(['ip', 'netns', 'add', ns]);
+    const sw = this.switchNs;
+    await must(['ip', '-n', sw, 'link', 'set', 'lo', 'up']);
+    await must(['ip', '-n', sw, 'link', 'add', 'br0', 'type', 'bridge']);
+    await must(['ip', '-n', sw, 'link', 'set', 'br0', 'up']);
+    for (const h of this.hosts) {
+      const port = `v-${h.name}`;
+      await must(['ip', '-n', h.ns, 'link', 'set', 'lo', 'up']);
+      await must(['ip', '-n', h.ns, 'link', 'add', 'eth0', 'address', h.mac, 'type', 'veth', 'peer', 'name', port, 'netns', sw]);
+      await must(['ip', '-n', sw, 'link', 'set', port, 'master', 'br0']);
+      await must(['ip', '-n', sw, 'link', 'set', port, 'up']);
+      await must(['ip', '-n', h.ns, 'addr', 'add', `${h.ip}/24`, 'dev', 'eth0']);
+      await must(['ip', '-n', h.ns, 'link', 'set', 'eth0', 'up']);
+    }
+    for (const h of this.hosts) {
+      const up = await waitFor(async () => (await run(['ip', '-n', h.ns, 'link', 'show', 'eth0'])).stdout.includes('state UP'), 3000, 20);
+      if (!up) throw new Error(`eth0 in ${h.ns} did not come up`);
+    }
+  }
+
+  /** Runs argv inside a namespace (host name or ns name); never throws. */
+  exec(ns: string | LabHost, argv: readonly string[], timeoutMs = 5000): Promise<CommandResult> {
+    return run(['ip', 'netns', 'exec', this.nsOf(ns), ...argv], timeoutMs);
+  }
+
+  /** Starts argv inside a namespace; destroy() SIGKILLs it by PID if it is still running. */
+  spawn(ns: string | LabHost, argv: readonly string[], opts: SpawnOptions = {}): LabProcess {
+    const p = spawnInNs(this.nsOf(ns), argv, opts);
+    this.procs.push(p);
+    return p;
+  }
+
+  /** Starts a compiled harness script (responder, probe) in ns and waits for its "ready". */
+  spawnScript(ns: string | LabHost, script: string, args: readonly string[], timeoutMs = 5000): Promise<LabProcess> {
+    const argv = [process.execPath, distScript(script), ...args];
+    return spawnReady(this.nsOf(ns), argv, timeoutMs, (p) => this.procs.push(p));
+  }
+
+  /** One responder per director (or the hosts given), named after the host. */
+  startResponders(hosts: LabHost[] = this.directors): Promise<LabProcess[]> {
+    return Promise.all(hosts.map((h) => this.spawnScript(h, 'responder', ['--name', h.name])));
+  }
+
+  /** Starts the probe in the client namespace; stop() returns its records. */
+  async startProbe(opts: { durationMs?: number; intervalMs?: number; tcp?: boolean; vip?: string } = {}): Promise<ProbeHandle> {
+    const out = join(this.dir, `probe-${this.procs.length}.json`);
+    const args = ['run', '--vip', opts.vip ?? VIP, '--out', out, '--interval', String(opts.intervalMs ?? 2)];
+    if (opts.durationMs !== undefined) args.push('--duration', String(opts.durationMs));
+    if (opts.tcp) args.push('--tcp');
+    const proc = await this.spawnScript(this.client, 'probe', args);
+    return {
+      proc,
+      stop: async () => {
+        proc.kill('SIGTERM');
+        const exit = await within(proc.exited, 5000, null);
+        if (!exit) proc.kill('SIGKILL');
+        if (!existsSync(out)) throw new Error(`probe wrote no result (exit ${JSON.stringify(exit)})`);
+        return JSON.parse(readFileSync(out, 'utf8')) as ProbeResult;
+      },
+    };
+  }
+
+  /** The neighbour entry for ip as ns sees it, read with arp-a inside ns; null when none. */
+  async arpEntry(ns: string | LabHost, ip: string): Promise<ArpEntry | null> {
+    const r = await this.exec(ns, [process.execPath, distScript('probe'), 'arp', '--ip', ip]);
+    if (r.code !== 0) throw new Error(`arp lookup in ${this.nsOf(ns)} failed: ${r.stderr.trim()}`);
+    return JSON.parse(r.stdout) as ArpEntry | null;
+  }
+
+  /** tcpdump of ARP on ns's eth0 (default: the client), resolved once tcpdump listens. */
+  async startArpCapture(ns: string | LabHost = this.client): Promise<ArpCapture> {
+    const lines: string[] = [];
+    let listening: () => void = () => undefined;
+    const ready = new Promise<boolean>((resolve) => (listening = () => resolve(true)));
+    const argv = ['tcpdump', '-i', 'eth0', '-n', '-l', '-e', '-tt', '--immediate-mode', 'arp'];
+    const proc = this.spawn(ns, argv, {
+      onLine: (line, stream) => {
+        if (stream === 'stdout') lines.push(line);
+        else if (line.includes('listening on')) listening();
+      },
+    });
+    if (!(await within(ready, 5000, false))) {
+      proc.kill('SIGKILL');
+      throw new Error(`tcpdump in ${this.nsOf(ns)} did not start listening`);
+    }
+    return {
+      proc,
+      lines,
+      stop: async () => {
+        proc.kill('SIGINT');
+        if (!(await within(proc.exited, 3000, null))) proc.kill('SIGKILL');
+        return lines.map(parseTcpdumpArp).filter((f): f is ArpFrame => f !== null);
+      },
+    };
+  }
+
+  /** Whether ip/len is configured on eth0 of the host. */
+  async hasAddress(host: LabHost, cidr = VIP_CIDR): Promise<boolean> {
+    const r = await run(['ip', '-n', host.ns, '-o', 'addr', 'show', 'dev', 'eth0']);
+    return r.stdout.split(/\s+/).includes(cidr);
+  }
+
+  /** Kills every process this lab started (by PID), waits for them, deletes the namespaces. */
+  async destroy(): Promise<DestroyReport> {
+    const alive = this.procs.filter((p) => p.alive());
+    for (const p of alive) p.kill('SIGKILL');
+    const exits = await Promise.all(alive.map((p) => within(p.exited.then(() => true), 3000, false)));
+    const leftPids = alive.filter((_, i) => !exits[i]).map((p) => p.pid);
+    const leftNamespaces = await deleteNamespaces(this.namespaces);
+    removeMarker(this.prefix);
+    process.off('exit', this.onExit);
+    if (!process.env.HAAGENT_LAB_KEEP) rmSync(this.dir, { recursive: true, force: true });
+    return { leftNamespaces, leftPids };
+  }
+}
