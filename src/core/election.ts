@@ -128,7 +128,7 @@ export class Core {
     if (r.ok) {
       g.vipHave = r.present;
       g.vipError = null;
-      g.retryBackoff = 0;
+      if (r.present) g.retryBackoff = 0; // healthy again only once a claim succeeded
       if (r.present && g.state === 'active' && g.vipPending === 0) {
         this.announce(g, 'took over', ctx);
         ctx.sendNow = true;

@@ -1,0 +1,215 @@
+/**
+ * The election driven input by input with a manual clock: fault handling, VIP result
+ * ordering, start-up learning, shutdown, wake-up deadlines, and the rank function.
+ */
+import t from 'tap';
+import { Core, FAULT_RETRY_MIN, TAKEOVER_PRIORITY } from '../../src/core/election.js';
+import { best, compareRank, outranks } from '../../src/core/rank.js';
+import type { Action, CoreOptions, StepResult } from '../../src/core/types.js';
+import type { Message } from '../../src/wire/types.js';
+import { group } from '../scenarios/sim.js';
+
+function core(extra: Partial<CoreOptions> = {}): Core {
+  return new Core({ node: 'd0', interval: 50, deadTime: 150, initDead: 300, expectedPeers: 1, groups: [group('web', 150)], ...extra });
+}
+
+function kinds(r: StepResult): string[] {
+  return r.actions.map((a: Action) => (a.kind === 'ensureVip' ? `vip:${a.present ? 'add' : 'del'}` : a.kind === 'send' ? `send:${a.type}` : a.kind));
+}
+
+function hb(node: string, state: 'init' | 'standby' | 'active' | 'fault', priority: number, seq = 1n, type: Message['type'] = 'heartbeat'): Message {
+  return { type, cluster: 'c', node, bootId: 1n, seq, intervalMs: 50, groups: [{ name: 'web', state, priority, reach: 0 }] };
+}
+
+t.test('rank: priority first, then the smaller node name; priority 0 is never best', async (t) => {
+  t.ok(outranks({ node: 'z', priority: 2 }, { node: 'a', priority: 1 }));
+  t.ok(outranks({ node: 'a', priority: 1 }, { node: 'b', priority: 1 }));
+  t.equal(compareRank({ node: 'a', priority: 1 }, { node: 'a', priority: 1 }), 0);
+  t.equal(best([{ node: 'a', priority: 0 }]), null);
+  t.same(best([{ node: 'b', priority: 5 }, { node: 'a', priority: 5 }, { node: 'c', priority: 4 }]), { node: 'a', priority: 5 });
+});
+
+t.test('start clears a leftover VIP first and stays in init until it is confirmed gone', async (t) => {
+  const c = core({ expectedPeers: 0 });
+  const r = c.step({ kind: 'start', now: 0 });
+  t.same(kinds(r), ['vip:del', 'send:heartbeat']);
+  t.equal(r.wakeAt, 50);
+  const r2 = c.step({ kind: 'tick', now: 400 });
+  t.equal(c.groups[0]!.state, 'init', 'VIP removal still pending');
+  t.same(r2.transitions, []);
+  const r3 = c.step({ kind: 'vipResult', now: 401, group: 'web', present: false, ok: true });
+  t.same(r3.transitions.map((x) => x.to), ['standby', 'active']);
+  t.same(kinds(r3), ['vip:add', 'send:heartbeat']);
+  t.equal(c.advertised(c.groups[0]!).state, 'standby', 'not advertised active before the VIP is there');
+  const r4 = c.step({ kind: 'vipResult', now: 405, group: 'web', present: true, ok: true });
+  t.same(kinds(r4), ['announce', 'send:heartbeat']);
+  t.equal(c.advertised(c.groups[0]!).state, 'active');
+});
+
+t.test('init ends early once every configured peer was heard', async (t) => {
+  const c = core();
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 5, group: 'web', present: false, ok: true });
+  const r = c.step({ kind: 'message', now: 20, msg: hb('d1', 'init', 100), address: '198.51.100.11', port: 694 });
+  t.same(r.transitions.map((x) => `${x.from}->${x.to}:${x.reason}`), ['init->standby:heard every peer', 'standby->active:no active peer; we rank best']);
+});
+
+t.test('init learns an active peer and stays standby below it', async (t) => {
+  const c = core({ groups: [group('web', 100)] });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 5, group: 'web', present: false, ok: true });
+  const r = c.step({ kind: 'message', now: 20, msg: hb('d1', 'active', 150), address: 'x', port: 694 });
+  t.same(r.transitions.map((x) => x.to), ['standby']);
+  t.equal(c.groups[0]!.holder, 'd1');
+});
+
+t.test('a failed add goes to fault, clears the VIP, retries with backoff', async (t) => {
+  const c = core({ expectedPeers: 0 });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 5, group: 'web', present: false, ok: true });
+  c.step({ kind: 'tick', now: 300 });
+  t.equal(c.groups[0]!.state, 'active');
+  const r = c.step({ kind: 'vipResult', now: 305, group: 'web', present: true, ok: false, error: 'RTNETLINK answers: No such device' });
+  t.same(r.transitions.map((x) => x.to), ['fault']);
+  t.same(kinds(r), ['vip:del', 'send:heartbeat']);
+  t.match(r.notes[0]!.msg, /cannot add VIP: RTNETLINK/);
+  t.equal(c.advertised(c.groups[0]!).priority, 0, 'out of the election');
+  t.equal(r.wakeAt, Math.min(305 + FAULT_RETRY_MIN, 355));
+  c.step({ kind: 'vipResult', now: 310, group: 'web', present: false, ok: true });
+  const r2 = c.step({ kind: 'tick', now: 305 + FAULT_RETRY_MIN });
+  t.same(r2.transitions.map((x) => x.to), ['standby', 'active'], 'retries');
+  const r3 = c.step({ kind: 'vipResult', now: 1400, group: 'web', present: true, ok: false, error: 'again' });
+  t.same(r3.transitions.map((x) => x.to), ['fault']);
+  t.equal(c.groups[0]!.retryAt, 1400 + 2 * FAULT_RETRY_MIN, 'backoff doubles');
+});
+
+t.test('a failed remove does not spin: it waits for the retry deadline', async (t) => {
+  const c = core({ expectedPeers: 0 });
+  const r0 = c.step({ kind: 'start', now: 0 });
+  t.same(kinds(r0), ['vip:del', 'send:heartbeat']);
+  const r = c.step({ kind: 'vipResult', now: 4, group: 'web', present: false, ok: false, error: 'ip: timeout' });
+  t.same(r.transitions.map((x) => x.to), ['fault']);
+  t.notOk(kinds(r).includes('vip:del'), 'no immediate retry');
+  const r2 = c.step({ kind: 'tick', now: 4 + FAULT_RETRY_MIN });
+  t.ok(kinds(r2).includes('vip:del'), 'retried at the deadline');
+  t.equal(c.groups[0]!.state, 'fault', 'stays in fault until the VIP is known gone');
+  c.step({ kind: 'vipResult', now: 1010, group: 'web', present: false, ok: true });
+  const r3 = c.step({ kind: 'tick', now: 4 + 3 * FAULT_RETRY_MIN });
+  t.same(r3.transitions.map((x) => x.to), ['standby', 'active']);
+});
+
+t.test('dual active: the lower-ranked side releases at once, the winner re-announces', async (t) => {
+  const c = core({ groups: [group('web', 100)], expectedPeers: 0 });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  c.step({ kind: 'tick', now: 300 });
+  c.step({ kind: 'vipResult', now: 304, group: 'web', present: true, ok: true });
+  const lose = c.step({ kind: 'message', now: 310, msg: hb('d1', 'active', 150), address: 'x', port: 694 });
+  t.same(lose.transitions.map((x) => x.reason), ['dual active: d1 outranks us']);
+  t.same(kinds(lose), ['vip:del', 'send:heartbeat']);
+
+  const w = core({ expectedPeers: 0 });
+  w.step({ kind: 'start', now: 0 });
+  w.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  w.step({ kind: 'tick', now: 300 });
+  w.step({ kind: 'vipResult', now: 304, group: 'web', present: true, ok: true });
+  const win = w.step({ kind: 'message', now: 310, msg: hb('d1', 'active', 100), address: 'x', port: 694 });
+  t.same(win.transitions, []);
+  t.ok(kinds(win).includes('announce'));
+  const again = w.step({ kind: 'message', now: 320, msg: hb('d1', 'active', 100, 2n), address: 'x', port: 694 });
+  t.notOk(kinds(again).includes('announce'), 'rate limited to once per dead time');
+});
+
+t.test('a resigning peer is not a holder: the standby takes over at once', async (t) => {
+  const c = core({ groups: [group('web', 100)] });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  c.step({ kind: 'message', now: 10, msg: hb('d1', 'active', 150), address: 'x', port: 694 });
+  t.equal(c.groups[0]!.state, 'standby');
+  const r = c.step({ kind: 'message', now: 40, msg: hb('d1', 'active', 0, 2n, 'resign'), address: 'x', port: 694 });
+  t.same(r.transitions.map((x) => x.to), ['active']);
+});
+
+t.test('peer death is a deadline; ICMP unreachable is immediate', async (t) => {
+  const c = core({ groups: [group('web', 100)] });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  const r = c.step({ kind: 'message', now: 10, msg: hb('d1', 'active', 150), address: '198.51.100.11', port: 694 });
+  t.equal(r.wakeAt, 60, 'next heartbeat first (a triggered one went out at 10)');
+  const r2 = c.step({ kind: 'tick', now: 60 });
+  t.equal(r2.wakeAt, 110);
+  const r3 = c.step({ kind: 'message', now: 100, msg: hb('d1', 'active', 150, 2n), address: '198.51.100.11', port: 694 });
+  t.equal(r3.wakeAt, 110);
+  c.step({ kind: 'tick', now: 110 });
+  const r3b = c.step({ kind: 'tick', now: 160 });
+  t.equal(r3b.wakeAt, 210);
+  c.step({ kind: 'tick', now: 210 });
+  t.equal(c.step({ kind: 'tick', now: 240 }).wakeAt, 250, 'the peer deadline: heard at 100 + 150');
+  t.equal(c.groups[0]!.state, 'standby');
+  const r4 = c.step({ kind: 'unreachable', now: 245, address: '198.51.100.11' });
+  t.same(r4.transitions.map((x) => x.to), ['active']);
+  t.match(r4.notes[0]!.msg, /port unreachable/);
+});
+
+t.test('shutdown while standby: release and exit without waiting', async (t) => {
+  const c = core({ groups: [group('web', 100)] });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  c.step({ kind: 'message', now: 10, msg: hb('d1', 'active', 150), address: 'x', port: 694 });
+  const r = c.step({ kind: 'shutdown', now: 20 });
+  t.same(kinds(r), ['send:resign', 'exit']);
+  t.equal(r.wakeAt, null);
+});
+
+t.test('shutdown while active waits for the successor, then the grace, then releases', async (t) => {
+  const c = core({ expectedPeers: 1 });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  c.step({ kind: 'message', now: 10, msg: hb('d1', 'standby', 100), address: 'x', port: 694 });
+  c.step({ kind: 'vipResult', now: 14, group: 'web', present: true, ok: true });
+  t.equal(c.groups[0]!.state, 'active');
+  const r = c.step({ kind: 'shutdown', now: 100 });
+  t.same(kinds(r), ['send:resign']);
+  t.equal(c.advertised(c.groups[0]!).priority, 0);
+  const r2 = c.step({ kind: 'message', now: 106, msg: hb('d1', 'active', 100, 2n), address: 'x', port: 694 });
+  t.same(r2.transitions, [], 'still serving during the grace');
+  t.equal(r2.wakeAt, 106 + c.handoverGrace);
+  const r3 = c.step({ kind: 'tick', now: 106 + c.handoverGrace });
+  t.same(kinds(r3), ['vip:del', 'send:resign']);
+  const r4 = c.step({ kind: 'vipResult', now: 130, group: 'web', present: false, ok: true });
+  t.same(kinds(r4), ['exit']);
+});
+
+t.test('shutdown with a silent successor releases at the dead time', async (t) => {
+  const c = core({ expectedPeers: 1 });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  c.step({ kind: 'message', now: 10, msg: hb('d1', 'standby', 100), address: 'x', port: 694 });
+  c.step({ kind: 'vipResult', now: 14, group: 'web', present: true, ok: true });
+  c.step({ kind: 'message', now: 99, msg: hb('d1', 'standby', 100, 2n), address: 'x', port: 694 });
+  c.step({ kind: 'shutdown', now: 100 });
+  const r = c.step({ kind: 'tick', now: 248 });
+  t.equal(c.groups[0]!.state, 'active');
+  t.equal(r.wakeAt, 249, 'peer dead at 249: heard at 99 + 150');
+  const r2 = c.step({ kind: 'tick', now: 249 });
+  t.same(r2.transitions.map((x) => x.reason), ['shutting down: no live peer to hand over to']);
+});
+
+t.test('takeover advertises the takeover priority and preempts regardless of preempt=false', async (t) => {
+  const c = core({ groups: [group('web', 100, { preempt: false })] });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  c.step({ kind: 'message', now: 10, msg: hb('d1', 'active', 150), address: 'x', port: 694 });
+  t.equal(c.groups[0]!.state, 'standby');
+  const r = c.step({ kind: 'command', now: 20, command: { op: 'takeover' } });
+  t.same(c.lastReply, { ok: true, message: 'web: taking over' });
+  t.same(r.transitions.map((x) => x.to), ['active']);
+  t.equal(c.selfCandidate(c.groups[0]!).priority, TAKEOVER_PRIORITY);
+  c.step({ kind: 'command', now: 30, command: { op: 'takeover', group: 'nope' } });
+  t.same(c.lastReply, { ok: false, message: 'no group named nope' });
+});
+
+t.test('illegal transitions throw', async (t) => {
+  const c = core();
+  t.throws(() => c.groups[0]!.become('active', 0, 'test', []), /illegal transition init -> active/);
+});
