@@ -3,5 +3,17 @@
  * Each module exports a yargs CommandModule; handlers set process.exitCode.
  */
 import type { CommandModule } from 'yargs';
+import { checkConfigCommand } from './check-config.js';
+import { keygenCommand } from './keygen.js';
+import { releaseCommand } from './release.js';
+import { runCommand } from './run.js';
+import { statusCommand } from './status.js';
 
-export const commands: CommandModule<object, any>[] = [];
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CommandModule<object, any>[] = [
+  runCommand,
+  statusCommand,
+  releaseCommand,
+  checkConfigCommand,
+  keygenCommand,
+];

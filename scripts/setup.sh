@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what haagent's demo, tests and drills need on a Debian machine (run as root):
+# iproute2, iputils-arping (NOT Debian's "arping": another program with other flags),
+# tcpdump, then the npm dependencies, then the TypeScript build. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v ip >/dev/null || need_apt+=(iproute2)
+# iputils' arping prints "iputils" in its version; Debian's other "arping" does not.
+if ! arping -V 2>&1 | grep -qi iputils; then need_apt+=(iputils-arping); fi
+command -v tcpdump >/dev/null || need_apt+=(tcpdump)
+command -v tc >/dev/null || need_apt+=(iproute2)
+command -v node >/dev/null || need_apt+=(nodejs npm)
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "haagent needs Node.js >= 20 (found $(node --version))" >&2
+  exit 1
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build

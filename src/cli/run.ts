@@ -1,0 +1,38 @@
+/** `haagent run`: the agent in the foreground (systemd runs this). */
+import type { CommandModule } from 'yargs';
+import { loadKey } from '../config/key.js';
+import { Agent } from '../daemon/agent.js';
+import { createLogger } from '../log.js';
+import { configOrExit, type ConfigArgs } from './common.js';
+import { EXIT } from './exit.js';
+
+export const runCommand: CommandModule<object, ConfigArgs> = {
+  command: 'run',
+  describe: 'run the agent in the foreground',
+  handler: async (argv) => {
+    const config = configOrExit(argv.config);
+    if (!config) return;
+    const key = loadKey(config.heartbeat.keyFile);
+    if (!key.ok) {
+      process.stderr.write(`haagent: ${key.error}\n`);
+      process.exitCode = EXIT.CONFIG;
+      return;
+    }
+    const log = createLogger(config.logLevel, config.node);
+    const agent = new Agent({ config, key: key.key, log });
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => agent.stop(sig));
+    process.on('uncaughtException', (err) => {
+      log.fatal({ err }, 'uncaught exception: releasing VIPs and exiting');
+      void agent.forceRelease().finally(() => process.exit(EXIT.FAILURE));
+    });
+    try {
+      await agent.start();
+    } catch (err) {
+      log.fatal({ err }, 'cannot start');
+      await agent.forceRelease();
+      process.exitCode = EXIT.UNAVAILABLE;
+      return;
+    }
+    process.exitCode = await agent.done;
+  },
+};

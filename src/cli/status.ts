@@ -1,0 +1,41 @@
+/** `haagent status [--json]`: ask the running agent over its control socket. */
+import type { CommandModule } from 'yargs';
+import { request } from '../daemon/control.js';
+import { formatStatus, type StatusRecord } from '../daemon/status-view.js';
+import { configOrExit, type ConfigArgs } from './common.js';
+import { EXIT } from './exit.js';
+
+interface StatusArgs extends ConfigArgs {
+  json: boolean;
+  socket?: string;
+}
+
+export const statusCommand: CommandModule<object, StatusArgs> = {
+  command: 'status',
+  describe: 'show the state of every group and peer',
+  builder: (y) =>
+    y
+      .option('json', { type: 'boolean', default: false, describe: 'print the stable JSON record' })
+      .option('socket', { type: 'string', describe: 'control socket (default: from the config)' }) as never,
+  handler: async (argv) => {
+    let socket = argv.socket;
+    if (!socket) {
+      const config = configOrExit(argv.config);
+      if (!config) return;
+      socket = config.control.socket;
+    }
+    try {
+      const res = await request(socket, { cmd: 'status' });
+      if (!res.ok) {
+        process.stderr.write(`haagent: ${res.message ?? 'status refused'}\n`);
+        process.exitCode = EXIT.FAILURE;
+        return;
+      }
+      const s = res.status as StatusRecord;
+      process.stdout.write(argv.json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s));
+    } catch (e) {
+      process.stderr.write(`haagent: no agent running (control socket ${socket}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message})\n`);
+      process.exitCode = EXIT.NOT_RUNNING;
+    }
+  },
+};
