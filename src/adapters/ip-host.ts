@@ -1,0 +1,109 @@
+/**
+ * VipHost over iproute2's `ip`. Check-first, idempotent ensure verbs (like resource-agents'
+ * IPaddr2): read the interface, act only if needed, and when `ip` exits 2 ("already there" on
+ * add, "not there" on del: someone changed the interface between our read and our write)
+ * re-read the state instead of matching the message, whose text differs between kernels
+ * (FIELD-NOTES). No decisions here: a failure is reported with the command line and stderr.
+ */
+import type { Millis, Vip } from '../config/types.js';
+import type { CommandRunner, EnsureOutcome, VipHost } from '../ports/index.js';
+import { parseIpAddrJson, type IfaceAddress } from './ip-json.js';
+import { describeResult } from './runner.js';
+import { errorText } from './bounded-buffer.js';
+
+/** One `ip` call takes ~4 ms (FIELD-NOTES); 2 s means the host is in real trouble. */
+export const DEFAULT_IP_TIMEOUT_MS: Millis = 2000;
+
+export interface IpVipHostOptions {
+  ipPath?: string;
+  timeoutMs?: Millis;
+}
+
+/** Raised by the reading methods (listAddresses, isPresent) when `ip` fails or talks nonsense. */
+export class IpCommandError extends Error {
+  override name = 'IpCommandError';
+}
+
+type ReadResult = { ok: true; addrs: IfaceAddress[] } | { ok: false; error: string };
+
+export class IpVipHost implements VipHost {
+  private readonly ipPath: string;
+  private readonly timeoutMs: Millis;
+
+  constructor(
+    private readonly runner: CommandRunner,
+    opts: IpVipHostOptions = {},
+  ) {
+    this.ipPath = opts.ipPath ?? 'ip';
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_IP_TIMEOUT_MS;
+  }
+
+  async listAddresses(iface: string): Promise<IfaceAddress[]> {
+    const r = await this.read(iface);
+    if (!r.ok) throw new IpCommandError(r.error);
+    return r.addrs;
+  }
+
+  async isPresent(vip: Vip, iface: string): Promise<boolean> {
+    return holds(await this.listAddresses(iface), vip);
+  }
+
+  ensurePresent(vip: Vip, iface: string): Promise<EnsureOutcome> {
+    return this.ensure(vip, iface, true);
+  }
+
+  ensureAbsent(vip: Vip, iface: string): Promise<EnsureOutcome> {
+    return this.ensure(vip, iface, false);
+  }
+
+  private async ensure(vip: Vip, iface: string, want: boolean): Promise<EnsureOutcome> {
+    const before = await this.read(iface);
+    if (!before.ok) return { ok: false, error: before.error };
+    if (holds(before.addrs, vip) === want) return { ok: true, changed: false };
+    const argv = want ? this.addArgv(vip, iface) : this.delArgv(vip, iface);
+    const r = await this.runner.run(argv, this.timeoutMs);
+    if (r.code === 0) return { ok: true, changed: true };
+    if (r.code === 2 && !r.timedOut) {
+      const after = await this.read(iface);
+      if (after.ok && holds(after.addrs, vip) === want) return { ok: true, changed: false };
+    }
+    return { ok: false, error: describeResult(argv, r) };
+  }
+
+  private async read(iface: string): Promise<ReadResult> {
+    const argv = [this.ipPath, '-json', 'addr', 'show', 'dev', iface];
+    const r = await this.runner.run(argv, this.timeoutMs);
+    if (r.code !== 0) return { ok: false, error: describeResult(argv, r) };
+    try {
+      return { ok: true, addrs: parseIpAddrJson(r.stdout) };
+    } catch (err) {
+      return { ok: false, error: `${argv.join(' ')}: ${errorText(err)}` };
+    }
+  }
+
+  private addArgv(vip: Vip, iface: string): string[] {
+    const argv = [this.ipPath, 'addr', 'add', cidr(vip), 'dev', iface];
+    // With DAD on, a VIP the old holder still answers for ends up permanently dadfailed
+    // (FIELD-NOTES); the takeover announcement is our job, not the kernel's.
+    if (vip.family === 6) argv.push('nodad');
+    return argv;
+  }
+
+  private delArgv(vip: Vip, iface: string): string[] {
+    // Always the exact prefix: without it ip warns and removes the first matching address.
+    return [this.ipPath, 'addr', 'del', cidr(vip), 'dev', iface];
+  }
+}
+
+function cidr(vip: Vip): string {
+  return `${vip.address}/${vip.prefix}`;
+}
+
+/**
+ * Address and prefix must both match: the delete names the exact prefix, so a VIP found
+ * with another prefix is not the one this agent manages.
+ */
+function holds(addrs: readonly IfaceAddress[], vip: Vip): boolean {
+  const want = vip.address.toLowerCase();
+  return addrs.some((a) => a.family === vip.family && a.prefixlen === vip.prefix && a.local.toLowerCase() === want);
+}

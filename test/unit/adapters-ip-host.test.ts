@@ -1,0 +1,149 @@
+// IpVipHost with a scripted CommandRunner: which `ip` commands run, in which order, and what
+// each outcome becomes. Exit codes per FIELD-NOTES: 2 = duplicate add / absent del, 1 = bad device.
+import t from 'tap';
+import { IpVipHost } from '../../src/adapters/ip-host.js';
+import type { CommandResult, CommandRunner } from '../../src/ports/index.js';
+import type { Vip } from '../../src/config/types.js';
+
+const VIP: Vip = { address: '198.51.100.100', prefix: 32, family: 4 };
+const VIP6: Vip = { address: '2001:db8::100', prefix: 128, family: 6 };
+
+const SHOW = ['ip', '-json', 'addr', 'show', 'dev', 'eth0'];
+const ADD = ['ip', 'addr', 'add', '198.51.100.100/32', 'dev', 'eth0'];
+const DEL = ['ip', 'addr', 'del', '198.51.100.100/32', 'dev', 'eth0'];
+
+function ok(stdout = ''): CommandResult {
+  return { code: 0, signal: null, stdout, stderr: '', timedOut: false };
+}
+function exit(code: number, stderr: string): CommandResult {
+  return { code, signal: null, stdout: '', stderr, timedOut: false };
+}
+function addrs(...list: [string, number][]): CommandResult {
+  const info = list.map(([local, prefixlen]) => ({ family: local.includes(':') ? 'inet6' : 'inet', local, prefixlen }));
+  return ok(JSON.stringify([{ ifname: 'eth0', addr_info: info }]));
+}
+const PRIMARY: [string, number] = ['198.51.100.1', 24];
+
+/** Answers each call with the next scripted result and records the argv and timeout. */
+class ScriptedRunner implements CommandRunner {
+  calls: string[][] = [];
+  timeouts: number[] = [];
+  constructor(private readonly script: CommandResult[]) {}
+  async run(argv: readonly string[], timeoutMs: number): Promise<CommandResult> {
+    this.calls.push([...argv]);
+    this.timeouts.push(timeoutMs);
+    const next = this.script.shift();
+    if (!next) throw new Error(`unscripted call: ${argv.join(' ')}`);
+    return next;
+  }
+}
+
+t.test('ensurePresent', async (t) => {
+  t.test('absent -> reads, adds, reports changed', async (t) => {
+    const r = new ScriptedRunner([addrs(PRIMARY), ok()]);
+    t.same(await new IpVipHost(r).ensurePresent(VIP, 'eth0'), { ok: true, changed: true });
+    t.same(r.calls, [SHOW, ADD]);
+  });
+  t.test('present -> reads only, no add', async (t) => {
+    const r = new ScriptedRunner([addrs(PRIMARY, ['198.51.100.100', 32])]);
+    t.same(await new IpVipHost(r).ensurePresent(VIP, 'eth0'), { ok: true, changed: false });
+    t.same(r.calls, [SHOW]);
+  });
+  t.test('same address with another prefix is not our VIP -> adds the exact one', async (t) => {
+    const r = new ScriptedRunner([addrs(PRIMARY, ['198.51.100.100', 24]), ok()]);
+    t.same(await new IpVipHost(r).ensurePresent(VIP, 'eth0'), { ok: true, changed: true });
+    t.same(r.calls, [SHOW, ADD]);
+  });
+  t.test('add exits 2 (raced: someone added it) -> re-reads, finds it, ok unchanged', async (t) => {
+    const r = new ScriptedRunner([addrs(PRIMARY), exit(2, 'RTNETLINK answers: File exists'), addrs(PRIMARY, ['198.51.100.100', 32])]);
+    t.same(await new IpVipHost(r).ensurePresent(VIP, 'eth0'), { ok: true, changed: false });
+    t.same(r.calls, [SHOW, ADD, SHOW]);
+  });
+  t.test('add exits 2 and the re-read still lacks it -> error, whatever the message says', async (t) => {
+    const r = new ScriptedRunner([addrs(PRIMARY), exit(2, 'RTNETLINK answers: File exists'), addrs(PRIMARY)]);
+    const out = await new IpVipHost(r).ensurePresent(VIP, 'eth0');
+    t.same(out, { ok: false, error: 'ip addr add 198.51.100.100/32 dev eth0: exit 2: RTNETLINK answers: File exists' });
+  });
+  t.test('add exits 1 -> error with command line and stderr, no re-read', async (t) => {
+    const r = new ScriptedRunner([addrs(PRIMARY), exit(1, 'Error: any valid prefix is expected.\n')]);
+    const out = await new IpVipHost(r).ensurePresent(VIP, 'eth0');
+    t.same(out, { ok: false, error: 'ip addr add 198.51.100.100/32 dev eth0: exit 1: Error: any valid prefix is expected.' });
+    t.same(r.calls, [SHOW, ADD]);
+  });
+  t.test('read fails (bad device) -> error, nothing added', async (t) => {
+    const r = new ScriptedRunner([exit(1, 'Device "eth0" does not exist.')]);
+    const out = await new IpVipHost(r).ensurePresent(VIP, 'eth0');
+    t.same(out, { ok: false, error: 'ip -json addr show dev eth0: exit 1: Device "eth0" does not exist.' });
+    t.same(r.calls, [SHOW]);
+  });
+  t.test('unparseable read -> error naming the command, nothing added', async (t) => {
+    const r = new ScriptedRunner([ok('garbage')]);
+    const out = await new IpVipHost(r).ensurePresent(VIP, 'eth0');
+    t.match(out, { ok: false, error: /^ip -json addr show dev eth0: ip -json output is not JSON/ });
+    t.same(r.calls, [SHOW]);
+  });
+  t.test('ip missing -> error says it could not start', async (t) => {
+    const r = new ScriptedRunner([{ code: -1, signal: null, stdout: '', stderr: 'spawn ip ENOENT', timedOut: false }]);
+    t.same(await new IpVipHost(r).ensurePresent(VIP, 'eth0'), {
+      ok: false,
+      error: 'ip -json addr show dev eth0: could not start: spawn ip ENOENT',
+    });
+  });
+  t.test('add timed out -> error, no re-read (state unknown; the caller decides)', async (t) => {
+    const r = new ScriptedRunner([addrs(PRIMARY), { code: -1, signal: 'SIGKILL', stdout: '', stderr: '', timedOut: true }]);
+    t.same(await new IpVipHost(r).ensurePresent(VIP, 'eth0'), { ok: false, error: 'ip addr add 198.51.100.100/32 dev eth0: timed out, killed' });
+    t.same(r.calls, [SHOW, ADD]);
+  });
+  t.test('IPv6 VIP is added with nodad', async (t) => {
+    const r = new ScriptedRunner([addrs(PRIMARY), ok()]);
+    t.same(await new IpVipHost(r).ensurePresent(VIP6, 'eth0'), { ok: true, changed: true });
+    t.same(r.calls[1], ['ip', 'addr', 'add', '2001:db8::100/128', 'dev', 'eth0', 'nodad']);
+  });
+});
+
+t.test('ensureAbsent', async (t) => {
+  t.test('present -> deletes with the exact prefix', async (t) => {
+    const r = new ScriptedRunner([addrs(PRIMARY, ['198.51.100.100', 32]), ok()]);
+    t.same(await new IpVipHost(r).ensureAbsent(VIP, 'eth0'), { ok: true, changed: true });
+    t.same(r.calls, [SHOW, DEL]);
+  });
+  t.test('absent -> reads only', async (t) => {
+    const r = new ScriptedRunner([addrs(PRIMARY)]);
+    t.same(await new IpVipHost(r).ensureAbsent(VIP, 'eth0'), { ok: true, changed: false });
+    t.same(r.calls, [SHOW]);
+  });
+  t.test('del exits 2 (raced: already gone) -> re-reads, ok unchanged', async (t) => {
+    const r = new ScriptedRunner([addrs(['198.51.100.100', 32]), exit(2, 'RTNETLINK answers: Cannot assign requested address'), addrs()]);
+    t.same(await new IpVipHost(r).ensureAbsent(VIP, 'eth0'), { ok: true, changed: false });
+    t.same(r.calls, [SHOW, DEL, SHOW]);
+  });
+  t.test('del exits 1 -> error with stderr', async (t) => {
+    const r = new ScriptedRunner([addrs(['198.51.100.100', 32]), exit(1, 'Error: nope')]);
+    t.same(await new IpVipHost(r).ensureAbsent(VIP, 'eth0'), { ok: false, error: 'ip addr del 198.51.100.100/32 dev eth0: exit 1: Error: nope' });
+  });
+  t.test('IPv6 del names the exact prefix and no nodad', async (t) => {
+    const r = new ScriptedRunner([addrs(['2001:db8::100', 128]), ok()]);
+    t.same(await new IpVipHost(r).ensureAbsent(VIP6, 'eth0'), { ok: true, changed: true });
+    t.same(r.calls[1], ['ip', 'addr', 'del', '2001:db8::100/128', 'dev', 'eth0']);
+  });
+});
+
+t.test('isPresent / listAddresses', async (t) => {
+  const host = new IpVipHost(new ScriptedRunner([addrs(PRIMARY, ['198.51.100.100', 32]), addrs(PRIMARY)]));
+  t.equal(await host.isPresent(VIP, 'eth0'), true);
+  t.equal(await host.isPresent(VIP, 'eth0'), false);
+  const failing = new IpVipHost(new ScriptedRunner([exit(1, 'Device "eth0" does not exist.')]));
+  await t.rejects(failing.listAddresses('eth0'), { name: 'IpCommandError', message: /exit 1: Device "eth0"/ });
+  const upper = new IpVipHost(new ScriptedRunner([addrs(['2001:db8::100', 128])]));
+  t.equal(await upper.isPresent({ ...VIP6, address: '2001:DB8::100' }, 'eth0'), true, 'case-insensitive v6 match');
+});
+
+t.test('options: ip path and timeout reach every call', async (t) => {
+  const r = new ScriptedRunner([addrs(), ok()]);
+  await new IpVipHost(r, { ipPath: '/sbin/ip', timeoutMs: 750 }).ensurePresent(VIP, 'eth0');
+  t.same(r.calls.map((c) => c[0]), ['/sbin/ip', '/sbin/ip']);
+  t.same(r.timeouts, [750, 750]);
+  const d = new ScriptedRunner([addrs()]);
+  await new IpVipHost(d).isPresent(VIP, 'eth0');
+  t.same(d.timeouts, [2000], 'default 2 s');
+});
