@@ -1,0 +1,88 @@
+/**
+ * Announcer over iputils `arping` (Debian package iputils-arping, not `arping`). One child per
+ * frame: `arping -U` (unsolicited request) and/or `arping -A` (reply), `-c 1` each, spaced
+ * `garp.spacing` apart. Bookworm's arping sends its frame ~3 ms after spawn and then lingers
+ * ~1 s (FIELD-NOTES), so a burst never waits for an exit: each child is started, tracked by
+ * PID, killed at its life bound, and its exit checked later; a non-zero exit (2 = bad device)
+ * goes to `onFailure` so it is logged. announce() resolves once every frame was started.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import type { GarpConfig, GarpForm, Millis, Vip } from '../config/types.js';
+import type { AnnounceOutcome, Announcer } from '../ports/index.js';
+import type { ChildExit, ChildStarter } from './child-tracker.js';
+
+/** Longer than the ~1 s linger of a healthy arping; short enough that a hung one goes soon. */
+export const DEFAULT_ARPING_LIFE_MS: Millis = 1500;
+
+export const IPV6_NOT_IMPLEMENTED = 'IPv6 unsolicited neighbour advertisement not implemented';
+
+export interface ArpingAnnouncerOptions {
+  arpingPath?: string;
+  /** waits between the steps of a burst; injected so tests never sleep. */
+  sleep?: (ms: Millis) => Promise<void>;
+  maxLifeMs?: Millis;
+  /** an arping that started but exited non-zero or died of a signal we did not send. */
+  onFailure?: (exit: ChildExit) => void;
+}
+
+const FLAGS: Record<GarpForm, readonly string[]> = {
+  request: ['-U'],
+  reply: ['-A'],
+  both: ['-U', '-A'],
+};
+
+export class ArpingAnnouncer implements Announcer {
+  private readonly arpingPath: string;
+  private readonly sleep: (ms: Millis) => Promise<void>;
+  private readonly maxLifeMs: Millis;
+  private readonly onFailure: (exit: ChildExit) => void;
+  private closed = false;
+
+  constructor(
+    private readonly tracker: ChildStarter,
+    opts: ArpingAnnouncerOptions = {},
+  ) {
+    this.arpingPath = opts.arpingPath ?? 'arping';
+    this.sleep = opts.sleep ?? ((ms) => delay(ms));
+    this.maxLifeMs = opts.maxLifeMs ?? DEFAULT_ARPING_LIFE_MS;
+    const onFailure = opts.onFailure ?? (() => undefined);
+    this.onFailure = (exit) => {
+      if (failed(exit)) onFailure(exit);
+    };
+  }
+
+  /** The command line of one frame. */
+  argv(flag: string, vip: Vip, iface: string): string[] {
+    return [this.arpingPath, flag, '-c', '1', '-I', iface, vip.address];
+  }
+
+  async announce(vip: Vip, iface: string, garp: GarpConfig): Promise<AnnounceOutcome> {
+    const outcome: AnnounceOutcome = { sent: 0, errors: [] };
+    if (vip.family === 6) {
+      outcome.errors.push(IPV6_NOT_IMPLEMENTED);
+      return outcome;
+    }
+    for (let step = 0; step < garp.count && !this.closed; step++) {
+      if (step > 0) await this.sleep(garp.spacing);
+      if (this.closed) break; // close() during the wait ends the burst (shutdown).
+      for (const flag of FLAGS[garp.form]) {
+        const argv = this.argv(flag, vip, iface);
+        const started = await this.tracker.start(argv, this.maxLifeMs, this.onFailure);
+        if (started.error !== undefined) outcome.errors.push(`${argv.join(' ')}: ${started.error}`);
+        else outcome.sent++;
+      }
+    }
+    return outcome;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.tracker.killAll();
+  }
+}
+
+/** Killed by our own bound is not a failure: the frame left ~3 ms after spawn. */
+function failed(exit: ChildExit): boolean {
+  if (exit.killed) return false;
+  return exit.code !== 0;
+}
