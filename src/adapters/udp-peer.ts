@@ -1,0 +1,71 @@
+/**
+ * One unicast peer's send path. Heartbeats to the peer leave through a UDP socket *connected*
+ * to it: Linux reports an ICMP error only to a connected UDP socket (as sk_err, surfacing as
+ * ECONNREFUSED on the next recvmsg or send), so a crashed agent on a live host - whose kernel
+ * answers our heartbeat with "port unreachable" - is noticed within a round trip instead of
+ * after the dead time. Only sending happens here; replies arrive on the transport's bound
+ * socket, because peers identify each other by the authenticated node name in the payload,
+ * never by source port.
+ */
+import type { Socket } from 'node:dgram';
+import type { Millis, PeerAddress } from '../config/types.js';
+import { connectSocket, errorCode } from './udp-socket.js';
+
+export interface PeerEvents {
+  sent(): void;
+  unreachable(address: string): void;
+  sendError(address: string, code: string): void;
+}
+
+export class PeerLink {
+  private connected = false;
+  private connecting = false;
+  private lastAttempt = Number.NEGATIVE_INFINITY;
+  /** Bound once: broadcast() runs up to 100 times a second per peer, so no closure per send. */
+  private readonly afterSend: (err: Error | null) => void;
+
+  constructor(
+    readonly peer: PeerAddress,
+    readonly sock: Socket,
+    private readonly fallback: Socket,
+    private readonly events: PeerEvents,
+    private readonly reconnectMs: Millis,
+  ) {
+    sock.on('error', (err) => this.report(err));
+    this.afterSend = (err) => (err ? this.report(err) : events.sent());
+  }
+
+  /**
+   * connect() on UDP only fixes the destination, but it needs a route: with the link down at
+   * start it fails (ENETUNREACH). The link then sends through the unconnected fallback socket
+   * and retries the connect at most once per reconnectMs.
+   */
+  async connect(now: Millis): Promise<void> {
+    if (this.connected || this.connecting) return;
+    this.connecting = true;
+    this.lastAttempt = now;
+    const err = await connectSocket(this.sock, this.peer.port, this.peer.address);
+    this.connecting = false;
+    if (err === null) this.connected = true;
+    else this.events.sendError(this.peer.address, errorCode(err));
+  }
+
+  send(data: Buffer, now: Millis): void {
+    if (this.connected) {
+      this.sock.send(data, this.afterSend);
+      return;
+    }
+    this.fallback.send(data, this.peer.port, this.peer.address, this.afterSend);
+    if (!this.connecting && now - this.lastAttempt >= this.reconnectMs) void this.connect(now);
+  }
+
+  isConnected(): boolean {
+    return this.connected;
+  }
+
+  private report(err: Error): void {
+    const code = errorCode(err);
+    if (code === 'ECONNREFUSED') this.events.unreachable(this.peer.address);
+    else this.events.sendError(this.peer.address, code);
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * HeartbeatTransport over node:dgram. Receives on one socket bound to (bind, port); sends to
+ * each unicast peer through a socket connected to that peer (see udp-peer.ts: that is what
+ * makes ICMP port unreachable visible) and to the multicast group through the bound socket,
+ * with TTL 1 (heartbeats never leave the segment) and loopback off (our own datagrams would
+ * only be dropped as own-node). Send errors (EHOSTUNREACH, ENETUNREACH with the link down)
+ * never throw: they are counted and reported to onSendError. Nothing here knows peers by
+ * name; the codec above authenticates every datagram.
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { Millis, PeerAddress } from '../config/types.js';
+import type { Clock, Datagram, HeartbeatTransport } from '../ports/index.js';
+import { monotonicClock } from './clock.js';
+import { PeerLink, type PeerEvents } from './udp-peer.js';
+import { bindSocket, closeSocket, errorCode, socketTypeFor } from './udp-socket.js';
+
+/** Retry spacing for a peer whose connect() failed (no route): cheap, and far below deadTime. */
+export const DEFAULT_RECONNECT_MS: Millis = 1000;
+
+export interface UdpTransportOptions {
+  /** local address for every socket (source of our heartbeats); null = any. */
+  bind: string | null;
+  port: number;
+  peers: PeerAddress[];
+  multicast: string | null;
+  /**
+   * As node:dgram takes it: the local IPv4 address of the interface (defaults to bind), or
+   * for IPv6 `::%ifname`. Used to join the group and to send to it.
+   */
+  multicastInterface?: string;
+  reconnectMs?: Millis;
+  clock?: Clock;
+}
+
+export interface UdpCounters {
+  /** datagrams the kernel accepted. */
+  sent: number;
+  sendErrors: number;
+  /** ICMP port unreachable reports (ECONNREFUSED on a peer's connected socket). */
+  unreachable: number;
+  received: number;
+}
+
+type SendErrorHandler = (target: string, code: string) => void;
+
+export class UdpTransport implements HeartbeatTransport {
+  private readonly stats: UdpCounters = { sent: 0, sendErrors: 0, unreachable: 0, received: 0 };
+  private messageHandler: (d: Datagram) => void = () => undefined;
+  private unreachableHandler: (address: string) => void = () => undefined;
+  private sendErrorHandler: SendErrorHandler = () => undefined;
+  private readonly links: PeerLink[] = [];
+  private readonly receivers: Socket[] = [];
+  private readonly afterMulticastSend: (err: Error | null) => void;
+  private closed = false;
+
+  private constructor(
+    private readonly main: Socket,
+    private readonly opts: UdpTransportOptions,
+    private readonly clock: Clock,
+  ) {
+    this.afterMulticastSend = (err) => (err ? this.sendError(opts.multicast ?? '', errorCode(err)) : this.stats.sent++);
+    main.on('error', (err) => this.sendError('socket', errorCode(err)));
+  }
+
+  /** Binds every socket and connects every peer; rejects (closing what it opened) if a bind fails. */
+  static async open(opts: UdpTransportOptions): Promise<UdpTransport> {
+    const type = socketTypeFor([opts.bind, opts.multicast, ...opts.peers.map((p) => p.address)]);
+    const main = createSocket({ type, reuseAddr: opts.multicast !== null });
+    const t = new UdpTransport(main, opts, opts.clock ?? monotonicClock);
+    try {
+      await bindSocket(main, opts.port, opts.bind ?? undefined);
+      t.listen(main);
+      if (opts.multicast !== null) await t.joinGroup(type === 'udp6');
+      for (const peer of opts.peers) await t.addPeer(peer, type);
+    } catch (err) {
+      await t.close();
+      throw err;
+    }
+    return t;
+  }
+
+  broadcast(data: Buffer): void {
+    if (this.closed) return;
+    const now = this.clock.now();
+    for (const link of this.links) link.send(data, now);
+    if (this.opts.multicast !== null) {
+      this.main.send(data, this.opts.port, this.opts.multicast, this.afterMulticastSend);
+    }
+  }
+
+  onMessage(handler: (d: Datagram) => void): void {
+    this.messageHandler = handler;
+  }
+
+  onUnreachable(handler: (address: string) => void): void {
+    this.unreachableHandler = handler;
+  }
+
+  /** target is the peer address, the multicast group, or "socket" for an error of the bound socket. */
+  onSendError(handler: SendErrorHandler): void {
+    this.sendErrorHandler = handler;
+  }
+
+  counters(): Readonly<UdpCounters> {
+    return { ...this.stats };
+  }
+
+  /** The bound receive address (port resolved when opened with port 0). */
+  localAddress(): { address: string; port: number } {
+    const a = this.main.address();
+    return { address: a.address, port: a.port };
+  }
+
+  /** Peers whose send socket is connected (the others go through the fallback path). */
+  connectedPeers(): string[] {
+    return this.links.filter((l) => l.isConnected()).map((l) => l.peer.address);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const all = [this.main, ...this.receivers.filter((s) => s !== this.main), ...this.links.map((l) => l.sock)];
+    await Promise.all(all.map((s) => closeSocket(s)));
+  }
+
+  private listen(sock: Socket): void {
+    this.receivers.push(sock);
+    sock.on('message', (data: Buffer, rinfo: RemoteInfo) => {
+      this.stats.received++;
+      this.messageHandler({ data, address: rinfo.address, port: rinfo.port });
+    });
+  }
+
+  /**
+   * A socket bound to a unicast address does not see datagrams sent to the group, so with a
+   * bind address a second socket bound to (group, port) receives them; bound to "any", the
+   * main socket joins the group itself (a second one would get every datagram twice).
+   */
+  private async joinGroup(v6: boolean): Promise<void> {
+    const group = this.opts.multicast as string;
+    const iface = this.opts.multicastInterface ?? (v6 ? undefined : (this.opts.bind ?? undefined));
+    let receiver = this.main;
+    if (this.opts.bind !== null) {
+      receiver = createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: true });
+      receiver.on('error', (err) => this.sendError('socket', errorCode(err)));
+      this.receivers.push(receiver);
+      await bindSocket(receiver, this.opts.port, group);
+      this.listen(receiver);
+    }
+    receiver.addMembership(group, iface);
+    this.main.setMulticastTTL(1);
+    this.main.setMulticastLoopback(false);
+    if (iface !== undefined) this.main.setMulticastInterface(iface);
+  }
+
+  private async addPeer(peer: PeerAddress, type: 'udp4' | 'udp6'): Promise<void> {
+    const sock = createSocket({ type });
+    const events: PeerEvents = {
+      sent: () => this.stats.sent++,
+      unreachable: (address) => {
+        this.stats.unreachable++;
+        this.unreachableHandler(address);
+      },
+      sendError: (address, code) => this.sendError(address, code),
+    };
+    const link = new PeerLink(peer, sock, this.main, events, this.opts.reconnectMs ?? DEFAULT_RECONNECT_MS);
+    this.links.push(link);
+    // Port 0: the source port does not identify us; the bind address keeps the source address.
+    await bindSocket(sock, 0, this.opts.bind ?? undefined);
+    await link.connect(this.clock.now());
+  }
+
+  private sendError(target: string, code: string): void {
+    this.stats.sendErrors++;
+    this.sendErrorHandler(target, code);
+  }
+}
