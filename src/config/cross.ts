@@ -1,0 +1,130 @@
+/**
+ * Checks that span several fields: uniqueness, timings relative to each other, peers versus
+ * bind, address families. They read the raw YAML data (not the zod output) so that they still
+ * run when some unrelated field is invalid: the operator gets every problem in one pass.
+ * A field that is itself invalid is skipped here; the schema already reported it.
+ */
+import { formatDuration } from './duration.js';
+import { DEFAULTS, LIMITS } from './defaults.js';
+import { NAME_RE, durationIn, formatPeer, parseIp, parseMulticast, parsePeer, parseVip, type IpAddress, type Parsed } from './fields.js';
+import type { PathKey } from './locate.js';
+import { effectiveTiming } from './resolve.js';
+
+export interface CrossIssue {
+  path: PathKey[];
+  expected: string;
+  /** false when the issue is about a missing combination, not the value at `path`. */
+  showValue?: boolean;
+}
+
+type Obj = Record<string, unknown>;
+
+const asObj = (v: unknown): Obj | undefined =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined;
+
+function valid<T>(v: unknown, parse: (v: unknown) => Parsed<T>): T | undefined {
+  if (v === undefined) return undefined;
+  const r = parse(v);
+  return r.ok ? r.value : undefined;
+}
+
+const validInt = (v: unknown, min: number, max: number): number | undefined =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : undefined;
+
+function checkTiming(hb: Obj, out: CrossIssue[]): void {
+  const interval = valid(hb.interval, durationIn(LIMITS.interval.min, LIMITS.interval.max));
+  const deadTime = valid(hb.deadTime, durationIn(0, LIMITS.deadTime.max));
+  const deadCount = validInt(hb.deadCount, LIMITS.deadCount.min, LIMITS.deadCount.max);
+  const initDead = valid(hb.initDead, durationIn(0, LIMITS.initDead.max));
+  if (hb.deadTime !== undefined && hb.deadCount !== undefined) {
+    out.push({ path: ['heartbeat', 'deadCount'], expected: 'either deadTime or deadCount, not both' });
+    return;
+  }
+  // A timing that is itself invalid was reported by the schema; comparing with it would only add noise.
+  const written = (v: unknown, parsed: unknown) => v === undefined || parsed !== undefined;
+  if (!written(hb.interval, interval) || !written(hb.deadTime, deadTime) || !written(hb.deadCount, deadCount)) return;
+  const t = effectiveTiming({ interval, deadTime, deadCount });
+  const minDead = LIMITS.deadTimeMinFactor * t.interval;
+  if (deadTime !== undefined && deadTime < minDead) {
+    // Heartbeat's rule: one lost datagram must never look like a dead peer.
+    out.push({ path: ['heartbeat', 'deadTime'], expected: `a duration of at least ${LIMITS.deadTimeMinFactor} x interval (${formatDuration(minDead)})` });
+  }
+  if (deadCount !== undefined && t.deadTime > LIMITS.deadTime.max) {
+    out.push({ path: ['heartbeat', 'deadCount'], expected: `a count that keeps deadCount x interval within ${formatDuration(LIMITS.deadTime.max)}` });
+  }
+  if (initDead !== undefined && initDead < t.deadTime) {
+    // Listening less than deadTime would call a live peer dead before it could be heard.
+    out.push({ path: ['heartbeat', 'initDead'], expected: `a duration of at least deadTime (${formatDuration(t.deadTime)})` });
+  }
+}
+
+const family = (ip: IpAddress) => `an IPv${ip.family} address`;
+
+function checkPeers(hb: Obj, out: CrossIssue[]): void {
+  const peers = Array.isArray(hb.peers) ? hb.peers : [];
+  const multicast = valid(hb.multicast, parseMulticast);
+  if (peers.length === 0 && hb.multicast === undefined) {
+    out.push({ path: ['heartbeat'], expected: 'at least one of peers (a non-empty list) or multicast', showValue: false });
+  }
+  const bind = valid(hb.bind, parseIp);
+  const port = validInt(hb.port, LIMITS.port.min, LIMITS.port.max) ?? DEFAULTS.port;
+  // One UDP socket carries one address family; the first address written sets it.
+  let fam: IpAddress | undefined = bind;
+  const seen = new Map<string, number>();
+  peers.forEach((raw, i) => {
+    const peer = valid(raw, parsePeer);
+    if (!peer) return;
+    const path = ['heartbeat', 'peers', i];
+    const key = formatPeer(peer.ip.address, peer.port ?? port);
+    if (fam && fam.family !== peer.ip.family) {
+      out.push({ path, expected: `${family(fam)}, like ${bind ? 'heartbeat.bind' : 'the first peer'} (one socket, one address family)` });
+    } else if (bind && bind.address === peer.ip.address && (peer.port ?? port) === port) {
+      out.push({ path, expected: 'a peer address other than heartbeat.bind (that is this node)' });
+    } else if (seen.has(key)) {
+      out.push({ path, expected: `a peer not already listed (same as heartbeat.peers[${seen.get(key)}])` });
+    }
+    fam ??= peer.ip;
+    if (!seen.has(key)) seen.set(key, i);
+  });
+  if (multicast && fam && fam.family !== multicast.family) {
+    out.push({ path: ['heartbeat', 'multicast'], expected: `${family(fam)} multicast group, like ${bind ? 'heartbeat.bind' : 'the peers'} (one socket, one address family)` });
+  }
+}
+
+function checkGroups(groups: unknown[], out: CrossIssue[]): void {
+  const names = new Map<string, number>();
+  const vips = new Map<string, number>();
+  groups.forEach((raw, i) => {
+    const g = asObj(raw);
+    if (!g) return;
+    if (typeof g.name === 'string' && NAME_RE.test(g.name)) {
+      const first = names.get(g.name);
+      if (first !== undefined) out.push({ path: ['groups', i, 'name'], expected: `a group name not already used (groups[${first}] has it)` });
+      else names.set(g.name, i);
+    }
+    const vip = valid(g.vip, parseVip);
+    if (vip) {
+      // Two groups owning one address would fight over it, whatever the prefixes say.
+      const first = vips.get(vip.address);
+      if (first !== undefined) out.push({ path: ['groups', i, 'vip'], expected: `a VIP no other group has (groups[${first}] has ${vip.address})` });
+      else vips.set(vip.address, i);
+    }
+  });
+}
+
+/** All cross-field issues of the raw document; `hostname` is the default node name. */
+export function crossCheck(raw: unknown, hostname: string): CrossIssue[] {
+  const out: CrossIssue[] = [];
+  const root = asObj(raw);
+  if (!root) return out;
+  if (root.node === undefined && !NAME_RE.test(hostname)) {
+    out.push({ path: ['node'], expected: `a node name; the host name ${JSON.stringify(hostname)} cannot be one, set node` });
+  }
+  const hb = asObj(root.heartbeat);
+  if (hb) {
+    checkTiming(hb, out);
+    checkPeers(hb, out);
+  }
+  if (Array.isArray(root.groups)) checkGroups(root.groups, out);
+  return out;
+}

@@ -1,0 +1,74 @@
+/**
+ * Every default of the configuration in one place, each with the reason for its value
+ * (STYLE habit 11, after memberlist's DefaultLANConfig), and next to it every allowed range.
+ * docs/configuration.md repeats these; change both together.
+ */
+import type { GarpForm, LogLevel, Millis } from './types.js';
+
+export const DEFAULTS = {
+  /** Heartbeat's registered port ("ha-cluster", 694/udp), so firewall rules written for it fit. */
+  port: 694,
+  /**
+   * 100 ms: ten small datagrams a second per node is nothing on a LAN, and with the default
+   * deadCount a dead director is noticed in a third of a second. Faster only buys little and
+   * makes a busy event loop (GC pause, slow disk log) look like a dead peer.
+   */
+  interval: 100 as Millis,
+  /**
+   * deadTime defaults to deadCount x interval. Three, as keepalived (3 x advert_int): two
+   * consecutive lost datagrams are survived, a third means the peer is gone.
+   */
+  deadCount: 3,
+  /**
+   * initDead defaults to initDeadFactor x deadTime: Heartbeat recommends initdead at least
+   * twice deadtime, because right after boot links and switch ports (spanning tree) are still
+   * settling and a node that claims too early steals the VIP from a live peer.
+   */
+  initDeadFactor: 2,
+  /** Outside any web root or home; root-owned directory created by the package. */
+  keyFile: '/etc/haagent/key',
+  /** systemd RuntimeDirectory=haagent creates /run/haagent for us and removes it on stop. */
+  controlSocket: '/run/haagent/haagent.sock',
+  /** Owner and group may talk to the agent (operators join the group); others never. */
+  controlMode: 0o660,
+  /** systemd StateDirectory=haagent; holds the boot counter that makes replays detectable. */
+  stateDir: '/var/lib/haagent',
+  /** Transitions and faults are logged at info; per-heartbeat noise stays at debug. */
+  logLevel: 'info' as LogLevel,
+  /** keepalived's default, in the middle of 1..254 so a node can be set above or below it. */
+  priority: 100,
+  /** RFC 5798 section 5.2.4 (Preempt_Mode, default True): the preferred node takes its VIP back. */
+  preempt: true,
+  /** No extra wait: initDead already makes a restarted node listen before it claims. */
+  preemptDelay: 0 as Millis,
+  garp: {
+    /** One frame can be lost; three per form is what Heartbeat's IPaddr2 and MetalLB send. */
+    count: 3,
+    /** Far enough apart to survive a switch's brief buffer overflow, short enough to finish in 60 ms. */
+    spacing: 20 as Millis,
+    /** Some routers honour only the request form (arping -U), others only replies (-A). */
+    form: 'both' as GarpForm,
+    /** Off: periodic ARP is noise unless a router is known to forget entries (keepalived default). */
+    refresh: 0 as Millis,
+  },
+} as const;
+
+/** Allowed ranges. A value outside is a configuration error, never clamped. */
+export const LIMITS = {
+  port: { min: 1, max: 65_535 },
+  /** below 10 ms timers are jitter; above 10 s failover is too slow to call high availability. */
+  interval: { min: 10, max: 10_000 },
+  /** Heartbeat refuses a deadtime not above twice the keepalive: one lost datagram is not death. */
+  deadTimeMinFactor: 2,
+  deadTime: { max: 600_000 },
+  deadCount: { min: 2, max: 100 },
+  initDead: { max: 3_600_000 },
+  priority: { min: 1, max: 254 },
+  preemptDelay: { max: 3_600_000 },
+  garpCount: { min: 1, max: 20 },
+  garpSpacing: { max: 10_000 },
+  /** refresh is 0 (off) or at least a second: a faster refresh floods the segment. */
+  garpRefresh: { min: 1_000, max: 86_400_000 },
+  /** sun_path holds 108 bytes including the terminating NUL. */
+  socketPathMaxBytes: 107,
+} as const;

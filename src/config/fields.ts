@@ -1,0 +1,157 @@
+/**
+ * Leaf parsers for the configuration values zod has no word for: addresses, VIPs, peers,
+ * interface names, durations with ranges, socket modes. Pure; each returns the parsed value
+ * or the "expected ..." text an operator reads in the error.
+ *
+ * Addresses are checked with node:net isIPv4/isIPv6, not a regex: the field notes record a
+ * JSON Schema regex that let 198.51.100.300/32 through.
+ */
+import { SocketAddress, isIPv4, isIPv6 } from 'node:net';
+import { formatDuration, parseDuration } from './duration.js';
+import type { Millis, Vip } from './types.js';
+
+/** Node, cluster and group names: they travel in heartbeats as 1..63 bytes (src/wire/types.ts). */
+export const NAME_RE = /^[A-Za-z0-9_.-]{1,63}$/;
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string };
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const no = <T>(expected: string): Parsed<T> => ({ ok: false, expected });
+
+export interface IpAddress {
+  /** canonical text: dotted quad, or RFC 5952 lower-case compressed IPv6 as `ip -json` prints it. */
+  address: string;
+  family: 4 | 6;
+}
+
+export const EXPECT = {
+  name: 'a name of 1..63 letters, digits, "_", "." or "-"',
+  ip: 'an IPv4 or IPv6 address (e.g. 198.51.100.10 or 2001:db8::10)',
+  multicast: 'a multicast address (224.0.0.0/4 or ff00::/8, e.g. 239.255.6.94)',
+  vip: 'an IPv4 or IPv6 address with optional /prefix (e.g. 198.51.100.100/32)',
+  peer: 'a peer address with optional port (e.g. 198.51.100.11, "198.51.100.12:695" or "[2001:db8::11]:695")',
+  ifname: 'a Linux interface name: 1..15 characters, no "/", ":" or whitespace, not "." or ".."',
+  mode: 'a quoted octal mode such as "0660" (owner read+write, nothing for others)',
+} as const;
+
+/** One address, no zone id ("%eth0"): a VIP or peer is never link-scoped to an index. */
+export function parseIp(v: unknown): Parsed<IpAddress> {
+  if (typeof v !== 'string' || v.includes('%')) return no(EXPECT.ip);
+  if (isIPv4(v)) return ok({ address: v, family: 4 });
+  if (isIPv6(v)) return ok({ address: new SocketAddress({ address: v, family: 'ipv6' }).address, family: 6 });
+  return no(EXPECT.ip);
+}
+
+export function isMulticast(ip: IpAddress): boolean {
+  if (ip.family === 6) return ip.address.startsWith('ff');
+  const first = Number(ip.address.split('.')[0]);
+  return first >= 224 && first <= 239;
+}
+
+export function parseMulticast(v: unknown): Parsed<IpAddress> {
+  const ip = parseIp(v);
+  return ip.ok && isMulticast(ip.value) ? ip : no(EXPECT.multicast);
+}
+
+/** Addresses that can never be a service address another host reaches through ARP/ND. */
+function unusableVip(ip: IpAddress): string | null {
+  if (isMulticast(ip)) return 'not a multicast address';
+  if (ip.address === '0.0.0.0' || ip.address === '::') return 'not the unspecified address';
+  if (ip.address === '255.255.255.255') return 'not the broadcast address';
+  if (ip.address === '::1' || ip.address.startsWith('127.')) return 'not a loopback address';
+  return null;
+}
+
+/** "addr" or "addr/prefix"; no prefix means a host route (/32, /128), as the field notes advise. */
+export function parseVip(v: unknown): Parsed<Vip> {
+  if (typeof v !== 'string') return no(EXPECT.vip);
+  const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(v);
+  const ip = m ? parseIp(m[1]) : no<IpAddress>(EXPECT.vip);
+  if (!m || !ip.ok) return no(EXPECT.vip);
+  const max = ip.value.family === 4 ? 32 : 128;
+  const prefix = m[2] === undefined ? max : Number(m[2]);
+  if (prefix < 1 || prefix > max) return no(`${EXPECT.vip}; the prefix must be 1..${max} for IPv${ip.value.family}`);
+  const bad = unusableVip(ip.value);
+  if (bad) return no(`${EXPECT.vip}; ${bad}`);
+  return ok({ address: ip.value.address, prefix, family: ip.value.family });
+}
+
+export interface PeerSpec {
+  ip: IpAddress;
+  /** undefined: use heartbeat.port. */
+  port: number | undefined;
+}
+
+function parsePort(text: string): number | undefined {
+  if (!/^\d{1,5}$/.test(text)) return undefined;
+  const n = Number(text);
+  return n >= 1 && n <= 65_535 ? n : undefined;
+}
+
+/** Splits "host:port" / "[host]:port" / "host"; `v6` tells which family the form allows. */
+function splitPeer(v: string): { host: string; portText: string | undefined; v6: boolean | null } | null {
+  if (v.startsWith('[')) {
+    const m = /^\[([^\]]+)\](?::(.*))?$/.exec(v);
+    return m ? { host: m[1] ?? '', portText: m[2], v6: true } : null;
+  }
+  // A bare IPv6 address cannot carry a port (its colons are taken), so one colon means IPv4:port.
+  const colons = v.split(':').length - 1;
+  if (colons === 1) {
+    const [host = '', portText] = v.split(':');
+    return { host, portText, v6: false };
+  }
+  return { host: v, portText: undefined, v6: null };
+}
+
+/** "198.51.100.11", "198.51.100.12:695", "2001:db8::11" or "[2001:db8::11]:695". */
+export function parsePeer(v: unknown): Parsed<PeerSpec> {
+  const parts = typeof v === 'string' ? splitPeer(v) : null;
+  const ip = parts ? parseIp(parts.host) : no<IpAddress>(EXPECT.peer);
+  if (!parts || !ip.ok || (parts.v6 !== null && parts.v6 !== (ip.value.family === 6))) return no(EXPECT.peer);
+  if (parts.portText === undefined) return ok({ ip: ip.value, port: undefined });
+  const port = parsePort(parts.portText);
+  return port === undefined ? no(`${EXPECT.peer}; the port must be 1..65535`) : ok({ ip: ip.value, port });
+}
+
+/** Linux dev_valid_name(): shorter than IFNAMSIZ (16), no '/', ':' or whitespace. */
+export function parseIfname(v: unknown): Parsed<string> {
+  if (typeof v !== 'string' || !/^[^\s/:]{1,15}$/.test(v) || v === '.' || v === '..') return no(EXPECT.ifname);
+  return ok(v);
+}
+
+/** A duration within [min, max]; `zeroAllowed` adds 0 as a separate "off" value below min. */
+export function durationIn(min: Millis, max: Millis, zeroAllowed = false): (v: unknown) => Parsed<Millis> {
+  const range = `from ${formatDuration(min)} to ${formatDuration(max)}`;
+  const expected = zeroAllowed ? `a duration of 0s (off) or ${range} (e.g. "2s")` : `a duration ${range} (e.g. "${formatDuration(Math.max(min, 100))}")`;
+  return (v) => {
+    const d = parseDuration(v);
+    if (!d.ok) return no(expected);
+    if (zeroAllowed && d.ms === 0) return ok(0);
+    return d.ms >= min && d.ms <= max ? ok(d.ms) : no(expected);
+  };
+}
+
+/**
+ * A quoted octal string. A bare YAML number is refused because YAML 1.2 reads `0660` as the
+ * decimal 660, which would silently become mode 01224.
+ */
+export function parseMode(v: unknown): Parsed<number> {
+  if (typeof v === 'number') return no(`${EXPECT.mode}; quote it, YAML 1.2 reads an unquoted 0660 as decimal 660`);
+  if (typeof v !== 'string') return no(EXPECT.mode);
+  const m = /^(?:0o|0)?([0-7]{3})$/.exec(v);
+  if (!m) return no(EXPECT.mode);
+  const mode = parseInt(m[1] ?? '', 8);
+  // Anyone who can connect can take over or release VIPs (keepalived's D-Bus lesson).
+  if ((mode & 0o007) !== 0 || (mode & 0o600) !== 0o600) return no(EXPECT.mode);
+  return ok(mode);
+}
+
+/** Renders a mode the way it is written: 0o660 -> "0660". */
+export function formatMode(mode: number): string {
+  return `0${mode.toString(8).padStart(3, '0')}`;
+}
+
+/** "addr:port" with brackets around IPv6, the form parsePeer reads back. */
+export function formatPeer(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}

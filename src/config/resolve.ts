@@ -1,0 +1,70 @@
+/**
+ * Turns the validated YAML shape into the effective Config: every default filled in from
+ * DEFAULTS, derived timings computed, peers given their port. Pure. Only called once
+ * validation (schema + cross.ts) found no issue.
+ */
+import { DEFAULTS } from './defaults.js';
+import type { RawConfig, RawGroup } from './schema.js';
+import type { Config, GroupConfig, HeartbeatConfig, Millis } from './types.js';
+
+export interface Timing {
+  interval: Millis;
+  deadTime: Millis;
+  initDead: Millis;
+}
+
+/**
+ * deadTime is written either as a time or as a count of missed heartbeats; initDead defaults
+ * to a multiple of deadTime. One function, so validation and resolution agree on the numbers.
+ */
+export function effectiveTiming(t: { interval?: Millis; deadTime?: Millis; deadCount?: number; initDead?: Millis }): Timing {
+  const interval = t.interval ?? DEFAULTS.interval;
+  const deadTime = t.deadTime ?? (t.deadCount ?? DEFAULTS.deadCount) * interval;
+  const initDead = t.initDead ?? DEFAULTS.initDeadFactor * deadTime;
+  return { interval, deadTime, initDead };
+}
+
+function resolveHeartbeat(hb: RawConfig['heartbeat']): HeartbeatConfig {
+  const port = hb.port ?? DEFAULTS.port;
+  return {
+    bind: hb.bind?.address ?? null,
+    port,
+    peers: (hb.peers ?? []).map((p) => ({ address: p.ip.address, port: p.port ?? port })),
+    multicast: hb.multicast?.address ?? null,
+    ...effectiveTiming(hb),
+    keyFile: hb.keyFile ?? DEFAULTS.keyFile,
+  };
+}
+
+function resolveGroup(g: RawGroup): GroupConfig {
+  return {
+    name: g.name,
+    vip: g.vip,
+    interface: g.interface,
+    priority: g.priority ?? DEFAULTS.priority,
+    preempt: g.preempt ?? DEFAULTS.preempt,
+    preemptDelay: g.preemptDelay ?? DEFAULTS.preemptDelay,
+    garp: {
+      count: g.garp?.count ?? DEFAULTS.garp.count,
+      spacing: g.garp?.spacing ?? DEFAULTS.garp.spacing,
+      form: g.garp?.form ?? DEFAULTS.garp.form,
+      refresh: g.garp?.refresh ?? DEFAULTS.garp.refresh,
+    },
+  };
+}
+
+/** `hostname` is the node name used when the file sets none (os.hostname() in production). */
+export function resolveConfig(raw: RawConfig, hostname: string): Config {
+  return {
+    node: raw.node ?? hostname,
+    cluster: raw.cluster,
+    heartbeat: resolveHeartbeat(raw.heartbeat),
+    control: {
+      socket: raw.control?.socket ?? DEFAULTS.controlSocket,
+      mode: raw.control?.mode ?? DEFAULTS.controlMode,
+    },
+    stateDir: raw.stateDir ?? DEFAULTS.stateDir,
+    logLevel: raw.logLevel ?? DEFAULTS.logLevel,
+    groups: raw.groups.map(resolveGroup),
+  };
+}
