@@ -1,0 +1,42 @@
+/**
+ * `haagent check-config [--config F]`: validate the configuration and the key file without
+ * touching anything. Valid: the effective configuration (defaults filled in) on stdout, exit 0.
+ * Invalid: every issue on stderr, exit 78 (EX_CONFIG), stdout empty, so scripts can rely on
+ * "stdout has a configuration" meaning "it is good".
+ */
+import type { CommandModule } from 'yargs';
+import { loadKey } from '../config/key.js';
+import { loadConfigFile } from '../config/load.js';
+import { formatIssues, renderEffectiveConfig } from '../config/render.js';
+import { EXIT } from './exit.js';
+
+/** Where text goes; process.stdout/stderr in production, a string collector in tests. */
+export interface TextOut {
+  write(text: string): unknown;
+}
+
+/** The whole command; returns the exit code. */
+export function checkConfig(path: string, out: TextOut, err: TextOut): number {
+  const r = loadConfigFile(path);
+  if (!r.ok) {
+    const n = r.issues.length;
+    err.write(`${formatIssues(r.file, r.issues)}\nhaagent: ${r.file}: ${n} issue${n === 1 ? '' : 's'}, configuration not valid\n`);
+    return EXIT.CONFIG;
+  }
+  const key = loadKey(r.config.heartbeat.keyFile);
+  if (!key.ok) {
+    err.write(`haagent: ${key.error}\n`);
+    return EXIT.CONFIG;
+  }
+  out.write(`# effective configuration of ${path} (defaults filled in); key file ok\n`);
+  out.write(renderEffectiveConfig(r.config));
+  return EXIT.OK;
+}
+
+export const checkConfigCommand: CommandModule<object, { config: string }> = {
+  command: 'check-config',
+  describe: 'validate the configuration and key file; print the effective configuration',
+  handler: (argv) => {
+    process.exitCode = checkConfig(argv.config, process.stdout, process.stderr);
+  },
+};
