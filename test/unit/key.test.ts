@@ -1,0 +1,102 @@
+// The heartbeat key file: format, permission checks, exclusive creation, never printed.
+import t, { type Test } from 'tap';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KEY_BYTES, decodeKey, encodeKey, generateKey, loadKey, writeKeyFile } from '../../src/config/key.js';
+
+function tempDir(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'haagent-key-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function keyFile(dir: string, text: string, mode = 0o600): string {
+  const path = join(dir, 'key');
+  writeFileSync(path, text, { mode });
+  chmodSync(path, mode); // writeFileSync's mode is filtered by the umask
+  return path;
+}
+
+const HEX32 = 'a1'.repeat(32);
+
+t.test('a 0600 hex key loads; case and surrounding whitespace do not matter', async (t) => {
+  const dir = tempDir(t);
+  t.same(loadKey(keyFile(dir, `${HEX32}\n`)), { ok: true, key: Buffer.from(HEX32, 'hex') });
+  t.same(loadKey(keyFile(dir, `  ${HEX32.toUpperCase()}\r\n\n`)), { ok: true, key: Buffer.from(HEX32, 'hex') });
+  t.same(loadKey(keyFile(dir, 'ab'.repeat(16), 0o400)), { ok: true, key: Buffer.alloc(16, 0xab) }, '16 bytes, read-only');
+});
+
+t.test('refused: group or other bits, short keys, not hex, missing, not a file', async (t) => {
+  const dir = tempDir(t);
+  const cases: [string, () => string, RegExp][] = [
+    ['0644', () => keyFile(dir, HEX32, 0o644), /mode 0644 lets group or others access it; run: chmod 600/],
+    ['0640', () => keyFile(dir, HEX32, 0o640), /mode 0640/],
+    ['0602', () => keyFile(dir, HEX32, 0o602), /mode 0602/],
+    ['15 bytes', () => keyFile(dir, 'ab'.repeat(15)), /holds 15 bytes, at least 16/],
+    ['empty', () => keyFile(dir, ''), /not one line of hex digits/],
+    ['odd digit count', () => keyFile(dir, `${HEX32}a`), /not one line of hex digits/],
+    ['base64', () => keyFile(dir, Buffer.alloc(32, 7).toString('base64')), /not one line of hex digits/],
+    ['two lines', () => keyFile(dir, `${HEX32}\n${HEX32}\n`), /not one line of hex digits/],
+    ['missing', () => join(dir, 'absent'), /missing; create it with: haagent keygen --out /],
+    ['directory', () => dir, /not a regular file/],
+    ['too big', () => keyFile(dir, 'ab'.repeat(5000)), /too big/],
+  ];
+  for (const [name, make, error] of cases) {
+    const path = make();
+    const r = loadKey(path);
+    t.match(r, { ok: false, error }, name);
+    if (!r.ok) t.ok(r.error.startsWith(`key file ${path}: `), `${name}: names the file`);
+  }
+});
+
+t.test('errors never contain the key material', async (t) => {
+  const dir = tempDir(t);
+  const secret = 'c3'.repeat(32);
+  const r = loadKey(keyFile(dir, secret, 0o644));
+  t.equal(r.ok, false);
+  t.notMatch(JSON.stringify(r), /c3c3/);
+  t.notMatch(JSON.stringify(decodeKey(`${secret}zz`)), /c3c3/);
+});
+
+t.test('generateKey draws KEY_BYTES random bytes; encodeKey is what decodeKey reads', async (t) => {
+  const a = generateKey();
+  t.equal(a.length, KEY_BYTES);
+  t.not(a.toString('hex'), generateKey().toString('hex'));
+  t.same(decodeKey(encodeKey(a)), { ok: true, key: a });
+});
+
+t.test('writeKeyFile creates a 0600 file even under a loose umask, and it loads back', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'sub', 'key');
+  const old = process.umask(0o000);
+  t.teardown(() => process.umask(old));
+  const key = generateKey();
+  t.same(writeKeyFile(path, key, false), { ok: true });
+  t.equal(statSync(path).mode & 0o777, 0o600);
+  t.same(loadKey(path), { ok: true, key });
+});
+
+t.test('without force an existing file, or a planted symlink, is never touched', async (t) => {
+  const dir = tempDir(t);
+  const path = keyFile(dir, HEX32);
+  t.match(writeKeyFile(path, generateKey(), false), { ok: false, error: /already exists; pass --force/ });
+  t.equal(readFileSync(path, 'utf8'), HEX32);
+  const target = join(dir, 'target');
+  const link = join(dir, 'link');
+  symlinkSync(target, link);
+  t.match(writeKeyFile(link, generateKey(), false), { ok: false, error: /already exists/ });
+  t.throws(() => statSync(target), 'the symlink target was not created');
+});
+
+t.test('with force the key is replaced whole and no temporary file is left', async (t) => {
+  const dir = tempDir(t);
+  const path = keyFile(dir, HEX32, 0o600);
+  const key = generateKey();
+  t.same(writeKeyFile(path, key, true), { ok: true });
+  t.same(loadKey(path), { ok: true, key });
+  t.same(readdirSync(dir), ['key']);
+  mkdirSync(join(dir, 'adir'));
+  t.match(writeKeyFile(join(dir, 'adir'), key, true), { ok: false, error: /cannot write/ });
+  t.same(readdirSync(dir).sort(), ['adir', 'key'], 'a failed rename cleans up too');
+});
