@@ -56,15 +56,17 @@ export class ArpingAnnouncer implements Announcer {
     return [this.arpingPath, flag, '-c', '1', '-I', iface, vip.address];
   }
 
-  async announce(vip: Vip, iface: string, garp: GarpConfig): Promise<AnnounceOutcome> {
+  async announce(vip: Vip, iface: string, garp: GarpConfig, signal?: AbortSignal): Promise<AnnounceOutcome> {
     const outcome: AnnounceOutcome = { sent: 0, errors: [] };
     if (vip.family === 6) {
       outcome.errors.push(IPV6_NOT_IMPLEMENTED);
       return outcome;
     }
-    for (let step = 0; step < garp.count && !this.closed; step++) {
+    for (let step = 0; step < garp.count && !this.closed && !signal?.aborted; step++) {
       if (step > 0) await this.sleep(garp.spacing);
-      if (this.closed) break; // close() during the wait ends the burst (shutdown).
+      // close() (shutdown) or the caller's abort (the VIP is being released) ends the burst:
+      // an announcement for an address we no longer hold would pull the router to us.
+      if (this.closed || signal?.aborted) break;
       for (const flag of FLAGS[garp.form]) {
         const argv = this.argv(flag, vip, iface);
         const started = await this.tracker.start(argv, this.maxLifeMs, this.onFailure);

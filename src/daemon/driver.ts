@@ -56,6 +56,8 @@ export class Driver {
   readonly stats: DriverStats = { sent: 0, sendErrors: 0, received: 0, receivedByPeer: new Map(), vipFailures: 0, transitions: 0 };
   private readonly replay = new ReplayGuard();
   private readonly vipQueues = new Map<string, Promise<void>>();
+  /** per group: the burst in progress, aborted when the VIP is being released. */
+  private readonly bursts = new Map<string, AbortController>();
   private readonly timers: Timers;
   private timer: unknown = null;
   private seq = 0n;
@@ -180,6 +182,7 @@ export class Driver {
 
   private ensureVip(group: string, present: boolean): void {
     const g = this.groupCfg(group);
+    if (!present) this.bursts.get(group)?.abort();
     const host = this.deps.vipHost;
     const prev = this.vipQueues.get(group) ?? Promise.resolve();
     const next = prev.then(async () => {
@@ -203,7 +206,10 @@ export class Driver {
   private announce(group: string, reason: string): void {
     const g = this.groupCfg(group);
     this.deps.log.debug({ group, reason }, 'announcing');
-    this.deps.announcer.announce(g.vip, g.interface, g.garp).then(
+    this.bursts.get(group)?.abort();
+    const ctl = new AbortController();
+    this.bursts.set(group, ctl);
+    this.deps.announcer.announce(g.vip, g.interface, g.garp, ctl.signal).then(
       (o) => this.feed({ kind: 'announceResult', now: this.now(), group, sent: o.sent, errors: o.errors }),
       (e: unknown) => this.feed({ kind: 'announceResult', now: this.now(), group, sent: 0, errors: [String(e)] }),
     );

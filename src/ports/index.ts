@@ -45,8 +45,11 @@ export interface AnnounceOutcome {
 }
 
 export interface Announcer {
-  /** Sends the gratuitous ARP burst for vip on iface; resolves once every frame was started. */
-  announce(vip: Vip, iface: string, garp: GarpConfig): Promise<AnnounceOutcome>;
+  /**
+   * Sends the gratuitous ARP burst for vip on iface; resolves once every frame was started.
+   * An aborted signal ends the burst before its next step.
+   */
+  announce(vip: Vip, iface: string, garp: GarpConfig, signal?: AbortSignal): Promise<AnnounceOutcome>;
   /** Stops every sender still running (shutdown). */
   close(): void;
 }

@@ -125,3 +125,18 @@ t.test('close() kills the senders and ends a burst in progress', async (t) => {
   t.same(tracker.log, ['arping -U -c 1 -I eth0 198.51.100.100', 'sleep 200']);
   t.equal(tracker.killed, 1);
 });
+
+t.test('an aborted signal ends the burst before its next step (the VIP is being released)', async (t) => {
+  const tracker = new FakeTracker();
+  const ctl = new AbortController();
+  const sleep = async (ms: number) => {
+    tracker.log.push(`sleep ${ms}`);
+    ctl.abort();
+  };
+  const announcer = new ArpingAnnouncer(tracker, { sleep });
+  const out = await announcer.announce(VIP, 'eth0', garp('both', 3), ctl.signal);
+  t.same(out, { sent: 2, errors: [] });
+  t.same(tracker.log, ['arping -U -c 1 -I eth0 198.51.100.100', 'arping -A -c 1 -I eth0 198.51.100.100', 'sleep 200']);
+  const none = await announcer.announce(VIP, 'eth0', garp('both', 3), ctl.signal);
+  t.same(none, { sent: 0, errors: [] }, 'already aborted: nothing sent');
+});
