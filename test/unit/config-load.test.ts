@@ -101,6 +101,14 @@ t.test('deadCount is counted in intervals; initDead defaults to twice deadTime',
   t.match(hb('  peers: [198.51.100.11]\n  interval: 250'), { interval: 250 }, 'a bare number is milliseconds');
 });
 
+t.test('control.mode accepts "0660", "660" and "0o600"', async (t) => {
+  const mode = (m: string) =>
+    parse(`cluster: c\nheartbeat: { peers: [198.51.100.11] }\ncontrol: { mode: "${m}" }\ngroups: [{ name: g, vip: 198.51.100.1, interface: e }]\n`).control.mode;
+  t.equal(mode('0660'), 0o660);
+  t.equal(mode('660'), 0o660);
+  t.equal(mode('0o600'), 0o600);
+});
+
 t.test('IPv6: VIPs are canonicalised the way ip -json prints them, /128 by default', async (t) => {
   const c = load(fixturePath('full.yaml'));
   t.same(c.groups[1]?.vip, { address: '2001:db8::100', prefix: 128, family: 6 });
