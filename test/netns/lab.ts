@@ -247,6 +247,12 @@ export class Lab {
     };
   }
 
+  /** The MAC ns's neighbour table holds for ip, via `ip neigh` (cheap enough to poll). */
+  async neighMac(ns: string | LabHost, ip: string): Promise<string | null> {
+    const r = await run(['ip', '-n', this.nsOf(ns), 'neigh', 'show', ip]);
+    return /lladdr ([0-9a-f:]{17})/.exec(r.stdout)?.[1] ?? null;
+  }
+
   /** Whether ip/len is configured on eth0 of the host. */
   async hasAddress(host: LabHost, cidr = VIP_CIDR): Promise<boolean> {
     const r = await run(['ip', '-n', host.ns, '-o', 'addr', 'show', 'dev', 'eth0']);

@@ -1,0 +1,206 @@
+/**
+ * The haagent adapter for drills: one config + one shared key per lab, one agent process per
+ * director, started as `ip netns exec NS node dist/src/main.js run --config FILE` and
+ * controlled by PID. Status and release go through the real CLI, run inside the namespace.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { StatusRecord } from '../../../src/daemon/status-view.js';
+import { run, waitFor, within, type CommandResult } from '../exec.js';
+import { REPO_ROOT, VIP_CIDR, type Lab, type LabHost, type LabProcess } from '../lab.js';
+import type { Exit } from '../proc.js';
+
+export type { StatusRecord };
+
+export const HAAGENT_MAIN = join(REPO_ROOT, 'dist', 'src', 'main.js');
+export const GROUP = 'web';
+
+export interface GarpOptions {
+  count: number;
+  spacing: string;
+  form: 'request' | 'reply' | 'both';
+  refresh: string;
+}
+
+export interface HaagentOptions {
+  interval?: string;
+  deadTime?: string;
+  initDead?: string;
+  port?: number;
+  preempt?: boolean;
+  preemptDelay?: string;
+  garp?: Partial<GarpOptions>;
+  /** by director index; default 150, 100, 50. */
+  priorities?: number[];
+  logLevel?: string;
+}
+
+/** True once the lead's binary can run (`main.js run --help` exits 0). */
+export async function haagentAvailable(): Promise<boolean> {
+  return (await run([process.execPath, HAAGENT_MAIN, 'run', '--help'], 10000)).code === 0;
+}
+
+/** The agent's YAML for director i of the lab (the agent's real configuration format). */
+export function configFor(lab: Lab, i: number, dir: string, opts: HaagentOptions): Record<string, unknown> {
+  const me = lab.directors[i];
+  const garp: GarpOptions = { count: 3, spacing: '20ms', form: 'both', refresh: '0s', ...opts.garp };
+  return {
+    node: me.name,
+    cluster: 'lab',
+    logLevel: opts.logLevel ?? 'info',
+    stateDir: join(dir, me.name, 'state'),
+    heartbeat: {
+      bind: me.ip,
+      port: opts.port ?? 694,
+      peers: lab.directors.filter((d) => d !== me).map((d) => d.ip),
+      interval: opts.interval ?? '50ms',
+      deadTime: opts.deadTime ?? '150ms',
+      initDead: opts.initDead ?? '300ms',
+      keyFile: join(dir, 'key'),
+    },
+    control: { socket: join(dir, me.name, 'agent.sock') },
+    groups: [
+      {
+        name: GROUP,
+        vip: VIP_CIDR,
+        interface: 'eth0',
+        priority: opts.priorities?.[i] ?? [150, 100, 50][i],
+        preempt: opts.preempt ?? true,
+        preemptDelay: opts.preemptDelay ?? '0s',
+        garp,
+      },
+    ],
+  };
+}
+
+export class HaagentNode {
+  proc: LabProcess | null = null;
+  readonly configPath: string;
+  readonly logPath: string;
+
+  constructor(
+    private readonly lab: Lab,
+    readonly host: LabHost,
+    readonly dir: string,
+  ) {
+    this.configPath = join(dir, 'config.yaml');
+    this.logPath = join(dir, 'agent.log');
+  }
+
+  get name(): string {
+    return this.host.name;
+  }
+
+  /** Starts the agent (stdout and stderr appended to logPath); tracked by the lab for teardown. */
+  start(): LabProcess {
+    if (this.proc?.alive()) throw new Error(`${this.name} is already running (pid ${this.proc.pid})`);
+    const argv = [process.execPath, HAAGENT_MAIN, 'run', '--config', this.configPath];
+    this.proc = this.lab.spawn(this.host, argv, { logFile: this.logPath });
+    return this.proc;
+  }
+
+  /** Planned stop: SIGTERM, wait (bounded) for the exit. null if it did not exit in time. */
+  stop(timeoutMs = 5000): Promise<Exit | null> {
+    return this.signal('SIGTERM', timeoutMs);
+  }
+
+  /** Crash: SIGKILL. */
+  kill(timeoutMs = 3000): Promise<Exit | null> {
+    return this.signal('SIGKILL', timeoutMs);
+  }
+
+  private async signal(sig: NodeJS.Signals, timeoutMs: number): Promise<Exit | null> {
+    const p = this.proc;
+    if (!p) return null;
+    p.kill(sig);
+    return within(p.exited, timeoutMs, null);
+  }
+
+  /** `haagent release` inside the director's namespace. */
+  release(): Promise<CommandResult> {
+    return this.lab.exec(this.host, [process.execPath, HAAGENT_MAIN, 'release', '--config', this.configPath], 10000);
+  }
+
+  /** `haagent status --json`, parsed; null when no agent answers. */
+  async status(): Promise<StatusRecord | null> {
+    const r = await this.lab.exec(this.host, [process.execPath, HAAGENT_MAIN, 'status', '--json', '--config', this.configPath], 5000);
+    if (r.code !== 0) return null;
+    try {
+      return JSON.parse(r.stdout) as StatusRecord;
+    } catch {
+      return null;
+    }
+  }
+
+  async groupState(group = GROUP): Promise<string | null> {
+    return (await this.status())?.groups.find((g) => g.name === group)?.state ?? null;
+  }
+
+  /** Waits (bounded) until the group reaches state on this node. */
+  async waitState(state: string, timeoutMs: number, group = GROUP): Promise<boolean> {
+    return (await waitFor(async () => (await this.groupState(group)) === state, timeoutMs, 50)) ?? false;
+  }
+
+  /** Whether the VIP is on this director's eth0 right now. */
+  vipPresent(): Promise<boolean> {
+    return this.lab.hasAddress(this.host, VIP_CIDR);
+  }
+
+  /** The last lines of the agent's log, for failure messages. */
+  logTail(lines = 20): string {
+    try {
+      return readFileSync(this.logPath, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+}
+
+/** One haagent per director of a lab, sharing one key, every file in one temp dir. */
+export class HaagentCluster {
+  readonly dir: string;
+  readonly nodes: HaagentNode[];
+
+  constructor(lab: Lab, opts: HaagentOptions = {}) {
+    this.dir = mkdtempSync(join(tmpdir(), 'hatagents-'));
+    // The agent's key format: one line of hex (src/config/key.ts); same key on every node.
+    writeFileSync(join(this.dir, 'key'), randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+    this.nodes = lab.directors.map((d, i) => {
+      const dir = join(this.dir, d.name);
+      mkdirSync(join(dir, 'state'), { recursive: true, mode: 0o700 });
+      const node = new HaagentNode(lab, d, dir);
+      writeFileSync(node.configPath, stringify(configFor(lab, i, this.dir, opts)), { mode: 0o600 });
+      return node;
+    });
+  }
+
+  node(name: string): HaagentNode {
+    const n = this.nodes.find((x) => x.name === name);
+    if (!n) throw new Error(`no haagent node ${name}`);
+    return n;
+  }
+
+  startAll(): void {
+    for (const n of this.nodes) n.start();
+  }
+
+  /** The nodes that report the group active (one status call per running node). */
+  async activeNodes(group = GROUP): Promise<string[]> {
+    const running = this.nodes.filter((n) => n.proc?.alive());
+    const states = await Promise.all(running.map((n) => n.groupState(group)));
+    return running.filter((_, i) => states[i] === 'active').map((n) => n.name);
+  }
+
+  /** SIGTERM every running agent, waiting for each (bounded); the lab SIGKILLs stragglers. */
+  async stopAll(): Promise<void> {
+    await Promise.all(this.nodes.filter((n) => n.proc?.alive()).map((n) => n.stop()));
+  }
+
+  /** Removes the temp dir (kept when HAAGENT_LAB_KEEP is set, for post-mortems). */
+  cleanup(): void {
+    if (!process.env.HAAGENT_LAB_KEEP) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
