@@ -9,7 +9,7 @@ import { waitFor } from './exec.js';
 import { Lab, VIP } from './lab.js';
 import { failoverRound, restorePreferred, type RoundResult } from './round.js';
 
-/** "It moved" within this; generous, not a performance claim (docs/drills.md has figures). */
+/** "It moved" within this; generous, not a performance claim (`npm run demo` prints figures). */
 const MOVED_WITHIN_MS = 2000;
 
 if (process.getuid?.() !== 0) t.plan(0, 'network namespaces need root');
