@@ -42,7 +42,7 @@ function checkMoved(t: Asserts, r: RoundResult, to: string): void {
   t.comment(describe(r));
 }
 
-t.test('2 directors: crash (SIGKILL), release, preempt back, planned stop (SIGTERM)', async (t) => {
+t.test('2 directors: crash (SIGKILL), release, preempt back, planned stop (SIGTERM), node loss', async (t) => {
   const lab = await Lab.create({ directors: 2 });
   const cluster = new HaagentCluster(lab);
   try {
@@ -70,6 +70,12 @@ t.test('2 directors: crash (SIGKILL), release, preempt back, planned stop (SIGTE
     t.same(await d0.proc?.exited, { code: 0, signal: null }, 'd0 exits 0 on SIGTERM');
     t.notOk(await d0.vipPresent(), 'a planned stop releases the VIP');
     t.equal(planned.dualWindows, 0, 'no answers from two directors after the handover');
+
+    await restorePreferred(lab, cluster, d0, 'planned');
+    const loss = await failoverRound(lab, d0, d1, 'node-loss', { capture });
+    checkMoved(t, loss, 'd1');
+    // d0 is unreachable and d1 must first miss deadTime of heartbeats: some probes go unanswered.
+    t.ok(loss.outage.lost > 0, 'node loss costs the client some probes');
     await capture.stop();
   } finally {
     await cluster.stopAll();

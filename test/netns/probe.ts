@@ -39,11 +39,36 @@ function runProbe(): void {
   const vip = values.vip;
   const out = values.out;
   if (!vip || !out) usage('run needs --vip and --out');
-  const intervalMs = Number(values.interval);
-  const port = Number(values.port);
   const result: ProbeResult = {
-    vip, intervalMs, startedAt: epochNow(), stoppedAt: 0, sentAt: [], replies: [], arp: [], tcp: [], sendErrors: 0,
+    vip, intervalMs: Number(values.interval), startedAt: epochNow(), stoppedAt: 0,
+    sentAt: [], replies: [], arp: [], tcp: [], sendErrors: 0,
   };
+  const udp = udpLoop(vip, Number(values.port), result);
+  const arp = watchArp(vip, result.arp);
+  const tcp = values.tcp ? tcpLoop(vip, Number(values['tcp-port']), Number(values['tcp-interval']), result.tcp) : null;
+  let stopped = false;
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    udp.stop();
+    arp.stop();
+    tcp?.stop();
+    // A short grace lets replies already on the wire land.
+    setTimeout(() => {
+      result.stoppedAt = epochNow();
+      udp.close();
+      writeFileSync(`${out}.tmp`, JSON.stringify(result));
+      renameSync(`${out}.tmp`, out);
+      process.exit(0);
+    }, 30);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  setTimeout(stop, Number(values.duration));
+}
+
+/** Sends "seq sentAt" to vip:port every result.intervalMs and records every reply. */
+function udpLoop(vip: string, port: number, result: ProbeResult): { stop(): void; close(): void } {
   const sock = dgram.createSocket('udp4');
   sock.on('message', (msg) => {
     const recvAt = epochNow();
@@ -54,43 +79,24 @@ function runProbe(): void {
     }
   });
   sock.on('error', () => result.sendErrors++);
-  const arp = watchArp(vip, result.arp);
-  const tcp = values.tcp ? tcpLoop(vip, Number(values['tcp-port']), Number(values['tcp-interval']), result.tcp) : null;
-
   // One probe per due slot; a stalled event loop skips slots rather than bursting, and the
   // real send times are recorded, so the analysis never assumes a perfect cadence.
-  let nextDue = epochNow();
-  const sender = setInterval(() => {
-    const now = epochNow();
-    if (now < nextDue) return;
-    const seq = result.sentAt.length;
-    result.sentAt.push(now);
-    sock.send(`${seq} ${now.toFixed(3)}`, port, vip, (err) => {
-      if (err) result.sendErrors++;
-    });
-    nextDue = Math.max(nextDue + intervalMs, now + intervalMs / 2);
-  }, 1);
-
-  let stopped = false;
-  const stop = (): void => {
-    if (stopped) return;
-    stopped = true;
-    clearInterval(sender);
-    arp.stop();
-    tcp?.stop();
-    // A short grace lets replies already on the wire land.
-    setTimeout(() => {
-      result.stoppedAt = epochNow();
-      sock.close();
-      writeFileSync(`${out}.tmp`, JSON.stringify(result));
-      renameSync(`${out}.tmp`, out);
-      process.exit(0);
-    }, 30);
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  setTimeout(stop, Number(values.duration));
-  sock.bind(0, () => process.stdout.write('ready\n'));
+  let timer: NodeJS.Timeout | undefined;
+  sock.bind(0, () => {
+    let nextDue = epochNow();
+    timer = setInterval(() => {
+      const now = epochNow();
+      if (now < nextDue) return;
+      const seq = result.sentAt.length;
+      result.sentAt.push(now);
+      sock.send(`${seq} ${now.toFixed(3)}`, port, vip, (err) => {
+        if (err) result.sendErrors++;
+      });
+      nextDue = Math.max(nextDue + result.intervalMs, now + result.intervalMs / 2);
+    }, 1);
+    process.stdout.write('ready\n');
+  });
+  return { stop: () => clearInterval(timer), close: () => sock.close() };
 }
 
 /** Polls the VIP's neighbour entry every ~2 ms; records each change of its MAC. */
