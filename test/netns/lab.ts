@@ -108,7 +108,8 @@ export class Lab {
     this.client = host('c', '198.51.100.1', mac(0x01), 'client');
     this.directors = Array.from({ length: opts.directors }, (_, i) => host(`d${i}`, `198.51.100.${10 + i}`, mac(0x10 + i), 'director'));
     this.realServers = Array.from({ length: opts.realServers ?? 0 }, (_, i) => host(`r${i}`, `198.51.100.${20 + i}`, mac(0x20 + i), 'real'));
-    this.dir = mkdtempSync(join(tmpdir(), 'hatlab-'));
+    // Named after the prefix so that sweep() can remove it after a crashed run.
+    this.dir = mkdtempSync(join(tmpdir(), `hatlab-${prefix}`));
     // If the creator dies without destroy(), at least nothing it started keeps running.
     process.on('exit', this.onExit);
   }

@@ -9,7 +9,9 @@
  * CLI: `node dist/test/netns/sweep.js [--dry-run]` cleans up after crashed runs.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { must, run, sleep } from './exec.js';
 
@@ -93,8 +95,16 @@ export async function sweep(opts: { dryRun?: boolean } = {}): Promise<SweepRepor
     report.killed.push(...(await killInside(ns)));
     await run(['ip', 'netns', 'del', ns], 5000);
   }
-  if (!opts.dryRun) for (const prefix of stalePrefixes) removeMarker(prefix);
+  if (!opts.dryRun) for (const prefix of stalePrefixes) removeLeftovers(prefix);
   return report;
+}
+
+/** The marker and the lab's scratch directory (/tmp/hatlab-<prefix>XXXXXX) of a dead run. */
+function removeLeftovers(prefix: string): void {
+  removeMarker(prefix);
+  for (const name of readdirSync(tmpdir())) {
+    if (name.startsWith(`hatlab-${prefix}`)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
 }
 
 /** SIGKILLs, by pid, whatever a crashed run left running in one of its namespaces. */
