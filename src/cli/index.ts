@@ -4,8 +4,12 @@
  */
 import type { CommandModule } from 'yargs';
 import { checkConfigCommand } from './check-config.js';
+import { eventsCommand } from './events.js';
 import { keygenCommand } from './keygen.js';
+import { maintenanceCommand, standbyCommand, takeoverCommand } from './operator.js';
+import { realserverCommand } from './realserver.js';
 import { releaseCommand } from './release.js';
+import { reloadCommand } from './reload.js';
 import { runCommand } from './run.js';
 import { statusCommand } from './status.js';
 
@@ -16,4 +20,10 @@ export const commands: CommandModule<object, any>[] = [
   releaseCommand,
   checkConfigCommand,
   keygenCommand,
+  realserverCommand,
+  takeoverCommand,
+  standbyCommand,
+  maintenanceCommand,
+  reloadCommand,
+  eventsCommand,
 ];

@@ -19,8 +19,9 @@ export const runCommand: CommandModule<object, ConfigArgs> = {
       return;
     }
     const log = createLogger(config.logLevel, config.node);
-    const agent = new Agent({ config, key: key.key, log });
+    const agent = new Agent({ configPath: argv.config, config, key: key.key, log });
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => agent.stop(sig));
+    process.on('SIGHUP', () => void agent.reload());
     process.on('uncaughtException', (err) => {
       log.fatal({ err }, 'uncaught exception: releasing VIPs and exiting');
       void agent.forceRelease().finally(() => process.exit(EXIT.FAILURE));

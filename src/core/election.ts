@@ -46,18 +46,23 @@ interface StepCtx {
 
 export class Core {
   readonly peers: PeerTable;
-  readonly groups: GroupRt[];
+  groups: GroupRt[];
+  /** groups removed by a reload, until their VIP is confirmed gone. */
+  retired: GroupRt[] = [];
+  private nextGid = 1;
   maintenance: boolean;
   shuttingDown = false;
   startedAt: Millis | null = null;
-  private initUntil: Millis = 0;
   private nextHeartbeatAt: Millis = 0;
   private exited = false;
   lastReply: CommandReply | null = null;
 
-  constructor(readonly opts: CoreOptions) {
+  readonly opts: CoreOptions;
+
+  constructor(opts: CoreOptions) {
+    this.opts = { ...opts };
     this.peers = new PeerTable(opts.deadTime);
-    this.groups = opts.groups.map((g: GroupConfig) => new GroupRt(g, 0));
+    this.groups = opts.groups.map((g: GroupConfig) => new GroupRt(g, 0, this.nextGid++));
     this.maintenance = opts.maintenance ?? false;
   }
 
@@ -79,10 +84,10 @@ export class Core {
     switch (input.kind) {
       case 'start':
         this.startedAt = input.now;
-        this.initUntil = input.now + this.opts.initDead;
         this.nextHeartbeatAt = input.now;
         for (const g of this.groups) {
           g.since = input.now;
+          g.initUntil = input.now + this.opts.initDead;
           // Reconcile a VIP that a crashed run may have left behind: nobody has won yet.
           this.ensureVip(g, false, ctx);
         }
@@ -105,8 +110,10 @@ export class Core {
         return;
       case 'vipResult':
         return this.onVipResult(input, ctx);
+      case 'reconfigure':
+        return this.onReconfigure(input.options, ctx);
       case 'announceResult': {
-        const g = this.group(input.group);
+        const g = this.instance(input.group, input.gid);
         if (g) g.announcements += input.sent;
         for (const e of input.errors) ctx.notes.push({ level: 'error', group: input.group, msg: `gratuitous ARP failed: ${e}` });
         return;
@@ -122,7 +129,9 @@ export class Core {
   // ---- inputs ----------------------------------------------------------------------
 
   private onVipResult(r: Extract<Input, { kind: 'vipResult' }>, ctx: StepCtx): void {
-    const g = this.group(r.group);
+    const old = this.retired.find((x) => x.id === r.gid);
+    if (old) return this.onRetiredResult(old, r, ctx);
+    const g = this.instance(r.group, r.gid);
     if (!g) return;
     g.vipPending = Math.max(0, g.vipPending - 1);
     if (r.ok) {
@@ -221,7 +230,7 @@ export class Core {
     let reason: string | null = null;
     if (this.holderPeer(g, ctx.now)) reason = 'learned the active node';
     else if (heardAll) reason = 'heard every peer';
-    else if (ctx.now >= this.initUntil) reason = 'init-dead elapsed';
+    else if (ctx.now >= g.initUntil) reason = 'init-dead elapsed';
     if (reason === null) return;
     g.become('standby', ctx.now, reason, ctx.transitions);
     ctx.sendNow = true;
@@ -340,11 +349,11 @@ export class Core {
     if (g.vipWant === present && g.vipHave === present) return; // already so
     g.vipWant = present;
     g.vipPending++;
-    ctx.actions.push({ kind: 'ensureVip', group: g.name, present });
+    ctx.actions.push({ kind: 'ensureVip', group: g.name, gid: g.id, present, vip: g.cfg.vip, iface: g.cfg.interface });
   }
 
   private announce(g: GroupRt, reason: string, ctx: StepCtx): void {
-    ctx.actions.push({ kind: 'announce', group: g.name, reason });
+    ctx.actions.push({ kind: 'announce', group: g.name, gid: g.id, reason, vip: g.cfg.vip, iface: g.cfg.interface, garp: g.cfg.garp });
   }
 
   // ---- views -----------------------------------------------------------------------
@@ -409,6 +418,60 @@ export class Core {
     return this.groups.find((g) => g.name === name);
   }
 
+  /** The group instance a result belongs to (by id when given; by name for hand-fed inputs). */
+  private instance(name: string, gid: number | undefined): GroupRt | undefined {
+    return gid === undefined ? this.group(name) : this.groups.find((g) => g.id === gid);
+  }
+
+  // ---- reload ----------------------------------------------------------------------
+
+  /**
+   * Applies a new configuration. A group whose VIP and interface are unchanged keeps its
+   * state and VIP (only its settings change, so no flap); a group whose VIP or interface
+   * changed is replaced (old VIP released, new group starts in init); removed groups release
+   * their VIP; new groups start in init and listen for the init-dead time.
+   */
+  private onReconfigure(o: Omit<CoreOptions, 'node' | 'maintenance'>, ctx: StepCtx): void {
+    Object.assign(this.opts, { interval: o.interval, deadTime: o.deadTime, initDead: o.initDead, expectedPeers: o.expectedPeers, groups: o.groups });
+    this.peers.setDeadTime(o.deadTime);
+    const next: GroupRt[] = [];
+    for (const cfg of o.groups) {
+      const cur = this.group(cfg.name);
+      if (cur && sameVip(cur.cfg, cfg)) {
+        cur.cfg = cfg;
+        next.push(cur);
+        continue;
+      }
+      const g = new GroupRt(cfg, ctx.now, this.nextGid++);
+      g.initUntil = ctx.now + o.initDead;
+      next.push(g);
+      ctx.notes.push({ level: 'info', group: cfg.name, msg: cur ? 'group VIP or interface changed: replacing it' : 'group added' });
+      this.ensureVip(g, false, ctx);
+    }
+    for (const g of this.groups) {
+      if (next.includes(g)) continue;
+      ctx.notes.push({ level: 'info', group: g.name, msg: 'group removed: releasing its VIP' });
+      this.retire(g, ctx);
+    }
+    this.groups = next;
+    ctx.sendNow = true;
+  }
+
+  private retire(g: GroupRt, ctx: StepCtx): void {
+    this.retired.push(g);
+    g.vipWant = null; // force the removal even if we believe it absent
+    this.ensureVip(g, false, ctx);
+  }
+
+  private onRetiredResult(g: GroupRt, r: Extract<Input, { kind: 'vipResult' }>, ctx: StepCtx): void {
+    g.vipPending = Math.max(0, g.vipPending - 1);
+    if (r.ok && !r.present) {
+      if (g.vipPending === 0) this.retired = this.retired.filter((x) => x !== g);
+      return;
+    }
+    ctx.notes.push({ level: 'error', group: g.name, msg: `cannot release the VIP of a removed group: ${r.error ?? 'unknown error'}` });
+  }
+
   // ---- end of step -----------------------------------------------------------------
 
   private finish(ctx: StepCtx): void {
@@ -418,7 +481,7 @@ export class Core {
       ctx.actions.push({ kind: 'send', type, groups: this.groups.map((g) => this.advertised(g)) });
       this.nextHeartbeatAt = ctx.now + this.opts.interval;
     }
-    if (this.shuttingDown && !this.exited && this.groups.every((g) => g.state !== 'active' && g.vipPending === 0 && g.vipHave === false)) {
+    if (this.shuttingDown && !this.exited && this.retired.length === 0 && this.groups.every((g) => g.state !== 'active' && g.vipPending === 0 && g.vipHave === false)) {
       this.exited = true;
       ctx.actions.push({ kind: 'exit' });
     }
@@ -430,7 +493,7 @@ export class Core {
     const peerDeadline = this.peers.nextDeadline(now);
     if (peerDeadline !== null) ds.push(peerDeadline);
     for (const g of this.groups) {
-      if (g.state === 'init') ds.push(this.initUntil);
+      if (g.state === 'init') ds.push(g.initUntil);
       if (g.preemptAt !== null) ds.push(g.preemptAt);
       if (g.retryAt !== null) ds.push(g.retryAt);
       if (g.refreshAt !== null) ds.push(g.refreshAt);
@@ -441,6 +504,10 @@ export class Core {
     }
     return Math.min(...ds);
   }
+}
+
+function sameVip(a: GroupConfig, b: GroupConfig): boolean {
+  return a.vip.address === b.vip.address && a.vip.prefix === b.vip.prefix && a.interface === b.interface;
 }
 
 /** Release before claim, claim before announce, announce before telling peers, exit last. */

@@ -55,9 +55,15 @@ export class GroupRt {
   holderSince: Millis | null = null;
   announcements = 0;
 
+  /** listen until then before claiming (per group: a group added by a reload listens too). */
+  initUntil: Millis = 0;
+
   constructor(
-    readonly cfg: GroupConfig,
+    /** replaced in place by a reload that keeps the VIP and interface. */
+    public cfg: GroupConfig,
     now: Millis,
+    /** unique per core: results of a replaced group's actions never reach its successor. */
+    readonly id: number,
   ) {
     this.since = now;
   }

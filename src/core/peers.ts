@@ -24,7 +24,11 @@ export interface Peer {
 export class PeerTable {
   private readonly peers = new Map<NodeId, Peer>();
 
-  constructor(private readonly deadTime: Millis) {}
+  constructor(private deadTime: Millis) {}
+
+  setDeadTime(ms: Millis): void {
+    this.deadTime = ms;
+  }
 
   /**
    * Records a message; returns 'new' for a first contact, 'restarted' on a new boot id,

@@ -2,7 +2,7 @@
  * Core types: the inputs the election consumes, the actions it emits, the transitions it
  * reports. Everything here is data; nothing reads a clock or touches the host.
  */
-import type { GroupConfig, Millis } from '../config/types.js';
+import type { GarpConfig, GroupConfig, Millis, Vip } from '../config/types.js';
 import type { GroupState, Message, WireGroup } from '../wire/types.js';
 
 export type { GroupState, Millis };
@@ -28,8 +28,11 @@ export type Input =
   | { kind: 'message'; now: Millis; msg: Message; address: string; port: number }
   /** the network told us nothing listens at this peer address (ICMP port unreachable). */
   | { kind: 'unreachable'; now: Millis; address: string }
-  | { kind: 'vipResult'; now: Millis; group: string; present: boolean; ok: boolean; error?: string }
-  | { kind: 'announceResult'; now: Millis; group: string; sent: number; errors: string[] }
+  /** `gid` names the group instance that asked (a reload may replace a group of the same name). */
+  | { kind: 'vipResult'; now: Millis; group: string; gid?: number; present: boolean; ok: boolean; error?: string }
+  | { kind: 'announceResult'; now: Millis; group: string; gid?: number; sent: number; errors: string[] }
+  /** a validated new configuration (reload): groups diffed by name, timing replaced. */
+  | { kind: 'reconfigure'; now: Millis; options: Omit<CoreOptions, 'node' | 'maintenance'> }
   | { kind: 'shutdown'; now: Millis }
   | { kind: 'command'; now: Millis; command: OperatorCommand };
 
@@ -40,9 +43,9 @@ export type OperatorCommand =
 
 export type Action =
   /** make the host match: VIP present (true) or absent (false). Result comes back as vipResult. */
-  | { kind: 'ensureVip'; group: string; present: boolean }
+  | { kind: 'ensureVip'; group: string; gid: number; present: boolean; vip: Vip; iface: string }
   /** gratuitous ARP burst for the group's VIP. Result comes back as announceResult. */
-  | { kind: 'announce'; group: string; reason: string }
+  | { kind: 'announce'; group: string; gid: number; reason: string; vip: Vip; iface: string; garp: GarpConfig }
   /** send a datagram to every peer now. */
   | { kind: 'send'; type: 'heartbeat' | 'resign'; groups: WireGroup[] }
   /** shutdown finished: every VIP released. */

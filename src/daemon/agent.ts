@@ -14,12 +14,16 @@ import { IpVipHost } from '../adapters/ip-host.js';
 import { SpawnRunner } from '../adapters/runner.js';
 import { UdpTransport } from '../adapters/udp-transport.js';
 import { loadAndBumpBootId } from '../wire/boot-id.js';
+import { formatIssues, loadConfigFile } from '../config/load.js';
+import { restartOnlyChanges } from './reload.js';
 import { ControlServer, type ControlRequest, type ControlResponse } from './control.js';
 import { Driver } from './driver.js';
 import { statusView } from './status-view.js';
 import type { VipHost } from '../ports/index.js';
 
 export interface AgentOptions {
+  /** the file the config came from, re-read on reload. */
+  configPath: string;
   config: Config;
   key: Buffer;
   log: Logger;
@@ -35,12 +39,15 @@ export class Agent {
   private readonly tracker = new ChildTracker();
   private readonly vipHost: VipHost;
   private stopping = false;
+  private config: Config;
+  private readonly subscribers = new Set<(ev: object) => void>();
   private exitResolve: (code: number) => void = () => undefined;
   /** resolves with the process exit code once the agent has stopped. */
   readonly done: Promise<number>;
 
   constructor(private readonly opts: AgentOptions) {
     this.vipHost = new IpVipHost(new SpawnRunner());
+    this.config = opts.config;
     this.done = new Promise((resolve) => (this.exitResolve = resolve));
   }
 
@@ -62,7 +69,10 @@ export class Agent {
     const announcer = new ArpingAnnouncer(this.tracker, {
       onFailure: (exit) => log.error({ argv: exit.argv, code: exit.code, signal: exit.signal, stderr: exit.stderr }, 'arping failed'),
     });
+    const maintenance = fs.existsSync(this.maintenanceFile);
+    if (maintenance) log.warn({ file: this.maintenanceFile }, 'starting in maintenance: this node stays out of every election');
     this.driver = new Driver({
+      maintenance,
       config,
       key: this.opts.key,
       bootId: boot.bootId,
@@ -72,10 +82,52 @@ export class Agent {
       vipHost: this.vipHost,
       announcer,
       onExit: () => void this.finish(0),
+      onStep: (r) => {
+        for (const t of r.transitions) this.emit({ event: 'transition', ...t, vip: this.vipOf(t.group) });
+      },
     });
-    this.control = await ControlServer.listen(config.control.socket, config.control.mode, (req) => this.handle(req));
+    this.control = await ControlServer.listen(config.control.socket, config.control.mode, (req) => this.handle(req), (write) => {
+      this.subscribers.add(write);
+      return () => this.subscribers.delete(write);
+    });
     this.driver.start();
     log.info({ bootId: boot.bootId.toString(), groups: config.groups.map((g) => g.name), peers: hb.peers.map((p) => p.address) }, 'agent started');
+  }
+
+  private vipOf(group: string): string {
+    const g = this.config.groups.find((x) => x.name === group);
+    return g ? `${g.vip.address}/${g.vip.prefix}` : '';
+  }
+
+  private emit(ev: Record<string, unknown>): void {
+    const line = { time: new Date().toISOString(), node: this.config.node, ...ev };
+    for (const w of this.subscribers) w(line);
+  }
+
+  /**
+   * Reload: validate the file; if invalid keep running the old config and report why. If
+   * valid, apply the differences (groups diffed by name in the core, no flap for unchanged
+   * groups). Keys that only a restart can change are refused rather than half-applied.
+   */
+  reload(): ControlResponse {
+    const { log } = this.opts;
+    const r = loadConfigFile(this.opts.configPath);
+    if (!r.ok) {
+      const message = `reload refused, still running the previous config:\n${formatIssues(r.file, r.issues)}`;
+      log.error({ file: r.file, issues: r.issues }, 'reload refused: invalid config');
+      return { ok: false, message };
+    }
+    const restart = restartOnlyChanges(this.config, r.config);
+    if (restart.length > 0) {
+      const message = `reload refused, still running the previous config: these settings need a restart: ${restart.join(', ')}`;
+      log.error({ keys: restart }, 'reload refused');
+      return { ok: false, message };
+    }
+    this.config = r.config;
+    this.driver?.reconfigure(r.config);
+    log.info({ groups: r.config.groups.map((g) => g.name) }, 'config reloaded');
+    this.emit({ event: 'reload', groups: r.config.groups.map((g) => g.name) });
+    return { ok: true, message: `reloaded ${this.opts.configPath}: groups ${r.config.groups.map((g) => g.name).join(', ')}` };
   }
 
   private handle(req: ControlRequest): ControlResponse {
@@ -83,18 +135,40 @@ export class Agent {
     if (!d) return { ok: false, message: 'agent is starting' };
     switch (req.cmd) {
       case 'status':
-        return { ok: true, status: statusView(d.core, d.stats, d.drops.snapshot(), { cluster: this.opts.config.cluster, pid: process.pid, now: d.now() }) };
+        return { ok: true, status: statusView(d.core, d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now() }) };
+      case 'reload':
+        return this.reload();
+      case 'events':
+        return { ok: false, message: 'events are streamed by the control server' };
       case 'takeover':
       case 'standby':
         return d.command(req.group === undefined ? { op: req.cmd } : { op: req.cmd, group: req.group });
-      case 'maintenance':
+      case 'maintenance': {
+        // Persist first: a maintenance flag that would not survive a restart is refused.
+        const err = this.persistMaintenance(req.on);
+        if (err) return { ok: false, message: `refused: cannot record maintenance in ${this.maintenanceFile}: ${err}` };
         return d.command({ op: 'maintenance', on: req.on });
+      }
+    }
+  }
+
+  get maintenanceFile(): string {
+    return path.join(this.config.stateDir, 'maintenance');
+  }
+
+  private persistMaintenance(on: boolean): string | null {
+    try {
+      if (on) fs.writeFileSync(this.maintenanceFile, `maintenance on since ${new Date().toISOString()}\n`, { mode: 0o600 });
+      else fs.rmSync(this.maintenanceFile, { force: true });
+      return null;
+    } catch (e) {
+      return (e as Error).message;
     }
   }
 
   /** Graceful stop: resign, hand over, release, exit 0. A second call forces it. */
   stop(signal: string): void {
-    const { log, config } = this.opts;
+    const { log } = this.opts;
     if (this.stopping) {
       log.warn({ signal }, 'second stop signal: releasing now');
       void this.forceRelease().then(() => this.finish(0));
@@ -102,7 +176,7 @@ export class Agent {
     }
     this.stopping = true;
     log.info({ signal }, 'stopping: resigning and handing over');
-    const bound = config.heartbeat.deadTime + STOP_MARGIN_MS;
+    const bound = this.config.heartbeat.deadTime + STOP_MARGIN_MS;
     setTimeout(() => {
       log.error({ boundMs: bound }, 'graceful stop took too long: releasing now');
       void this.forceRelease().then(() => this.finish(1));
@@ -113,7 +187,8 @@ export class Agent {
 
   /** Last resort: remove every VIP directly, without the election. */
   async forceRelease(): Promise<void> {
-    for (const g of this.opts.config.groups) {
+    const groups = [...this.config.groups, ...this.opts.config.groups.filter((g) => !this.config.groups.includes(g))];
+    for (const g of groups) {
       const r = await this.vipHost.ensureAbsent(g.vip, g.interface);
       if (!r.ok) this.opts.log.error({ group: g.name, error: r.error }, 'cannot remove VIP');
     }

@@ -11,11 +11,17 @@ export type ControlRequest =
   | { cmd: 'status' }
   | { cmd: 'takeover'; group?: string }
   | { cmd: 'standby'; group?: string }
-  | { cmd: 'maintenance'; on: boolean };
+  | { cmd: 'maintenance'; on: boolean }
+  | { cmd: 'reload' }
+  /** keeps the connection open and streams one JSON line per event */
+  | { cmd: 'events' };
 
 export type ControlResponse = { ok: boolean; message?: string; status?: unknown };
 
 export type ControlHandler = (req: ControlRequest) => ControlResponse | Promise<ControlResponse>;
+
+/** Subscribes a writer to the event stream; returns the unsubscribe function. */
+export type EventSource = (write: (event: object) => void) => () => void;
 
 const MAX_LINE = 64 * 1024;
 
@@ -31,7 +37,9 @@ export function parseRequest(line: string): ControlRequest | string {
   const group = typeof o.group === 'string' ? o.group : undefined;
   switch (o.cmd) {
     case 'status':
-      return { cmd: 'status' };
+    case 'reload':
+    case 'events':
+      return { cmd: o.cmd };
     case 'takeover':
     case 'standby':
       return group === undefined ? { cmd: o.cmd } : { cmd: o.cmd, group };
@@ -70,7 +78,7 @@ export class ControlServer {
   ) {}
 
   /** Refuses (throws) if another process answers on the path; removes a stale socket file. */
-  static async listen(socketPath: string, mode: number, handler: ControlHandler): Promise<ControlServer> {
+  static async listen(socketPath: string, mode: number, handler: ControlHandler, events?: EventSource): Promise<ControlServer> {
     fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o755 });
     if (fs.existsSync(socketPath)) {
       if (await probeSocket(socketPath)) throw new Error(`control socket ${socketPath} is in use by another process (is an agent already running?)`);
@@ -78,7 +86,7 @@ export class ControlServer {
       if (!st.isSocket()) throw new Error(`control socket path ${socketPath} exists and is not a socket; refusing to remove it`);
       fs.unlinkSync(socketPath);
     }
-    const server = net.createServer((conn) => serve(conn, handler));
+    const server = net.createServer((conn) => serve(conn, handler, events));
     // A tight umask while binding, so the socket never exists with a wider mode.
     const old = process.umask(0o177);
     try {
@@ -105,8 +113,10 @@ export class ControlServer {
   }
 }
 
-function serve(conn: net.Socket, handler: ControlHandler): void {
+function serve(conn: net.Socket, handler: ControlHandler, events?: EventSource): void {
   let buf = '';
+  let unsubscribe: (() => void) | null = null;
+  conn.on('close', () => unsubscribe?.());
   conn.setEncoding('utf8');
   conn.on('error', () => conn.destroy());
   conn.on('data', (chunk: string) => {
@@ -119,13 +129,26 @@ function serve(conn: net.Socket, handler: ControlHandler): void {
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
-      void answer(conn, line, handler);
+      const req = parseRequest(line);
+      if (typeof req !== 'string' && req.cmd === 'events') {
+        if (!events || unsubscribe) {
+          conn.write(JSON.stringify({ ok: false, message: 'no event stream here' }) + '\n');
+          continue;
+        }
+        conn.write(JSON.stringify({ ok: true, message: 'following events' }) + '\n');
+        // A slow reader must not grow our memory: drop the subscriber when its buffer is full.
+        unsubscribe = events((ev) => {
+          if (conn.writableLength > MAX_LINE * 16) conn.destroy();
+          else conn.write(JSON.stringify(ev) + '\n');
+        });
+        continue;
+      }
+      void answer(conn, req, handler);
     }
   });
 }
 
-async function answer(conn: net.Socket, line: string, handler: ControlHandler): Promise<void> {
-  const req = parseRequest(line);
+async function answer(conn: net.Socket, req: ControlRequest | string, handler: ControlHandler): Promise<void> {
   let res: ControlResponse;
   if (typeof req === 'string') res = { ok: false, message: req };
   else {

@@ -4,7 +4,7 @@
  * (release, claim, announce, send, exit); VIP changes of one group run strictly one after
  * another so their results come back in the order they were asked.
  */
-import type { Config, GroupConfig } from '../config/types.js';
+import type { Config } from '../config/types.js';
 import { Core } from '../core/election.js';
 import type { Action, CommandReply, Input, OperatorCommand, StepResult } from '../core/types.js';
 import type { Logger } from '../log.js';
@@ -20,6 +20,7 @@ export interface Timers {
 }
 
 export interface DriverDeps {
+  /** replaced by reconfigure(). */
   config: Config;
   key: Buffer;
   bootId: bigint;
@@ -81,6 +82,13 @@ export class Driver {
     this.deps.transport.onMessage((d) => this.onDatagram(d));
     this.deps.transport.onUnreachable((address) => this.feed({ kind: 'unreachable', now: this.now(), address }));
     this.feed({ kind: 'start', now: this.now() });
+  }
+
+  /** Applies a validated new configuration (reload). Heartbeat socket settings are not changed here. */
+  reconfigure(config: Config): void {
+    const hb = config.heartbeat;
+    this.deps.config = config;
+    this.feed({ kind: 'reconfigure', now: this.now(), options: { interval: hb.interval, deadTime: hb.deadTime, initDead: hb.initDead, expectedPeers: hb.peers.length, groups: config.groups } });
   }
 
   shutdown(): void {
@@ -150,9 +158,9 @@ export class Driver {
       case 'send':
         return this.send(a.type, a.groups);
       case 'ensureVip':
-        return this.ensureVip(a.group, a.present);
+        return this.ensureVip(a);
       case 'announce':
-        return this.announce(a.group, a.reason);
+        return this.announce(a);
       case 'exit':
         this.deps.onExit?.();
         return;
@@ -174,44 +182,38 @@ export class Driver {
     this.stats.sent++;
   }
 
-  private groupCfg(name: string): GroupConfig {
-    const g = this.deps.config.groups.find((x) => x.name === name);
-    if (!g) throw new Error(`unknown group ${name}`);
-    return g;
-  }
-
-  private ensureVip(group: string, present: boolean): void {
-    const g = this.groupCfg(group);
-    if (!present) this.bursts.get(group)?.abort();
+  private ensureVip(a: Extract<Action, { kind: 'ensureVip' }>): void {
+    const { group, gid, present, vip, iface } = a;
     const host = this.deps.vipHost;
+    if (!present) this.bursts.get(group)?.abort();
     const prev = this.vipQueues.get(group) ?? Promise.resolve();
     const next = prev.then(async () => {
       let out: Awaited<ReturnType<VipHost['ensurePresent']>>;
       try {
-        out = present ? await host.ensurePresent(g.vip, g.interface) : await host.ensureAbsent(g.vip, g.interface);
+        out = present ? await host.ensurePresent(vip, iface) : await host.ensureAbsent(vip, iface);
       } catch (e) {
         out = { ok: false, error: e instanceof Error ? e.message : String(e) };
       }
       if (out.ok) {
-        if (out.changed) this.deps.log.info({ group, vip: `${g.vip.address}/${g.vip.prefix}`, dev: g.interface }, present ? 'VIP added' : 'VIP removed');
-        this.feed({ kind: 'vipResult', now: this.now(), group, present, ok: true });
+        if (out.changed) this.deps.log.info({ group, vip: `${vip.address}/${vip.prefix}`, dev: iface }, present ? 'VIP added' : 'VIP removed');
+        this.feed({ kind: 'vipResult', now: this.now(), group, gid, present, ok: true });
       } else {
         this.stats.vipFailures++;
-        this.feed({ kind: 'vipResult', now: this.now(), group, present, ok: false, error: out.error });
+        this.feed({ kind: 'vipResult', now: this.now(), group, gid, present, ok: false, error: out.error });
       }
     });
     this.vipQueues.set(group, next.catch(() => undefined));
   }
 
-  private announce(group: string, reason: string): void {
-    const g = this.groupCfg(group);
+  private announce(a: Extract<Action, { kind: 'announce' }>): void {
+    const { group, gid, reason } = a;
     this.deps.log.debug({ group, reason }, 'announcing');
     this.bursts.get(group)?.abort();
     const ctl = new AbortController();
     this.bursts.set(group, ctl);
-    this.deps.announcer.announce(g.vip, g.interface, g.garp, ctl.signal).then(
-      (o) => this.feed({ kind: 'announceResult', now: this.now(), group, sent: o.sent, errors: o.errors }),
-      (e: unknown) => this.feed({ kind: 'announceResult', now: this.now(), group, sent: 0, errors: [String(e)] }),
+    this.deps.announcer.announce(a.vip, a.iface, a.garp, ctl.signal).then(
+      (o) => this.feed({ kind: 'announceResult', now: this.now(), group, gid, sent: o.sent, errors: o.errors }),
+      (e: unknown) => this.feed({ kind: 'announceResult', now: this.now(), group, gid, sent: 0, errors: [String(e)] }),
     );
   }
 }

@@ -117,6 +117,17 @@ export class Sim {
     this.line(`${name} released its VIPs`);
   }
 
+  /** A reload with a new group list (same timing). */
+  reconfigure(name: string, groups: GroupConfig[]): void {
+    const n = this.node(name);
+    n.opts = { ...n.opts, groups };
+    const { interval, deadTime, initDead, expectedPeers } = n.opts;
+    this.feed(n, { kind: 'reconfigure', now: this.now, options: { interval, deadTime, initDead, expectedPeers, groups } });
+  }
+
+  /** Every VIP change each node's host went through, in order ("d0 web +", "d0 web -"). */
+  readonly vipLog: string[] = [];
+
   stop(name: string): void {
     this.feed(this.node(name), { kind: 'shutdown', now: this.now });
   }
@@ -206,8 +217,9 @@ export class Sim {
       case 'ensureVip':
         this.at(this.o.vipMs, () => {
           if (!n.running) return;
+          if ((n.vip.get(a.group) ?? false) !== a.present) this.vipLog.push(`${n.name} ${a.group} ${a.present ? '+' : '-'}`);
           n.vip.set(a.group, a.present);
-          this.feed(n, { kind: 'vipResult', now: this.now, group: a.group, present: a.present, ok: true });
+          this.feed(n, { kind: 'vipResult', now: this.now, group: a.group, gid: a.gid, present: a.present, ok: true });
         });
         return;
       case 'announce':
@@ -216,7 +228,7 @@ export class Sim {
             if (this.router.get(a.group) !== n.name) this.line(`router: ${a.group} -> ${n.name}`);
             this.router.set(a.group, n.name);
           }
-          this.feed(n, { kind: 'announceResult', now: this.now, group: a.group, sent: 1, errors: [] });
+          this.feed(n, { kind: 'announceResult', now: this.now, group: a.group, gid: a.gid, sent: 1, errors: [] });
         });
         return;
       case 'exit':
