@@ -41,6 +41,18 @@ export const DEFAULTS = {
   preempt: true,
   /** No extra wait: initDead already makes a restarted node listen before it claims. */
   preemptDelay: 0 as Millis,
+  /**
+   * 5 s: enough for a hook that posts to a chat or paging webhook with its own short timeout;
+   * short enough that a hung hook delays the next hook of its group (hooks of one group run in
+   * transition order) by seconds, not minutes.
+   */
+  notifyTimeout: 5_000 as Millis,
+  /**
+   * Port of metrics.listen when the operator writes only an address: 9694 echoes Heartbeat's
+   * 694 and lies in the 9xxx range Prometheus exporters use. The endpoint itself is off unless
+   * metrics.listen is set: an HTTP listener is an exposure the operator opts into.
+   */
+  metricsPort: 9694,
   garp: {
     /** One frame can be lost; three per form is what Heartbeat's IPaddr2 and MetalLB send. */
     count: 3,
@@ -69,6 +81,12 @@ export const LIMITS = {
   garpSpacing: { max: 10_000 },
   /** refresh is 0 (off) or at least a second: a faster refresh floods the segment. */
   garpRefresh: { min: 1_000, max: 86_400_000 },
+  /** below 100 ms a hook has barely been forked; above 10 min it is a service, not a hook. */
+  notifyTimeout: { min: 100, max: 600_000 },
+  /** per list (global, or one group's): a handful is normal, more is a misuse of hooks. */
+  notifyHooks: { max: 16 },
+  /** arguments of one hook, program included. */
+  notifyArgs: { max: 64 },
   /** sun_path holds 108 bytes including the terminating NUL. */
   socketPathMaxBytes: 107,
 } as const;

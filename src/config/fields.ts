@@ -31,6 +31,10 @@ export const EXPECT = {
   vip: 'an IPv4 or IPv6 address with optional /prefix (e.g. 198.51.100.100/32)',
   peer: 'a peer address with optional port (e.g. 198.51.100.11, "198.51.100.12:695" or "[2001:db8::11]:695")',
   ifname: 'a Linux interface name: 1..15 characters, no "/", ":" or whitespace, not "." or ".."',
+  listen: 'an address with optional port to listen on (e.g. 127.0.0.1:9694, "[::1]:9694", 0.0.0.0)',
+  hook: 'a hook: a list of strings, the program first (e.g. ["/usr/local/bin/ha-notify", "--site", "a"]); notify is a list of such lists',
+  hookArg: 'a string argument without NUL bytes (quote numbers and booleans)',
+  hookProgram: 'the program as an absolute path (starting with "/"): hooks run without a shell and without a PATH search',
   mode: 'a quoted octal mode such as "0660" (owner read+write, nothing for others)',
 } as const;
 
@@ -111,6 +115,23 @@ export function parsePeer(v: unknown): Parsed<PeerSpec> {
   if (parts.portText === undefined) return ok({ ip: ip.value, port: undefined });
   const port = parsePort(parts.portText);
   return port === undefined ? no(`${EXPECT.peer}; the port must be 1..65535`) : ok({ ip: ip.value, port });
+}
+
+export interface ListenSpec {
+  ip: IpAddress;
+  /** undefined: use the default port. */
+  port: number | undefined;
+}
+
+/**
+ * Where an HTTP endpoint listens: "127.0.0.1:9694", "[::1]:9694", "0.0.0.0" or "::". An
+ * address, never a host name: a name would need DNS at start and could resolve elsewhere.
+ */
+export function parseListen(v: unknown): Parsed<ListenSpec> {
+  const r = parsePeer(v);
+  if (r.ok) return isMulticast(r.value.ip) ? no(`${EXPECT.listen}; not a multicast address`) : r;
+  // parsePeer's "expected" talks about peers; keep its port hint but in our words.
+  return no(r.expected.includes('port must') ? `${EXPECT.listen}; the port must be 1..65535` : EXPECT.listen);
 }
 
 /** Linux dev_valid_name(): shorter than IFNAMSIZ (16), no '/', ':' or whitespace. */

@@ -3,7 +3,7 @@
  * editors jump to, and the effective configuration as YAML in the same shape the file uses
  * (so it can be diffed against, or loaded back as, a configuration file).
  */
-import { stringify } from 'yaml';
+import { Document, isSeq } from 'yaml';
 import { formatDuration } from './duration.js';
 import { formatMode, formatPeer } from './fields.js';
 import type { Config, ConfigIssue, GroupConfig } from './types.js';
@@ -21,7 +21,7 @@ export function formatIssues(file: string, issues: readonly ConfigIssue[]): stri
 }
 
 function renderGroup(g: GroupConfig): Record<string, unknown> {
-  return {
+  const group: Record<string, unknown> = {
     name: g.name,
     vip: `${g.vip.address}/${g.vip.prefix}`,
     interface: g.interface,
@@ -35,6 +35,9 @@ function renderGroup(g: GroupConfig): Record<string, unknown> {
       refresh: formatDuration(g.garp.refresh),
     },
   };
+  // Like heartbeat.peers: an empty list is the default and would only be noise.
+  if (g.notify && g.notify.length > 0) group.notify = g.notify;
+  return group;
 }
 
 /** The effective configuration, defaults included, durations written back as "100ms"/"2s". */
@@ -51,14 +54,25 @@ export function renderEffectiveConfig(config: Config): string {
     initDead: formatDuration(hb.initDead),
     keyFile: hb.keyFile,
   });
-  const doc = {
+  const doc: Record<string, unknown> = {
     node: config.node,
     cluster: config.cluster,
     logLevel: config.logLevel,
     stateDir: config.stateDir,
     heartbeat,
     control: { socket: config.control.socket, mode: formatMode(config.control.mode) },
-    groups: config.groups.map(renderGroup),
   };
-  return stringify(doc, { lineWidth: 0 });
+  if (config.notify.length > 0) doc.notify = config.notify;
+  doc.notifyTimeout = formatDuration(config.notifyTimeout);
+  const listen = config.metrics.listen;
+  if (listen !== null) doc.metrics = { listen: formatPeer(listen.host, listen.port) };
+  doc.groups = config.groups.map(renderGroup);
+  const out = new Document(doc);
+  // One hook per line, as the operator writes it: [/usr/local/bin/x, --site, a].
+  const hookLists = [['notify'], ...config.groups.map((_, i) => ['groups', i, 'notify'])];
+  for (const path of hookLists) {
+    const list = out.getIn(path, true);
+    if (isSeq(list)) for (const hook of list.items) if (isSeq(hook)) hook.flow = true;
+  }
+  return out.toString({ lineWidth: 0, flowCollectionPadding: false });
 }

@@ -5,7 +5,8 @@
  */
 import { DEFAULTS } from './defaults.js';
 import type { RawConfig, RawGroup } from './schema.js';
-import type { Config, GroupConfig, HeartbeatConfig, Millis } from './types.js';
+import type { ListenSpec } from './fields.js';
+import type { Config, GroupConfig, HeartbeatConfig, ListenAddress, Millis } from './types.js';
 
 export interface Timing {
   interval: Millis;
@@ -50,7 +51,12 @@ function resolveGroup(g: RawGroup): GroupConfig {
       form: g.garp?.form ?? DEFAULTS.garp.form,
       refresh: g.garp?.refresh ?? DEFAULTS.garp.refresh,
     },
+    notify: g.notify ?? [],
   };
+}
+
+function resolveListen(l: ListenSpec | undefined): ListenAddress | null {
+  return l === undefined ? null : { host: l.ip.address, port: l.port ?? DEFAULTS.metricsPort };
 }
 
 /** `hostname` is the node name used when the file sets none (os.hostname() in production). */
@@ -66,5 +72,8 @@ export function resolveConfig(raw: RawConfig, hostname: string): Config {
     stateDir: raw.stateDir ?? DEFAULTS.stateDir,
     logLevel: raw.logLevel ?? DEFAULTS.logLevel,
     groups: raw.groups.map(resolveGroup),
+    notify: raw.notify ?? [],
+    notifyTimeout: raw.notifyTimeout ?? DEFAULTS.notifyTimeout,
+    metrics: { listen: resolveListen(raw.metrics?.listen) },
   };
 }

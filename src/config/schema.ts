@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { LIMITS } from './defaults.js';
-import { EXPECT, NAME_RE, durationIn, parseIfname, parseIp, parseMode, parseMulticast, parsePeer, parseVip, type Parsed } from './fields.js';
+import { EXPECT, NAME_RE, durationIn, parseIfname, parseIp, parseListen, parseMode, parseMulticast, parsePeer, parseVip, type Parsed } from './fields.js';
 
 /** A zod leaf around one of our parsers; its issue message is the parser's "expected" text. */
 function leaf<T>(parse: (v: unknown) => Parsed<T>) {
@@ -38,6 +38,27 @@ function strict<T extends z.core.$ZodLooseShape>(shape: T) {
   return z.strictObject(shape, { error: `a mapping with the keys ${Object.keys(shape).join(', ')}` });
 }
 
+/**
+ * One hook: an argv list, never a shell string, so a group name or reason can never be
+ * interpreted by a shell. The program must be absolute: no PATH search decides what runs as root.
+ */
+const hookSchema = z
+  .array(z.string({ error: EXPECT.hookArg }).refine((s) => !s.includes('\0'), { error: EXPECT.hookArg }), { error: EXPECT.hook })
+  .min(1, { error: `${EXPECT.hook}; this one is empty` })
+  .max(LIMITS.notifyArgs.max, { error: `${EXPECT.hook}; at most ${LIMITS.notifyArgs.max} strings` })
+  .superRefine((argv, ctx) => {
+    if (argv.length > 0 && !argv[0]?.startsWith('/')) ctx.addIssue({ code: 'custom', path: [0], message: EXPECT.hookProgram });
+  });
+
+const hooksSchema = () =>
+  z
+    .array(hookSchema, { error: 'a list of hooks, each a list of strings (e.g. [["/usr/local/bin/ha-notify", "--site", "a"]])' })
+    .max(LIMITS.notifyHooks.max, { error: `a list of at most ${LIMITS.notifyHooks.max} hooks` });
+
+export const metricsSchema = strict({
+  listen: leaf(parseListen).optional(),
+});
+
 export const garpSchema = strict({
   count: intIn(LIMITS.garpCount.min, LIMITS.garpCount.max).optional(),
   spacing: leaf(durationIn(0, LIMITS.garpSpacing.max)).optional(),
@@ -53,6 +74,7 @@ export const groupSchema = strict({
   preempt: bool().optional(),
   preemptDelay: leaf(durationIn(0, LIMITS.preemptDelay.max)).optional(),
   garp: garpSchema.optional(),
+  notify: hooksSchema().optional(),
 });
 
 export const heartbeatSchema = strict({
@@ -84,6 +106,9 @@ export const configSchema = strict({
   stateDir: absPath().optional(),
   heartbeat: heartbeatSchema,
   control: controlSchema.optional(),
+  notify: hooksSchema().optional(),
+  notifyTimeout: leaf(durationIn(LIMITS.notifyTimeout.min, LIMITS.notifyTimeout.max)).optional(),
+  metrics: metricsSchema.optional(),
   groups: z
     .array(groupSchema, { error: 'a list of at least one group' })
     .min(1, { error: 'a list of at least one group' }),

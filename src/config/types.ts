@@ -35,6 +35,12 @@ export interface GroupConfig {
   preempt: boolean;
   preemptDelay: Millis;
   garp: GarpConfig;
+  /**
+   * hooks run on every transition of this group, after the global ones (argv arrays).
+   * Always set by resolveConfig; optional only so hand-built groups (the simulator's) need
+   * not name it.
+   */
+  notify?: string[][];
 }
 
 export interface PeerAddress {
@@ -65,6 +71,17 @@ export interface ControlConfig {
   mode: number;
 }
 
+export interface ListenAddress {
+  /** an IP address, unbracketed ("127.0.0.1", "::1", "::" for every address). */
+  host: string;
+  port: number;
+}
+
+export interface MetricsConfig {
+  /** where the Prometheus /metrics endpoint listens; null = no HTTP listener at all. */
+  listen: ListenAddress | null;
+}
+
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 export interface Config {
@@ -77,6 +94,11 @@ export interface Config {
   stateDir: string;
   logLevel: LogLevel;
   groups: GroupConfig[];
+  /** hooks run on every transition of every group: argv arrays, argv[0] an absolute path. */
+  notify: string[][];
+  /** a hook still running after this long is SIGKILLed. */
+  notifyTimeout: Millis;
+  metrics: MetricsConfig;
 }
 
 /** One validation problem, located in the source file. */

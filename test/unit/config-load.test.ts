@@ -52,8 +52,12 @@ t.test('a minimal file gets every default from the one defaults object', async (
         preempt: DEFAULTS.preempt,
         preemptDelay: DEFAULTS.preemptDelay,
         garp: { ...DEFAULTS.garp },
+        notify: [],
       },
     ],
+    notify: [],
+    notifyTimeout: DEFAULTS.notifyTimeout,
+    metrics: { listen: null },
   });
 });
 
@@ -74,6 +78,7 @@ t.test('every key written is taken as written', async (t) => {
     preempt: false,
     preemptDelay: 2000,
     garp: { count: 5, spacing: 30, form: 'request', refresh: 60_000 },
+    notify: [],
   });
 });
 
