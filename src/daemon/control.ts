@@ -72,10 +72,18 @@ export function probeSocket(socketPath: string, timeoutMs = 500): Promise<boolea
 }
 
 export class ControlServer {
+  private readonly conns = new Set<net.Socket>();
+
   private constructor(
     private readonly server: net.Server,
     readonly socketPath: string,
-  ) {}
+  ) {
+    // Followers of the event stream never hang up by themselves: close() must end them.
+    server.on('connection', (c) => {
+      this.conns.add(c);
+      c.on('close', () => this.conns.delete(c));
+    });
+  }
 
   /** Refuses (throws) if another process answers on the path; removes a stale socket file. */
   static async listen(socketPath: string, mode: number, handler: ControlHandler, events?: EventSource): Promise<ControlServer> {
@@ -104,6 +112,7 @@ export class ControlServer {
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.server.close(() => resolve());
+      for (const c of this.conns) c.destroy();
       try {
         fs.unlinkSync(this.socketPath);
       } catch {
