@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Millis } from '../config/types.js';
-import type { CommandResult, CommandRunner } from '../ports/index.js';
+import type { CommandResult, CommandRunner, RunOptions } from '../ports/index.js';
 import { BoundedBuffer, errorText } from './bounded-buffer.js';
 
 export const DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024;
@@ -29,7 +29,7 @@ export class SpawnRunner implements CommandRunner {
     this.maxOutputBytes = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   }
 
-  run(argv: readonly string[], timeoutMs: Millis): Promise<CommandResult> {
+  run(argv: readonly string[], timeoutMs: Millis, opts: RunOptions = {}): Promise<CommandResult> {
     return new Promise((resolve) => {
       if (argv.length === 0) {
         resolve(spawnFailure('empty argv'));
@@ -37,7 +37,8 @@ export class SpawnRunner implements CommandRunner {
       }
       let child: ChildProcess;
       try {
-        child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+        const env = opts.env === undefined ? {} : { env: opts.env };
+        child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], shell: false, ...env });
       } catch (err) {
         // Synchronous throws are argument errors (e.g. a NUL byte in an argument).
         resolve(spawnFailure(`${argv[0]}: ${errorText(err)}`));

@@ -18,9 +18,14 @@ export interface CommandResult {
   timedOut: boolean;
 }
 
+export interface RunOptions {
+  /** the child's whole environment (it replaces the agent's, as in spawn); default: the agent's. */
+  env?: NodeJS.ProcessEnv;
+}
+
 export interface CommandRunner {
   /** Runs argv (no shell), waits for exit or kills it after timeoutMs. */
-  run(argv: readonly string[], timeoutMs: Millis): Promise<CommandResult>;
+  run(argv: readonly string[], timeoutMs: Millis, opts?: RunOptions): Promise<CommandResult>;
 }
 
 /** What an ensure verb found and did. */
