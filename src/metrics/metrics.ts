@@ -1,0 +1,195 @@
+/**
+ * Prometheus metrics of one agent, on a Registry of its own (never prom-client's global one,
+ * so two agents in one test process, or a library that also uses prom-client, never collide).
+ *
+ * Where the numbers come from:
+ * - Most are read at scrape time from the status record (the same projection `haagent status`
+ *   prints), through each metric's collect() hook: states, priorities, peer ages, and the
+ *   cumulative counters the driver already keeps (heartbeats, drops, GARP frames). Those
+ *   counters are mirrored, not re-counted: collect() resets the prom-client Counter and
+ *   increments it by the snapshot's value, so the exposition says `counter` (rate() works)
+ *   while the driver's counter stays the one source of truth; there is no second count to drift
+ *   and no delta state to get wrong.
+ * - What the status record does not keep is counted here as events arrive: transitions
+ *   (observeTransition), VIP command failures per group (observeVipFailure), health check
+ *   results (setCheck). observeStep() takes both from the driver's onStep hook.
+ *
+ * One status snapshot serves a whole scrape: the first collect() of a scrape takes it and the
+ * rest reuse it (cleared on the next microtask), so all series of one scrape agree.
+ *
+ * Naming (Prometheus conventions): `haagent_` prefix, base units (seconds), `_total` on
+ * counters. The default process and Node.js metrics keep their standard unprefixed names
+ * (`process_cpu_seconds_total`, `nodejs_eventloop_lag_seconds`, ...): every client library
+ * exports them under those names, and shared dashboards and alerts expect them.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Input, StepResult } from '../core/types.js';
+import type { StatusRecord } from '../daemon/status-view.js';
+import { DROP_REASONS } from '../wire/types.js';
+import { serveMetrics, type MetricsServer } from './server.js';
+
+/** Every state a group can be in; each gets a series (0 or 1) so a state change never makes one vanish. */
+export const GROUP_STATES = ['init', 'standby', 'active', 'fault'] as const;
+
+export interface MetricsOptions {
+  /** process_* and nodejs_* metrics; default true. */
+  defaultMetrics?: boolean;
+}
+
+type Labels = Record<string, string>;
+/** One series of a mirrored metric: its labels and its value in the snapshot. */
+type Sample = [Labels, number];
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly transitions: Counter<'group' | 'from' | 'to'>;
+  private readonly vipFailures: Counter<'group'>;
+  private readonly checks: Gauge<'group' | 'check'>;
+  private cached: StatusRecord | null = null;
+
+  constructor(
+    private readonly snapshot: () => StatusRecord,
+    opts: MetricsOptions = {},
+  ) {
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    this.mirrorGauges();
+    this.mirrorCounters();
+    const registers = [this.registry];
+    this.transitions = new Counter({
+      name: 'haagent_transitions_total',
+      help: 'State transitions of a VIP group, by previous and new state.',
+      labelNames: ['group', 'from', 'to'],
+      registers,
+    });
+    const groupsNow = () => this.current().groups.map((g) => g.name);
+    this.vipFailures = new Counter({
+      name: 'haagent_vip_command_failures_total',
+      help: 'Failed attempts to add or remove a group\'s VIP (ip addr), each of which the election then handles.',
+      labelNames: ['group'],
+      registers,
+      // Zero series for every group, so rate() and alerts work before the first failure.
+      collect() {
+        for (const group of groupsNow()) this.inc({ group }, 0);
+      },
+    });
+    this.checks = new Gauge({
+      name: 'haagent_check_up',
+      help: 'Whether a health check of a group passes now (1) or fails (0).',
+      labelNames: ['group', 'check'],
+      registers,
+    });
+  }
+
+  /** Counts one transition. Use this or observeStep for transitions, never both. */
+  observeTransition(t: { group: string; from: string; to: string }): void {
+    this.transitions.inc({ group: t.group, from: t.from, to: t.to });
+  }
+
+  observeVipFailure(group: string): void {
+    this.vipFailures.inc({ group });
+  }
+
+  /** Everything event-like in one driver step; made for DriverDeps.onStep. */
+  observeStep(r: StepResult, input: Input): void {
+    for (const t of r.transitions) this.observeTransition(t);
+    if (input.kind === 'vipResult' && !input.ok) this.observeVipFailure(input.group);
+  }
+
+  setCheck(group: string, check: string, up: boolean): void {
+    this.checks.set({ group, check }, up ? 1 : 0);
+  }
+
+  /** Forgets a check (removed from the configuration), so its last value is not reported forever. */
+  removeCheck(group: string, check: string): void {
+    this.checks.remove({ group, check });
+  }
+
+  /** The exposition text, as GET /metrics returns it. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /**
+   * Answers GET /metrics on host:port (port 0: any free port, see the result's port).
+   * Rejects when the address cannot be bound; `onError` hears later server errors.
+   */
+  serve(host: string, port: number, onError?: (e: Error) => void): Promise<MetricsServer> {
+    return serveMetrics(this, host, port, onError);
+  }
+
+  private current(): StatusRecord {
+    if (this.cached === null) {
+      this.cached = this.snapshot();
+      queueMicrotask(() => {
+        this.cached = null;
+      });
+    }
+    return this.cached;
+  }
+
+  /** A Gauge whose series are replaced by the snapshot's at every scrape. */
+  private gauge(name: string, help: string, labelNames: string[], samples: (s: StatusRecord) => Sample[]): void {
+    const current = () => this.current();
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        // reset first: a peer or group gone from the record must not keep its last value.
+        this.reset();
+        for (const [labels, v] of samples(current())) this.set(labels, v);
+      },
+    });
+  }
+
+  /** A Counter mirroring a cumulative count of the snapshot (see the file comment). */
+  private counter(name: string, help: string, labelNames: string[], samples: (s: StatusRecord) => Sample[]): void {
+    const current = () => this.current();
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [labels, v] of samples(current())) this.inc(labels, Math.max(0, v));
+      },
+    });
+  }
+
+  private mirrorGauges(): void {
+    this.gauge('haagent_group_state', 'Current state of a VIP group: 1 for the state it is in, 0 for the others.', ['group', 'state'], (s) =>
+      s.groups.flatMap((g) => [...new Set<string>([...GROUP_STATES, g.state])].map((state): Sample => [{ group: g.name, state }, g.state === state ? 1 : 0])),
+    );
+    this.gauge('haagent_group_priority', 'Priority this node advertises for a group (0: not a candidate, 255: operator takeover).', ['group'], (s) =>
+      s.groups.map((g): Sample => [{ group: g.name }, g.advertisedPriority]),
+    );
+    this.gauge('haagent_vip_present', 'Whether the group\'s VIP was on this node\'s interface at the last check (absent while unknown).', ['group'], (s) =>
+      s.groups.filter((g) => g.vipPresent !== null).map((g): Sample => [{ group: g.name }, g.vipPresent ? 1 : 0]),
+    );
+    this.gauge('haagent_peer_up', 'Whether a peer is alive (heard within the dead time).', ['peer'], (s) => s.peers.map((p): Sample => [{ peer: p.node }, p.alive ? 1 : 0]));
+    this.gauge('haagent_peer_last_seen_seconds', 'Seconds since the last valid heartbeat from a peer.', ['peer'], (s) =>
+      s.peers.map((p): Sample => [{ peer: p.node }, p.lastHeardMsAgo / 1000]),
+    );
+    this.gauge('haagent_maintenance', 'Whether this node is in maintenance (out of every election).', [], (s) => [[{}, s.maintenance ? 1 : 0]]);
+  }
+
+  private mirrorCounters(): void {
+    this.counter('haagent_heartbeats_sent_total', 'Heartbeat and resign datagrams sent (one per send, whatever the number of peers).', [], (s) => [[{}, s.heartbeats.sent]]);
+    this.counter('haagent_heartbeats_received_total', 'Authenticated, replay-checked heartbeats received from a peer.', ['peer'], (s) =>
+      s.peers.map((p): Sample => [{ peer: p.node }, p.received]),
+    );
+    this.counter('haagent_heartbeat_send_errors_total', 'Heartbeat datagrams the kernel refused to send (per peer address).', [], (s) => [[{}, s.heartbeats.sendErrors]]);
+    this.counter('haagent_packets_dropped_total', 'Datagrams dropped before the election, by reason (see docs/protocol.md).', ['reason'], (s) =>
+      DROP_REASONS.map((reason): Sample => [{ reason }, s.dropped[reason] ?? 0]),
+    );
+    this.counter('haagent_garp_sent_total', 'Gratuitous ARP frames sent for a group\'s VIP (takeover bursts and refreshes).', ['group'], (s) =>
+      s.groups.map((g): Sample => [{ group: g.name }, g.announcements]),
+    );
+  }
+}
