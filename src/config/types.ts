@@ -26,8 +26,24 @@ export interface Vip {
   family: 4 | 6;
 }
 
+/** LevIP (mode: levip): every member holds the IP, the slot owner answers ARP for it. */
+export interface LevipConfig {
+  /** rotation slot length. */
+  period: Millis;
+  /** the owner stops announcing this long before its slot ends (clock-offset margin). */
+  guard: Millis;
+  /** unsolicited ARP replies every `repeat` ms during an owned slot. */
+  repeat: Millis;
+  /** this node's share of slots, 1..100. */
+  weight: number;
+}
+
 export interface GroupConfig {
   name: string;
+  /** failover (default): one active node; levip: every eligible member is active. */
+  mode?: 'failover' | 'levip';
+  /** set when mode is levip. */
+  levip?: LevipConfig;
   vip: Vip;
   interface: string;
   /** 1-254, higher wins. */

@@ -139,7 +139,8 @@ export class Core {
       g.vipError = null;
       if (r.present) g.retryBackoff = 0; // healthy again only once a claim succeeded
       if (r.present && g.state === 'active' && g.vipPending === 0) {
-        this.announce(g, 'took over', ctx);
+        // LevIP members never announce on their own: the rotation schedule does.
+        if (!isLevip(g)) this.announce(g, 'took over', ctx);
         ctx.sendNow = true;
         if (g.cfg.garp.refresh > 0) g.refreshAt = ctx.now + g.cfg.garp.refresh;
       }
@@ -243,6 +244,11 @@ export class Core {
       g.preemptAt = null;
       return;
     }
+    if (isLevip(g)) {
+      // LevIP: every eligible member holds the IP; nobody competes.
+      this.becomeActive(g, 'levip member', ctx);
+      return;
+    }
     const holder = this.holderPeer(g, ctx.now);
     const cands = this.liveCandidates(g, ctx.now);
     const isBest = cands.every((c) => outranks(self, c));
@@ -265,6 +271,7 @@ export class Core {
     const self = this.selfCandidate(g);
     if (g.release) return this.evalRelease(g, ctx);
     if (self.priority <= 0) return this.startRelease(g, this.maintenance ? 'maintenance' : 'not eligible', ctx);
+    if (isLevip(g)) return; // no dual-active rule: several active members is the point
     const others = this.activePeers(g, ctx.now);
     const top = best(others);
     if (top && outranks(top, self)) {
@@ -365,7 +372,8 @@ export class Core {
   }
 
   selfCandidate(g: GroupRt): Candidate {
-    let priority = g.cfg.priority;
+    // LevIP advertises its rotation weight where failover groups advertise priority.
+    let priority = isLevip(g) ? g.cfg.levip!.weight : g.cfg.priority;
     if (g.boosted) priority = TAKEOVER_PRIORITY;
     else if (g.demoted) priority = DEMOTED_PRIORITY;
     if (g.state === 'fault' || g.release || this.maintenance || this.shuttingDown) priority = 0;
@@ -504,6 +512,10 @@ export class Core {
     }
     return Math.min(...ds);
   }
+}
+
+function isLevip(g: GroupRt): boolean {
+  return g.cfg.mode === 'levip' && g.cfg.levip !== undefined;
 }
 
 function sameVip(a: GroupConfig, b: GroupConfig): boolean {

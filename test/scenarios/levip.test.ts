@@ -1,0 +1,36 @@
+/** LevIP groups in the election: every eligible member is active; the rotation (src/levip) announces. */
+import t from 'tap';
+import { Sim, group } from './sim.js';
+
+const levip = (weight: number) => group('lev', 100, { mode: 'levip', levip: { period: 2000, guard: 200, repeat: 500, weight } });
+
+t.test('every member becomes active, none announces on its own, a stopped one leaves', async (t) => {
+  const sim = new Sim();
+  sim.add('l0', [levip(1)]);
+  sim.add('l1', [levip(2)]);
+  sim.add('l2', [levip(1)]);
+  for (const n of ['l0', 'l1', 'l2']) sim.start(n);
+  sim.run(1000);
+  t.same(sim.actives('lev').sort(), ['l0', 'l1', 'l2']);
+  t.same(sim.holders('lev').sort(), ['l0', 'l1', 'l2']);
+  t.equal(sim.router.get('lev'), undefined, 'no takeover burst: the schedule owns announcements');
+  t.equal(sim.node('l1').core.advertised(sim.node('l1').core.groups[0]!).priority, 2, 'weight advertised');
+  sim.stop('l2');
+  sim.run(500);
+  t.ok(sim.node('l2').exited);
+  t.same(sim.actives('lev').sort(), ['l0', 'l1']);
+  t.same(sim.holders('lev').sort(), ['l0', 'l1']);
+});
+
+t.test('maintenance takes a member out', async (t) => {
+  const sim = new Sim();
+  sim.add('l0', [levip(1)]);
+  sim.add('l1', [levip(1)]);
+  sim.start('l0');
+  sim.start('l1');
+  sim.run(1000);
+  sim.command('l0', { op: 'maintenance', on: true });
+  sim.run(200);
+  t.same(sim.actives('lev'), ['l1']);
+  t.same(sim.holders('lev'), ['l1']);
+});
