@@ -14,7 +14,8 @@
  * A recovery that is held down is reported at the first success at or after the hold-down ends,
  * provided the last R results are still successes. A full flap (passing -> failing -> passing)
  * therefore takes at least F x interval + max(R x interval, H): with the defaults (1 s, 2, 2,
- * 10 s) at least 12 s, so at most 10 reported transitions a minute (docs/health.md).
+ * 10 s) at least 12 s, so 10 reported transitions a minute sustained, at most 11 in any 60 s
+ * window (docs/health.md).
  */
 import type { CheckResult, CheckState, CheckWeight, GroupHealthSpec, HealthSummary, Millis } from './types.js';
 

@@ -141,8 +141,8 @@ export const HEALTH_DEFAULTS = {
   weight: 'fault' as CheckWeight,
   /**
    * Ten seconds between a reported change and a recovery: a service that dies every few seconds
-   * would otherwise move the VIP back and forth; at most 10 transitions a minute with the other
-   * defaults (docs/health.md). Failing is never delayed.
+   * would otherwise move the VIP back and forth; about 10 transitions a minute at worst with the
+   * other defaults (docs/health.md). Failing is never delayed.
    */
   holdDown: 10_000 as Millis,
   pingNode: {

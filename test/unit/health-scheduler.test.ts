@@ -12,7 +12,7 @@ import {
   type CheckView,
   type TrackerParams,
 } from '../../src/health/scheduler.js';
-import type { CheckState } from '../../src/health/types.js';
+import { HEALTH_DEFAULTS, type CheckState } from '../../src/health/types.js';
 
 const ok = { ok: true, detail: 'ok', ms: 1 };
 const ko = { ok: false, detail: 'ko', ms: 1 };
@@ -110,6 +110,21 @@ t.test('property: reported transitions are never closer than the documented boun
     { numRuns: 300 },
   );
   t.ok(recoveries > 100, `the generator reached many recoveries (${recoveries})`);
+});
+
+// docs/health.md: with the defaults, at most 11 transitions within any 60 s span (10 a minute
+// sustained). An adversarial service that answers whatever flips the state fastest reaches it.
+t.test('worst case with the defaults: the documented transitions per minute, reached', async (t) => {
+  const d = HEALTH_DEFAULTS;
+  const tr = new CheckTracker(d);
+  const at: number[] = [];
+  for (let now = 0; now <= 600_000; now += d.interval) {
+    const r = tr.record(tr.state === 'passing' ? ko : ok, now);
+    if (r.changed) at.push(now);
+  }
+  const perSpan = at.map((start) => at.filter((x) => x >= start && x <= start + 60_000).length);
+  t.equal(Math.max(...perSpan), 11, 'at most 11 in any 60 s span, and the bound is reached');
+  t.equal(at.filter((x) => x >= 300_000 && x < 360_000).length, 10, '10 in a minute, sustained');
 });
 
 t.test('countsAsFailing: unknown is failing for a fault check, passing for a weight check', async (t) => {
