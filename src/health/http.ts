@@ -13,56 +13,65 @@ export type HttpProbeSpec = Pick<HttpCheckSpec, 'url' | 'expectStatus' | 'expect
 
 export function httpProbe(spec: HttpProbeSpec, signal?: AbortSignal): Promise<CheckResult> {
   const started = performance.now();
-  const elapsed = (): number => Math.round(performance.now() - started);
   return new Promise((resolve) => {
     let settled = false;
-    const done = (ok: boolean, detail: string): void => {
+    const done: Done = (ok, detail) => {
       if (settled) return;
       settled = true;
-      resolve({ ok, detail, ms: elapsed() });
+      resolve({ ok, detail, ms: Math.round(performance.now() - started) });
     };
-    let url: URL;
-    try {
-      url = new URL(spec.url);
-    } catch {
-      done(false, `bad url ${spec.url}`);
-      return;
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      done(false, `unsupported protocol ${url.protocol}`);
+    const url = target(spec.url);
+    if (typeof url === 'string') {
+      done(false, url);
       return;
     }
     const timeout = AbortSignal.timeout(spec.timeout);
-    const abort = signal ? AbortSignal.any([timeout, signal]) : timeout;
-    const mod = url.protocol === 'https:' ? https : http;
-    const req = mod.get(url, {
+    // An error after our own timeout fired is reported as the timeout, not as "aborted".
+    const failed = (err: unknown): void => done(false, timeout.aborted ? `timed out after ${spec.timeout} ms` : errorText(err));
+    const req = (url.protocol === 'https:' ? https : http).get(url, {
       agent: false,
-      signal: abort,
+      signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
       headers: { 'user-agent': 'haagent-health', connection: 'close' },
       ...(url.protocol === 'https:' && spec.insecure ? { rejectUnauthorized: false } : {}),
     });
-    req.on('error', (err) => {
-      done(false, timeout.aborted ? `timed out after ${spec.timeout} ms` : errorText(err));
-    });
+    req.on('error', failed);
     req.on('response', (res) => {
-      const status = res.statusCode ?? 0;
-      if (!statusOk(status, spec.expectStatus)) {
-        res.destroy();
-        done(false, `status ${status}, expected ${spec.expectStatus ?? '2xx'}`);
-        return;
-      }
-      if (spec.expectBody === null) {
-        // Status is all we asked for: do not download the page.
-        res.destroy();
-        done(true, `status ${status}`);
-        return;
-      }
-      readBody(res, spec.expectBody, (found, why) => {
-        res.destroy();
-        done(found, found ? `status ${status}, body matched` : why);
-      });
-      res.on('error', (err) => done(false, timeout.aborted ? `timed out after ${spec.timeout} ms` : errorText(err)));
+      res.on('error', failed);
+      judge(res, spec, done);
     });
+  });
+}
+
+type Done = (ok: boolean, detail: string) => void;
+
+/** The URL to request, or why it cannot be. */
+function target(text: string): URL | string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `bad url ${text}`;
+  }
+  return url.protocol === 'http:' || url.protocol === 'https:' ? url : `unsupported protocol ${url.protocol}`;
+}
+
+/** Status first; the body is read only when a substring is expected. */
+function judge(res: http.IncomingMessage, spec: HttpProbeSpec, done: Done): void {
+  const status = res.statusCode ?? 0;
+  if (!statusOk(status, spec.expectStatus)) {
+    res.destroy();
+    done(false, `status ${status}, expected ${spec.expectStatus ?? '2xx'}`);
+    return;
+  }
+  if (spec.expectBody === null) {
+    // Status is all we asked for: do not download the page.
+    res.destroy();
+    done(true, `status ${status}`);
+    return;
+  }
+  readBody(res, spec.expectBody, (found, why) => {
+    res.destroy();
+    done(found, found ? `status ${status}, body matched` : why);
   });
 }
 
