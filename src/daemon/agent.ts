@@ -16,6 +16,9 @@ import { UdpTransport } from '../adapters/udp-transport.js';
 import { loadAndBumpBootId } from '../wire/boot-id.js';
 import { formatIssues, loadConfigFile } from '../config/load.js';
 import { restartOnlyChanges } from './reload.js';
+import { Notifier } from './notify.js';
+import { Metrics } from '../metrics/metrics.js';
+import type { MetricsServer } from '../metrics/server.js';
 import { ControlServer, type ControlRequest, type ControlResponse } from './control.js';
 import { Driver } from './driver.js';
 import { statusView } from './status-view.js';
@@ -41,6 +44,9 @@ export class Agent {
   private stopping = false;
   private config: Config;
   private readonly subscribers = new Set<(ev: object) => void>();
+  private notifier: Notifier | null = null;
+  private metrics: Metrics | null = null;
+  private metricsServer: MetricsServer | null = null;
   private exitResolve: (code: number) => void = () => undefined;
   /** resolves with the process exit code once the agent has stopped. */
   readonly done: Promise<number>;
@@ -82,10 +88,23 @@ export class Agent {
       vipHost: this.vipHost,
       announcer,
       onExit: () => void this.finish(0),
-      onStep: (r) => {
-        for (const t of r.transitions) this.emit({ event: 'transition', ...t, vip: this.vipOf(t.group) });
+      onStep: (r, input) => {
+        this.metrics?.observeStep(r, input);
+        for (const t of r.transitions) {
+          const vip = this.vipOf(t.group);
+          this.emit({ event: 'transition', ...t, vip });
+          // Hooks run detached, bounded in time and number: they never hold up the election.
+          this.notifier?.notify({ node: this.config.node, group: t.group, from: t.from, to: t.to, reason: t.reason, vip });
+        }
       },
     });
+    this.notifier = this.makeNotifier(this.config);
+    this.metrics = new Metrics(() => this.statusRecord());
+    if (config.metrics.listen) {
+      const { host, port } = config.metrics.listen;
+      this.metricsServer = await this.metrics.serve(host, port, (e) => log.error({ err: e.message }, 'metrics listener error'));
+      log.info({ host, port: this.metricsServer.port }, 'metrics listening');
+    }
     this.control = await ControlServer.listen(config.control.socket, config.control.mode, (req) => this.handle(req), (write) => {
       this.subscribers.add(write);
       return () => this.subscribers.delete(write);
@@ -124,10 +143,23 @@ export class Agent {
       return { ok: false, message };
     }
     this.config = r.config;
+    this.notifier?.close();
+    this.notifier = this.makeNotifier(r.config);
     this.driver?.reconfigure(r.config);
     log.info({ groups: r.config.groups.map((g) => g.name) }, 'config reloaded');
     this.emit({ event: 'reload', groups: r.config.groups.map((g) => g.name) });
     return { ok: true, message: `reloaded ${this.opts.configPath}: groups ${r.config.groups.map((g) => g.name).join(', ')}` };
+  }
+
+  private makeNotifier(config: Config): Notifier | null {
+    const groups = new Map(config.groups.filter((g) => (g.notify ?? []).length > 0).map((g) => [g.name, g.notify ?? []] as const));
+    if (config.notify.length === 0 && groups.size === 0) return null;
+    return new Notifier({ runner: new SpawnRunner(), log: this.opts.log, global: config.notify, groups, timeoutMs: config.notifyTimeout, clock: monotonicClock });
+  }
+
+  private statusRecord() {
+    const d = this.driver!;
+    return statusView(d.core, d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now() });
   }
 
   private handle(req: ControlRequest): ControlResponse {
@@ -135,7 +167,7 @@ export class Agent {
     if (!d) return { ok: false, message: 'agent is starting' };
     switch (req.cmd) {
       case 'status':
-        return { ok: true, status: statusView(d.core, d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now() }) };
+        return { ok: true, status: this.statusRecord() };
       case 'reload':
         return this.reload();
       case 'events':
@@ -200,6 +232,13 @@ export class Agent {
     this.finished = true;
     this.driver?.stop();
     this.tracker.killAll();
+    if (this.notifier) {
+      // Let the last transitions' hooks run, bounded: a stop must not hang on a hook.
+      const bound = Math.min(this.config.notifyTimeout, 2000);
+      await Promise.race([this.notifier.idle(), new Promise((r) => setTimeout(r, bound).unref())]);
+      this.notifier.close();
+    }
+    await this.metricsServer?.close();
     await this.control?.close();
     await this.transport?.close();
     this.opts.log.info({ code }, 'agent stopped');
