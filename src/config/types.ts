@@ -3,6 +3,8 @@
  * defaults. Everything downstream (core, daemon, adapters) reads only this shape, never
  * the raw YAML. Durations are milliseconds (Millis) by the time they get here.
  */
+import type { CheckSpec } from '../health/types.js';
+
 export type Millis = number;
 
 export type GarpForm = 'request' | 'reply' | 'both';
@@ -38,10 +40,19 @@ export interface LevipConfig {
   weight: number;
 }
 
+/** failover: one active node per group; levip: every eligible member is active (docs/levip.md). */
+export type GroupMode = 'failover' | 'levip';
+
 export interface GroupConfig {
   name: string;
+  /** health checks (src/health/types.ts); empty = none. */
+  checks?: CheckSpec[];
+  /** interfaces tracked besides the VIP interface (always tracked). */
+  trackInterfaces?: string[];
+  /** ping nodes counted for the uplink comparison (Heartbeat's ipfail). */
+  pingNodes?: string[];
   /** failover (default): one active node; levip: every eligible member is active. */
-  mode?: 'failover' | 'levip';
+  mode?: GroupMode;
   /** set when mode is levip. */
   levip?: LevipConfig;
   vip: Vip;
@@ -101,6 +112,11 @@ export interface MetricsConfig {
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 export interface Config {
+  /**
+   * Claim a VIP only while hearing a majority of the configured nodes (peers + self);
+   * for clusters of three or more with unicast peers.
+   */
+  quorum?: boolean;
   /** node name; defaults to the host name. */
   node: string;
   cluster: string;
