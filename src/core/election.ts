@@ -112,6 +112,18 @@ export class Core {
         return this.onVipResult(input, ctx);
       case 'reconfigure':
         return this.onReconfigure(input.options, ctx);
+      case 'health': {
+        const g = this.group(input.group);
+        if (!g) return;
+        const was = g.healthFault;
+        g.healthPriority = input.priority;
+        g.healthFault = input.fault;
+        g.reach = input.reach;
+        ctx.sendNow = true; // peers rank on our priority and reach: tell them now
+        if (input.fault && g.state !== 'fault') this.toFault(g, input.fault, ctx, true);
+        else if (!input.fault && was) ctx.notes.push({ level: 'info', group: g.name, msg: `health recovered (was: ${was})` });
+        return;
+      }
       case 'announceResult': {
         const g = this.instance(input.group, input.gid);
         if (g) g.announcements += input.sent;
@@ -244,6 +256,10 @@ export class Core {
       g.preemptAt = null;
       return;
     }
+    if (!this.hasQuorum(ctx.now)) {
+      g.preemptAt = null;
+      return;
+    }
     if (isLevip(g)) {
       // LevIP: every eligible member holds the IP; nobody competes.
       this.becomeActive(g, 'levip member', ctx);
@@ -271,6 +287,7 @@ export class Core {
     const self = this.selfCandidate(g);
     if (g.release) return this.evalRelease(g, ctx);
     if (self.priority <= 0) return this.startRelease(g, this.maintenance ? 'maintenance' : 'not eligible', ctx);
+    if (!this.hasQuorum(ctx.now)) return this.becomeStandby(g, `lost quorum: hear fewer than ${this.opts.quorum} of the configured nodes`, ctx);
     if (isLevip(g)) return; // no dual-active rule: several active members is the point
     const others = this.activePeers(g, ctx.now);
     const top = best(others);
@@ -305,13 +322,23 @@ export class Core {
   }
 
   private evalFault(g: GroupRt, ctx: StepCtx): void {
-    if (g.retryAt === null || ctx.now < g.retryAt || g.vipPending > 0) return;
+    if (g.vipPending > 0) return;
+    const due = g.retryAt === null || ctx.now >= g.retryAt;
     if (g.vipHave !== false) {
       // Leave fault only once the VIP is known to be gone.
-      g.retryAt = ctx.now + this.nextBackoff(g);
-      this.ensureVip(g, false, ctx);
+      if (due) {
+        g.retryAt = ctx.now + this.nextBackoff(g);
+        this.ensureVip(g, false, ctx);
+      }
       return;
     }
+    if (g.healthFault) {
+      // VIP gone; stay until the check or link recovers (no timer: the monitor reports it).
+      g.retryAt = null;
+      g.faultReason = g.healthFault;
+      return;
+    }
+    if (!due) return;
     g.retryAt = null;
     g.become('standby', ctx.now, 'retrying after fault', ctx.transitions);
     ctx.sendNow = true;
@@ -368,16 +395,22 @@ export class Core {
   /** What we advertise for a group: state, and priority 0 when we are not a candidate. */
   advertised(g: GroupRt): WireGroup {
     const state = g.state === 'active' && !g.vipReady ? 'standby' : g.state;
-    return { name: g.name, state, priority: this.selfCandidate(g).priority, reach: 0 };
+    return { name: g.name, state, priority: this.selfCandidate(g).priority, reach: Math.min(255, g.reach) };
+  }
+
+  /** Quorum (when configured): alive peers plus ourselves reach the configured count. */
+  hasQuorum(now: Millis): boolean {
+    const q = this.opts.quorum ?? 0;
+    return q <= 0 || this.peers.alive(now).length + 1 >= q;
   }
 
   selfCandidate(g: GroupRt): Candidate {
     // LevIP advertises its rotation weight where failover groups advertise priority.
-    let priority = isLevip(g) ? g.cfg.levip!.weight : g.cfg.priority;
+    let priority = isLevip(g) ? g.cfg.levip!.weight : (g.healthPriority ?? g.cfg.priority);
     if (g.boosted) priority = TAKEOVER_PRIORITY;
     else if (g.demoted) priority = DEMOTED_PRIORITY;
-    if (g.state === 'fault' || g.release || this.maintenance || this.shuttingDown) priority = 0;
-    return { node: this.opts.node, priority };
+    if (g.state === 'fault' || g.healthFault || g.release || this.maintenance || this.shuttingDown) priority = 0;
+    return { node: this.opts.node, priority, reach: g.reach };
   }
 
   /** Live peers that could hold the group: any non-fault state with priority > 0. */
@@ -385,7 +418,7 @@ export class Core {
     const out: Candidate[] = [];
     for (const p of this.peers.alive(now)) {
       const pg = p.groups.get(g.name);
-      if (pg && pg.priority > 0 && pg.state !== 'fault') out.push({ node: p.node, priority: pg.priority });
+      if (pg && pg.priority > 0 && pg.state !== 'fault') out.push({ node: p.node, priority: pg.priority, reach: pg.reach });
     }
     return out;
   }
@@ -394,7 +427,7 @@ export class Core {
     const out: Candidate[] = [];
     for (const p of this.peers.alive(now)) {
       const pg = p.groups.get(g.name);
-      if (pg && pg.state === 'active' && pg.priority > 0) out.push({ node: p.node, priority: pg.priority });
+      if (pg && pg.state === 'active' && pg.priority > 0) out.push({ node: p.node, priority: pg.priority, reach: pg.reach });
     }
     return out;
   }

@@ -5,12 +5,13 @@
  *
  *   from      to        when
  *   init      standby   init-dead elapsed, or the group's state was learned from peers
- *   init      fault     the VIP could not be cleared at start
+ *   init      fault     the VIP could not be cleared at start, or a fault check failed
  *   standby   active    no live active peer and we rank best; or preempt over a lower active
- *   standby   fault     a VIP operation failed
+ *   standby   fault     a VIP operation failed, or a `weight: fault` check / tracked link failed
  *   active    standby   a better active peer (dual active), handover done, or shutdown
- *   active    fault     the VIP could not be added
- *   fault     standby   retry deadline passed and the VIP is known to be absent
+ *   active    fault     the VIP could not be added, or a fault check / tracked link failed
+ *   fault     standby   retry deadline passed (or the failing check recovered) and the VIP is
+ *                       known to be absent
  */
 import type { GroupConfig } from '../config/types.js';
 import type { GroupState, Millis, NodeId, Transition } from './types.js';
@@ -54,6 +55,10 @@ export class GroupRt {
   holder: NodeId | null = null;
   holderSince: Millis | null = null;
   announcements = 0;
+  /** from health checks: priority after weights (null: no checks), fault reason, ping nodes reached. */
+  healthPriority: number | null = null;
+  healthFault: string | null = null;
+  reach = 0;
 
   /** listen until then before claiming (per group: a group added by a reload listens too). */
   initUntil: Millis = 0;

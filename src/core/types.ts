@@ -19,6 +19,8 @@ export interface CoreOptions {
   groups: GroupConfig[];
   /** start in maintenance (stay out of every election). */
   maintenance?: boolean;
+  /** claim only while this many nodes (self included) are alive; 0 = off. */
+  quorum?: number;
 }
 
 export type Input =
@@ -33,6 +35,12 @@ export type Input =
   | { kind: 'announceResult'; now: Millis; group: string; gid?: number; sent: number; errors: string[] }
   /** a validated new configuration (reload): groups diffed by name, timing replaced. */
   | { kind: 'reconfigure'; now: Millis; options: Omit<CoreOptions, 'node' | 'maintenance'> }
+  /**
+   * A group's health changed (checks, tracked links, ping nodes). `priority` is the base
+   * priority minus failing weights; `fault` makes the node ineligible; `reach` is the
+   * number of ping nodes reached, advertised for the uplink comparison.
+   */
+  | { kind: 'health'; now: Millis; group: string; priority: number; fault: string | null; reach: number }
   | { kind: 'shutdown'; now: Millis }
   | { kind: 'command'; now: Millis; command: OperatorCommand };
 

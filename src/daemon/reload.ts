@@ -17,5 +17,10 @@ export function restartOnlyChanges(a: Config, b: Config): string[] {
   if (a.heartbeat.keyFile !== b.heartbeat.keyFile) out.push('heartbeat.keyFile');
   if (!same(a.control, b.control)) out.push('control');
   if (a.stateDir !== b.stateDir) out.push('stateDir');
+  if (!same(a.metrics, b.metrics)) out.push('metrics');
+  if (a.quorum !== b.quorum) out.push('quorum');
+  // Health checks run in a monitor built at start; rebuilding it live is future work.
+  const checks = (c: Config) => c.groups.map((g) => [g.name, g.checks ?? [], g.trackInterfaces ?? [], g.pingNodes ?? []]);
+  if (!same(checks(a), checks(b))) out.push('groups[].checks/trackInterfaces/pingNodes');
   return out;
 }

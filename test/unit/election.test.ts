@@ -213,3 +213,47 @@ t.test('illegal transitions throw', async (t) => {
   const c = core();
   t.throws(() => c.groups[0]!.become('active', 0, 'test', []), /illegal transition init -> active/);
 });
+
+t.test('a failing fault check puts the group in fault and releases; recovery returns it to the election', async (t) => {
+  const c = core({ expectedPeers: 0 });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  c.step({ kind: 'tick', now: 300 });
+  c.step({ kind: 'vipResult', now: 304, group: 'web', present: true, ok: true });
+  const r = c.step({ kind: 'health', now: 400, group: 'web', priority: 150, fault: 'check lb-http failing', reach: 0 });
+  t.same(r.transitions.map((x) => `${x.to}:${x.reason}`), ['fault:check lb-http failing']);
+  t.same(kinds(r), ['vip:del', 'send:heartbeat']);
+  c.step({ kind: 'vipResult', now: 405, group: 'web', present: false, ok: true });
+  const idle = c.step({ kind: 'tick', now: 5000 });
+  t.same(idle.transitions, [], 'stays in fault while the check fails, whatever the retry timer');
+  t.equal(c.groups[0]!.faultReason, 'check lb-http failing');
+  const back = c.step({ kind: 'health', now: 6000, group: 'web', priority: 150, fault: null, reach: 0 });
+  t.same(back.transitions.map((x) => x.to), ['standby', 'active'], 'recovered: back in the election at once');
+});
+
+t.test('weights lower the advertised priority; the uplink count outranks priority', async (t) => {
+  const c = core({ groups: [group('web', 150)] });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  c.step({ kind: 'health', now: 2, group: 'web', priority: 130, fault: null, reach: 1 });
+  t.same(c.selfCandidate(c.groups[0]!), { node: 'd0', priority: 130, reach: 1 });
+  t.equal(c.advertised(c.groups[0]!).reach, 1);
+  // d1 has a lower priority but reaches both ping nodes: it wins the election
+  const msg: Message = { type: 'heartbeat', cluster: 'c', node: 'd1', bootId: 1n, seq: 1n, intervalMs: 50, groups: [{ name: 'web', state: 'active', priority: 100, reach: 2 }] };
+  c.step({ kind: 'message', now: 10, msg, address: 'x', port: 694 });
+  t.equal(c.groups[0]!.state, 'standby', 'no preempt over a better-connected peer');
+  t.ok(outranks({ node: 'z', priority: 1, reach: 2 }, { node: 'a', priority: 254, reach: 1 }));
+});
+
+t.test('quorum: a node that hears too few nodes neither claims nor keeps the VIP', async (t) => {
+  const c = core({ expectedPeers: 2, quorum: 2 });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  const r = c.step({ kind: 'tick', now: 300 });
+  t.same(r.transitions.map((x) => x.to), ['standby'], 'alone: no claim');
+  const r2 = c.step({ kind: 'message', now: 310, msg: hb('d1', 'standby', 100), address: 'x', port: 694 });
+  t.same(r2.transitions.map((x) => x.to), ['active'], 'two of three: claims');
+  c.step({ kind: 'vipResult', now: 315, group: 'web', present: true, ok: true });
+  const r3 = c.step({ kind: 'tick', now: 460 });
+  t.same(r3.transitions.map((x) => x.reason), ['lost quorum: hear fewer than 2 of the configured nodes']);
+});
