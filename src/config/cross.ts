@@ -91,6 +91,31 @@ function checkPeers(hb: Obj, out: CrossIssue[]): void {
   }
 }
 
+/**
+ * LevIP keys: the `levip` mapping only with `mode: levip`; the shared IP an IPv4 /32 (it goes
+ * on lo, where a shorter prefix would make the whole subnet local: docs/levip.md); the guard at
+ * most half the period (src/levip/schedule.ts timingProblems).
+ */
+function checkLevip(g: Obj, i: number, out: CrossIssue[]): void {
+  const levip = asObj(g.levip);
+  if (g.mode !== 'levip') {
+    if (g.levip !== undefined) out.push({ path: ['groups', i, 'levip'], expected: 'no levip mapping unless the group has mode: levip' });
+    return;
+  }
+  const vip = valid(g.vip, parseVip);
+  if (vip && (vip.family !== 4 || vip.prefix !== 32)) {
+    out.push({ path: ['groups', i, 'vip'], expected: 'an IPv4 address with prefix /32 in a levip group (it is added to lo; IPv6 LevIP is not designed yet)' });
+  }
+  if (!levip) return;
+  const period = levip.period === undefined ? DEFAULTS.levip.period : valid(levip.period, durationIn(LIMITS.levipPeriod.min, LIMITS.levipPeriod.max));
+  const guard = valid(levip.guard, durationIn(0, LIMITS.levipGuard.max)) ?? (levip.guard === undefined ? DEFAULTS.levip.guard : undefined);
+  if (period === undefined || guard === undefined) return;
+  if (2 * guard > period) {
+    const path = levip.guard === undefined ? ['groups', i, 'levip', 'period'] : ['groups', i, 'levip', 'guard'];
+    out.push({ path, expected: `a guard of at most half the period (guard ${formatDuration(guard)}, period ${formatDuration(period)}): the owner must announce during the first half of its slot` });
+  }
+}
+
 function checkGroups(groups: unknown[], out: CrossIssue[]): void {
   const names = new Map<string, number>();
   const vips = new Map<string, number>();
@@ -102,6 +127,7 @@ function checkGroups(groups: unknown[], out: CrossIssue[]): void {
       if (first !== undefined) out.push({ path: ['groups', i, 'name'], expected: `a group name not already used (groups[${first}] has it)` });
       else names.set(g.name, i);
     }
+    checkLevip(g, i, out);
     const vip = valid(g.vip, parseVip);
     if (vip) {
       // Two groups owning one address would fight over it, whatever the prefixes say.

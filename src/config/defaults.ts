@@ -3,7 +3,7 @@
  * (STYLE habit 11, after memberlist's DefaultLANConfig), and next to it every allowed range.
  * docs/configuration.md repeats these; change both together.
  */
-import type { GarpForm, LogLevel, Millis } from './types.js';
+import type { GarpForm, GroupMode, LogLevel, Millis } from './types.js';
 
 export const DEFAULTS = {
   /** Heartbeat's registered port ("ha-cluster", 694/udp), so firewall rules written for it fit. */
@@ -53,6 +53,23 @@ export const DEFAULTS = {
    * metrics.listen is set: an HTTP listener is an exposure the operator opts into.
    */
   metricsPort: 9694,
+  /** One active node per group: what Heartbeat and keepalived do; LevIP is an opt-in (docs/levip.md). */
+  mode: 'failover' as GroupMode,
+  /** LevIP rotation (docs/levip.md "choosing period, repeat and guard"). */
+  levip: {
+    /**
+     * 2 s: a 60 s window holds 30 slots, so shares are within a few points of the weights, and
+     * with equal weights one MAC stays in a router's entry for 2 s, well below the 5 s a Linux
+     * router waits before it probes the entry (delay_first_probe_time).
+     */
+    period: 2_000 as Millis,
+    /** The owner silent in the last 250 ms of its slot: clocks may differ by up to that (NTP/chrony on a LAN do far better). */
+    guard: 250 as Millis,
+    /** Four replies per slot: a lost reply leaves the router on the previous (alive) owner for at most 500 ms. */
+    repeat: 500 as Millis,
+    /** Equal shares unless the operator says otherwise. */
+    weight: 1,
+  },
   garp: {
     /** One frame can be lost; three per form is what Heartbeat's IPaddr2 and MetalLB send. */
     count: 3,
@@ -87,6 +104,14 @@ export const LIMITS = {
   notifyHooks: { max: 16 },
   /** arguments of one hook, program included. */
   notifyArgs: { max: 64 },
+  /** below 100 ms the arping spawns per slot add up; above a minute the load barely rotates. */
+  levipPeriod: { min: 100, max: 60_000 },
+  /** at most half the period (checked in cross.ts): the owner must announce for half its slot. */
+  levipGuard: { max: 30_000 },
+  /** each reply spawns an arping that lingers ~1 s (FIELD-NOTES): 100 ms keeps that to ~10 at once. */
+  levipRepeat: { min: 100, max: 60_000 },
+  /** the rotation's weights (src/levip/sequence.ts MIN_WEIGHT..MAX_WEIGHT); advertised as the priority. */
+  levipWeight: { min: 1, max: 100 },
   /** sun_path holds 108 bytes including the terminating NUL. */
   socketPathMaxBytes: 107,
 } as const;

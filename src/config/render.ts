@@ -23,6 +23,13 @@ export function formatIssues(file: string, issues: readonly ConfigIssue[]): stri
 function renderGroup(g: GroupConfig): Record<string, unknown> {
   const group: Record<string, unknown> = {
     name: g.name,
+    mode: g.mode ?? 'failover',
+  };
+  if (g.levip) {
+    const l = g.levip;
+    group.levip = { period: formatDuration(l.period), guard: formatDuration(l.guard), repeat: formatDuration(l.repeat), weight: l.weight };
+  }
+  Object.assign(group, {
     vip: `${g.vip.address}/${g.vip.prefix}`,
     interface: g.interface,
     priority: g.priority,
@@ -34,7 +41,7 @@ function renderGroup(g: GroupConfig): Record<string, unknown> {
       form: g.garp.form,
       refresh: formatDuration(g.garp.refresh),
     },
-  };
+  });
   // Like heartbeat.peers: an empty list is the default and would only be noise.
   if (g.notify && g.notify.length > 0) group.notify = g.notify;
   return group;

@@ -38,8 +38,12 @@ function resolveHeartbeat(hb: RawConfig['heartbeat']): HeartbeatConfig {
 }
 
 function resolveGroup(g: RawGroup): GroupConfig {
+  const mode = g.mode ?? DEFAULTS.mode;
   return {
     name: g.name,
+    mode,
+    // Only a levip group carries rotation settings; cross.ts refused them anywhere else.
+    ...(mode === 'levip' ? { levip: { ...DEFAULTS.levip, ...definedOnly(g.levip ?? {}) } } : {}),
     vip: g.vip,
     interface: g.interface,
     priority: g.priority ?? DEFAULTS.priority,
@@ -53,6 +57,11 @@ function resolveGroup(g: RawGroup): GroupConfig {
     },
     notify: g.notify ?? [],
   };
+}
+
+/** Drops keys the operator did not write, so they do not override the defaults with undefined. */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function resolveListen(l: ListenSpec | undefined): ListenAddress | null {

@@ -66,8 +66,18 @@ export const garpSchema = strict({
   refresh: leaf(durationIn(LIMITS.garpRefresh.min, LIMITS.garpRefresh.max, true)).optional(),
 });
 
+/** Only with mode: levip (cross.ts); guard <= period / 2 is checked there too. */
+export const levipSchema = strict({
+  period: leaf(durationIn(LIMITS.levipPeriod.min, LIMITS.levipPeriod.max)).optional(),
+  guard: leaf(durationIn(0, LIMITS.levipGuard.max)).optional(),
+  repeat: leaf(durationIn(LIMITS.levipRepeat.min, LIMITS.levipRepeat.max)).optional(),
+  weight: intIn(LIMITS.levipWeight.min, LIMITS.levipWeight.max).optional(),
+});
+
 export const groupSchema = strict({
   name: name(),
+  mode: z.enum(['failover', 'levip'], { error: 'one of failover, levip' }).optional(),
+  levip: levipSchema.optional(),
   vip: leaf(parseVip),
   interface: leaf(parseIfname),
   priority: intIn(LIMITS.priority.min, LIMITS.priority.max).optional(),

@@ -46,6 +46,7 @@ t.test('a minimal file gets every default from the one defaults object', async (
     groups: [
       {
         name: 'web',
+        mode: DEFAULTS.mode,
         vip: { address: '198.51.100.100', prefix: 32, family: 4 },
         interface: 'eth0',
         priority: DEFAULTS.priority,
@@ -72,6 +73,7 @@ t.test('every key written is taken as written', async (t) => {
   });
   t.same(c.groups[0], {
     name: 'web',
+    mode: 'failover',
     vip: { address: '198.51.100.100', prefix: 32, family: 4 },
     interface: 'eth0',
     priority: 150,
