@@ -10,6 +10,7 @@ command -v ip >/dev/null || need_apt+=(iproute2)
 # iputils' arping prints "iputils" in its version; Debian's other "arping" does not.
 if ! arping -V 2>&1 | grep -qi iputils; then need_apt+=(iputils-arping); fi
 command -v tcpdump >/dev/null || need_apt+=(tcpdump)
+command -v ping >/dev/null || need_apt+=(iputils-ping)   # ping checks and ping nodes
 command -v tc >/dev/null || need_apt+=(iproute2)
 command -v node >/dev/null || need_apt+=(nodejs npm)
 if [ "${#need_apt[@]}" -gt 0 ]; then

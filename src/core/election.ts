@@ -116,11 +116,12 @@ export class Core {
         const g = this.group(input.group);
         if (!g) return;
         const was = g.healthFault;
-        g.healthPriority = input.priority;
+        g.healthPenalty = Math.max(0, input.penalty);
         g.healthFault = input.fault;
         g.reach = input.reach;
         ctx.sendNow = true; // peers rank on our priority and reach: tell them now
-        if (input.fault && g.state !== 'fault') this.toFault(g, input.fault, ctx, true);
+        // In init the flag alone keeps us from claiming; from standby/active it is a fault.
+        if (input.fault && (g.state === 'standby' || g.state === 'active')) this.toFault(g, input.fault, ctx, true);
         else if (!input.fault && was) ctx.notes.push({ level: 'info', group: g.name, msg: `health recovered (was: ${was})` });
         return;
       }
@@ -251,6 +252,7 @@ export class Core {
   }
 
   private evalStandby(g: GroupRt, ctx: StepCtx): void {
+    if (g.healthFault) return this.toFault(g, g.healthFault, ctx, true);
     const self = this.selfCandidate(g);
     if (this.shuttingDown || self.priority <= 0) {
       g.preemptAt = null;
@@ -406,7 +408,7 @@ export class Core {
 
   selfCandidate(g: GroupRt): Candidate {
     // LevIP advertises its rotation weight where failover groups advertise priority.
-    let priority = isLevip(g) ? g.cfg.levip!.weight : (g.healthPriority ?? g.cfg.priority);
+    let priority = isLevip(g) ? g.cfg.levip!.weight : Math.max(1, g.cfg.priority - g.healthPenalty);
     if (g.boosted) priority = TAKEOVER_PRIORITY;
     else if (g.demoted) priority = DEMOTED_PRIORITY;
     if (g.state === 'fault' || g.healthFault || g.release || this.maintenance || this.shuttingDown) priority = 0;

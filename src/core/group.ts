@@ -55,8 +55,8 @@ export class GroupRt {
   holder: NodeId | null = null;
   holderSince: Millis | null = null;
   announcements = 0;
-  /** from health checks: priority after weights (null: no checks), fault reason, ping nodes reached. */
-  healthPriority: number | null = null;
+  /** from health checks: failing weights, fault reason, ping nodes reached. */
+  healthPenalty = 0;
   healthFault: string | null = null;
   reach = 0;
 

@@ -36,11 +36,12 @@ export type Input =
   /** a validated new configuration (reload): groups diffed by name, timing replaced. */
   | { kind: 'reconfigure'; now: Millis; options: Omit<CoreOptions, 'node' | 'maintenance'> }
   /**
-   * A group's health changed (checks, tracked links, ping nodes). `priority` is the base
-   * priority minus failing weights; `fault` makes the node ineligible; `reach` is the
-   * number of ping nodes reached, advertised for the uplink comparison.
+   * A group's health changed (checks, tracked links, ping nodes). `penalty` is the sum of
+   * the failing checks' weights (the priority never drops below 1 from weights alone);
+   * `fault` makes the node ineligible; `reach` is the number of ping nodes reached,
+   * advertised for the uplink comparison.
    */
-  | { kind: 'health'; now: Millis; group: string; priority: number; fault: string | null; reach: number }
+  | { kind: 'health'; now: Millis; group: string; penalty: number; fault: string | null; reach: number }
   | { kind: 'shutdown'; now: Millis }
   | { kind: 'command'; now: Millis; command: OperatorCommand };
 

@@ -23,6 +23,8 @@ import { ControlServer, type ControlRequest, type ControlResponse } from './cont
 import { Driver } from './driver.js';
 import { statusView } from './status-view.js';
 import type { VipHost } from '../ports/index.js';
+import { HealthMonitor, LinkMonitor, createProbe, realTimers, type GroupHealthSpec } from '../health/index.js';
+import type { CheckView } from './status-view.js';
 
 export interface AgentOptions {
   /** the file the config came from, re-read on reload. */
@@ -47,6 +49,8 @@ export class Agent {
   private notifier: Notifier | null = null;
   private metrics: Metrics | null = null;
   private metricsServer: MetricsServer | null = null;
+  private health: HealthMonitor | null = null;
+  private links: LinkMonitor | null = null;
   private exitResolve: (code: number) => void = () => undefined;
   /** resolves with the process exit code once the agent has stopped. */
   readonly done: Promise<number>;
@@ -110,6 +114,7 @@ export class Agent {
       return () => this.subscribers.delete(write);
     });
     this.driver.start();
+    this.startHealth(config);
     log.info({ bootId: boot.bootId.toString(), groups: config.groups.map((g) => g.name), peers: hb.peers.map((p) => p.address) }, 'agent started');
   }
 
@@ -151,6 +156,68 @@ export class Agent {
     return { ok: true, message: `reloaded ${this.opts.configPath}: groups ${r.config.groups.map((g) => g.name).join(', ')}` };
   }
 
+  /**
+   * Checks, tracked links and ping nodes run beside the election, never on its path: each
+   * summary change becomes one `health` input. The VIP interface is always tracked, driven
+   * by `ip monitor link` events.
+   */
+  private startHealth(config: Config): void {
+    const { log } = this.opts;
+    const runner = new SpawnRunner();
+    const specs: GroupHealthSpec[] = config.groups.map((g) => ({
+      group: g.name,
+      basePriority: g.priority,
+      interfaces: [...new Set([g.interface, ...(g.trackInterfaces ?? [])])],
+      checks: g.checks ?? [],
+      pingNodes: g.pingNodes ?? [],
+    }));
+    this.health = new HealthMonitor(specs, {
+      clock: monotonicClock,
+      timers: realTimers,
+      probe: createProbe(runner),
+      onChange: (group, sum) => {
+        // The monitor knows the priority at start; the core applies the penalty to the current
+        // (possibly reloaded) priority.
+        const base = specs.find((x) => x.group === group)?.basePriority ?? sum.priority;
+        this.driver?.feed({ kind: 'health', now: monotonicClock.now(), group, penalty: base - sum.priority, fault: sum.fault, reach: sum.pingReachable });
+        this.metrics?.setCheck(group, '(links)', sum.linksDown.length === 0);
+      },
+      onCheckChange: (c) => {
+        log.info({ group: c.group, check: c.check, from: c.from, to: c.to, detail: c.detail }, `check ${c.check}: ${c.from} -> ${c.to}`);
+        if (c.group) this.metrics?.setCheck(c.group, c.check, c.to === 'passing');
+      },
+    });
+    const ifaces = [...new Set(specs.flatMap((g) => g.interfaces))];
+    this.links = new LinkMonitor(ifaces, {
+      runner,
+      timers: realTimers,
+      clock: monotonicClock,
+      onLink: (iface, up) => {
+        log[up ? 'info' : 'warn']({ iface, up }, `link ${iface} ${up ? 'up' : 'down'}`);
+        this.health?.setLink(iface, up);
+      },
+      onMonitorExit: (e) => log.warn({ code: e.code, signal: e.signal, stderr: e.stderr, restartInMs: e.restartIn }, 'ip monitor exited; restarting'),
+    });
+    this.links.start();
+    this.health.start();
+  }
+
+  private checkViews(group: string): CheckView[] {
+    const g = this.config.groups.find((x) => x.name === group);
+    const specs = new Map((g?.checks ?? []).map((c) => [c.name, c] as const));
+    return (this.health?.checks(group) ?? []).map((c) => {
+      const spec = specs.get(c.name);
+      return {
+        name: c.name,
+        type: spec?.type ?? '?',
+        state: c.state,
+        effect: spec?.weight === 'fault' ? 'fault' : `-${spec?.weight ?? 0}`,
+        lastResult: c.last ? `${c.last.ok ? 'ok' : 'FAIL'}: ${c.last.detail}` : null,
+        lastMs: c.last?.ms ?? null,
+      };
+    });
+  }
+
   private makeNotifier(config: Config): Notifier | null {
     const groups = new Map(config.groups.filter((g) => (g.notify ?? []).length > 0).map((g) => [g.name, g.notify ?? []] as const));
     if (config.notify.length === 0 && groups.size === 0) return null;
@@ -159,7 +226,7 @@ export class Agent {
 
   private statusRecord() {
     const d = this.driver!;
-    return statusView(d.core, d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now() });
+    return statusView(d.core, d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now(), checks: (g) => this.checkViews(g) });
   }
 
   private handle(req: ControlRequest): ControlResponse {
@@ -231,6 +298,8 @@ export class Agent {
     if (this.finished) return;
     this.finished = true;
     this.driver?.stop();
+    this.health?.stop();
+    this.links?.stop();
     this.tracker.killAll();
     if (this.notifier) {
       // Let the last transitions' hooks run, bounded: a stop must not hang on a hook.

@@ -24,6 +24,20 @@ export interface GroupStatus {
   faultReason: string | null;
   lastVipError: string | null;
   operator: 'takeover' | 'standby' | null;
+  /** health: why the node is ineligible (null: it is not), ping nodes reached, each check. */
+  healthFault: string | null;
+  reach: number;
+  checks: CheckView[];
+}
+
+export interface CheckView {
+  name: string;
+  type: string;
+  state: string;
+  /** "fault" or "-N" (priority lowered by N while failing). */
+  effect: string;
+  lastResult: string | null;
+  lastMs: number | null;
 }
 
 export interface PeerStatus {
@@ -54,6 +68,8 @@ export interface StatusContext {
   cluster: string;
   pid: number;
   now: number;
+  /** per group, the health checks' view (empty when the group has none). */
+  checks?: (group: string) => CheckView[];
 }
 
 export function statusView(core: Core, stats: DriverStats, drops: Partial<Record<DropReason, number>>, ctx: StatusContext): StatusRecord {
@@ -75,6 +91,9 @@ export function statusView(core: Core, stats: DriverStats, drops: Partial<Record
     faultReason: g.faultReason,
     lastVipError: g.vipError,
     operator: g.boosted ? 'takeover' : g.demoted ? 'standby' : null,
+    healthFault: g.healthFault,
+    reach: g.reach,
+    checks: ctx.checks?.(g.name) ?? [],
   }));
   const peers = core.peers.all().map((p): PeerStatus => ({
     node: p.node,
@@ -121,11 +140,14 @@ export function formatStatus(s: StatusRecord): string {
     const note = x.faultReason ?? x.operator ?? '';
     g.push([x.name, x.state.toUpperCase(), x.vip, x.interface, String(x.advertisedPriority), x.activeNode ?? '(none)', ago(x.activeSinceMs), String(x.transitions), note]);
   }
+  const checks = s.groups.flatMap((x) => x.checks.map((c) => [x.name, c.name, c.type, c.state.toUpperCase(), c.effect, c.lastResult ?? '-']));
+  const c = [['GROUP', 'CHECK', 'TYPE', 'STATE', 'EFFECT', 'LAST RESULT'], ...checks];
   const p = [['PEER', 'ADDRESS', 'ALIVE', 'LAST HEARD', 'GROUP STATES', 'BOOT ID']];
   for (const x of s.peers) {
     p.push([x.node, `${x.address}:${x.port}`, x.alive ? 'yes' : 'NO', `${ago(x.lastHeardMsAgo)} ago`, x.groups.map((gg) => `${gg.name}=${gg.state}/${gg.priority}`).join(',') || '-', x.bootId]);
   }
   const drops = Object.entries(s.dropped).filter(([, n]) => (n ?? 0) > 0).map(([k, n]) => `${k}=${n}`).join(' ');
   const hb = `heartbeats sent ${s.heartbeats.sent}, received ${s.heartbeats.received}, send errors ${s.heartbeats.sendErrors}; dropped: ${drops || 'none'}`;
-  return [head, '', table(g), '', s.peers.length ? table(p) : 'no peer heard yet', '', hb, ''].join('\n');
+  const checkBlock = checks.length ? ['', table(c)] : [];
+  return [head, '', table(g), ...checkBlock, '', s.peers.length ? table(p) : 'no peer heard yet', '', hb, ''].join('\n');
 }

@@ -220,14 +220,14 @@ t.test('a failing fault check puts the group in fault and releases; recovery ret
   c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
   c.step({ kind: 'tick', now: 300 });
   c.step({ kind: 'vipResult', now: 304, group: 'web', present: true, ok: true });
-  const r = c.step({ kind: 'health', now: 400, group: 'web', priority: 150, fault: 'check lb-http failing', reach: 0 });
+  const r = c.step({ kind: 'health', now: 400, group: 'web', penalty: 0, fault: 'check lb-http failing', reach: 0 });
   t.same(r.transitions.map((x) => `${x.to}:${x.reason}`), ['fault:check lb-http failing']);
   t.same(kinds(r), ['vip:del', 'send:heartbeat']);
   c.step({ kind: 'vipResult', now: 405, group: 'web', present: false, ok: true });
   const idle = c.step({ kind: 'tick', now: 5000 });
   t.same(idle.transitions, [], 'stays in fault while the check fails, whatever the retry timer');
   t.equal(c.groups[0]!.faultReason, 'check lb-http failing');
-  const back = c.step({ kind: 'health', now: 6000, group: 'web', priority: 150, fault: null, reach: 0 });
+  const back = c.step({ kind: 'health', now: 6000, group: 'web', penalty: 0, fault: null, reach: 0 });
   t.same(back.transitions.map((x) => x.to), ['standby', 'active'], 'recovered: back in the election at once');
 });
 
@@ -235,7 +235,7 @@ t.test('weights lower the advertised priority; the uplink count outranks priorit
   const c = core({ groups: [group('web', 150)] });
   c.step({ kind: 'start', now: 0 });
   c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
-  c.step({ kind: 'health', now: 2, group: 'web', priority: 130, fault: null, reach: 1 });
+  c.step({ kind: 'health', now: 2, group: 'web', penalty: 20, fault: null, reach: 1 });
   t.same(c.selfCandidate(c.groups[0]!), { node: 'd0', priority: 130, reach: 1 });
   t.equal(c.advertised(c.groups[0]!).reach, 1);
   // d1 has a lower priority but reaches both ping nodes: it wins the election
