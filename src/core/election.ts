@@ -21,6 +21,7 @@
  */
 import type { GroupConfig } from '../config/types.js';
 import type { WireGroup } from '../wire/types.js';
+import { vipDevice } from '../levip/mode.js';
 import { GroupRt } from './group.js';
 import { PeerTable, type Peer } from './peers.js';
 import { best, outranks, type Candidate } from './rank.js';
@@ -385,7 +386,7 @@ export class Core {
     if (g.vipWant === present && g.vipHave === present) return; // already so
     g.vipWant = present;
     g.vipPending++;
-    ctx.actions.push({ kind: 'ensureVip', group: g.name, gid: g.id, present, vip: g.cfg.vip, iface: g.cfg.interface });
+    ctx.actions.push({ kind: 'ensureVip', group: g.name, gid: g.id, present, vip: g.cfg.vip, iface: vipDevice(g.cfg) }); // lo for LevIP
   }
 
   private announce(g: GroupRt, reason: string, ctx: StepCtx): void {
@@ -554,7 +555,8 @@ function isLevip(g: GroupRt): boolean {
 }
 
 function sameVip(a: GroupConfig, b: GroupConfig): boolean {
-  return a.vip.address === b.vip.address && a.vip.prefix === b.vip.prefix && a.interface === b.interface;
+  // vipDevice: a switch between failover and levip moves the VIP (interface <-> lo): a new group.
+  return a.vip.address === b.vip.address && a.vip.prefix === b.vip.prefix && a.interface === b.interface && vipDevice(a) === vipDevice(b);
 }
 
 /** Release before claim, claim before announce, announce before telling peers, exit last. */
