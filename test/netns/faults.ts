@@ -112,3 +112,17 @@ export async function clearNetem(host: LabHost): Promise<void> {
 export async function qdiscs(host: LabHost): Promise<string> {
   return (await run(['tc', '-n', host.ns, 'qdisc', 'show', 'dev', 'eth0'])).stdout;
 }
+
+/**
+ * A partition at the switch: bridge port isolation on every director's port (isolated ports
+ * forward only to non-isolated ones). Unicast, broadcast and multicast between directors are
+ * all dropped, so this also partitions agents that advertise by multicast (ucarp), which
+ * partitionDirectors' neighbour entries do not; the client still reaches every director.
+ */
+export async function isolateDirectors(lab: Lab, on = true): Promise<void> {
+  for (const d of lab.directors) {
+    const argv = ['ip', '-n', lab.switchNs, 'link', 'set', 'dev', `v-${d.name}`, 'type', 'bridge_slave', 'isolated', on ? 'on' : 'off'];
+    const r = await run(argv);
+    if (r.code !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr.trim()}`);
+  }
+}

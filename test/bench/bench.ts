@@ -1,0 +1,150 @@
+/**
+ * `npm run bench`: haagent side by side with keepalived, ucarp and Heartbeat in the netns lab.
+ * Needs root, `npm run build` and scripts/bench-setup.sh (cells whose agent is missing are
+ * skipped and say so). Prints tables; figures are printed, never asserted.
+ *
+ *   --quick               3 repetitions, the QUICK_CELLS, 5 s steady window
+ *   --reps N              repetitions per cell (default 10)
+ *   --cells a,b           only these cells (ids from cells.ts)
+ *   --scenarios x,y       only these scenarios (crash,hang,link-down,planned,partition,node-loss)
+ *   --steady S            seconds of fault-free running for spurious moves, RSS and CPU (default 60; 0 = skip)
+ *   --json FILE           also write every record and summary as JSON
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { installed } from '../netns/agents/common.js';
+import { haagentAvailable } from '../netns/agents/haagent.js';
+import { CELLS, QUICK_CELLS, RATIO_PAIRS, type CellSpec } from './cells.js';
+import { closeCell, openCell, runLane, steady, type CellPlan, type CellRun } from './lanes.js';
+import { machineInfo } from './machine.js';
+import { crashTable, notesText, outageTable, ratioTable, steadyTable, summarizeAll, type SteadyResult } from './report.js';
+import { BENCH_SCENARIOS, SCENARIOS, type RoundRecord, type RowId, type Scenario } from './rounds.js';
+
+interface Options {
+  reps: number;
+  cells: CellSpec[];
+  scenarios: Scenario[];
+  steadyS: number;
+  json: string | undefined;
+}
+
+function list(text: string | undefined): string[] | null {
+  return text ? text.split(',').map((s) => s.trim()).filter(Boolean) : null;
+}
+
+function options(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      reps: { type: 'string' },
+      cells: { type: 'string' },
+      scenarios: { type: 'string' },
+      steady: { type: 'string' },
+      json: { type: 'string' },
+    },
+  });
+  const quick = values.quick ?? false;
+  const ids = list(values.cells) ?? (quick ? QUICK_CELLS : CELLS.map((c) => c.id));
+  const unknown = ids.filter((id) => !CELLS.some((c) => c.id === id));
+  if (unknown.length) throw new Error(`unknown cell(s) ${unknown.join(', ')}; known: ${CELLS.map((c) => c.id).join(', ')}`);
+  const scenarios = (list(values.scenarios) ?? BENCH_SCENARIOS) as Scenario[];
+  const bad = scenarios.filter((s) => !SCENARIOS.includes(s));
+  if (bad.length) throw new Error(`unknown scenario(s) ${bad.join(', ')}; known: ${SCENARIOS.join(', ')}`);
+  return {
+    reps: Math.max(1, Math.min(100, Number(values.reps ?? (quick ? 3 : 10)) || 1)),
+    cells: CELLS.filter((c) => ids.includes(c.id)),
+    scenarios,
+    steadyS: Math.max(0, Number(values.steady ?? (quick ? 5 : 60)) || 0),
+    json: values.json,
+  };
+}
+
+function planFor(c: CellSpec, o: Options): CellPlan {
+  const scenarios = c.only ? o.scenarios.filter((s) => c.only?.scenarios.includes(s)) : o.scenarios;
+  return { id: c.id, make: c.make, probeMs: c.probeMs, scenarios, reps: c.only ? Math.min(o.reps, c.only.reps) : o.reps };
+}
+
+const say = (s: string): void => void process.stdout.write(s + '\n');
+
+function progress(r: RoundRecord): void {
+  const o = Number.isFinite(r.outageMs) ? r.outageMs.toFixed(1) : 'never';
+  const arp = r.arpMs === null ? '-' : r.arpMs.toFixed(1);
+  say(`  ${r.cell.padEnd(20)} #${String(r.rep).padEnd(3)} ${r.row.padEnd(10)} outage ${o.padStart(8)} ms  ARP ${arp.padStart(8)} ms${r.ok ? '' : '  NOT OK'}${r.note ? '  (' + r.note + ')' : ''}`);
+}
+
+async function available(cells: CellSpec[]): Promise<{ run: CellSpec[]; skipped: string[] }> {
+  const run: CellSpec[] = [];
+  const skipped: string[] = [];
+  for (const c of cells) {
+    if (c.needs === null || (await installed(c.needs))) run.push(c);
+    else skipped.push(`${c.id} (${c.needs} is not installed: run scripts/bench-setup.sh)`);
+  }
+  return { run, skipped };
+}
+
+function printResults(o: Options, records: RoundRecord[], steadyResults: SteadyResult[], cells: CellSpec[]): void {
+  const rows: RowId[] = [...o.scenarios, 'failback'];
+  const summaries = summarizeAll(records, rows, cells.map((c) => c.id));
+  say('\n## Outage per row (client probe every 2-10 ms; ARP = the client\'s neighbour entry for the VIP)\n');
+  say(outageTable(summaries));
+  say('\n## Crash row: the VIP on the killed director\n');
+  say(crashTable(summaries));
+  say('\n## Median outage ratios (haagent / other; below 1 = haagent faster)\n');
+  say(ratioTable(summaries, rows, RATIO_PAIRS));
+  say('\n## Median ARP-update ratios (time until the client\'s ARP entry names the new holder)\n');
+  say(ratioTable(summaries, rows, RATIO_PAIRS, 'arp'));
+  if (steadyResults.length) {
+    say(`\n## Steady state (all cells up at once, no fault)\n`);
+    say(steadyTable(steadyResults));
+  }
+  const notes = notesText(summaries);
+  if (notes) say('\n## Notes\n\n' + notes);
+  for (const c of cells.filter((x) => x.only)) say(`- ${c.id} runs only ${c.only?.scenarios.join(', ')} x ${c.only?.reps}: ${c.only?.why}`);
+  if (o.json) writeFileSync(o.json, JSON.stringify({ records, summaries, steady: steadyResults }, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v), 2));
+}
+
+async function main(): Promise<void> {
+  const o = options(process.argv.slice(2));
+  if (process.getuid?.() !== 0) throw new Error('the bench builds network namespaces: run it as root');
+  if (!(await haagentAvailable())) throw new Error('dist/src/main.js is not runnable: run `npm run build`');
+  let interrupted = false;
+  process.on('SIGINT', () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('\nstopping after the current rounds (^C again to abort)...\n');
+  });
+  const t0 = Date.now();
+  const { run: cells, skipped } = await available(o.cells);
+  say(`# haagent bench\n\n${await machineInfo()}\n`);
+  for (const c of cells) say(`- ${c.id}: ${c.agent}; settings in cells.ts`);
+  for (const s of skipped) say(`- skipped: ${s}`);
+  const runs: CellRun[] = [];
+  let clean = true;
+  let records: RoundRecord[] = [];
+  let steadyResults: SteadyResult[] = [];
+  try {
+    // In parallel: Heartbeat's first start alone takes ~10 s. Nothing is measured yet.
+    const opened = await Promise.allSettled(cells.map((c) => openCell(planFor(c, o))));
+    for (const r of opened) if (r.status === 'fulfilled') runs.push(r.value);
+    const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const r of runs) say(`- ${r.plan.id} settings: ${r.ctx.cluster.settings}`);
+    say(`\nall ${runs.length} cells up in ${((Date.now() - t0) / 1000).toFixed(0)} s; steady window ${o.steadyS} s, then ${o.reps} repetition(s)\n`);
+    if (o.steadyS > 0) steadyResults = await steady(runs, o.steadyS);
+    const hooks = { onRecord: progress, stopping: () => interrupted };
+    const fast = runs.filter((r) => cells.find((c) => c.id === r.plan.id)?.lane === 'fast');
+    const slow = runs.filter((r) => !fast.includes(r));
+    records = (await Promise.all([runLane(fast, hooks), ...slow.map((r) => runLane([r], hooks))])).flat();
+  } finally {
+    for (const r of runs) clean = (await closeCell(r)) && clean;
+  }
+  printResults(o, records, steadyResults, cells);
+  say(`\n${records.length} rounds in ${((Date.now() - t0) / 1000).toFixed(0)} s; ${clean ? 'every namespace and process removed' : 'TEARDOWN INCOMPLETE'}.`);
+  if (!clean) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,71 @@
+/**
+ * Smoke test of the bench machinery (test/bench/): the real `bench.js` CLI, haagent against
+ * keepalived, one repetition of crash and planned, a 2 s steady window. It proves the harness
+ * works end to end (labs, adapters, probe, VIP watch, restore, tables, JSON, teardown); the
+ * figures are printed by `npm run bench`, never asserted here. Needs root and `npm run build`;
+ * the keepalived half is skipped with a message when keepalived is not installed.
+ */
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { installed } from './agents/common.js';
+import { haagentAvailable } from './agents/haagent.js';
+import { REPO_ROOT } from './lab.js';
+import { listNamespaces } from './sweep.js';
+
+const BENCH = join(REPO_ROOT, 'dist', 'test', 'bench', 'bench.js');
+
+if (process.getuid?.() !== 0) t.plan(0, 'network namespaces need root');
+else if (!(await haagentAvailable()) || !existsSync(BENCH)) t.plan(0, 'dist/ is not built: run `npm run build`');
+
+interface BenchJson {
+  records: { cell: string; row: string; outageMs: number | string; ok: boolean; holder: string | null }[];
+  steady: { cell: string; rssMb: number[]; cpuPct: number[] }[];
+}
+
+/** Runs bench.js to completion (bounded: SIGKILL by PID after timeoutMs). */
+function runBench(args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BENCH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+t.test('bench: haagent vs keepalived, crash + planned, one repetition', async (t) => {
+  const withKeepalived = await installed('keepalived');
+  if (!withKeepalived) t.comment('keepalived is not installed (scripts/bench-setup.sh): running the haagent half only');
+  const cells = withKeepalived ? ['haagent-default', 'keepalived-fast'] : ['haagent-default'];
+  const dir = mkdtempSync(join(tmpdir(), 'hatbench-'));
+  const json = join(dir, 'bench.json');
+  const before = await listNamespaces();
+  try {
+    const args = ['--cells', cells.join(','), '--scenarios', 'crash,planned', '--reps', '1', '--steady', '2', '--json', json];
+    const { code, out } = await runBench(args, 150000);
+    t.equal(code, 0, 'bench exits 0', { output: out.slice(-3000) });
+    t.match(out, /every namespace and process removed/, 'bench reports a clean teardown');
+    t.match(out, /\| crash\s+\|\s+haagent-default/, 'the outage table has the haagent crash row');
+    const data = JSON.parse(readFileSync(json, 'utf8')) as BenchJson;
+    for (const cell of cells) {
+      for (const row of ['crash', 'planned', 'failback']) {
+        const mine = data.records.filter((r) => r.cell === cell && r.row === row);
+        t.ok(mine.length >= 1, `${cell}: a ${row} record`);
+        t.ok(mine.every((r) => r.ok && r.holder !== null), `${cell} ${row}: the round ended with one holder the client reaches`);
+        t.ok(mine.every((r) => typeof r.outageMs === 'number'), `${cell} ${row}: the outage ended`);
+      }
+      const s = data.steady.find((x) => x.cell === cell);
+      t.ok(s && s.rssMb.every((v) => v > 0), `${cell}: steady-state RSS sampled for both directors`);
+    }
+    t.same((await listNamespaces()).filter((n) => !before.includes(n)), [], 'no namespace left behind');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
