@@ -6,7 +6,7 @@
  */
 import { formatDuration } from './duration.js';
 import { DEFAULTS, LIMITS } from './defaults.js';
-import { NAME_RE, durationIn, formatPeer, parseIp, parseMulticast, parsePeer, parseVip, type IpAddress, type Parsed } from './fields.js';
+import { NAME_RE, durationIn, formatPeer, parseIfname, parseIp, parseMulticast, parsePeer, parseVip, type IpAddress, type Parsed } from './fields.js';
 import type { PathKey } from './locate.js';
 import { effectiveTiming } from './resolve.js';
 
@@ -116,6 +116,73 @@ function checkLevip(g: Obj, i: number, out: CrossIssue[]): void {
   }
 }
 
+interface Unique {
+  /** the identity of an entry; undefined for an invalid entry (the schema reported it). */
+  keyOf: (v: unknown) => string | undefined;
+  /** where the issue of entry j points. */
+  at: (j: number) => PathKey[];
+  /** the text for a repeat of entry `first`. */
+  repeated: (first: number) => string;
+  /** a key refused outright, with its own text. */
+  reserved?: { key: string; expected: string };
+}
+
+/** Reports every entry of `list` that repeats an earlier one (or is the reserved key). */
+function noRepeats(list: unknown, u: Unique, out: CrossIssue[]): void {
+  if (!Array.isArray(list)) return;
+  const seen = new Map<string, number>();
+  list.forEach((raw, j) => {
+    const key = u.keyOf(raw);
+    if (key === undefined) return;
+    const first = seen.get(key);
+    if (u.reserved && key === u.reserved.key) out.push({ path: u.at(j), expected: u.reserved.expected });
+    else if (first !== undefined) out.push({ path: u.at(j), expected: u.repeated(first) });
+    else seen.set(key, j);
+  });
+}
+
+/**
+ * Health keys: check names unique in the group (they name the check in logs, status and fault
+ * reasons); tracked interfaces and ping nodes each listed once; the VIP interface is always
+ * tracked, so listing it again is refused rather than silently merged.
+ */
+function checkHealth(g: Obj, i: number, out: CrossIssue[]): void {
+  noRepeats(g.checks, {
+    keyOf: (c) => {
+      const n = asObj(c)?.name;
+      return typeof n === 'string' && NAME_RE.test(n) ? n : undefined;
+    },
+    at: (j) => ['groups', i, 'checks', j, 'name'],
+    repeated: (first) => `a check name not already used in this group (checks[${first}] has it)`,
+  }, out);
+  const vipIf = valid(g.interface, parseIfname);
+  noRepeats(g.trackInterfaces, {
+    keyOf: (v) => valid(v, parseIfname),
+    at: (j) => ['groups', i, 'trackInterfaces', j],
+    repeated: (first) => `an interface not already listed (same as trackInterfaces[${first}])`,
+    ...(vipIf === undefined ? {} : { reserved: { key: vipIf, expected: `an interface other than the VIP interface (${vipIf} is always tracked)` } }),
+  }, out);
+  noRepeats(g.pingNodes, {
+    keyOf: (v) => valid(v, parseIp)?.address,
+    at: (j) => ['groups', i, 'pingNodes', j],
+    repeated: (first) => `an address not already listed (same as pingNodes[${first}])`,
+  }, out);
+}
+
+/**
+ * Quorum counts a majority of the configured nodes, so the count must be known (unicast peers:
+ * a multicast group says nothing about how many listen) and there must be a majority worth
+ * keeping: in a pair, the survivor of a real failure would never take over.
+ */
+function checkQuorum(root: Obj, out: CrossIssue[]): void {
+  if (root.quorum !== true) return;
+  const hb = asObj(root.heartbeat);
+  const peers = Array.isArray(hb?.peers) ? hb.peers.length : 0;
+  if (peers >= 2) return;
+  const why = peers === 0 && hb?.multicast !== undefined ? 'with multicast alone the node count is unknown' : `heartbeat.peers lists ${peers}`;
+  out.push({ path: ['quorum'], expected: `false, or 2+ heartbeat.peers: quorum needs at least 3 nodes (2 peers); ${why}` });
+}
+
 function checkGroups(groups: unknown[], out: CrossIssue[]): void {
   const names = new Map<string, number>();
   const vips = new Map<string, number>();
@@ -128,6 +195,7 @@ function checkGroups(groups: unknown[], out: CrossIssue[]): void {
       else names.set(g.name, i);
     }
     checkLevip(g, i, out);
+    checkHealth(g, i, out);
     const vip = valid(g.vip, parseVip);
     if (vip) {
       // Two groups owning one address would fight over it, whatever the prefixes say.
@@ -152,5 +220,6 @@ export function crossCheck(raw: unknown, hostname: string): CrossIssue[] {
     checkPeers(hb, out);
   }
   if (Array.isArray(root.groups)) checkGroups(root.groups, out);
+  checkQuorum(root, out);
   return out;
 }

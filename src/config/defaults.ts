@@ -53,6 +53,11 @@ export const DEFAULTS = {
    * metrics.listen is set: an HTTP listener is an exposure the operator opts into.
    */
   metricsPort: 9694,
+  /**
+   * Off: a pair (the common case) has no majority to lose, so quorum would only stop the
+   * survivor of a real failure from taking over. Worth turning on with 3+ nodes and unicast peers.
+   */
+  quorum: false,
   /** One active node per group: what Heartbeat and keepalived do; LevIP is an opt-in (docs/levip.md). */
   mode: 'failover' as GroupMode,
   /** LevIP rotation (docs/levip.md "choosing period, repeat and guard"). */

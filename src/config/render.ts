@@ -6,6 +6,7 @@
 import { Document, isSeq } from 'yaml';
 import { formatDuration } from './duration.js';
 import { formatMode, formatPeer } from './fields.js';
+import type { CheckSpec } from '../health/types.js';
 import type { Config, ConfigIssue, GroupConfig } from './types.js';
 
 /** `haagent.yaml:14:10: groups[0].vip: got "198.51.100.300/32", expected ...`, one per line. */
@@ -44,7 +45,52 @@ function renderGroup(g: GroupConfig): Record<string, unknown> {
   });
   // Like heartbeat.peers: an empty list is the default and would only be noise.
   if (g.notify && g.notify.length > 0) group.notify = g.notify;
+  if (g.checks && g.checks.length > 0) group.checks = g.checks.map(renderCheck);
+  if (g.trackInterfaces && g.trackInterfaces.length > 0) group.trackInterfaces = g.trackInterfaces;
+  if (g.pingNodes && g.pingNodes.length > 0) group.pingNodes = g.pingNodes;
   return group;
+}
+
+/** name, type, the type's own keys, then the common ones: the order docs/health.md uses. */
+function renderCheck(c: CheckSpec): Record<string, unknown> {
+  const out: Record<string, unknown> = { name: c.name, type: c.type };
+  if (c.type === 'http') {
+    out.url = c.url;
+    // null means "any 2xx" / "body not read": the absent key says exactly that when loaded back.
+    if (c.expectStatus !== null) out.expectStatus = c.expectStatus;
+    if (c.expectBody !== null) out.expectBody = c.expectBody;
+    out.insecure = c.insecure;
+  } else if (c.type === 'tcp') {
+    Object.assign(out, { host: c.host, port: c.port });
+  } else if (c.type === 'exec') {
+    out.command = c.command;
+  } else {
+    out.host = c.host;
+  }
+  return Object.assign(out, {
+    interval: formatDuration(c.interval),
+    timeout: formatDuration(c.timeout),
+    rise: c.rise,
+    fall: c.fall,
+    weight: c.weight,
+    holdDown: formatDuration(c.holdDown),
+  });
+}
+
+/** Lists of short scalars (argvs, interfaces, addresses) on one line, as the operator writes them. */
+function flowLists(out: Document, config: Config): void {
+  const paths: unknown[][] = [['notify']];
+  config.groups.forEach((g, i) => {
+    paths.push(['groups', i, 'notify'], ['groups', i, 'trackInterfaces'], ['groups', i, 'pingNodes']);
+    g.checks?.forEach((_, j) => paths.push(['groups', i, 'checks', j, 'command']));
+  });
+  for (const path of paths) {
+    const list = out.getIn(path, true);
+    if (!isSeq(list)) continue;
+    // notify is a list of argvs: one argv per line, each on one line.
+    if (path.at(-1) !== 'notify') list.flow = true;
+    else for (const hook of list.items) if (isSeq(hook)) hook.flow = true;
+  }
 }
 
 /** The effective configuration, defaults included, durations written back as "100ms"/"2s". */
@@ -67,6 +113,7 @@ export function renderEffectiveConfig(config: Config): string {
     logLevel: config.logLevel,
     stateDir: config.stateDir,
     heartbeat,
+    quorum: config.quorum ?? false,
     control: { socket: config.control.socket, mode: formatMode(config.control.mode) },
   };
   if (config.notify.length > 0) doc.notify = config.notify;
@@ -75,11 +122,6 @@ export function renderEffectiveConfig(config: Config): string {
   if (listen !== null) doc.metrics = { listen: formatPeer(listen.host, listen.port) };
   doc.groups = config.groups.map(renderGroup);
   const out = new Document(doc);
-  // One hook per line, as the operator writes it: [/usr/local/bin/x, --site, a].
-  const hookLists = [['notify'], ...config.groups.map((_, i) => ['groups', i, 'notify'])];
-  for (const path of hookLists) {
-    const list = out.getIn(path, true);
-    if (isSeq(list)) for (const hook of list.items) if (isSeq(hook)) hook.flow = true;
-  }
+  flowLists(out, config);
   return out.toString({ lineWidth: 0, flowCollectionPadding: false });
 }

@@ -3,8 +3,9 @@
  * DEFAULTS, derived timings computed, peers given their port. Pure. Only called once
  * validation (schema + cross.ts) found no issue.
  */
+import { HEALTH_DEFAULTS, type CheckCommon, type CheckSpec } from '../health/types.js';
 import { DEFAULTS } from './defaults.js';
-import type { RawConfig, RawGroup } from './schema.js';
+import type { RawCheck, RawConfig, RawGroup } from './schema.js';
 import type { ListenSpec } from './fields.js';
 import type { Config, GroupConfig, HeartbeatConfig, ListenAddress, Millis } from './types.js';
 
@@ -56,7 +57,33 @@ function resolveGroup(g: RawGroup): GroupConfig {
       refresh: g.garp?.refresh ?? DEFAULTS.garp.refresh,
     },
     notify: g.notify ?? [],
+    checks: (g.checks ?? []).map(resolveCheck),
+    trackInterfaces: g.trackInterfaces ?? [],
+    pingNodes: (g.pingNodes ?? []).map((ip) => ip.address),
   };
+}
+
+function resolveCheck(c: RawCheck): CheckSpec {
+  const common: CheckCommon = {
+    name: c.name,
+    interval: c.interval ?? HEALTH_DEFAULTS.interval,
+    timeout: c.timeout ?? HEALTH_DEFAULTS.timeout,
+    rise: c.rise ?? HEALTH_DEFAULTS.rise,
+    fall: c.fall ?? HEALTH_DEFAULTS.fall,
+    weight: c.weight ?? HEALTH_DEFAULTS.weight,
+    holdDown: c.holdDown ?? HEALTH_DEFAULTS.holdDown,
+  };
+  switch (c.type) {
+    case 'http':
+      // null: any 2xx, and the body is not read at all (docs/health.md "Check types").
+      return { ...common, type: 'http', url: c.url, expectStatus: c.expectStatus ?? null, expectBody: c.expectBody ?? null, insecure: c.insecure ?? false };
+    case 'tcp':
+      return { ...common, type: 'tcp', host: c.host.address, port: c.port };
+    case 'exec':
+      return { ...common, type: 'exec', command: c.command };
+    case 'ping':
+      return { ...common, type: 'ping', host: c.host.address };
+  }
 }
 
 /** Drops keys the operator did not write, so they do not override the defaults with undefined. */
@@ -74,6 +101,7 @@ export function resolveConfig(raw: RawConfig, hostname: string): Config {
     node: raw.node ?? hostname,
     cluster: raw.cluster,
     heartbeat: resolveHeartbeat(raw.heartbeat),
+    quorum: raw.quorum ?? DEFAULTS.quorum,
     control: {
       socket: raw.control?.socket ?? DEFAULTS.controlSocket,
       mode: raw.control?.mode ?? DEFAULTS.controlMode,

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { LIMITS } from './defaults.js';
 import { EXPECT, NAME_RE, durationIn, parseIfname, parseIp, parseListen, parseMode, parseMulticast, parsePeer, parseVip, type Parsed } from './fields.js';
+import { HEALTH_LIMITS, HTTP_BODY_MAX_BYTES, type CheckWeight } from '../health/types.js';
 
 /** A zod leaf around one of our parsers; its issue message is the parser's "expected" text. */
 function leaf<T>(parse: (v: unknown) => Parsed<T>) {
@@ -39,16 +40,21 @@ function strict<T extends z.core.$ZodLooseShape>(shape: T) {
 }
 
 /**
- * One hook: an argv list, never a shell string, so a group name or reason can never be
- * interpreted by a shell. The program must be absolute: no PATH search decides what runs as root.
+ * An argv list (a hook, an exec check), never a shell string, so a group name or reason can
+ * never be interpreted by a shell. The program must be absolute: no PATH search decides what
+ * runs as root. `what` and `program` are the texts for the list and for a relative program.
  */
-const hookSchema = z
-  .array(z.string({ error: EXPECT.hookArg }).refine((s) => !s.includes('\0'), { error: EXPECT.hookArg }), { error: EXPECT.hook })
-  .min(1, { error: `${EXPECT.hook}; this one is empty` })
-  .max(LIMITS.notifyArgs.max, { error: `${EXPECT.hook}; at most ${LIMITS.notifyArgs.max} strings` })
-  .superRefine((argv, ctx) => {
-    if (argv.length > 0 && !argv[0]?.startsWith('/')) ctx.addIssue({ code: 'custom', path: [0], message: EXPECT.hookProgram });
-  });
+function argvSchema(what: string, program: string) {
+  return z
+    .array(z.string({ error: EXPECT.hookArg }).refine((s) => !s.includes('\0'), { error: EXPECT.hookArg }), { error: what })
+    .min(1, { error: `${what}; this one is empty` })
+    .max(LIMITS.notifyArgs.max, { error: `${what}; at most ${LIMITS.notifyArgs.max} strings` })
+    .superRefine((argv, ctx) => {
+      if (argv.length > 0 && !argv[0]?.startsWith('/')) ctx.addIssue({ code: 'custom', path: [0], message: program });
+    });
+}
+
+const hookSchema = argvSchema(EXPECT.hook, EXPECT.hookProgram);
 
 const hooksSchema = () =>
   z
@@ -74,6 +80,65 @@ export const levipSchema = strict({
   weight: intIn(LIMITS.levipWeight.min, LIMITS.levipWeight.max).optional(),
 });
 
+const CHECK_EXPECT = {
+  check: 'a check: a mapping with name, type (http, tcp, exec or ping) and the keys of that type',
+  type: 'one of http, tcp, exec, ping',
+  weight: `fault, or an integer from ${HEALTH_LIMITS.weight.min} to ${HEALTH_LIMITS.weight.max} (subtracted from the priority while the check fails)`,
+  url: 'an http:// or https:// URL (e.g. http://127.0.0.1:80/health)',
+  body: `a non-empty string of at most ${HTTP_BODY_MAX_BYTES} bytes (quote numbers), looked for in the first ${HTTP_BODY_MAX_BYTES / 1024} KiB of the body`,
+  command: 'a command: a list of strings, the program first (e.g. ["/usr/local/bin/check", "--quick"])',
+  program: 'the program as an absolute path (starting with "/"): checks run without a shell and without a PATH search',
+} as const;
+
+/** `fault` (the node leaves the election while the check fails) or a priority decrement. */
+function parseWeight(v: unknown): Parsed<CheckWeight> {
+  const { min, max } = HEALTH_LIMITS.weight;
+  if (v === 'fault' || (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max)) return { ok: true, value: v };
+  return { ok: false, expected: CHECK_EXPECT.weight };
+}
+
+/** Kept as written (the probe parses it again); credentials would end up in logs and status. */
+function parseHttpUrl(v: unknown): Parsed<string> {
+  const url = typeof v === 'string' && URL.canParse(v) ? new URL(v) : undefined;
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) return { ok: false, expected: CHECK_EXPECT.url };
+  if (url.username !== '' || url.password !== '') return { ok: false, expected: `${CHECK_EXPECT.url}, without user:password (the URL shows in logs and status)` };
+  return { ok: true, value: v as string };
+}
+
+/** Keys of every check, after the type's own; defaults come from HEALTH_DEFAULTS in resolve.ts. */
+const checkCommon = {
+  interval: leaf(durationIn(HEALTH_LIMITS.interval.min, HEALTH_LIMITS.interval.max)).optional(),
+  timeout: leaf(durationIn(HEALTH_LIMITS.timeout.min, HEALTH_LIMITS.timeout.max)).optional(),
+  rise: intIn(HEALTH_LIMITS.rise.min, HEALTH_LIMITS.rise.max).optional(),
+  fall: intIn(HEALTH_LIMITS.fall.min, HEALTH_LIMITS.fall.max).optional(),
+  weight: leaf(parseWeight).optional(),
+  holdDown: leaf(durationIn(0, HEALTH_LIMITS.holdDown.max)).optional(),
+};
+
+const checkOf = <K extends string, T extends z.core.$ZodLooseShape>(type: K, own: T) =>
+  strict({ name: name(), type: z.literal(type), ...own, ...checkCommon });
+
+/** One check (docs/health.md); the name is unique within its group (cross.ts). */
+export const checkSchema = z.discriminatedUnion(
+  'type',
+  [
+    checkOf('http', {
+      url: leaf(parseHttpUrl),
+      expectStatus: intIn(100, 599).optional(),
+      expectBody: z
+        .string({ error: CHECK_EXPECT.body })
+        .refine((s) => s.length > 0 && Buffer.byteLength(s) <= HTTP_BODY_MAX_BYTES, { error: CHECK_EXPECT.body })
+        .optional(),
+      insecure: bool().optional(),
+    }),
+    checkOf('tcp', { host: leaf(parseIp), port: intIn(LIMITS.port.min, LIMITS.port.max) }),
+    checkOf('exec', { command: argvSchema(CHECK_EXPECT.command, CHECK_EXPECT.program) }),
+    checkOf('ping', { host: leaf(parseIp) }),
+  ],
+  // A bad or missing type is reported at `type`; anything but a mapping at the check itself.
+  { error: (issue) => (issue.code === 'invalid_union' ? CHECK_EXPECT.type : CHECK_EXPECT.check) },
+);
+
 export const groupSchema = strict({
   name: name(),
   mode: z.enum(['failover', 'levip'], { error: 'one of failover, levip' }).optional(),
@@ -85,6 +150,13 @@ export const groupSchema = strict({
   preemptDelay: leaf(durationIn(0, LIMITS.preemptDelay.max)).optional(),
   garp: garpSchema.optional(),
   notify: hooksSchema().optional(),
+  checks: z.array(checkSchema, { error: 'a list of checks, each a mapping with name and type' }).optional(),
+  // Duplicates and the VIP interface itself are refused in cross.ts.
+  trackInterfaces: z.array(leaf(parseIfname), { error: 'a list of interface names (e.g. [eth1])' }).optional(),
+  pingNodes: z
+    .array(leaf(parseIp), { error: 'a list of IP addresses (e.g. [198.51.100.1])' })
+    .max(HEALTH_LIMITS.pingNodes.max, { error: `a list of at most ${HEALTH_LIMITS.pingNodes.max} IP addresses (each is pinged every second)` })
+    .optional(),
 });
 
 export const heartbeatSchema = strict({
@@ -115,6 +187,8 @@ export const configSchema = strict({
     .optional(),
   stateDir: absPath().optional(),
   heartbeat: heartbeatSchema,
+  // Needs 2+ unicast peers (cross.ts): the majority is counted from heartbeat.peers.
+  quorum: bool().optional(),
   control: controlSchema.optional(),
   notify: hooksSchema().optional(),
   notifyTimeout: leaf(durationIn(LIMITS.notifyTimeout.min, LIMITS.notifyTimeout.max)).optional(),
@@ -127,3 +201,4 @@ export const configSchema = strict({
 /** What the schema yields: the YAML shape with durations in ms and addresses parsed. */
 export type RawConfig = z.output<typeof configSchema>;
 export type RawGroup = z.output<typeof groupSchema>;
+export type RawCheck = z.output<typeof checkSchema>;

@@ -54,8 +54,12 @@ t.test('a minimal file gets every default from the one defaults object', async (
         preemptDelay: DEFAULTS.preemptDelay,
         garp: { ...DEFAULTS.garp },
         notify: [],
+        checks: [],
+        trackInterfaces: [],
+        pingNodes: [],
       },
     ],
+    quorum: DEFAULTS.quorum,
     notify: [],
     notifyTimeout: DEFAULTS.notifyTimeout,
     metrics: { listen: null },
@@ -81,6 +85,9 @@ t.test('every key written is taken as written', async (t) => {
     preemptDelay: 2000,
     garp: { count: 5, spacing: 30, form: 'request', refresh: 60_000 },
     notify: [],
+    checks: [],
+    trackInterfaces: [],
+    pingNodes: [],
   });
 });
 
