@@ -76,6 +76,9 @@ export class Core {
     const ctx: StepCtx = { now: input.now, actions: [], transitions: [], notes: [], sendNow: false, peerReturned: false };
     this.lastReply = null;
     this.apply(input, ctx);
+    for (const c of this.peers.pathChanges(ctx.now)) {
+      ctx.notes.push(c.silent ? { level: 'warn', peer: c.node, msg: `peer ${c.node}: path ${c.address} silent (other paths alive: no failover)` } : { level: 'info', peer: c.node, msg: `peer ${c.node}: path ${c.address} heard again` });
+    }
     for (const g of this.groups) this.evaluate(g, ctx);
     this.finish(ctx);
     return { actions: order(ctx.actions), transitions: ctx.transitions, wakeAt: this.wakeAt(ctx.now), notes: ctx.notes };

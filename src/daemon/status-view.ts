@@ -48,7 +48,9 @@ export interface PeerStatus {
   lastHeardMsAgo: number;
   bootId: string;
   received: number;
-  groups: { name: string; state: string; priority: number }[];
+  groups: { name: string; state: string; priority: number; reach: number }[];
+  /** every path the peer was heard on; a silent one is a warning, not a failover. */
+  paths: { address: string; lastHeardMsAgo: number; alive: boolean }[];
 }
 
 export interface StatusRecord {
@@ -103,7 +105,8 @@ export function statusView(core: Core, stats: DriverStats, drops: Partial<Record
     lastHeardMsAgo: now - p.lastHeard,
     bootId: p.bootId.toString(),
     received: stats.receivedByPeer.get(p.node) ?? 0,
-    groups: [...p.groups.values()].map((g) => ({ name: g.name, state: g.state, priority: g.priority })),
+    groups: [...p.groups.values()].map((g) => ({ name: g.name, state: g.state, priority: g.priority, reach: g.reach })),
+    paths: [...p.paths.values()].map((x) => ({ address: x.address, lastHeardMsAgo: now - x.lastHeard, alive: core.peers.pathAlive(x, now) })),
   }));
   return {
     node: core.opts.node,
@@ -142,9 +145,10 @@ export function formatStatus(s: StatusRecord): string {
   }
   const checks = s.groups.flatMap((x) => x.checks.map((c) => [x.name, c.name, c.type, c.state.toUpperCase(), c.effect, c.lastResult ?? '-']));
   const c = [['GROUP', 'CHECK', 'TYPE', 'STATE', 'EFFECT', 'LAST RESULT'], ...checks];
-  const p = [['PEER', 'ADDRESS', 'ALIVE', 'LAST HEARD', 'GROUP STATES', 'BOOT ID']];
+  const p = [['PEER', 'PATHS (last heard)', 'ALIVE', 'LAST HEARD', 'GROUP STATES', 'BOOT ID']];
   for (const x of s.peers) {
-    p.push([x.node, `${x.address}:${x.port}`, x.alive ? 'yes' : 'NO', `${ago(x.lastHeardMsAgo)} ago`, x.groups.map((gg) => `${gg.name}=${gg.state}/${gg.priority}`).join(',') || '-', x.bootId]);
+    const paths = x.paths.map((q) => `${q.address} ${ago(q.lastHeardMsAgo)}${q.alive ? '' : ' SILENT'}`).join(', ');
+    p.push([x.node, paths || x.address, x.alive ? 'yes' : 'NO', `${ago(x.lastHeardMsAgo)} ago`, x.groups.map((gg) => `${gg.name}=${gg.state}/${gg.priority}`).join(',') || '-', x.bootId]);
   }
   const drops = Object.entries(s.dropped).filter(([, n]) => (n ?? 0) > 0).map(([k, n]) => `${k}=${n}`).join(' ');
   const hb = `heartbeats sent ${s.heartbeats.sent}, received ${s.heartbeats.received}, send errors ${s.heartbeats.sendErrors}; dropped: ${drops || 'none'}`;
