@@ -21,6 +21,8 @@ import { Metrics } from '../metrics/metrics.js';
 import type { MetricsServer } from '../metrics/server.js';
 import { ControlServer, type ControlRequest, type ControlResponse } from './control.js';
 import { Driver } from './driver.js';
+import { LevipService } from '../levip/service.js';
+import { vipDevice } from '../levip/mode.js';
 import { statusView } from './status-view.js';
 import type { VipHost } from '../ports/index.js';
 import { HealthMonitor, LinkMonitor, createProbe, realTimers, type GroupHealthSpec } from '../health/index.js';
@@ -47,6 +49,7 @@ export class Agent {
   private config: Config;
   private readonly subscribers = new Set<(ev: object) => void>();
   private notifier: Notifier | null = null;
+  private levip: LevipService | null = null;
   private metrics: Metrics | null = null;
   private metricsServer: MetricsServer | null = null;
   private health: HealthMonitor | null = null;
@@ -93,6 +96,7 @@ export class Agent {
       announcer,
       onExit: () => void this.finish(0),
       onStep: (r, input) => {
+        if (this.driver) this.levip?.onStep(this.driver.core, this.driver.now());
         this.metrics?.observeStep(r, input);
         for (const t of r.transitions) {
           const vip = this.vipOf(t.group);
@@ -113,6 +117,9 @@ export class Agent {
       this.subscribers.add(write);
       return () => this.subscribers.delete(write);
     });
+    // LevIP: ARP suppressed on the interfaces before a shared IP can go on lo (docs/levip.md).
+    this.levip = new LevipService({ node: config.node, stateDir: config.stateDir, log, tracker: this.tracker });
+    await this.levip.prepare(config.groups);
     this.driver.start();
     this.startHealth(config);
     log.info({ bootId: boot.bootId.toString(), groups: config.groups.map((g) => g.name), peers: hb.peers.map((p) => p.address) }, 'agent started');
@@ -226,7 +233,7 @@ export class Agent {
 
   private statusRecord() {
     const d = this.driver!;
-    return statusView(d.core, d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now(), checks: (g) => this.checkViews(g) });
+    return { ...statusView(d.core, d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now(), checks: (g) => this.checkViews(g) }), levip: this.levip?.status() };
   }
 
   private handle(req: ControlRequest): ControlResponse {
@@ -288,7 +295,7 @@ export class Agent {
   async forceRelease(): Promise<void> {
     const groups = [...this.config.groups, ...this.opts.config.groups.filter((g) => !this.config.groups.includes(g))];
     for (const g of groups) {
-      const r = await this.vipHost.ensureAbsent(g.vip, g.interface);
+      const r = await this.vipHost.ensureAbsent(g.vip, vipDevice(g));
       if (!r.ok) this.opts.log.error({ group: g.name, error: r.error }, 'cannot remove VIP');
     }
   }
@@ -298,6 +305,7 @@ export class Agent {
     if (this.finished) return;
     this.finished = true;
     this.driver?.stop();
+    await this.levip?.close(); // the shared IPs left lo: give the ARP sysctls back
     this.health?.stop();
     this.links?.stop();
     this.tracker.killAll();

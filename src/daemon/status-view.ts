@@ -6,6 +6,7 @@
 import type { Core } from '../core/election.js';
 import type { DriverStats } from './driver.js';
 import type { DropReason } from '../wire/types.js';
+import { formatLevipStatus, type LevipGroupStatus } from '../levip/status.js';
 
 export interface GroupStatus {
   name: string;
@@ -64,6 +65,8 @@ export interface StatusRecord {
   peers: PeerStatus[];
   heartbeats: { sent: number; received: number; sendErrors: number };
   dropped: Partial<Record<DropReason, number>>;
+  /** LevIP rotations (absent in records of agents without them). */
+  levip?: LevipGroupStatus[];
 }
 
 export interface StatusContext {
@@ -153,5 +156,5 @@ export function formatStatus(s: StatusRecord): string {
   const drops = Object.entries(s.dropped).filter(([, n]) => (n ?? 0) > 0).map(([k, n]) => `${k}=${n}`).join(' ');
   const hb = `heartbeats sent ${s.heartbeats.sent}, received ${s.heartbeats.received}, send errors ${s.heartbeats.sendErrors}; dropped: ${drops || 'none'}`;
   const checkBlock = checks.length ? ['', table(c)] : [];
-  return [head, '', table(g), ...checkBlock, '', s.peers.length ? table(p) : 'no peer heard yet', '', hb, ''].join('\n');
+  return [head, '', table(g), ...checkBlock, '', s.peers.length ? table(p) : 'no peer heard yet', '', hb, ...(s.levip?.length ? ['', ...formatLevipStatus(s.levip)] : []), ''].join('\n');
 }
