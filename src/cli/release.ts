@@ -5,6 +5,9 @@
  */
 import type { CommandModule } from 'yargs';
 import { IpVipHost } from '../adapters/ip-host.js';
+import { Ipv4ConfSysctl } from '../adapters/sysctl.js';
+import { levipHostFor } from '../levip/host.js';
+import { vipDevice } from '../levip/mode.js';
 import { SpawnRunner } from '../adapters/runner.js';
 import { probeSocket } from '../daemon/control.js';
 import { configOrExit, type ConfigArgs } from './common.js';
@@ -30,12 +33,29 @@ export const releaseCommand: CommandModule<object, ReleaseArgs> = {
     let failed = 0;
     for (const g of config.groups) {
       const vip = `${g.vip.address}/${g.vip.prefix}`;
-      const r = await host.ensureAbsent(g.vip, g.interface);
+      const dev = vipDevice(g); // lo for a LevIP group
+      const r = await host.ensureAbsent(g.vip, dev);
       if (!r.ok) {
         failed++;
-        process.stderr.write(`${g.name}: cannot remove ${vip} from ${g.interface}: ${r.error}\n`);
-      } else process.stdout.write(`${g.name}: ${vip} ${r.changed ? 'removed from' : 'was not on'} ${g.interface}\n`);
+        process.stderr.write(`${g.name}: cannot remove ${vip} from ${dev}: ${r.error}\n`);
+      } else process.stdout.write(`${g.name}: ${vip} ${r.changed ? 'removed from' : 'was not on'} ${dev}\n`);
     }
+    // LevIP ARP sysctls a killed agent left behind (even mid-slot): only once the IPs are gone.
+    if (failed === 0) failed += await restoreLevip(config.stateDir);
     process.exitCode = failed ? EXIT.FAILURE : EXIT.OK;
   },
 };
+
+/** Gives back the ARP sysctls recorded by a LevIP agent; returns 1 on failure, 0 otherwise. */
+async function restoreLevip(stateDir: string): Promise<number> {
+  try {
+    const r = await levipHostFor(stateDir, new Ipv4ConfSysctl()).restore();
+    for (const d of r.done) process.stdout.write(`levip: ${d}\n`);
+    for (const w of r.warnings) process.stderr.write(`levip: ${w}\n`);
+    for (const e of r.errors) process.stderr.write(`levip: cannot restore ${e}\n`);
+    return r.errors.length > 0 ? 1 : 0;
+  } catch (e) {
+    process.stderr.write(`levip: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
