@@ -116,6 +116,16 @@ export class Core {
         return this.onVipResult(input, ctx);
       case 'reconfigure':
         return this.onReconfigure(input.options, ctx);
+      case 'conflict': {
+        const g = this.instance(input.group, undefined);
+        if (!g || g.state !== 'active' || !g.vipReady || input.macs.length === 0) return;
+        g.conflicts++;
+        g.lastConflict = { macs: input.macs, at: input.now };
+        ctx.notes.push({ level: 'error', group: g.name, msg: `VIP CONFLICT: ${g.cfg.vip.address} is also answered by ${input.macs.join(', ')}; re-announcing` });
+        // Both forms, whatever the configured form: a router that missed one may honour the other.
+        ctx.actions.push({ kind: 'announce', group: g.name, gid: g.id, reason: 'conflict', vip: g.cfg.vip, iface: g.cfg.interface, garp: { ...g.cfg.garp, form: 'both' } });
+        return;
+      }
       case 'health': {
         const g = this.group(input.group);
         if (!g) return;

@@ -55,6 +55,9 @@ export class GroupRt {
   holder: NodeId | null = null;
   holderSince: Millis | null = null;
   announcements = 0;
+  /** ARP probes answered by another MAC while we held the VIP. */
+  conflicts = 0;
+  lastConflict: { macs: string[]; at: Millis } | null = null;
   /** from health checks: failing weights, fault reason, ping nodes reached. */
   healthPenalty = 0;
   healthFault: string | null = null;

@@ -42,6 +42,11 @@ export type Input =
    * advertised for the uplink comparison.
    */
   | { kind: 'health'; now: Millis; group: string; penalty: number; fault: string | null; reach: number }
+  /**
+   * While we hold the VIP, other hosts answered an ARP probe for it (duplicate address
+   * detection): a rogue host, a stale old owner, or a split brain.
+   */
+  | { kind: 'conflict'; now: Millis; group: string; macs: string[] }
   | { kind: 'shutdown'; now: Millis }
   | { kind: 'command'; now: Millis; command: OperatorCommand };
 

@@ -27,6 +27,7 @@ import { statusView } from './status-view.js';
 import type { VipHost } from '../ports/index.js';
 import { HealthMonitor, LinkMonitor, createProbe, realTimers, type GroupHealthSpec } from '../health/index.js';
 import type { CheckView } from './status-view.js';
+import { ConflictWatch } from './conflict.js';
 
 export interface AgentOptions {
   /** the file the config came from, re-read on reload. */
@@ -54,6 +55,7 @@ export class Agent {
   private metricsServer: MetricsServer | null = null;
   private health: HealthMonitor | null = null;
   private links: LinkMonitor | null = null;
+  private conflicts: ConflictWatch | null = null;
   private exitResolve: (code: number) => void = () => undefined;
   /** resolves with the process exit code once the agent has stopped. */
   readonly done: Promise<number>;
@@ -122,6 +124,8 @@ export class Agent {
     await this.levip.prepare(config.groups);
     this.driver.start();
     this.startHealth(config);
+    this.conflicts = new ConflictWatch(this.driver, new SpawnRunner());
+    this.conflicts.start();
     log.info({ bootId: boot.bootId.toString(), groups: config.groups.map((g) => g.name), peers: hb.peers.map((p) => p.address) }, 'agent started');
   }
 
@@ -308,6 +312,7 @@ export class Agent {
     await this.levip?.close(); // the shared IPs left lo: give the ARP sysctls back
     this.health?.stop();
     this.links?.stop();
+    this.conflicts?.stop();
     this.tracker.killAll();
     if (this.notifier) {
       // Let the last transitions' hooks run, bounded: a stop must not hang on a hook.

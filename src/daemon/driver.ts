@@ -74,6 +74,8 @@ export class Driver {
       expectedPeers: hb.peers.length,
       groups: deps.config.groups,
       maintenance: deps.maintenance ?? false,
+      // A majority of the configured nodes (peers + self), when quorum is on.
+      quorum: deps.config.quorum ? Math.floor((hb.peers.length + 1) / 2) + 1 : 0,
     });
     this.timers = deps.timers ?? realTimers;
   }

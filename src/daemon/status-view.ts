@@ -29,6 +29,9 @@ export interface GroupStatus {
   healthFault: string | null;
   reach: number;
   checks: CheckView[];
+  /** ARP probes answered by another MAC while we held the VIP, and the last such answer. */
+  conflicts: number;
+  lastConflict: { macs: string[]; msAgo: number } | null;
 }
 
 export interface CheckView {
@@ -99,6 +102,8 @@ export function statusView(core: Core, stats: DriverStats, drops: Partial<Record
     healthFault: g.healthFault,
     reach: g.reach,
     checks: ctx.checks?.(g.name) ?? [],
+    conflicts: g.conflicts,
+    lastConflict: g.lastConflict === null ? null : { macs: g.lastConflict.macs, msAgo: now - g.lastConflict.at },
   }));
   const peers = core.peers.all().map((p): PeerStatus => ({
     node: p.node,
@@ -143,7 +148,8 @@ export function formatStatus(s: StatusRecord): string {
   const head = `node ${s.node}  cluster ${s.cluster}  pid ${s.pid}  up ${ago(s.uptimeMs)}` + (s.maintenance ? '  MAINTENANCE' : '') + (s.shuttingDown ? '  SHUTTING DOWN' : '');
   const g = [['GROUP', 'STATE', 'VIP', 'DEV', 'PRIO', 'ACTIVE NODE', 'SINCE', 'TRANSITIONS', 'NOTE']];
   for (const x of s.groups) {
-    const note = x.faultReason ?? x.operator ?? '';
+    const conflict = x.conflicts > 0 ? `CONFLICTS ${x.conflicts} (last: ${x.lastConflict?.macs.join(',') ?? '?'})` : '';
+    const note = [x.faultReason ?? x.operator ?? '', conflict].filter(Boolean).join('; ');
     g.push([x.name, x.state.toUpperCase(), x.vip, x.interface, String(x.advertisedPriority), x.activeNode ?? '(none)', ago(x.activeSinceMs), String(x.transitions), note]);
   }
   const checks = s.groups.flatMap((x) => x.checks.map((c) => [x.name, c.name, c.type, c.state.toUpperCase(), c.effect, c.lastResult ?? '-']));

@@ -1,0 +1,89 @@
+/**
+ * VIP conflict watch and announcement check (effect side; the decision is the core's).
+ *
+ * While a group is active with its VIP in place, probe the segment with duplicate address
+ * detection (`arping -D`: a request from 0.0.0.0 asking who has the VIP). Our own kernel does
+ * not answer its own broadcast, so any reply is another host claiming the address: a rogue
+ * host, an old owner that did not release, or a split brain. Each such answer becomes a
+ * `conflict` input, which logs it loudly, counts it and re-announces in both ARP forms.
+ *
+ * Right after a takeover the probes run back to back (the announcement check: the old owner
+ * must stop answering, or we keep announcing, bounded by `fastProbes`); then every `interval`.
+ */
+import type { Millis } from '../config/types.js';
+import { parseArpingReplies } from '../realserver/arp-check.js';
+import type { CommandRunner } from '../ports/index.js';
+import type { Driver } from './driver.js';
+
+export interface ConflictWatchOptions {
+  /** spacing of the steady probes while active. */
+  interval: Millis;
+  /** probes back to back after a takeover. */
+  fastProbes: number;
+  arpingPath: string;
+}
+
+export const CONFLICT_DEFAULTS: ConflictWatchOptions = {
+  /** Every 5 s: cheap (one arping a group), and a rogue claim is found within seconds. */
+  interval: 5000,
+  /** Five probes (~1 s each, the arping deadline) right after a takeover. */
+  fastProbes: 5,
+  arpingPath: 'arping',
+};
+
+export class ConflictWatch {
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  /** per group: the active-since time we last saw, to restart the fast probes on a new term. */
+  private readonly terms = new Map<string, { since: number; fastLeft: number }>();
+
+  constructor(
+    private readonly driver: Driver,
+    private readonly runner: CommandRunner,
+    private readonly opts: ConflictWatchOptions = CONFLICT_DEFAULTS,
+  ) {}
+
+  start(): void {
+    this.schedule(200);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private schedule(ms: Millis): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.round(), ms);
+    this.timer.unref();
+  }
+
+  /** One round: probe every active group whose turn it is, then sleep. Never overlaps itself. */
+  private async round(): Promise<void> {
+    let fast = false;
+    for (const g of this.driver.core.groups) {
+      if (this.stopped) return;
+      if (g.state !== 'active' || !g.vipReady || g.cfg.mode === 'levip' || g.cfg.vip.family !== 4) {
+        this.terms.delete(g.name);
+        continue;
+      }
+      let term = this.terms.get(g.name);
+      if (!term || term.since !== g.since) {
+        term = { since: g.since, fastLeft: this.opts.fastProbes };
+        this.terms.set(g.name, term);
+      }
+      if (term.fastLeft > 0) term.fastLeft--;
+      fast ||= term.fastLeft > 0;
+      const macs = await this.probe(g.cfg.interface, g.cfg.vip.address);
+      if (macs.length > 0) this.driver.feed({ kind: 'conflict', now: this.driver.now(), group: g.name, macs });
+    }
+    this.schedule(fast ? 50 : this.opts.interval);
+  }
+
+  private async probe(iface: string, vip: string): Promise<string[]> {
+    const r = await this.runner.run([this.opts.arpingPath, '-D', '-c', '1', '-w', '1', '-I', iface, vip], 2500);
+    // -D exits 1 when somebody answered; 0 when nobody did; anything else is not evidence.
+    if (r.code !== 1) return [];
+    return [...new Set(parseArpingReplies(r.stdout).map((x) => x.mac))];
+  }
+}
