@@ -6,7 +6,8 @@
  *   --quick               3 repetitions, the QUICK_CELLS, 5 s steady window
  *   --reps N              repetitions per cell (default 10)
  *   --cells a,b           only these cells (ids from cells.ts)
- *   --scenarios x,y       only these scenarios (crash,hang,link-down,planned,partition,node-loss)
+ *   --scenarios x,y       only these scenarios (crash,hang,link-down,planned,partition,node-loss;
+ *                         none = only the steady window)
  *   --steady S            seconds of fault-free running for spurious moves, RSS and CPU (default 60; 0 = skip)
  *   --json FILE           also write every record and summary as JSON
  */
@@ -16,7 +17,7 @@ import { installed } from '../netns/agents/common.js';
 import { haagentAvailable } from '../netns/agents/haagent.js';
 import { CELLS, QUICK_CELLS, RATIO_PAIRS, type CellSpec } from './cells.js';
 import { closeCell, openCell, runLane, steady, type CellPlan, type CellRun } from './lanes.js';
-import { machineInfo } from './machine.js';
+import { loadText, machineInfo } from './machine.js';
 import { crashTable, notesText, outageTable, ratioTable, steadyTable, summarizeAll, type SteadyResult } from './report.js';
 import { BENCH_SCENARIOS, SCENARIOS, type RoundRecord, type RowId, type Scenario } from './rounds.js';
 
@@ -48,7 +49,7 @@ function options(argv: string[]): Options {
   const ids = list(values.cells) ?? (quick ? QUICK_CELLS : CELLS.map((c) => c.id));
   const unknown = ids.filter((id) => !CELLS.some((c) => c.id === id));
   if (unknown.length) throw new Error(`unknown cell(s) ${unknown.join(', ')}; known: ${CELLS.map((c) => c.id).join(', ')}`);
-  const scenarios = (list(values.scenarios) ?? BENCH_SCENARIOS) as Scenario[];
+  const scenarios = (values.scenarios === 'none' ? [] : list(values.scenarios) ?? BENCH_SCENARIOS) as Scenario[];
   const bad = scenarios.filter((s) => !SCENARIOS.includes(s));
   if (bad.length) throw new Error(`unknown scenario(s) ${bad.join(', ')}; known: ${SCENARIOS.join(', ')}`);
   return {
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
   });
   const t0 = Date.now();
   const { run: cells, skipped } = await available(o.cells);
-  say(`# haagent bench\n\n${await machineInfo()}\n`);
+  say(`# haagent bench\n\n${await machineInfo()}\n- load average at start (1/5/15 min): ${loadText()}\n`);
   for (const c of cells) say(`- ${c.id}: ${c.agent}; settings in cells.ts`);
   for (const s of skipped) say(`- skipped: ${s}`);
   const runs: CellRun[] = [];
@@ -140,7 +141,8 @@ async function main(): Promise<void> {
     for (const r of runs) clean = (await closeCell(r)) && clean;
   }
   printResults(o, records, steadyResults, cells);
-  say(`\n${records.length} rounds in ${((Date.now() - t0) / 1000).toFixed(0)} s; ${clean ? 'every namespace and process removed' : 'TEARDOWN INCOMPLETE'}.`);
+  say(`\nload average at the end (1/5/15 min): ${loadText()}`);
+  say(`${records.length} rounds in ${((Date.now() - t0) / 1000).toFixed(0)} s; ${clean ? 'every namespace and process removed' : 'TEARDOWN INCOMPLETE'}.`);
   if (!clean) process.exitCode = 1;
 }
 

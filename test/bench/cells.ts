@@ -33,8 +33,9 @@ export const CELLS: CellSpec[] = [
     make: (lab) => new HaagentAgentCluster(lab, { interval: '100ms', deadTime: '300ms', initDead: '600ms' }),
   },
   {
+    // 10 ms / 30 ms moved the VIP by itself under load here (steady window); 50 ms did not.
     id: 'haagent-fast', agent: 'haagent', needs: null, lane: 'fast', probeMs: 2,
-    make: (lab) => new HaagentAgentCluster(lab, { interval: '10ms', deadTime: '30ms', initDead: '60ms' }),
+    make: (lab) => new HaagentAgentCluster(lab, { interval: '10ms', deadTime: '50ms', initDead: '100ms' }),
   },
   {
     // keepalived's fastest: advert_int 0.01, Master_Down_Interval 3 x 10 + (256-100) x 10/256 = 36 ms.
@@ -46,8 +47,10 @@ export const CELLS: CellSpec[] = [
     make: (lab) => new KeepalivedCluster(lab, { advertInt: 0.01, version: 3 }),
   },
   {
+    // The fastest Heartbeat that stayed put: keepalive 10 ms / deadtime 50 ms split the pair
+    // while idle (both held the VIP) and 20 ms / 100 ms moved it once in 60 s under load.
     id: 'heartbeat-fast', agent: 'heartbeat', needs: HEARTBEAT_BIN, lane: 'fast', probeMs: 2,
-    make: (lab) => new HeartbeatCluster(lab, { keepalive: '10ms', deadtime: '50ms', warntime: '30ms', initdead: '200ms', deadMs: 50 }),
+    make: (lab) => new HeartbeatCluster(lab, { keepalive: '50ms', deadtime: '250ms', warntime: '150ms', initdead: '1000ms', deadMs: 250 }),
   },
   {
     id: 'keepalived-default', agent: 'keepalived', needs: 'keepalived', lane: 'slow', probeMs: 5,

@@ -2,7 +2,7 @@
  * The machine a bench ran on, for the report: cores, CPU, kernel, Node and agent versions.
  */
 import { readFileSync } from 'node:fs';
-import { availableParallelism, cpus, release } from 'node:os';
+import { availableParallelism, cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../netns/exec.js';
 import { REPO_ROOT } from '../netns/lab.js';
@@ -28,4 +28,9 @@ export async function machineInfo(): Promise<string> {
     `- iputils-arping: ${await debVersion('iputils-arping')}; iproute2: ${await debVersion('iproute2')}`,
   ];
   return lines.join('\n');
+}
+
+/** The 1/5/15-minute load averages: other work on the machine skews every figure. */
+export function loadText(): string {
+  return loadavg().map((v) => v.toFixed(2)).join(' / ');
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { installed } from './agents/common.js';
 import { haagentAvailable } from './agents/haagent.js';
 import { REPO_ROOT } from './lab.js';
-import { listNamespaces } from './sweep.js';
+import { listNamespaces, parseNsName } from './sweep.js';
 
 const BENCH = join(REPO_ROOT, 'dist', 'test', 'bench', 'bench.js');
 
@@ -26,7 +26,7 @@ interface BenchJson {
 }
 
 /** Runs bench.js to completion (bounded: SIGKILL by PID after timeoutMs). */
-function runBench(args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
+function runBench(args: string[], timeoutMs: number): Promise<{ code: number | null; out: string; pid: number }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BENCH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -35,7 +35,7 @@ function runBench(args: string[], timeoutMs: number): Promise<{ code: number | n
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, out });
+      resolve({ code, out, pid: child.pid ?? -1 });
     });
   });
 }
@@ -49,7 +49,7 @@ t.test('bench: haagent vs keepalived, crash + planned, one repetition', async (t
   const before = await listNamespaces();
   try {
     const args = ['--cells', cells.join(','), '--scenarios', 'crash,planned', '--reps', '1', '--steady', '2', '--json', json];
-    const { code, out } = await runBench(args, 150000);
+    const { code, out, pid } = await runBench(args, 150000);
     t.equal(code, 0, 'bench exits 0', { output: out.slice(-3000) });
     t.match(out, /every namespace and process removed/, 'bench reports a clean teardown');
     t.match(out, /\| crash\s+\|\s+haagent-default/, 'the outage table has the haagent crash row');
@@ -64,7 +64,9 @@ t.test('bench: haagent vs keepalived, crash + planned, one repetition', async (t
       const s = data.steady.find((x) => x.cell === cell);
       t.ok(s && s.rssMb.every((v) => v > 0), `${cell}: steady-state RSS sampled for both directors`);
     }
-    t.same((await listNamespaces()).filter((n) => !before.includes(n)), [], 'no namespace left behind');
+    // Other suites may build labs meanwhile: only the bench's own (named after its pid) count.
+    const mine = (await listNamespaces()).filter((n) => !before.includes(n) && parseNsName(n)?.pid === pid);
+    t.same(mine, [], 'no namespace of the bench left behind');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
