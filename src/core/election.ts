@@ -23,9 +23,13 @@ import type { GroupConfig } from '../config/types.js';
 import type { WireGroup } from '../wire/types.js';
 import { vipDevice } from '../levip/mode.js';
 import { GroupRt } from './group.js';
-import { PeerTable, type Peer } from './peers.js';
+import { PeerTable } from './peers.js';
 import { best, outranks, type Candidate } from './rank.js';
-import type { Action, CommandReply, CoreOptions, Input, Millis, Note, OperatorCommand, StepResult, Transition } from './types.js';
+import { operatorCommand } from './commands.js';
+import { reconfigure, retiredResult } from './reconfigure.js';
+import { isLevip, order, type StepCtx } from './step.js';
+import { activePeers, anyActivePeer, holderPeer, liveCandidates } from './views.js';
+import type { CommandReply, CoreOptions, Input, Millis, StepResult } from './types.js';
 
 /** Priority advertised after an operator `takeover`: above any configured priority (1-254). */
 export const TAKEOVER_PRIORITY = 255;
@@ -35,22 +39,14 @@ export const DEMOTED_PRIORITY = 1;
 export const FAULT_RETRY_MIN: Millis = 1000;
 export const FAULT_RETRY_MAX: Millis = 16000;
 
-interface StepCtx {
-  now: Millis;
-  actions: Action[];
-  transitions: Transition[];
-  notes: Note[];
-  sendNow: boolean;
-  /** a peer appeared or came back: whoever is active re-announces (it may have held the VIP). */
-  peerReturned: boolean;
-}
 
 export class Core {
   readonly peers: PeerTable;
   groups: GroupRt[];
   /** groups removed by a reload, until their VIP is confirmed gone. */
   retired: GroupRt[] = [];
-  private nextGid = 1;
+  /** @internal next group instance id (reload allocates). */
+  nextGid = 1;
   maintenance: boolean;
   shuttingDown = false;
   startedAt: Millis | null = null;
@@ -115,7 +111,7 @@ export class Core {
       case 'vipResult':
         return this.onVipResult(input, ctx);
       case 'reconfigure':
-        return this.onReconfigure(input.options, ctx);
+        return reconfigure(this, input.options, ctx);
       case 'conflict': {
         const g = this.instance(input.group, undefined);
         if (!g || g.state !== 'active' || !g.vipReady || input.macs.length === 0) return;
@@ -148,7 +144,7 @@ export class Core {
       case 'shutdown':
         return this.onShutdown(ctx);
       case 'command':
-        this.lastReply = this.onCommand(input.command, ctx);
+        this.lastReply = operatorCommand(this, input.command, ctx);
         return;
     }
   }
@@ -157,7 +153,7 @@ export class Core {
 
   private onVipResult(r: Extract<Input, { kind: 'vipResult' }>, ctx: StepCtx): void {
     const old = this.retired.find((x) => x.id === r.gid);
-    if (old) return this.onRetiredResult(old, r, ctx);
+    if (old) return retiredResult(this, old, r, ctx);
     const g = this.instance(r.group, r.gid);
     if (!g) return;
     g.vipPending = Math.max(0, g.vipPending - 1);
@@ -192,50 +188,6 @@ export class Core {
     }
   }
 
-  private onCommand(cmd: OperatorCommand, ctx: StepCtx): CommandReply {
-    if (cmd.op === 'maintenance') {
-      this.maintenance = cmd.on;
-      ctx.sendNow = true;
-      return { ok: true, message: cmd.on ? 'maintenance on: leaving every election' : 'maintenance off: back in the elections' };
-    }
-    const targets = cmd.group === undefined ? this.groups : this.groups.filter((g) => g.name === cmd.group);
-    if (targets.length === 0) return { ok: false, message: `no group named ${cmd.group}` };
-    const msgs: string[] = [];
-    let ok = true;
-    for (const g of targets) {
-      const r = cmd.op === 'takeover' ? this.takeover(g, ctx) : this.standby(g, ctx);
-      ok &&= r.ok;
-      msgs.push(`${g.name}: ${r.message}`);
-    }
-    ctx.sendNow = true;
-    return { ok, message: msgs.join('; ') };
-  }
-
-  private takeover(g: GroupRt, ctx: StepCtx): CommandReply {
-    if (this.shuttingDown) return { ok: false, message: 'refused: agent is shutting down' };
-    if (this.maintenance) return { ok: false, message: 'refused: node is in maintenance' };
-    if (g.state === 'fault') return { ok: false, message: `refused: group in fault (${g.faultReason ?? 'unknown'})` };
-    g.demoted = false;
-    g.boosted = true;
-    if (g.state === 'active' && !g.release) return { ok: true, message: 'already active' };
-    g.release = null;
-    if (g.state === 'init') g.become('standby', ctx.now, 'operator takeover', ctx.transitions);
-    return { ok: true, message: 'taking over' };
-  }
-
-  private standby(g: GroupRt, ctx: StepCtx): CommandReply {
-    g.boosted = false;
-    g.demoted = true;
-    if (g.state !== 'active') return { ok: true, message: `already ${g.state}; will not claim while a peer can` };
-    const successor = this.liveCandidates(g, ctx.now).length > 0;
-    if (!successor) {
-      g.demoted = false;
-      return { ok: false, message: 'refused: no live peer to hand the VIP to' };
-    }
-    this.startRelease(g, 'operator standby', ctx);
-    return { ok: true, message: 'handing over to the best peer' };
-  }
-
   // ---- evaluation ------------------------------------------------------------------
 
   private evaluate(g: GroupRt, ctx: StepCtx): void {
@@ -256,7 +208,7 @@ export class Core {
     if (this.shuttingDown || g.vipPending > 0) return;
     const heardAll = this.opts.expectedPeers > 0 && this.peers.alive(ctx.now).length >= this.opts.expectedPeers;
     let reason: string | null = null;
-    if (this.holderPeer(g, ctx.now)) reason = 'learned the active node';
+    if (holderPeer(this.peers, g, ctx.now)) reason = 'learned the active node';
     else if (heardAll) reason = 'heard every peer';
     else if (ctx.now >= g.initUntil) reason = 'init-dead elapsed';
     if (reason === null) return;
@@ -281,8 +233,8 @@ export class Core {
       this.becomeActive(g, 'levip member', ctx);
       return;
     }
-    const holder = this.holderPeer(g, ctx.now);
-    const cands = this.liveCandidates(g, ctx.now);
+    const holder = holderPeer(this.peers, g, ctx.now);
+    const cands = liveCandidates(this.peers, g, ctx.now);
     const isBest = cands.every((c) => outranks(self, c));
     if (!holder) {
       g.preemptAt = null;
@@ -305,7 +257,7 @@ export class Core {
     if (self.priority <= 0) return this.startRelease(g, this.maintenance ? 'maintenance' : 'not eligible', ctx);
     if (!this.hasQuorum(ctx.now)) return this.becomeStandby(g, `lost quorum: hear fewer than ${this.opts.quorum} of the configured nodes`, ctx);
     if (isLevip(g)) return; // no dual-active rule: several active members is the point
-    const others = this.activePeers(g, ctx.now);
+    const others = activePeers(this.peers, g, ctx.now);
     const top = best(others);
     if (top && outranks(top, self)) {
       this.becomeStandby(g, `dual active: ${top.node} outranks us`, ctx);
@@ -326,14 +278,14 @@ export class Core {
 
   private evalRelease(g: GroupRt, ctx: StepCtx): void {
     const rel = g.release!;
-    const successor = this.holderPeer(g, ctx.now);
+    const successor = holderPeer(this.peers, g, ctx.now);
     if (successor) {
       rel.successorSince ??= ctx.now;
       if (ctx.now >= rel.successorSince + this.handoverGrace) this.becomeStandby(g, `${rel.reason}: handed over to ${successor.node}`, ctx);
       return;
     }
     rel.successorSince = null;
-    if (this.liveCandidates(g, ctx.now).length === 0) return this.becomeStandby(g, `${rel.reason}: no live peer to hand over to`, ctx);
+    if (liveCandidates(this.peers, g, ctx.now).length === 0) return this.becomeStandby(g, `${rel.reason}: no live peer to hand over to`, ctx);
     if (ctx.now >= rel.deadline) this.becomeStandby(g, `${rel.reason}: no successor within the dead time`, ctx);
   }
 
@@ -383,7 +335,8 @@ export class Core {
     ctx.sendNow = true;
   }
 
-  private startRelease(g: GroupRt, reason: string, ctx: StepCtx): void {
+  /** @internal */
+  startRelease(g: GroupRt, reason: string, ctx: StepCtx): void {
     g.release = { deadline: ctx.now + this.opts.deadTime, reason, successorSince: null };
     ctx.sendNow = true;
     this.evalRelease(g, ctx);
@@ -394,7 +347,8 @@ export class Core {
     return g.retryBackoff;
   }
 
-  private ensureVip(g: GroupRt, present: boolean, ctx: StepCtx): void {
+  /** @internal */
+  ensureVip(g: GroupRt, present: boolean, ctx: StepCtx): void {
     if (g.vipWant === present && g.vipPending > 0) return; // the same change is in flight
     if (g.vipWant === present && g.vipHave === present) return; // already so
     g.vipWant = present;
@@ -429,46 +383,17 @@ export class Core {
     return { node: this.opts.node, priority, reach: g.reach };
   }
 
-  /** Live peers that could hold the group: any non-fault state with priority > 0. */
-  private liveCandidates(g: GroupRt, now: Millis): Candidate[] {
-    const out: Candidate[] = [];
-    for (const p of this.peers.alive(now)) {
-      const pg = p.groups.get(g.name);
-      if (pg && pg.priority > 0 && pg.state !== 'fault') out.push({ node: p.node, priority: pg.priority, reach: pg.reach });
-    }
-    return out;
-  }
-
-  private activePeers(g: GroupRt, now: Millis): Candidate[] {
-    const out: Candidate[] = [];
-    for (const p of this.peers.alive(now)) {
-      const pg = p.groups.get(g.name);
-      if (pg && pg.state === 'active' && pg.priority > 0) out.push({ node: p.node, priority: pg.priority, reach: pg.reach });
-    }
-    return out;
-  }
-
-  private holderPeer(g: GroupRt, now: Millis): Candidate | null {
-    return best(this.activePeers(g, now));
-  }
-
   private trackHolder(g: GroupRt, now: Millis): void {
     let holder: string | null = null;
     if (g.state === 'active' && g.vipReady) holder = this.opts.node;
     else {
-      const p = this.activePeersAny(g, now);
+      const p = anyActivePeer(this.peers, g, now);
       holder = p?.node ?? null;
     }
     if (holder !== g.holder) {
       g.holder = holder;
       g.holderSince = holder === null ? null : now;
     }
-  }
-
-  /** Any live peer advertising active, releasing ones included (they still serve). */
-  private activePeersAny(g: GroupRt, now: Millis): Peer | null {
-    for (const p of this.peers.alive(now)) if (p.groups.get(g.name)?.state === 'active') return p;
-    return null;
   }
 
   group(name: string): GroupRt | undefined {
@@ -478,55 +403,6 @@ export class Core {
   /** The group instance a result belongs to (by id when given; by name for hand-fed inputs). */
   private instance(name: string, gid: number | undefined): GroupRt | undefined {
     return gid === undefined ? this.group(name) : this.groups.find((g) => g.id === gid);
-  }
-
-  // ---- reload ----------------------------------------------------------------------
-
-  /**
-   * Applies a new configuration. A group whose VIP and interface are unchanged keeps its
-   * state and VIP (only its settings change, so no flap); a group whose VIP or interface
-   * changed is replaced (old VIP released, new group starts in init); removed groups release
-   * their VIP; new groups start in init and listen for the init-dead time.
-   */
-  private onReconfigure(o: Omit<CoreOptions, 'node' | 'maintenance'>, ctx: StepCtx): void {
-    Object.assign(this.opts, { interval: o.interval, deadTime: o.deadTime, initDead: o.initDead, expectedPeers: o.expectedPeers, groups: o.groups });
-    this.peers.setDeadTime(o.deadTime);
-    const next: GroupRt[] = [];
-    for (const cfg of o.groups) {
-      const cur = this.group(cfg.name);
-      if (cur && sameVip(cur.cfg, cfg)) {
-        cur.cfg = cfg;
-        next.push(cur);
-        continue;
-      }
-      const g = new GroupRt(cfg, ctx.now, this.nextGid++);
-      g.initUntil = ctx.now + o.initDead;
-      next.push(g);
-      ctx.notes.push({ level: 'info', group: cfg.name, msg: cur ? 'group VIP or interface changed: replacing it' : 'group added' });
-      this.ensureVip(g, false, ctx);
-    }
-    for (const g of this.groups) {
-      if (next.includes(g)) continue;
-      ctx.notes.push({ level: 'info', group: g.name, msg: 'group removed: releasing its VIP' });
-      this.retire(g, ctx);
-    }
-    this.groups = next;
-    ctx.sendNow = true;
-  }
-
-  private retire(g: GroupRt, ctx: StepCtx): void {
-    this.retired.push(g);
-    g.vipWant = null; // force the removal even if we believe it absent
-    this.ensureVip(g, false, ctx);
-  }
-
-  private onRetiredResult(g: GroupRt, r: Extract<Input, { kind: 'vipResult' }>, ctx: StepCtx): void {
-    g.vipPending = Math.max(0, g.vipPending - 1);
-    if (r.ok && !r.present) {
-      if (g.vipPending === 0) this.retired = this.retired.filter((x) => x !== g);
-      return;
-    }
-    ctx.notes.push({ level: 'error', group: g.name, msg: `cannot release the VIP of a removed group: ${r.error ?? 'unknown error'}` });
   }
 
   // ---- end of step -----------------------------------------------------------------
@@ -563,28 +439,3 @@ export class Core {
   }
 }
 
-function isLevip(g: GroupRt): boolean {
-  return g.cfg.mode === 'levip' && g.cfg.levip !== undefined;
-}
-
-function sameVip(a: GroupConfig, b: GroupConfig): boolean {
-  // vipDevice: a switch between failover and levip moves the VIP (interface <-> lo): a new group.
-  return a.vip.address === b.vip.address && a.vip.prefix === b.vip.prefix && a.interface === b.interface && vipDevice(a) === vipDevice(b);
-}
-
-/** Release before claim, claim before announce, announce before telling peers, exit last. */
-function order(actions: Action[]): Action[] {
-  const rank = (a: Action): number => {
-    switch (a.kind) {
-      case 'ensureVip':
-        return a.present ? 1 : 0;
-      case 'announce':
-        return 2;
-      case 'send':
-        return 3;
-      case 'exit':
-        return 4;
-    }
-  };
-  return actions.map((a, i) => [a, i] as const).sort((x, y) => rank(x[0]) - rank(y[0]) || x[1] - y[1]).map(([a]) => a);
-}

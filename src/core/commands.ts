@@ -1,0 +1,55 @@
+/**
+ * Operator commands (takeover, standby, maintenance): they change what a node advertises,
+ * never the state directly, so the ordinary election carries them out (takeover advertises
+ * priority 255, standby priority 1 after a planned handover, maintenance priority 0).
+ */
+import type { Core } from './election.js';
+import type { GroupRt } from './group.js';
+import type { StepCtx } from './step.js';
+import type { CommandReply, OperatorCommand } from './types.js';
+import { liveCandidates } from './views.js';
+
+export function operatorCommand(core: Core, cmd: OperatorCommand, ctx: StepCtx): CommandReply {
+  if (cmd.op === 'maintenance') {
+    core.maintenance = cmd.on;
+    ctx.sendNow = true;
+    return { ok: true, message: cmd.on ? 'maintenance on: leaving every election' : 'maintenance off: back in the elections' };
+  }
+  const targets = cmd.group === undefined ? core.groups : core.groups.filter((g) => g.name === cmd.group);
+  if (targets.length === 0) return { ok: false, message: `no group named ${cmd.group}` };
+  const msgs: string[] = [];
+  let ok = true;
+  for (const g of targets) {
+    const r = cmd.op === 'takeover' ? takeover(core, g, ctx) : standby(core, g, ctx);
+    ok &&= r.ok;
+    msgs.push(`${g.name}: ${r.message}`);
+  }
+  ctx.sendNow = true;
+  return { ok, message: msgs.join('; ') };
+}
+
+function takeover(core: Core, g: GroupRt, ctx: StepCtx): CommandReply {
+  if (core.shuttingDown) return { ok: false, message: 'refused: agent is shutting down' };
+  if (core.maintenance) return { ok: false, message: 'refused: node is in maintenance' };
+  if (g.state === 'fault') return { ok: false, message: `refused: group in fault (${g.faultReason ?? 'unknown'})` };
+  g.demoted = false;
+  g.boosted = true;
+  if (g.state === 'active' && !g.release) return { ok: true, message: 'already active' };
+  g.release = null;
+  if (g.state === 'init') g.become('standby', ctx.now, 'operator takeover', ctx.transitions);
+  return { ok: true, message: 'taking over' };
+}
+
+function standby(core: Core, g: GroupRt, ctx: StepCtx): CommandReply {
+  g.boosted = false;
+  g.demoted = true;
+  if (g.state !== 'active') return { ok: true, message: `already ${g.state}; will not claim while a peer can` };
+  const successor = liveCandidates(core.peers, g, ctx.now).length > 0;
+  if (!successor) {
+    g.demoted = false;
+    return { ok: false, message: 'refused: no live peer to hand the VIP to' };
+  }
+  core.startRelease(g, 'operator standby', ctx);
+  return { ok: true, message: 'handing over to the best peer' };
+}
+

@@ -1,0 +1,54 @@
+/** Live reload inside the core: groups diffed by name. */
+import type { Core } from './election.js';
+import { GroupRt } from './group.js';
+import { sameVip, type StepCtx } from './step.js';
+import type { CoreOptions, Input } from './types.js';
+
+/**
+ * Applies a new configuration. A group whose VIP and interface are unchanged keeps its
+ * state and VIP (only its settings change, so no flap); a group whose VIP or interface
+ * changed is replaced (old VIP released, new group starts in init); removed groups release
+ * their VIP; new groups start in init and listen for the init-dead time.
+ */
+export function reconfigure(core: Core, o: Omit<CoreOptions, 'node' | 'maintenance'>, ctx: StepCtx): void {
+  Object.assign(core.opts, { interval: o.interval, deadTime: o.deadTime, initDead: o.initDead, expectedPeers: o.expectedPeers, groups: o.groups });
+  core.peers.setDeadTime(o.deadTime);
+  const next: GroupRt[] = [];
+  for (const cfg of o.groups) {
+    const cur = core.group(cfg.name);
+    if (cur && sameVip(cur.cfg, cfg)) {
+      cur.cfg = cfg;
+      next.push(cur);
+      continue;
+    }
+    const g = new GroupRt(cfg, ctx.now, core.nextGid++);
+    g.initUntil = ctx.now + o.initDead;
+    next.push(g);
+    ctx.notes.push({ level: 'info', group: cfg.name, msg: cur ? 'group VIP or interface changed: replacing it' : 'group added' });
+    core.ensureVip(g, false, ctx);
+  }
+  for (const g of core.groups) {
+    if (next.includes(g)) continue;
+    ctx.notes.push({ level: 'info', group: g.name, msg: 'group removed: releasing its VIP' });
+    retire(core, g, ctx);
+  }
+  core.groups = next;
+  ctx.sendNow = true;
+}
+
+function retire(core: Core, g: GroupRt, ctx: StepCtx): void {
+  core.retired.push(g);
+  g.vipWant = null; // force the removal even if we believe it absent
+  core.ensureVip(g, false, ctx);
+}
+
+/** A VIP result for a group a reload removed: forget the group once its VIP is gone. */
+export function retiredResult(core: Core, g: GroupRt, r: Extract<Input, { kind: 'vipResult' }>, ctx: StepCtx): void {
+  g.vipPending = Math.max(0, g.vipPending - 1);
+  if (r.ok && !r.present) {
+    if (g.vipPending === 0) core.retired = core.retired.filter((x) => x !== g);
+    return;
+  }
+  ctx.notes.push({ level: 'error', group: g.name, msg: `cannot release the VIP of a removed group: ${r.error ?? 'unknown error'}` });
+}
+

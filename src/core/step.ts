@@ -1,0 +1,41 @@
+/** Shared pieces of one election step: the step context and the action order. */
+import type { GroupConfig } from '../config/types.js';
+import { vipDevice } from '../levip/mode.js';
+import type { GroupRt } from './group.js';
+import type { Action, Millis, Note, Transition } from './types.js';
+
+export interface StepCtx {
+  now: Millis;
+  actions: Action[];
+  transitions: Transition[];
+  notes: Note[];
+  sendNow: boolean;
+  /** a peer appeared or came back: whoever is active re-announces (it may have held the VIP). */
+  peerReturned: boolean;
+}
+
+export function isLevip(g: GroupRt): boolean {
+  return g.cfg.mode === 'levip' && g.cfg.levip !== undefined;
+}
+
+export function sameVip(a: GroupConfig, b: GroupConfig): boolean {
+  // vipDevice: a switch between failover and levip moves the VIP (interface <-> lo): a new group.
+  return a.vip.address === b.vip.address && a.vip.prefix === b.vip.prefix && a.interface === b.interface && vipDevice(a) === vipDevice(b);
+}
+
+/** Release before claim, claim before announce, announce before telling peers, exit last. */
+export function order(actions: Action[]): Action[] {
+  const rank = (a: Action): number => {
+    switch (a.kind) {
+      case 'ensureVip':
+        return a.present ? 1 : 0;
+      case 'announce':
+        return 2;
+      case 'send':
+        return 3;
+      case 'exit':
+        return 4;
+    }
+  };
+  return actions.map((a, i) => [a, i] as const).sort((x, y) => rank(x[0]) - rank(y[0]) || x[1] - y[1]).map(([a]) => a);
+}
