@@ -1,8 +1,7 @@
 /** `haagent events`: follow the agent's event stream (one JSON line per transition) until interrupted. */
 import net from 'node:net';
 import type { CommandModule } from 'yargs';
-import { configOrExit, type ConfigArgs } from './common.js';
-import { EXIT } from './exit.js';
+import { notRunning, socketOrExit, type ConfigArgs } from './common.js';
 
 interface EventsArgs extends ConfigArgs {
   socket?: string;
@@ -13,12 +12,8 @@ export const eventsCommand: CommandModule<object, EventsArgs> = {
   describe: 'follow state transitions live, as JSON lines',
   builder: (y) => y.option('socket', { type: 'string', describe: 'control socket (default: from the config)' }) as never,
   handler: async (argv) => {
-    let socket = argv.socket;
-    if (!socket) {
-      const config = configOrExit(argv.config);
-      if (!config) return;
-      socket = config.control.socket;
-    }
+    const socket = socketOrExit(argv);
+    if (!socket) return;
     await new Promise<void>((resolve) => {
       const c = net.connect(socket);
       let first = true;
@@ -39,8 +34,7 @@ export const eventsCommand: CommandModule<object, EventsArgs> = {
         }
       });
       c.once('error', (e: NodeJS.ErrnoException) => {
-        process.stderr.write(`haagent: no agent running (control socket ${socket}: ${e.code ?? e.message})\n`);
-        process.exitCode = EXIT.NOT_RUNNING;
+        notRunning(socket, e);
         resolve();
       });
       c.once('close', () => resolve());

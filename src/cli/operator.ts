@@ -7,7 +7,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { request, type ControlRequest } from '../daemon/control.js';
 import type { StatusRecord } from '../daemon/status-view.js';
-import { configOrExit, type ConfigArgs } from './common.js';
+import { notRunning, socketOrExit, type ConfigArgs } from './common.js';
 import { EXIT } from './exit.js';
 
 interface OpArgs extends ConfigArgs {
@@ -36,18 +36,13 @@ function summary(s: StatusRecord, group: string | undefined): string {
 }
 
 async function operate(argv: OpArgs, req: ControlRequest, want: Want): Promise<void> {
-  let socket = argv.socket;
-  if (!socket) {
-    const config = configOrExit(argv.config);
-    if (!config) return;
-    socket = config.control.socket;
-  }
+  const socket = socketOrExit(argv);
+  if (!socket) return;
   let reply;
   try {
     reply = await request(socket, req);
   } catch (e) {
-    process.stderr.write(`haagent: no agent running (control socket ${socket}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message})\n`);
-    process.exitCode = EXIT.NOT_RUNNING;
+    notRunning(socket, e);
     return;
   }
   process.stdout.write(`${reply.message ?? ''}\n`);

@@ -1,7 +1,7 @@
 /** `haagent reload`: ask the agent to re-read its config (the same as SIGHUP, with an answer). */
 import type { CommandModule } from 'yargs';
 import { request } from '../daemon/control.js';
-import { configOrExit, type ConfigArgs } from './common.js';
+import { notRunning, socketOrExit, type ConfigArgs } from './common.js';
 import { EXIT } from './exit.js';
 
 interface ReloadArgs extends ConfigArgs {
@@ -13,19 +13,14 @@ export const reloadCommand: CommandModule<object, ReloadArgs> = {
   describe: 'validate the config file and apply it to the running agent (invalid: nothing changes)',
   builder: (y) => y.option('socket', { type: 'string', describe: 'control socket (default: from the config)' }) as never,
   handler: async (argv) => {
-    let socket = argv.socket;
-    if (!socket) {
-      const config = configOrExit(argv.config);
-      if (!config) return;
-      socket = config.control.socket;
-    }
+    const socket = socketOrExit(argv);
+    if (!socket) return;
     try {
       const r = await request(socket, { cmd: 'reload' });
       (r.ok ? process.stdout : process.stderr).write(`${r.message ?? ''}\n`);
       process.exitCode = r.ok ? EXIT.OK : EXIT.CONFIG;
     } catch (e) {
-      process.stderr.write(`haagent: no agent running (control socket ${socket}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message})\n`);
-      process.exitCode = EXIT.NOT_RUNNING;
+      notRunning(socket, e);
     }
   },
 };

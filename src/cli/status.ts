@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { request } from '../daemon/control.js';
 import { formatStatus, type StatusRecord } from '../daemon/status-view.js';
-import { configOrExit, type ConfigArgs } from './common.js';
+import { notRunning, socketOrExit, type ConfigArgs } from './common.js';
 import { EXIT } from './exit.js';
 
 interface StatusArgs extends ConfigArgs {
@@ -18,12 +18,8 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the stable JSON record' })
       .option('socket', { type: 'string', describe: 'control socket (default: from the config)' }) as never,
   handler: async (argv) => {
-    let socket = argv.socket;
-    if (!socket) {
-      const config = configOrExit(argv.config);
-      if (!config) return;
-      socket = config.control.socket;
-    }
+    const socket = socketOrExit(argv);
+    if (!socket) return;
     try {
       const res = await request(socket, { cmd: 'status' });
       if (!res.ok) {
@@ -34,8 +30,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       const s = res.status as StatusRecord;
       process.stdout.write(argv.json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s));
     } catch (e) {
-      process.stderr.write(`haagent: no agent running (control socket ${socket}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message})\n`);
-      process.exitCode = EXIT.NOT_RUNNING;
+      notRunning(socket, e);
     }
   },
 };
