@@ -9,6 +9,7 @@ import { DEFAULTS, LIMITS } from './defaults.js';
 import { NAME_RE, durationIn, formatPeer, parseIfname, parseIp, parseMulticast, parsePeer, parseVip, type IpAddress, type Parsed } from './fields.js';
 import type { PathKey } from './locate.js';
 import { effectiveTiming } from './resolve.js';
+import { checkRealServer, checkRoles } from './realserver.js';
 
 export interface CrossIssue {
   path: PathKey[];
@@ -221,5 +222,7 @@ export function crossCheck(raw: unknown, hostname: string): CrossIssue[] {
   }
   if (Array.isArray(root.groups)) checkGroups(root.groups, out);
   checkQuorum(root, out);
+  checkRoles(root, out);
+  checkRealServer(root, out);
   return out;
 }

@@ -75,6 +75,20 @@ export const DEFAULTS = {
     /** Equal shares unless the operator says otherwise. */
     weight: 1,
   },
+  /** The real-server role (docs/direct-routing.md). */
+  realserver: {
+    /** File name under stateDir: /var/lib/haagent/realserver.json, where `haagent realserver` keeps it too. */
+    stateFileName: 'realserver.json',
+    /**
+     * 10 s: a sysctl reset by configuration management or an `ip addr flush dev lo` is rare,
+     * and 10 s is far below the minutes a router keeps an ARP entry, so the role puts things
+     * back before a stray ARP answer is likely to matter; one check costs two `ip` spawns and
+     * four small file reads.
+     */
+    recheck: 10_000 as Millis,
+    /** A stopped role leaves the host as it found it (like `haagent realserver down`). */
+    undoOnStop: true,
+  },
   garp: {
     /** One frame can be lost; three per form is what Heartbeat's IPaddr2 and MetalLB send. */
     count: 3,
@@ -117,6 +131,10 @@ export const LIMITS = {
   levipRepeat: { min: 100, max: 60_000 },
   /** the rotation's weights (src/levip/sequence.ts MIN_WEIGHT..MAX_WEIGHT); advertised as the priority. */
   levipWeight: { min: 1, max: 100 },
+  /** recheck is 0 (off) or at least 100 ms: each check spawns `ip` twice (~4 ms each, FIELD-NOTES). */
+  realserverRecheck: { min: 100, max: 3_600_000 },
+  /** VIPs of the real-server role: each is one address on lo, a few is normal. */
+  realserverVips: { max: 64 },
   /** sun_path holds 108 bytes including the terminating NUL. */
   socketPathMaxBytes: 107,
 } as const;

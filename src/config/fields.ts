@@ -58,7 +58,7 @@ export function parseMulticast(v: unknown): Parsed<IpAddress> {
 }
 
 /** Addresses that can never be a service address another host reaches through ARP/ND. */
-function unusableVip(ip: IpAddress): string | null {
+export function unusableVip(ip: IpAddress): string | null {
   if (isMulticast(ip)) return 'not a multicast address';
   if (ip.address === '0.0.0.0' || ip.address === '::') return 'not the unspecified address';
   if (ip.address === '255.255.255.255') return 'not the broadcast address';

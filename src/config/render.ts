@@ -8,6 +8,7 @@ import { formatDuration } from './duration.js';
 import { formatMode, formatPeer } from './fields.js';
 import type { CheckSpec } from '../health/types.js';
 import type { Config, ConfigIssue, GroupConfig } from './types.js';
+import { renderRealServer } from './realserver.js';
 
 /** `haagent.yaml:14:10: groups[0].vip: got "198.51.100.300/32", expected ...`, one per line. */
 export function formatIssue(file: string, issue: ConfigIssue): string {
@@ -79,7 +80,7 @@ function renderCheck(c: CheckSpec): Record<string, unknown> {
 
 /** Lists of short scalars (argvs, interfaces, addresses) on one line, as the operator writes them. */
 function flowLists(out: Document, config: Config): void {
-  const paths: unknown[][] = [['notify']];
+  const paths: unknown[][] = [['notify'], ['realserver', 'vips']];
   config.groups.forEach((g, i) => {
     paths.push(['groups', i, 'notify'], ['groups', i, 'trackInterfaces'], ['groups', i, 'pingNodes']);
     g.checks?.forEach((_, j) => paths.push(['groups', i, 'checks', j, 'command']));
@@ -93,8 +94,25 @@ function flowLists(out: Document, config: Config): void {
   }
 }
 
-/** The effective configuration, defaults included, durations written back as "100ms"/"2s". */
+/**
+ * The effective configuration, defaults included, durations written back as "100ms"/"2s".
+ * A real server's file (no groups) gets no director keys, so that it loads back as it was.
+ */
 export function renderEffectiveConfig(config: Config): string {
+  const doc: Record<string, unknown> = config.director
+    ? directorDoc(config)
+    : { node: config.node, logLevel: config.logLevel, stateDir: config.stateDir, control: renderControl(config) };
+  if (config.realserver !== null) doc.realserver = renderRealServer(config.realserver);
+  const out = new Document(doc);
+  flowLists(out, config);
+  return out.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
+function renderControl(config: Config): Record<string, unknown> {
+  return { socket: config.control.socket, mode: formatMode(config.control.mode) };
+}
+
+function directorDoc(config: Config): Record<string, unknown> {
   const hb = config.heartbeat;
   const heartbeat: Record<string, unknown> = {};
   if (hb.bind !== null) heartbeat.bind = hb.bind;
@@ -114,14 +132,12 @@ export function renderEffectiveConfig(config: Config): string {
     stateDir: config.stateDir,
     heartbeat,
     quorum: config.quorum ?? false,
-    control: { socket: config.control.socket, mode: formatMode(config.control.mode) },
+    control: renderControl(config),
   };
   if (config.notify.length > 0) doc.notify = config.notify;
   doc.notifyTimeout = formatDuration(config.notifyTimeout);
   const listen = config.metrics.listen;
   if (listen !== null) doc.metrics = { listen: formatPeer(listen.host, listen.port) };
   doc.groups = config.groups.map(renderGroup);
-  const out = new Document(doc);
-  flowLists(out, config);
-  return out.toString({ lineWidth: 0, flowCollectionPadding: false });
+  return doc;
 }

@@ -7,6 +7,7 @@ import { HEALTH_DEFAULTS, type CheckCommon, type CheckSpec } from '../health/typ
 import { DEFAULTS } from './defaults.js';
 import type { RawCheck, RawConfig, RawGroup } from './schema.js';
 import type { ListenSpec } from './fields.js';
+import { resolveRealServer } from './realserver.js';
 import type { Config, GroupConfig, HeartbeatConfig, ListenAddress, Millis } from './types.js';
 
 export interface Timing {
@@ -26,7 +27,7 @@ export function effectiveTiming(t: { interval?: Millis; deadTime?: Millis; deadC
   return { interval, deadTime, initDead };
 }
 
-function resolveHeartbeat(hb: RawConfig['heartbeat']): HeartbeatConfig {
+function resolveHeartbeat(hb: NonNullable<RawConfig['heartbeat']>): HeartbeatConfig {
   const port = hb.port ?? DEFAULTS.port;
   return {
     bind: hb.bind?.address ?? null,
@@ -97,20 +98,24 @@ function resolveListen(l: ListenSpec | undefined): ListenAddress | null {
 
 /** `hostname` is the node name used when the file sets none (os.hostname() in production). */
 export function resolveConfig(raw: RawConfig, hostname: string): Config {
+  const stateDir = raw.stateDir ?? DEFAULTS.stateDir;
   return {
     node: raw.node ?? hostname,
-    cluster: raw.cluster,
-    heartbeat: resolveHeartbeat(raw.heartbeat),
+    // Without groups (a real server only) the director parts are unused; cross.ts required them otherwise.
+    director: raw.groups !== undefined,
+    cluster: raw.cluster ?? '',
+    heartbeat: resolveHeartbeat(raw.heartbeat ?? {}),
     quorum: raw.quorum ?? DEFAULTS.quorum,
     control: {
       socket: raw.control?.socket ?? DEFAULTS.controlSocket,
       mode: raw.control?.mode ?? DEFAULTS.controlMode,
     },
-    stateDir: raw.stateDir ?? DEFAULTS.stateDir,
+    stateDir,
     logLevel: raw.logLevel ?? DEFAULTS.logLevel,
-    groups: raw.groups.map(resolveGroup),
+    groups: (raw.groups ?? []).map(resolveGroup),
     notify: raw.notify ?? [],
     notifyTimeout: raw.notifyTimeout ?? DEFAULTS.notifyTimeout,
     metrics: { listen: resolveListen(raw.metrics?.listen) },
+    realserver: resolveRealServer(raw.realserver, stateDir),
   };
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { LIMITS } from './defaults.js';
 import { EXPECT, NAME_RE, durationIn, parseIfname, parseIp, parseListen, parseMode, parseMulticast, parsePeer, parseVip, type Parsed } from './fields.js';
 import { HEALTH_LIMITS, HTTP_BODY_MAX_BYTES, type CheckWeight } from '../health/types.js';
+import { RS_EXPECT, parseRealServerIfname, parseRealServerVipField } from './realserver.js';
 
 /** A zod leaf around one of our parsers; its issue message is the parser's "expected" text. */
 function leaf<T>(parse: (v: unknown) => Parsed<T>) {
@@ -177,16 +178,29 @@ export const controlSchema = strict({
   mode: leaf(parseMode).optional(),
 });
 
+/** The real-server role (src/config/realserver.ts: which other keys it makes optional). */
+export const realserverSchema = strict({
+  vips: z
+    .array(leaf(parseRealServerVipField), { error: RS_EXPECT.vips })
+    .min(1, { error: RS_EXPECT.vips })
+    .max(LIMITS.realserverVips.max, { error: `${RS_EXPECT.vips}; at most ${LIMITS.realserverVips.max}` }),
+  interface: leaf(parseRealServerIfname).optional(),
+  stateFile: absPath().optional(),
+  recheck: leaf(durationIn(LIMITS.realserverRecheck.min, LIMITS.realserverRecheck.max, true)).optional(),
+  undoOnStop: bool().optional(),
+});
+
+/** cluster, heartbeat and groups are required unless the file has only a realserver section (cross checks). */
 export const configSchema = strict({
   node: name().optional(),
-  cluster: name(),
+  cluster: name().optional(),
   logLevel: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], {
       error: 'one of trace, debug, info, warn, error, fatal',
     })
     .optional(),
   stateDir: absPath().optional(),
-  heartbeat: heartbeatSchema,
+  heartbeat: heartbeatSchema.optional(),
   // Needs 2+ unicast peers (cross.ts): the majority is counted from heartbeat.peers.
   quorum: bool().optional(),
   control: controlSchema.optional(),
@@ -195,7 +209,9 @@ export const configSchema = strict({
   metrics: metricsSchema.optional(),
   groups: z
     .array(groupSchema, { error: 'a list of at least one group' })
-    .min(1, { error: 'a list of at least one group' }),
+    .min(1, { error: 'a list of at least one group' })
+    .optional(),
+  realserver: realserverSchema.optional(),
 });
 
 /** What the schema yields: the YAML shape with durations in ms and addresses parsed. */

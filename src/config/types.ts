@@ -111,6 +111,20 @@ export interface MetricsConfig {
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
+/** The LVS direct-routing real-server role run by the agent (docs/direct-routing.md). */
+export interface RealServerConfig {
+  /** held on lo as /32 or /128 only. */
+  vips: Vip[];
+  /** the interface the VIP traffic arrives on; null = conf/all sysctls only. */
+  interface: string | null;
+  /** what the role changed, for the undo (default <stateDir>/realserver.json). */
+  stateFile: string;
+  /** re-check (and re-apply on drift) every this long; 0 = never. */
+  recheck: Millis;
+  /** on stop, undo exactly what the role changed. */
+  undoOnStop: boolean;
+}
+
 export interface Config {
   /**
    * Claim a VIP only while hearing a majority of the configured nodes (peers + self);
@@ -119,6 +133,11 @@ export interface Config {
   quorum?: boolean;
   /** node name; defaults to the host name. */
   node: string;
+  /**
+   * false when the file has no groups (only a realserver section): no election, no heartbeat
+   * socket, no key; cluster is then '' and heartbeat holds the defaults, unused.
+   */
+  director: boolean;
   cluster: string;
   heartbeat: HeartbeatConfig;
   control: ControlConfig;
@@ -131,6 +150,8 @@ export interface Config {
   /** a hook still running after this long is SIGKILLed. */
   notifyTimeout: Millis;
   metrics: MetricsConfig;
+  /** the real-server role, or null when the file has no realserver section. */
+  realserver: RealServerConfig | null;
 }
 
 /** One validation problem, located in the source file. */

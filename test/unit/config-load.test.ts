@@ -29,6 +29,7 @@ t.test('a minimal file gets every default from the one defaults object', async (
   const c = load(fixturePath('minimal.yaml'));
   t.same(c, {
     node: 'host-a',
+    director: true,
     cluster: 'lb1',
     logLevel: DEFAULTS.logLevel,
     stateDir: DEFAULTS.stateDir,
@@ -63,6 +64,7 @@ t.test('a minimal file gets every default from the one defaults object', async (
     notify: [],
     notifyTimeout: DEFAULTS.notifyTimeout,
     metrics: { listen: null },
+    realserver: null,
   });
 });
 
