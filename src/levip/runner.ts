@@ -14,6 +14,13 @@
  * or none does: harmless, every member holds the IP. Leaves take effect at once: if that makes
  * us the owner mid-slot, we announce at once (the due instant is in the past).
  *
+ * Returns: a member that went unheard (dead time, partition, a stalled event loop) and comes
+ * back with the same boot id never stopped being a member in its own eyes, nor in those of the
+ * nodes that kept hearing it, so it gets its old join slot back (the design's "still
+ * advertising its old since"); a fresh join slot there would make this node's cycle differ from
+ * everyone else's for two slots after every heartbeat hiccup. A member that left on purpose
+ * (heard as standby, fault, releasing) or restarted (new boot id) joins afresh.
+ *
  * Driven two ways: update() after every election step (membership may have changed), and an
  * own timer at the next instant that matters (announce, quiet start, slot boundary). Timers
  * and both clocks are injected; unit tests never sleep.
@@ -24,7 +31,7 @@ import type { Announcer } from '../ports/index.js';
 import { joinSlot, plan, upcoming, type Member, type Plan, type Timing } from './schedule.js';
 import type { LevipGroupConfig } from './mode.js';
 import type { LevipGroupStatus } from './status.js';
-import type { LevipGroupView } from './view.js';
+import type { LevipGroupView, MemberView } from './view.js';
 
 export type { LevipGroupStatus, LevipSlotStatus } from './status.js';
 
@@ -63,9 +70,16 @@ export interface LevipRunnerDeps {
   log: RunnerLog;
 }
 
+interface Departed {
+  since: number;
+  boot: string | undefined;
+}
+
 interface Rotation {
   cfg: LevipGroupConfig;
   members: Map<NodeId, Member>;
+  /** members that went unheard, with the join slot to give back if they return unchanged. */
+  departed: Map<NodeId, Departed>;
   member: boolean;
   lastAnnounceAt: Millis | null;
   lastOwnedSlot: number | null;
@@ -95,6 +109,8 @@ export class LevipRunner {
   private readonly answering = new Map<string, boolean>();
   /** interfaces whose sysctls were (or are being) set up, with the outcome. */
   private readonly prepared = new Map<string, Promise<void>>();
+  /** last boot id heard per peer. */
+  private readonly boots = new Map<NodeId, string>();
   private timer: unknown = null;
   private closed = false;
 
@@ -173,8 +189,9 @@ export class LevipRunner {
       // Slot indices mean nothing under another period: everyone joins afresh.
       this.deps.log.info({ group: v.cfg.name }, 'levip: rotation settings changed, members rejoin');
       r.members.clear();
+      r.departed.clear();
     }
-    r ??= { cfg: v.cfg, members: new Map(), member: false, lastAnnounceAt: null, lastOwnedSlot: null, slotsOwned: 0, announcements: 0, announceErrors: 0 };
+    r ??= { cfg: v.cfg, members: new Map(), departed: new Map(), member: false, lastAnnounceAt: null, lastOwnedSlot: null, slotsOwned: 0, announcements: 0, announceErrors: 0 };
     r.cfg = v.cfg;
     r.member = v.self !== null;
     // A group added by a reload: its interface is set up here, long before its init-dead
@@ -184,20 +201,35 @@ export class LevipRunner {
     }
     this.rotations.set(v.cfg.name, r);
     const present = v.self ? [v.self, ...v.peers] : v.peers;
-    const since = joinSlot(wall, v.cfg.levip.period);
-    for (const m of present) {
-      const old = r.members.get(m.node);
-      if (old) old.weight = m.weight;
-      else {
-        r.members.set(m.node, { node: m.node, weight: m.weight, since });
-        this.deps.log.info({ group: v.cfg.name, peer: m.node, weight: m.weight, since }, `levip: ${m.node} joins the rotation from slot ${since}`);
-      }
-    }
-    for (const node of [...r.members.keys()]) {
-      if (present.some((m) => m.node === node)) continue;
+    for (const m of present) this.admit(r, m, wall);
+    for (const [node, m] of [...r.members]) {
+      if (present.some((x) => x.node === node)) continue;
       r.members.delete(node);
+      // Heard as a non-member: it left on purpose. Not heard: it may come back unchanged.
+      if (!v.others.includes(node)) r.departed.set(node, { since: m.since, boot: this.boots.get(node) });
       this.deps.log.info({ group: v.cfg.name, peer: node }, `levip: ${node} leaves the rotation`);
     }
+    for (const node of v.others) r.departed.delete(node);
+  }
+
+  private admit(r: Rotation, m: MemberView, wall: Millis): void {
+    const group = r.cfg.name;
+    const old = r.members.get(m.node);
+    if (m.boot !== undefined) this.boots.set(m.node, m.boot);
+    if (old) {
+      old.weight = m.weight;
+      return;
+    }
+    const back = r.departed.get(m.node);
+    r.departed.delete(m.node);
+    if (back && back.boot !== undefined && back.boot === m.boot) {
+      r.members.set(m.node, { node: m.node, weight: m.weight, since: back.since });
+      this.deps.log.info({ group, peer: m.node, weight: m.weight, since: back.since }, `levip: ${m.node} joins the rotation from slot ${back.since} (heard again, same boot)`);
+      return;
+    }
+    const since = joinSlot(wall, r.cfg.levip.period);
+    r.members.set(m.node, { node: m.node, weight: m.weight, since });
+    this.deps.log.info({ group, peer: m.node, weight: m.weight, since }, `levip: ${m.node} joins the rotation from slot ${since}`);
   }
 
   private evaluate(wall: Millis): void {

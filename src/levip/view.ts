@@ -18,6 +18,8 @@ export interface MemberView {
   node: NodeId;
   /** share of slots, MIN_WEIGHT..MAX_WEIGHT. */
   weight: number;
+  /** the peer's boot id (absent for ourselves): a new one means it restarted. */
+  boot?: string;
 }
 
 export interface LevipGroupView {
@@ -26,6 +28,11 @@ export interface LevipGroupView {
   self: MemberView | null;
   /** live peers that advertise the group active with a priority above 0. */
   peers: MemberView[];
+  /**
+   * live peers that advertise the group but are not members (standby, fault, releasing):
+   * they left the rotation on purpose, unlike a peer that merely went unheard.
+   */
+  others: NodeId[];
 }
 
 /**
@@ -49,11 +56,13 @@ export function levipViews(core: Core, now: Millis): LevipGroupView[] {
     if (!isLevipGroup(g.cfg)) continue;
     const mine = core.advertised(g);
     const peers: MemberView[] = [];
+    const others: NodeId[] = [];
     for (const p of alive) {
       const pg = p.groups.get(g.name);
-      if (isMember(pg)) peers.push({ node: p.node, weight: weightOf(pg.priority) });
+      if (isMember(pg)) peers.push({ node: p.node, weight: weightOf(pg.priority), boot: p.bootId.toString() });
+      else others.push(p.node);
     }
-    out.push({ cfg: g.cfg, self: isMember(mine) ? { node: core.opts.node, weight: weightOf(mine.priority) } : null, peers });
+    out.push({ cfg: g.cfg, self: isMember(mine) ? { node: core.opts.node, weight: weightOf(mine.priority) } : null, peers, others });
   }
   return out;
 }

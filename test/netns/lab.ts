@@ -254,9 +254,9 @@ export class Lab {
     return /lladdr ([0-9a-f:]{17})/.exec(r.stdout)?.[1] ?? null;
   }
 
-  /** Whether ip/len is configured on eth0 of the host. */
-  async hasAddress(host: LabHost, cidr = VIP_CIDR): Promise<boolean> {
-    const r = await run(['ip', '-n', host.ns, '-o', 'addr', 'show', 'dev', 'eth0']);
+  /** Whether ip/len is configured on eth0 (or dev) of the host. */
+  async hasAddress(host: LabHost, cidr = VIP_CIDR, dev = 'eth0'): Promise<boolean> {
+    const r = await run(['ip', '-n', host.ns, '-o', 'addr', 'show', 'dev', dev]);
     return r.stdout.split(/\s+/).includes(cidr);
   }
 

@@ -39,9 +39,10 @@ t.test('members: every active member with its weight; self only once its IP is t
   t.equal(v.length, 1);
   t.equal(v[0]!.cfg.name, 'lev');
   t.same(v[0]!.self, { node: 'l1', weight: 3 });
-  t.same(v[0]!.peers.sort((a, b) => a.node.localeCompare(b.node)), [{ node: 'l0', weight: 1 }, { node: 'l2', weight: 1 }]);
+  t.match(v[0]!.peers.sort((a, b) => a.node.localeCompare(b.node)), [{ node: 'l0', weight: 1, boot: String }, { node: 'l2', weight: 1, boot: String }]);
+  t.same(v[0]!.others, []);
   const fromL0 = levipViews(sim.node('l0').core, sim.now)[0]!;
-  t.same(fromL0.peers.find((p) => p.node === 'l1'), { node: 'l1', weight: 3 }, 'peers see the weight we see for ourselves');
+  t.match(fromL0.peers.find((p) => p.node === 'l1'), { node: 'l1', weight: 3 }, 'peers see the weight we see for ourselves');
 
   sim.kill('l2');
   sim.run(sim.o.deadTime + 10);
@@ -51,6 +52,7 @@ t.test('members: every active member with its weight; self only once its IP is t
   sim.run(100);
   t.same(levipViews(sim.node('l0').core, sim.now)[0]!.self, null, 'maintenance: not a member');
   t.same(levipViews(sim.node('l1').core, sim.now)[0]!.peers, [], 'and the others see it leave');
+  t.same(levipViews(sim.node('l1').core, sim.now)[0]!.others, ['l0'], 'on purpose: heard, but not a member');
 });
 
 t.test('a failover group has no view', async (t) => {

@@ -97,8 +97,8 @@ export function cfg(name = 'web', iface = 'eth0', timing: Partial<LevipGroupConf
   };
 }
 
-export function view(c: LevipGroupConfig, selfWeight: number | null, peers: MemberView[] = [], self = 'b'): LevipGroupView {
-  return { cfg: c, self: selfWeight === null ? null : { node: self, weight: selfWeight }, peers };
+export function view(c: LevipGroupConfig, selfWeight: number | null, peers: MemberView[] = [], others: string[] = [], self = 'b'): LevipGroupView {
+  return { cfg: c, self: selfWeight === null ? null : { node: self, weight: selfWeight }, peers, others };
 }
 
 function setup(node = 'b') {
@@ -175,6 +175,37 @@ t.test('a new member takes part from two slots after it was first seen', async (
   runner.update([view(cfg(), 1, [{ node: 'a', weight: 5 }])]);
   t.equal(runner.status()[0]!.members[0]!.weight, 5, 'a weight change keeps the join slot');
   t.equal(runner.status()[0]!.members[0]!.since, K0 + 12);
+});
+
+t.test('a member heard again with the same boot keeps its join slot; a restart or a standby joins afresh', async (t) => {
+  const { env, runner } = setup('b');
+  const a1 = { node: 'a', weight: 1, boot: '1' };
+  runner.update([view(cfg(), 1, [a1])]);
+  const since = () => runner.status()[0]!.members.find((m) => m.node === 'a')?.since;
+  t.equal(since(), K0 + 2);
+  env.advance(T0 + 10 * PERIOD);
+  runner.update([view(cfg(), 1)]); // unheard for the dead time: a stalled event loop, a partition
+  t.equal(since(), undefined, 'out of the rotation while unheard');
+  env.advance(T0 + 11 * PERIOD);
+  runner.update([view(cfg(), 1, [a1])]);
+  t.equal(since(), K0 + 2, 'back with its old join slot, like every node that kept hearing it');
+
+  runner.update([view(cfg(), 1)]);
+  env.advance(T0 + 12 * PERIOD);
+  runner.update([view(cfg(), 1, [{ ...a1, boot: '2' }])]);
+  t.equal(since(), K0 + 14, 'restarted (new boot id): a fresh join two slots on');
+
+  env.advance(T0 + 20 * PERIOD);
+  runner.update([view(cfg(), 1, [], ['a'])]); // heard as standby: left on purpose
+  runner.update([view(cfg(), 1)]); // then unheard
+  env.advance(T0 + 21 * PERIOD);
+  runner.update([view(cfg(), 1, [{ ...a1, boot: '2' }])]);
+  t.equal(since(), K0 + 23, 'after leaving on purpose: a fresh join');
+
+  runner.update([view(cfg(), null, [{ ...a1, boot: '2' }])]);
+  env.advance(T0 + 30 * PERIOD);
+  runner.update([view(cfg(), 1, [{ ...a1, boot: '2' }])]);
+  t.equal(runner.status()[0]!.members.find((m) => m.node === 'b')?.since, K0 + 32, 'ourselves: always a fresh join, as our peers see us leave on purpose');
 });
 
 t.test("the owner's death hands us its slot at once, unless the slot is in its quiet tail", async (t) => {

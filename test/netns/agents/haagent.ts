@@ -36,6 +36,15 @@ export interface HaagentOptions {
   /** by director index; default 150, 100, 50. */
   priorities?: number[];
   logLevel?: string;
+  /** LevIP mode (docs/levip.md): every director a member; weights by director index (default 1). */
+  levip?: LevipOptions;
+}
+
+export interface LevipOptions {
+  period: string;
+  guard: string;
+  repeat: string;
+  weights?: number[];
 }
 
 /** True once the lead's binary can run (`main.js run --help` exits 0). */
@@ -71,9 +80,14 @@ export function configFor(lab: Lab, i: number, dir: string, opts: HaagentOptions
         preempt: opts.preempt ?? true,
         preemptDelay: opts.preemptDelay ?? '0s',
         garp,
+        ...(opts.levip ? levipKeys(opts.levip, i) : {}),
       },
     ],
   };
+}
+
+function levipKeys(l: LevipOptions, i: number): Record<string, unknown> {
+  return { mode: 'levip', levip: { period: l.period, guard: l.guard, repeat: l.repeat, weight: l.weights?.[i] ?? 1 } };
 }
 
 export class HaagentNode {
@@ -144,9 +158,9 @@ export class HaagentNode {
     return (await waitFor(async () => (await this.groupState(group)) === state, timeoutMs, 50)) ?? false;
   }
 
-  /** Whether the VIP is on this director's eth0 right now. */
-  vipPresent(): Promise<boolean> {
-    return this.lab.hasAddress(this.host, VIP_CIDR);
+  /** Whether the VIP is on this director's eth0 (or `dev`: lo for LevIP) right now. */
+  vipPresent(dev = 'eth0'): Promise<boolean> {
+    return this.lab.hasAddress(this.host, VIP_CIDR, dev);
   }
 
   /** The last lines of the agent's log, for failure messages. */
