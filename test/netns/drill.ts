@@ -27,6 +27,7 @@ import { closeCell, openCell, runLane, type CellPlan, type CellRun } from '../be
 import { crashTable, notesText, outageTable, summarizeAll } from '../bench/report.js';
 import { SCENARIOS, type RoundRecord, type RowId } from '../bench/rounds.js';
 import { formatMs, parseDuration } from '../bench/settings.js';
+import { levipDrillSection } from './levip-drill.js';
 
 const say = (s: string): void => void process.stdout.write(s + '\n');
 
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
   const failed = records.filter((r) => !r.ok).length;
   say(`\n${records.length} rounds in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${failed} not ok; ${clean ? 'every namespace and process removed' : 'TEARDOWN INCOMPLETE'}.`);
   if (!clean || failed > 0) process.exitCode = 1;
+  if (!interrupted && !(await levipDrillSection(say))) process.exitCode = 1; // LevIP shares (test/netns/levip-drill.ts)
 }
 
 main().catch((err: unknown) => {
