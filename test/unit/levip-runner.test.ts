@@ -8,6 +8,7 @@ import type { AnnounceOutcome, Announcer } from '../../src/ports/index.js';
 import type { LevipGroupConfig } from '../../src/levip/mode.js';
 import { LevipRunner, MAX_SLEEP_MS, ONE_REPLY, type LevipHostPort } from '../../src/levip/runner.js';
 import { joinSlot, ownerOf, plan, slotOf, type Member } from '../../src/levip/schedule.js';
+import { formatLevipStatus } from '../../src/levip/status.js';
 import type { LevipGroupView, MemberView } from '../../src/levip/view.js';
 
 const PERIOD = 500;
@@ -335,4 +336,18 @@ t.test('close: no timer left, updates ignored', async (t) => {
   runner.update([view(cfg(), 1)]);
   env.advance(T0 + 10 * PERIOD);
   t.equal(announcer.calls.length, 0);
+});
+
+t.test('status lines for `haagent status`', async (t) => {
+  const { env, runner } = setup('b');
+  runner.update([view(cfg(), 1, [{ node: 'a', weight: 2 }])]);
+  env.advance(T0 + 3 * PERIOD + 10);
+  const lines = formatLevipStatus(runner.status());
+  t.equal(lines.length, 4);
+  t.match(lines[0], /^levip web {2}198\.51\.100\.100\/32 via eth0 {2}period 500ms guard 50ms repeat 125ms {2}member$/);
+  t.equal(lines[1], '  members a/2 b/1');
+  const owner = ownerOf(K0 + 3, [{ node: 'a', weight: 2, since: K0 + 2 }, { node: 'b', weight: 1, since: K0 + 2 }]);
+  t.match(lines[2], new RegExp(`^  slot ${K0 + 3} owner ${owner}`));
+  t.match(lines[2], /next: \S+ in 490ms, \S+ in 990ms/);
+  t.match(lines[3], /slots owned \d+, replies sent \d+, failed 0/);
 });
