@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 /** Process entry: argv to the command registry, exit code back. */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';

@@ -38,6 +38,12 @@ export const DEMOTED_PRIORITY = 1;
 /** First and largest retry delay after a VIP operation failed. */
 export const FAULT_RETRY_MIN: Millis = 1000;
 export const FAULT_RETRY_MAX: Millis = 16000;
+/**
+ * Least time between two re-announcements for a returning peer or a dual active: one heals a
+ * partition; more would turn a flapping peer (a loaded host missing a dead time now and
+ * then) into a stream of arping spawns that loads the host further.
+ */
+export const REANNOUNCE_MIN: Millis = 1000;
 
 
 export class Core {
@@ -264,7 +270,7 @@ export class Core {
       return;
     }
     const conflict = top !== null || ctx.peerReturned;
-    if (conflict && g.vipReady && (g.conflictAnnouncedAt === null || ctx.now - g.conflictAnnouncedAt >= this.opts.deadTime)) {
+    if (conflict && g.vipReady && (g.conflictAnnouncedAt === null || ctx.now - g.conflictAnnouncedAt >= Math.max(this.opts.deadTime, REANNOUNCE_MIN))) {
       // Both sides may have been active (a healed partition, a restarted peer): we win, so
       // pull the router back to us even if the loser already released.
       g.conflictAnnouncedAt = ctx.now;

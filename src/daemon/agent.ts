@@ -17,7 +17,7 @@ import { loadAndBumpBootId } from '../wire/boot-id.js';
 import { formatIssues, loadConfigFile } from '../config/load.js';
 import { restartOnlyChanges } from './reload.js';
 import { Notifier } from './notify.js';
-import { Metrics } from '../metrics/metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { MetricsServer } from '../metrics/server.js';
 import { ControlServer, type ControlRequest, type ControlResponse } from './control.js';
 import { Driver } from './driver.js';
@@ -109,8 +109,10 @@ export class Agent {
       },
     });
     this.notifier = this.makeNotifier(this.config);
-    this.metrics = new Metrics(() => this.statusRecord());
     if (config.metrics.listen) {
+      // prom-client costs ~10 MB of RSS: loaded only when the listener is configured.
+      const { Metrics } = await import('../metrics/metrics.js');
+      this.metrics = new Metrics(() => this.statusRecord());
       const { host, port } = config.metrics.listen;
       this.metricsServer = await this.metrics.serve(host, port, (e) => log.error({ err: e.message }, 'metrics listener error'));
       log.info({ host, port: this.metricsServer.port }, 'metrics listening');

@@ -48,5 +48,9 @@ t.test('npm pack ships the binary, the units and the docs', async (t) => {
     t.ok(files.includes(f), `${f} packed`);
   }
   t.notOk(files.some((f) => f.startsWith('dist/test/')), 'no test code in the package');
-  t.match(readFileSync('dist/src/main.js', 'utf8'), /^#!\/usr\/bin\/env node/, 'the bin has a shebang');
+  const shebang = readFileSync('dist/src/main.js', 'utf8').split('\n')[0]!;
+  t.match(shebang, /^#!\/usr\/bin\/env -S node /, 'the bin has a shebang');
+  // The drills start the agent with the same node flags as the installed binary.
+  const { HAAGENT_NODE_FLAGS } = await import('../netns/agents/haagent.js');
+  t.equal(shebang, `#!/usr/bin/env -S node ${HAAGENT_NODE_FLAGS.join(' ')}`, 'drills run the agent with the shebang flags');
 });

@@ -16,6 +16,8 @@ import type { Exit } from '../proc.js';
 export type { StatusRecord };
 
 export const HAAGENT_MAIN = join(REPO_ROOT, 'dist', 'src', 'main.js');
+/** The node flags of the binary's shebang (src/main.ts), so drills run the agent as installed. */
+export const HAAGENT_NODE_FLAGS = ['--max-semi-space-size=1'];
 export const GROUP = 'web';
 
 export interface GarpOptions {
@@ -111,7 +113,7 @@ export class HaagentNode {
   /** Starts the agent (stdout and stderr appended to logPath); tracked by the lab for teardown. */
   start(): LabProcess {
     if (this.proc?.alive()) throw new Error(`${this.name} is already running (pid ${this.proc.pid})`);
-    const argv = [process.execPath, HAAGENT_MAIN, 'run', '--config', this.configPath];
+    const argv = [process.execPath, ...HAAGENT_NODE_FLAGS, HAAGENT_MAIN, 'run', '--config', this.configPath];
     this.proc = this.lab.spawn(this.host, argv, { logFile: this.logPath });
     return this.proc;
   }
