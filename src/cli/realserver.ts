@@ -1,10 +1,14 @@
 /**
  * `haagent realserver up|down|check`: the LVS direct-routing real-server role (VIP on lo,
- * ARP sysctls), see docs/direct-routing.md. Needs no config file: everything comes from the
- * command line, so it runs from a oneshot systemd unit on hosts that are not directors.
+ * ARP sysctls), see docs/direct-routing.md. Needs no config file: everything can come from the
+ * command line, so it runs from a oneshot systemd unit on hosts that are not directors. What
+ * the command line leaves out (the VIPs, the interface, the state file) is taken from the
+ * realserver section of --config when that file exists, so the CLI and `haagent run` agree.
  */
+import { existsSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import type { Vip } from '../config/types.js';
+import { formatIssues, loadConfigFile } from '../config/load.js';
+import type { RealServerConfig, Vip } from '../config/types.js';
 import { IpVipHost } from '../adapters/ip-host.js';
 import { SpawnRunner } from '../adapters/runner.js';
 import { Ipv4ConfSysctl, interfaceNameProblem } from '../adapters/sysctl.js';
@@ -15,17 +19,20 @@ import { parseRealServerVip } from '../realserver/vip.js';
 import { EXIT } from './exit.js';
 
 interface UpArgs {
-  vip: string[];
+  config: string;
+  vip?: string[];
   interface?: string;
-  'state-file': string;
+  'state-file'?: string;
 }
 
 interface DownArgs {
-  'state-file': string;
+  config: string;
+  'state-file'?: string;
 }
 
 interface CheckArgs {
-  vip: string[];
+  config: string;
+  vip?: string[];
   interface?: string;
   'from-director': boolean;
   source?: string;
@@ -42,16 +49,45 @@ function usage(msg: string): null {
   return null;
 }
 
-/** The VIPs and interface of the command line, or null after a usage message. */
-function wantedFrom(args: { vip: string[]; interface?: string }): { vips: Vip[]; iface: string | null } | null {
+/**
+ * The realserver section of the config file: null when the file does not exist or has no such
+ * section; undefined after printing why the file cannot be used (exit 78).
+ */
+function configSection(file: string): RealServerConfig | null | undefined {
+  if (!existsSync(file)) return null;
+  const r = loadConfigFile(file);
+  if (r.ok) return r.config.realserver;
+  process.stderr.write(`${formatIssues(r.file, r.issues)}\nhaagent realserver: ${file} is not valid (give --vip and --state-file to do without it)\n`);
+  process.exitCode = EXIT.CONFIG;
+  return undefined;
+}
+
+interface WantedArgs {
+  config: string;
+  vip?: string[];
+  interface?: string;
+}
+
+/**
+ * The VIPs and interface of the command line, or else of the config's realserver section
+ * (--interface still overrides); null after a usage message. `section` is looked up lazily.
+ */
+function wantedFrom(args: WantedArgs, section: () => RealServerConfig | null | undefined): { vips: Vip[]; iface: string | null } | null {
   const vips: Vip[] = [];
-  for (const text of args.vip) {
+  let fromConfig: string | null = null;
+  if (args.vip === undefined || args.vip.length === 0) {
+    const rs = section();
+    if (rs === undefined) return null;
+    if (rs === null) return usage(`name at least one --vip, or list them in the realserver section of ${args.config}`);
+    vips.push(...rs.vips);
+    fromConfig = rs.interface;
+  }
+  for (const text of args.vip ?? []) {
     const r = parseRealServerVip(text);
     if (!r.ok) return usage(r.error);
     vips.push(r.vip);
   }
-  if (vips.length === 0) return usage('name at least one --vip');
-  const iface = args.interface ?? null;
+  const iface = args.interface ?? fromConfig;
   const problem = iface === null ? null : interfaceNameProblem(iface);
   if (problem !== null) return usage(problem);
   if (iface === 'lo') return usage('--interface is the interface the VIP traffic arrives on, not lo');
@@ -70,22 +106,37 @@ function print(r: RunReport, idle: string): void {
 
 const stateFileOption = {
   type: 'string',
-  default: DEFAULT_STATE_FILE,
-  describe: 'where up records what it changed, for down',
+  describe: `where up records what it changed, for down (default: realserver.stateFile of --config, else ${DEFAULT_STATE_FILE})`,
 } as const;
+
+/** Memoised: the config file is read at most once per command, and only when needed. */
+function lazySection(file: string): () => RealServerConfig | null | undefined {
+  let cached: { v: RealServerConfig | null | undefined } | null = null;
+  return () => (cached ??= { v: configSection(file) }).v;
+}
+
+/** --state-file, else the config's, else the default; undefined after a config error. */
+function stateFileFrom(explicit: string | undefined, section: () => RealServerConfig | null | undefined): string | undefined {
+  if (explicit !== undefined) return explicit;
+  const rs = section();
+  return rs === undefined ? undefined : (rs?.stateFile ?? DEFAULT_STATE_FILE);
+}
 
 const upCommand: CommandModule<object, UpArgs> = {
   command: 'up',
   describe: 'put the VIPs on lo and stop this host answering ARP for them (idempotent)',
   builder: (y: Argv) =>
     y
-      .option('vip', { type: 'string', array: true, demandOption: true, describe: 'VIP (IPv4 /32 or IPv6 /128), repeatable' })
+      .option('vip', { type: 'string', array: true, describe: 'VIP (IPv4 /32 or IPv6 /128), repeatable (default: realserver.vips of --config)' })
       .option('interface', { alias: 'i', type: 'string', describe: 'interface the VIP traffic arrives on (default: conf/all only)' })
       .option('state-file', stateFileOption) as never,
   handler: async (argv) => {
-    const w = wantedFrom(argv);
+    const section = lazySection(argv.config);
+    const w = wantedFrom(argv, section);
     if (!w) return;
-    print(await realServerUp(deps(argv['state-file']), w), 'nothing to change');
+    const stateFile = stateFileFrom(argv['state-file'], section);
+    if (stateFile === undefined) return;
+    print(await realServerUp(deps(stateFile), w), 'nothing to change');
   },
 };
 
@@ -94,7 +145,9 @@ const downCommand: CommandModule<object, DownArgs> = {
   describe: 'undo exactly what up changed (recorded in the state file)',
   builder: (y: Argv) => y.option('state-file', stateFileOption) as never,
   handler: async (argv) => {
-    print(await realServerDown(deps(argv['state-file'])), 'nothing to undo');
+    const stateFile = stateFileFrom(argv['state-file'], lazySection(argv.config));
+    if (stateFile === undefined) return;
+    print(await realServerDown(deps(stateFile)), 'nothing to undo');
   },
 };
 
@@ -103,13 +156,13 @@ const checkCommand: CommandModule<object, CheckArgs> = {
   describe: 'exit 0 if this host is a safe real server for the VIPs; --from-director: ask the link who answers ARP for them',
   builder: (y: Argv) =>
     y
-      .option('vip', { type: 'string', array: true, demandOption: true, describe: 'VIP, repeatable' })
+      .option('vip', { type: 'string', array: true, describe: 'VIP, repeatable (default: realserver.vips of --config)' })
       .option('interface', { alias: 'i', type: 'string', describe: 'interface (required with --from-director)' })
       .option('from-director', { type: 'boolean', default: false, describe: 'run on a director: send ARP requests for the VIP and judge every MAC that answers' })
       .option('source', { type: 'string', describe: 'with --from-director: IPv4 source of the requests (default: an address of the interface that is not the VIP)' })
       .option('director-mac', { type: 'string', array: true, describe: 'with --from-director: MACs of the directors, repeatable' }) as never,
   handler: async (argv) => {
-    const w = wantedFrom(argv);
+    const w = wantedFrom(argv, lazySection(argv.config));
     if (!w) return;
     if (argv['from-director']) await fromDirector(argv, w.vips, w.iface);
     else await local(w);

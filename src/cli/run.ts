@@ -5,6 +5,7 @@ import { Agent } from '../daemon/agent.js';
 import { createLogger } from '../log.js';
 import { configOrExit, type ConfigArgs } from './common.js';
 import { EXIT } from './exit.js';
+import { realServerRoleFor, runRealServerOnly, startOrUndo } from './run-role.js';
 
 export const runCommand: CommandModule<object, ConfigArgs> = {
   command: 'run',
@@ -12,13 +13,23 @@ export const runCommand: CommandModule<object, ConfigArgs> = {
   handler: async (argv) => {
     const config = configOrExit(argv.config);
     if (!config) return;
+    const log = createLogger(config.logLevel, config.node);
+    // A file without groups is a real server's: the role alone, no agent (src/cli/run-role.ts).
+    if (!config.director) {
+      process.exitCode = await runRealServerOnly(config, log);
+      return;
+    }
     const key = loadKey(config.heartbeat.keyFile);
     if (!key.ok) {
       process.stderr.write(`haagent: ${key.error}\n`);
       process.exitCode = EXIT.CONFIG;
       return;
     }
-    const log = createLogger(config.logLevel, config.node);
+    const role = realServerRoleFor(config, log);
+    if (role && !(await startOrUndo(role, log))) {
+      process.exitCode = EXIT.FAILURE;
+      return;
+    }
     const agent = new Agent({ configPath: argv.config, config, key: key.key, log });
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => agent.stop(sig));
     process.on('SIGHUP', () => void agent.reload());
@@ -31,9 +42,12 @@ export const runCommand: CommandModule<object, ConfigArgs> = {
     } catch (err) {
       log.fatal({ err }, 'cannot start');
       await agent.forceRelease();
+      await role?.stop();
       process.exitCode = EXIT.UNAVAILABLE;
       return;
     }
     process.exitCode = await agent.done;
+    // The role outlives the agent: it never depended on the election.
+    await role?.stop();
   },
 };

@@ -2,6 +2,11 @@
 // director running the role too, every refusal located at its line:column, and the effective
 // configuration loading back unchanged.
 import t from 'tap';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkConfig } from '../../src/cli/check-config.js';
+import { EXIT } from '../../src/cli/exit.js';
 import { DEFAULTS, LIMITS } from '../../src/config/defaults.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { renderEffectiveConfig } from '../../src/config/render.js';
@@ -169,4 +174,24 @@ t.test('a director running the role renders both and loads back unchanged', asyn
   t.match(text, /^groups:/m);
   t.match(text, /^realserver:\n {2}vips: \[198\.51\.100\.200\/32\]\n {2}stateFile: .*\n {2}recheck: 0s\n {2}undoOnStop: false$/m);
   t.same(parse(text), c, 'round trip');
+});
+
+t.test('check-config: a real server needs no key file; a director running the role still does', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'haagent-rs-cfg-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'rs.yaml');
+  const collect = () => ({ text: '', write(s: string) { this.text += s; } });
+  writeFileSync(file, rsWith(0));
+  let out = collect();
+  let err = collect();
+  t.equal(checkConfig(file, out, err), EXIT.OK);
+  t.equal(err.text, '');
+  t.match(out.text, /^# effective configuration of .*; real-server role only, no key file needed\nnode: r0\n/);
+  t.match(out.text, /^realserver:$/m);
+  writeFileSync(file, lines(...DIRECTOR.slice(0, 1), `heartbeat: { peers: [198.51.100.11], keyFile: ${join(dir, 'missing.key')} }`, ...DIRECTOR.slice(2), 'realserver:', '  vips: [198.51.100.200]'));
+  out = collect();
+  err = collect();
+  t.equal(checkConfig(file, out, err), EXIT.CONFIG, 'the director part still needs its key');
+  t.equal(out.text, '');
+  t.match(err.text, /missing\.key/);
 });
