@@ -9,6 +9,9 @@ export function restartOnlyChanges(a: Config, b: Config): string[] {
   const out: string[] = [];
   const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
   if (a.node !== b.node) out.push('node');
+  // A file without groups would drop every group of a running director: not a reload.
+  if (a.director !== b.director) out.push('groups (director <-> real-server-only)');
+  if (!same(a.realserver, b.realserver)) out.push('realserver');
   if (a.cluster !== b.cluster) out.push('cluster');
   if (a.heartbeat.bind !== b.heartbeat.bind) out.push('heartbeat.bind');
   if (a.heartbeat.port !== b.heartbeat.port) out.push('heartbeat.port');
@@ -19,8 +22,16 @@ export function restartOnlyChanges(a: Config, b: Config): string[] {
   if (a.stateDir !== b.stateDir) out.push('stateDir');
   if (!same(a.metrics, b.metrics)) out.push('metrics');
   if (a.quorum !== b.quorum) out.push('quorum');
-  // Health checks run in a monitor built at start; rebuilding it live is future work.
-  const checks = (c: Config) => c.groups.map((g) => [g.name, g.checks ?? [], g.trackInterfaces ?? [], g.pingNodes ?? []]);
-  if (!same(checks(a), checks(b))) out.push('groups[].checks/trackInterfaces/pingNodes');
+  // Health checks and link tracking run in monitors built at start: a group that would
+  // change what they watch (its checks, tracked interfaces, ping nodes, or a new interface)
+  // needs a restart. Other group changes reload.
+  const watch = (g: Config['groups'][number]) => JSON.stringify([g.checks ?? [], g.trackInterfaces ?? [], g.pingNodes ?? []]);
+  const before = new Map(a.groups.map((g) => [g.name, g] as const));
+  const ifaces = new Set(a.groups.flatMap((g) => [g.interface, ...(g.trackInterfaces ?? [])]));
+  for (const g of b.groups) {
+    const old = before.get(g.name);
+    const unchanged = old ? watch(old) === watch(g) : watch(g) === watch({ ...g, checks: [], trackInterfaces: [], pingNodes: [] });
+    if (!unchanged || !ifaces.has(g.interface)) out.push(`groups[${g.name}]: checks, tracked interfaces or ping nodes`);
+  }
   return out;
 }
