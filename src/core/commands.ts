@@ -5,7 +5,7 @@
  */
 import type { Core } from './election.js';
 import type { GroupRt } from './group.js';
-import type { StepCtx } from './step.js';
+import { isLevip, type StepCtx } from './step.js';
 import type { CommandReply, OperatorCommand } from './types.js';
 import { liveCandidates } from './views.js';
 
@@ -29,6 +29,7 @@ export function operatorCommand(core: Core, cmd: OperatorCommand, ctx: StepCtx):
 }
 
 function takeover(core: Core, g: GroupRt, ctx: StepCtx): CommandReply {
+  if (isLevip(g)) return { ok: false, message: 'refused: every eligible LevIP member is already active (the rotation shares the IP)' };
   if (core.shuttingDown) return { ok: false, message: 'refused: agent is shutting down' };
   if (core.maintenance) return { ok: false, message: 'refused: node is in maintenance' };
   if (g.state === 'fault') return { ok: false, message: `refused: group in fault (${g.faultReason ?? 'unknown'})` };
@@ -41,6 +42,7 @@ function takeover(core: Core, g: GroupRt, ctx: StepCtx): CommandReply {
 }
 
 function standby(core: Core, g: GroupRt, ctx: StepCtx): CommandReply {
+  if (isLevip(g)) return { ok: false, message: 'refused: a LevIP member has no standby; `haagent maintenance on` takes it out of the rotation' };
   g.boosted = false;
   g.demoted = true;
   if (g.state !== 'active') return { ok: true, message: `already ${g.state}; will not claim while a peer can` };

@@ -34,3 +34,13 @@ t.test('maintenance takes a member out', async (t) => {
   t.same(sim.actives('lev'), ['l1']);
   t.same(sim.holders('lev'), ['l1']);
 });
+
+t.test('takeover and standby do not apply to LevIP members', async (t) => {
+  const sim = new Sim();
+  sim.add('l0', [levip(1)]);
+  sim.start('l0');
+  sim.run(1000);
+  t.match(sim.command('l0', { op: 'standby' }), /^refused: .*maintenance on/);
+  t.match(sim.command('l0', { op: 'takeover' }), /^refused: .*already active/);
+  t.same(sim.actives('lev'), ['l0']);
+});
