@@ -41,10 +41,13 @@ export const runCommand: CommandModule<object, ConfigArgs> = {
       await agent.start();
     } catch (err) {
       log.fatal({ err }, 'cannot start');
-      await agent.forceRelease();
+      process.stderr.write(`haagent: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+      // Release only what this process may have added: a start refused early (another agent
+      // owns the control socket, a tool is missing) must not touch a live agent's VIP.
+      if (agent.touchedHost) await agent.forceRelease();
+      await agent.abort();
       await role?.stop();
-      process.exitCode = EXIT.UNAVAILABLE;
-      return;
+      process.exit(EXIT.UNAVAILABLE);
     }
     process.exitCode = await agent.done;
     // The role outlives the agent: it never depended on the election.

@@ -40,6 +40,28 @@ export interface AgentOptions {
 /** Extra time past the dead time that a graceful stop may take before we force the release. */
 const STOP_MARGIN_MS = 2000;
 
+/** A start refused for a reason the operator must fix (exit 69, EX_UNAVAILABLE). */
+export class StartError extends Error {
+  override name = 'StartError';
+}
+
+/** The external tools this configuration needs, missing from PATH. */
+export function missingTools(config: Config, pathEnv = process.env.PATH ?? ''): string[] {
+  const needed = ['ip'];
+  if (config.groups.some((g) => g.vip.family === 4)) needed.push('arping');
+  const dirs = pathEnv.split(':').filter(Boolean);
+  return needed.filter((tool) => !dirs.some((d) => isExecutable(path.join(d, tool))));
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
 export class Agent {
   private driver: Driver | null = null;
   private transport: UdpTransport | null = null;
@@ -66,9 +88,23 @@ export class Agent {
     this.done = new Promise((resolve) => (this.exitResolve = resolve));
   }
 
+  /** Whether start() got as far as the election (and so may have changed the host). */
+  touchedHost = false;
+
+  /**
+   * Starts the agent. Order matters for a refused start: first what can refuse without
+   * changing anything (missing tools, a control socket another agent owns), then the
+   * sockets, then the host. A throw before `touchedHost` leaves the host as it was.
+   */
   async start(): Promise<void> {
     const { config, log } = this.opts;
     const hb = config.heartbeat;
+    const missing = missingTools(config);
+    if (missing.length > 0) throw new StartError(`${missing.join(', ')} not found in PATH (${process.env.PATH ?? ''}): install iproute2 and iputils-arping`);
+    this.control = await ControlServer.listen(config.control.socket, config.control.mode, (req) => this.handle(req), (write) => {
+      this.subscribers.add(write);
+      return () => this.subscribers.delete(write);
+    });
     try {
       fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
     } catch (e) {
@@ -117,10 +153,7 @@ export class Agent {
       this.metricsServer = await this.metrics.serve(host, port, (e) => log.error({ err: e.message }, 'metrics listener error'));
       log.info({ host, port: this.metricsServer.port }, 'metrics listening');
     }
-    this.control = await ControlServer.listen(config.control.socket, config.control.mode, (req) => this.handle(req), (write) => {
-      this.subscribers.add(write);
-      return () => this.subscribers.delete(write);
-    });
+    this.touchedHost = true;
     // LevIP: ARP suppressed on the interfaces before a shared IP can go on lo (docs/levip.md).
     this.levip = new LevipService({ node: config.node, stateDir: config.stateDir, log, tracker: this.tracker });
     await this.levip.prepare(config.groups);
@@ -276,6 +309,15 @@ export class Agent {
     } catch (e) {
       return (e as Error).message;
     }
+  }
+
+  /** After a refused start: close whatever start() opened, so the process can exit. */
+  async abort(): Promise<void> {
+    this.driver?.stop();
+    this.tracker.killAll();
+    await this.metricsServer?.close();
+    await this.control?.close();
+    await this.transport?.close();
   }
 
   /** Graceful stop: resign, hand over, release, exit 0. A second call forces it. */
