@@ -3,9 +3,10 @@
  * to it: Linux reports an ICMP error only to a connected UDP socket (as sk_err, surfacing as
  * ECONNREFUSED on the next recvmsg or send), so a crashed agent on a live host - whose kernel
  * answers our heartbeat with "port unreachable" - is noticed within a round trip instead of
- * after the dead time. Only sending happens here; replies arrive on the transport's bound
- * socket, because peers identify each other by the authenticated node name in the payload,
- * never by source port.
+ * after the dead time. The socket is bound to the heartbeat port, so the peer's own
+ * heartbeats (sent from its heartbeat port) arrive on it too, away from the shared port's
+ * buffer; the transport listens on it. Peers identify each other by the authenticated node
+ * name in the payload, never by address or port.
  */
 import type { Socket } from 'node:dgram';
 import type { Millis, PeerAddress } from '../config/types.js';

@@ -65,7 +65,8 @@ export class UdpTransport implements HeartbeatTransport {
   /** Binds every socket and connects every peer; rejects (closing what it opened) if a bind fails. */
   static async open(opts: UdpTransportOptions): Promise<UdpTransport> {
     const type = socketTypeFor([opts.bind, opts.multicast, ...opts.peers.map((p) => p.address)]);
-    const main = createSocket({ type, reuseAddr: opts.multicast !== null });
+    // reuseAddr: the per-peer sockets share the heartbeat port (see addPeer).
+    const main = createSocket({ type, reuseAddr: true });
     const t = new UdpTransport(main, opts, opts.clock ?? monotonicClock);
     try {
       await bindSocket(main, opts.port, opts.bind ?? undefined);
@@ -153,8 +154,15 @@ export class UdpTransport implements HeartbeatTransport {
     if (iface !== undefined) this.main.setMulticastInterface(iface);
   }
 
+  /**
+   * Each unicast peer gets a socket bound to the heartbeat port and connected to the peer's:
+   * the kernel delivers the peer's datagrams (from its heartbeat port) to this socket, which
+   * has its own receive buffer, so a flood at the port fills the wildcard socket's buffer
+   * and never the peers' (docs/reliability.md, F4). Connected, it also reports ICMP port
+   * unreachable. Peers still identify each other by the authenticated node name only.
+   */
   private async addPeer(peer: PeerAddress, type: 'udp4' | 'udp6'): Promise<void> {
-    const sock = createSocket({ type });
+    const sock = createSocket({ type, reuseAddr: true });
     const events: PeerEvents = {
       sent: () => this.stats.sent++,
       unreachable: (address) => {
@@ -165,8 +173,8 @@ export class UdpTransport implements HeartbeatTransport {
     };
     const link = new PeerLink(peer, sock, this.main, events, this.opts.reconnectMs ?? DEFAULT_RECONNECT_MS);
     this.links.push(link);
-    // Port 0: the source port does not identify us; the bind address keeps the source address.
-    await bindSocket(sock, 0, this.opts.bind ?? undefined);
+    await bindSocket(sock, this.opts.port, this.opts.bind ?? undefined);
+    this.listen(sock);
     await link.connect(this.clock.now());
   }
 
