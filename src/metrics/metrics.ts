@@ -176,6 +176,9 @@ export class Metrics {
     this.gauge('haagent_peer_last_seen_seconds', 'Seconds since the last valid heartbeat from a peer.', ['peer'], (s) =>
       s.peers.map((p): Sample => [{ peer: p.node }, p.lastHeardMsAgo / 1000]),
     );
+    this.gauge('haagent_levip_members', 'Members of a LevIP group\'s rotation, as this node sees them.', ['group'], (s) =>
+      (s.levip ?? []).map((g): Sample => [{ group: g.group }, g.members.length]),
+    );
     this.gauge('haagent_maintenance', 'Whether this node is in maintenance (out of every election).', [], (s) => [[{}, s.maintenance ? 1 : 0]]);
   }
 
@@ -187,6 +190,12 @@ export class Metrics {
     this.counter('haagent_heartbeat_send_errors_total', 'Heartbeat datagrams the kernel refused to send (per peer address).', [], (s) => [[{}, s.heartbeats.sendErrors]]);
     this.counter('haagent_packets_dropped_total', 'Datagrams dropped before the election, by reason (see docs/protocol.md).', ['reason'], (s) =>
       DROP_REASONS.map((reason): Sample => [{ reason }, s.dropped[reason] ?? 0]),
+    );
+    this.counter('haagent_levip_slots_owned_total', 'LevIP rotation slots in which this node owned the shared IP and announced it.', ['group'], (s) =>
+      (s.levip ?? []).map((g): Sample => [{ group: g.group }, g.slotsOwned]),
+    );
+    this.counter('haagent_levip_announcements_total', 'Unsolicited ARP replies this node started for a LevIP group in its slots.', ['group'], (s) =>
+      (s.levip ?? []).map((g): Sample => [{ group: g.group }, g.announcements]),
     );
     this.counter('haagent_garp_sent_total', 'Gratuitous ARP frames sent for a group\'s VIP (takeover bursts and refreshes).', ['group'], (s) =>
       s.groups.map((g): Sample => [{ group: g.name }, g.announcements]),

@@ -289,3 +289,12 @@ t.test('serve() rejects when the address is taken; close() lets it go', async (t
   t.equal(again.port, first.port);
   await again.close();
 });
+
+t.test('LevIP rotation counters come from the status snapshot', async (t) => {
+  const levip = [{ group: 'lev', interface: 'eth0', vip: '198.51.100.100/32', period: 2000, guard: 250, repeat: 500, member: true, members: [{ node: 'd0', weight: 1, since: 5 }, { node: 'd1', weight: 2, since: 5 }], slot: 9, owner: 'd0', iOwn: true, answering: true, next: [], slotsOwned: 4, announcements: 13, announceErrors: 0 }];
+  const { scrape } = await serving(t, () => status({ levip } as never));
+  const f = await scrape();
+  t.equal(value(f, 'haagent_levip_slots_owned_total', { group: 'lev' }), 4);
+  t.equal(value(f, 'haagent_levip_announcements_total', { group: 'lev' }), 13);
+  t.equal(value(f, 'haagent_levip_members', { group: 'lev' }), 2);
+});
