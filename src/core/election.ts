@@ -39,11 +39,13 @@ export const DEMOTED_PRIORITY = 1;
 export const FAULT_RETRY_MIN: Millis = 1000;
 export const FAULT_RETRY_MAX: Millis = 16000;
 /**
- * Least time between two re-announcements for a returning peer or a dual active: one heals a
- * partition; more would turn a flapping peer (a loaded host missing a dead time now and
- * then) into a stream of arping spawns that loads the host further.
+ * Least time between two re-announcements for a returning peer or a dual active. Short
+ * enough that the first re-announce of a new episode (a partition healing shortly after
+ * the last one) is never suppressed; long enough, with re-announcements of one frame pair
+ * (see reannounce), that a peer flapping on a loaded host (missing a dead time now and
+ * then) cannot turn into a stream of arping spawns that loads the host further.
  */
-export const REANNOUNCE_MIN: Millis = 1000;
+export const REANNOUNCE_MIN: Millis = 250;
 
 
 export class Core {
@@ -75,7 +77,7 @@ export class Core {
   }
 
   step(input: Input): StepResult {
-    const ctx: StepCtx = { now: input.now, actions: [], transitions: [], notes: [], sendNow: false, peerReturned: false };
+    const ctx: StepCtx = { now: input.now, actions: [], transitions: [], notes: [], sendNow: false, peerReturned: false, peerYielded: new Set() };
     this.lastReply = null;
     this.apply(input, ctx);
     for (const c of this.peers.pathChanges(ctx.now)) {
@@ -101,7 +103,11 @@ export class Core {
       case 'tick':
         return;
       case 'message': {
+        const before = this.peers.get(input.msg.node)?.groups;
         const kind = this.peers.record(input.msg, input.address, input.port, input.now);
+        for (const wg of input.msg.groups) {
+          if (before?.get(wg.name)?.state === 'active' && wg.state !== 'active') ctx.peerYielded.add(wg.name);
+        }
         if (kind !== 'known') {
           ctx.peerReturned = true;
           ctx.notes.push({ level: 'info', peer: input.msg.node, msg: `peer ${input.msg.node} ${kind === 'new' ? 'heard' : kind}` });
@@ -274,7 +280,14 @@ export class Core {
       // Both sides may have been active (a healed partition, a restarted peer): we win, so
       // pull the router back to us even if the loser already released.
       g.conflictAnnouncedAt = ctx.now;
-      this.announce(g, top ? `dual active: we outrank ${top.node}` : 'a peer came back: re-announcing', ctx);
+      this.reannounce(g, top ? `dual active: we outrank ${top.node}` : 'a peer came back: re-announcing', ctx);
+    }
+    if (ctx.peerYielded.has(g.name) && g.vipReady && top === null && g.conflictAnnouncedAt !== ctx.now) {
+      // The other side of a dual active just released: its takeover or conflict GARPs may
+      // have reached the router after ours, so claim the address again, now that it is ours
+      // alone (not rate limited: a peer leaves active at most once per claim of its own).
+      g.conflictAnnouncedAt = ctx.now;
+      this.reannounce(g, 'a peer released the VIP: re-announcing', ctx);
     }
     if (g.refreshAt !== null && ctx.now >= g.refreshAt && g.vipReady) {
       g.refreshAt = ctx.now + g.cfg.garp.refresh;
@@ -360,6 +373,11 @@ export class Core {
     g.vipWant = present;
     g.vipPending++;
     ctx.actions.push({ kind: 'ensureVip', group: g.name, gid: g.id, present, vip: g.cfg.vip, iface: vipDevice(g.cfg) }); // lo for LevIP
+  }
+
+  /** One request and one reply: the router already knows us; this only wins back a late race. */
+  private reannounce(g: GroupRt, reason: string, ctx: StepCtx): void {
+    ctx.actions.push({ kind: 'announce', group: g.name, gid: g.id, reason, vip: g.cfg.vip, iface: g.cfg.interface, garp: { ...g.cfg.garp, count: 1, form: 'both' } });
   }
 
   private announce(g: GroupRt, reason: string, ctx: StepCtx): void {

@@ -12,6 +12,8 @@ export interface StepCtx {
   sendNow: boolean;
   /** a peer appeared or came back: whoever is active re-announces (it may have held the VIP). */
   peerReturned: boolean;
+  /** groups a peer just stopped advertising as active: a late GARP of its may point the router at it. */
+  peerYielded: Set<string>;
 }
 
 export function isLevip(g: GroupRt): boolean {

@@ -11,7 +11,7 @@
  *   --steady S            seconds of fault-free running for spurious moves, RSS and CPU (default 60; 0 = skip)
  *   --json FILE           also write every record and summary as JSON
  */
-import { writeFileSync } from 'node:fs';
+import fs, { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { installed } from '../netns/agents/common.js';
 import { haagentAvailable } from '../netns/agents/haagent.js';
@@ -27,6 +27,8 @@ interface Options {
   scenarios: Scenario[];
   steadyS: number;
   json: string | undefined;
+  /** the default full run (all cells, rows, 10 reps, 60 s steady): its report goes to the doc. */
+  full: boolean;
 }
 
 function list(text: string | undefined): string[] | null {
@@ -58,6 +60,7 @@ function options(argv: string[]): Options {
     scenarios,
     steadyS: Math.max(0, Number(values.steady ?? (quick ? 5 : 60)) || 0),
     json: values.json,
+    full: !quick && values.cells === undefined && values.scenarios === undefined && values.reps === undefined && values.steady === undefined,
   };
 }
 
@@ -66,12 +69,35 @@ function planFor(c: CellSpec, o: Options): CellPlan {
   return { id: c.id, make: c.make, probeMs: c.probeMs, scenarios, reps: c.only ? Math.min(o.reps, c.only.reps) : o.reps };
 }
 
-const say = (s: string): void => void process.stdout.write(s + '\n');
+/** Everything printed except per-round progress: the report docs/benchmarks.md carries. */
+const report: string[] = [];
+const say = (s: string): void => {
+  report.push(s);
+  process.stdout.write(s + '\n');
+};
+
+const DOC = 'docs/benchmarks.md';
+const DOC_START = '## Results of the last full run';
+const DOC_END = '## Reading these figures';
+
+/**
+ * Replaces the results section of docs/benchmarks.md with this run's report, so the doc
+ * always shows what the last full run printed (a full run: default cells, rows and reps).
+ */
+function writeDoc(seconds: number): void {
+  const doc = readFileSync(DOC, 'utf8');
+  const a = doc.indexOf(DOC_START);
+  const b = doc.indexOf(DOC_END);
+  if (a < 0 || b < a) throw new Error(`${DOC}: cannot find the "${DOC_START}" .. "${DOC_END}" section`);
+  const body = report.join('\n').replace(/^# haagent bench\n+/, '').replace(/^## /gm, '### ');
+  fs.writeFileSync(DOC, `${doc.slice(0, a)}${DOC_START} (\`npm run bench\`, ${seconds} s)\n\n${body.trim()}\n\n${doc.slice(b)}`);
+  process.stdout.write(`wrote the results section of ${DOC}\n`);
+}
 
 function progress(r: RoundRecord): void {
   const o = Number.isFinite(r.outageMs) ? r.outageMs.toFixed(1) : 'never';
   const arp = r.arpMs === null ? '-' : r.arpMs.toFixed(1);
-  say(`  ${r.cell.padEnd(20)} #${String(r.rep).padEnd(3)} ${r.row.padEnd(10)} outage ${o.padStart(8)} ms  ARP ${arp.padStart(8)} ms${r.ok ? '' : '  NOT OK'}${r.note ? '  (' + r.note + ')' : ''}`);
+  process.stdout.write(`  ${r.cell.padEnd(20)} #${String(r.rep).padEnd(3)} ${r.row.padEnd(10)} outage ${o.padStart(8)} ms  ARP ${arp.padStart(8)} ms${r.ok ? '' : '  NOT OK'}${r.note ? '  (' + r.note + ')' : ''}\n`);
 }
 
 async function available(cells: CellSpec[]): Promise<{ run: CellSpec[]; skipped: string[] }> {
@@ -142,8 +168,10 @@ async function main(): Promise<void> {
   }
   printResults(o, records, steadyResults, cells);
   say(`\nload average at the end (1/5/15 min): ${loadText()}`);
-  say(`${records.length} rounds in ${((Date.now() - t0) / 1000).toFixed(0)} s; ${clean ? 'every namespace and process removed' : 'TEARDOWN INCOMPLETE'}.`);
+  const seconds = Math.round((Date.now() - t0) / 1000);
+  say(`${records.length} rounds in ${seconds} s; ${clean ? 'every namespace and process removed' : 'TEARDOWN INCOMPLETE'}.`);
   if (!clean) process.exitCode = 1;
+  else if (o.full && !interrupted) writeDoc(seconds);
 }
 
 main().catch((err: unknown) => {

@@ -273,3 +273,19 @@ t.test('a VIP conflict while active is counted and answered with both ARP forms;
   t.same(c.groups[0]!.lastConflict, { macs: ['02:00:00:00:00:99'], at: 400 });
   t.match(r.notes[0], { level: 'error', msg: /VIP CONFLICT/ });
 });
+
+t.test('when the loser of a dual active releases, the winner re-announces (its late GARP may have won the router)', async (t) => {
+  const c = core({ expectedPeers: 0 });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  c.step({ kind: 'tick', now: 300 });
+  c.step({ kind: 'vipResult', now: 304, group: 'web', present: true, ok: true });
+  const dual = c.step({ kind: 'message', now: 310, msg: hb('d1', 'active', 100), address: 'x', port: 694 });
+  t.ok(kinds(dual).includes('announce'), 'dual active: we outrank d1, announce');
+  const again = c.step({ kind: 'message', now: 330, msg: hb('d1', 'active', 100, 2n), address: 'x', port: 694 });
+  t.notOk(kinds(again).includes('announce'), 'rate limited while d1 still claims');
+  const yielded = c.step({ kind: 'message', now: 340, msg: hb('d1', 'standby', 100, 3n), address: 'x', port: 694 });
+  t.match(yielded.actions.find((a) => a.kind === 'announce'), { reason: 'a peer released the VIP: re-announcing' });
+  const quiet = c.step({ kind: 'message', now: 350, msg: hb('d1', 'standby', 100, 4n), address: 'x', port: 694 });
+  t.notOk(kinds(quiet).includes('announce'), 'once per release');
+});
