@@ -63,7 +63,7 @@ export interface SoakReport {
   faults: FaultRecord[];
   transitions: Record<string, number>;
   vipEvents: number;
-  outages: { count: number; p50Ms: number; maxMs: number; unanswered: number; probes: number };
+  outages: { count: number; p50Ms: number; maxMs: number; unanswered: number; probes: number; longest: { ms: number; after: string }[] };
   /** per node: heartbeats seen and the largest gap outside its own faults. */
   heartbeats: Record<string, { count: number; maxGapMs: number }>;
   /** silences longer than the dead time that no fault explains (a starved process). */
@@ -95,8 +95,11 @@ async function activeNode(nodes: readonly HaagentNode[]): Promise<HaagentNode | 
 }
 
 /** Injects one fault and clears it; returns when the cluster may run on its own again. */
-async function inject(r: Run, kind: FaultKind, node: HaagentNode): Promise<void> {
+async function inject(r: Run, kind: FaultKind, node: HaagentNode, onActive: boolean): Promise<void> {
   const at = epochNow();
+  // Recorded before it acts, so what happens meanwhile is attributed to this fault.
+  const rec: FaultRecord = { kind, node: kind === 'partition' ? '*' : node.name, at, until: Infinity, onActive };
+  r.faults.push(rec);
   const win = (from: number, to: number): void => void r.perNode.get(node.name)!.push({ from, to, why: `${kind} ${node.name}` });
   switch (kind) {
     case 'kill': {
@@ -129,7 +132,7 @@ async function inject(r: Run, kind: FaultKind, node: HaagentNode): Promise<void>
       node.start();
       break;
   }
-  r.faults.push({ kind, node: kind === 'partition' ? '*' : node.name, at, until: epochNow(), onActive: false });
+  rec.until = epochNow();
 }
 
 /** Restarts nodes that died without being told to; returns their names. */
@@ -139,11 +142,18 @@ function reviveUnexpected(nodes: readonly HaagentNode[]): string[] {
   return dead.map((n) => n.name);
 }
 
-/** Where a moment sits: seconds into the soak and the last fault before it. */
+/**
+ * Where a moment sits: seconds into the soak and the fault it belongs to: the last one that
+ * started before it, or within 200 ms after it (an outage is dated from the last answered
+ * probe, which can leave just before the fault that cuts the next ones off).
+ */
 function context(at: number, t0: number, faults: readonly FaultRecord[]): string {
-  const last = [...faults].reverse().find((f) => f.at <= at);
+  const last = [...faults].reverse().find((f) => f.at <= at + 200);
   const where = `${((at - t0) / 1000).toFixed(2)} s`;
-  return last ? `${where}, ${(at - last.until).toFixed(0)} ms after ${last.kind} ${last.node} cleared` : where;
+  if (!last) return where;
+  const what = `${last.kind} ${last.node}${last.onActive ? ' (active)' : ''}`;
+  if (at < last.at) return `${where}, ${(last.at - at).toFixed(0)} ms before ${what}`;
+  return at < last.until ? `${where}, ${(at - last.at).toFixed(0)} ms into ${what}` : `${where}, ${(at - last.until).toFixed(0)} ms after ${what} cleared`;
 }
 
 /** RSS slope after the first 20 s of a process (start-up allocation and the first GCs). */
@@ -152,9 +162,9 @@ function steadySlope(points: readonly { at: number; v: number }[]): number {
   return slopePerMinute(points.filter((p) => p.at >= from));
 }
 
-function outageStats(res: ProbeResult): SoakReport['outages'] {
+function outageStats(res: ProbeResult, t0: number, faults: readonly FaultRecord[]): SoakReport['outages'] {
   const answered = new Set(res.replies.map((x) => x.seq));
-  const runs: number[] = [];
+  const runs: { ms: number; at: number }[] = [];
   let unanswered = 0;
   for (let seq = 0; seq < res.sentAt.length; seq++) {
     if (answered.has(seq)) continue;
@@ -163,9 +173,11 @@ function outageStats(res: ProbeResult): SoakReport['outages'] {
     unanswered += seq - start;
     // A single lost probe is noise on a loaded machine; two or more in a row is an outage.
     if (seq - start < 2 || start === 0 || seq >= res.sentAt.length) continue;
-    runs.push(res.sentAt[seq]! - res.sentAt[start - 1]!);
+    runs.push({ ms: res.sentAt[seq]! - res.sentAt[start - 1]!, at: res.sentAt[start - 1]! });
   }
-  return { count: runs.length, p50Ms: runs.length ? percentile(runs, 50) : 0, maxMs: runs.length ? Math.max(...runs) : 0, unanswered, probes: res.sentAt.length };
+  const ms = runs.map((x) => x.ms);
+  const longest = [...runs].sort((a, b) => b.ms - a.ms).slice(0, 3).map((x) => ({ ms: x.ms, after: context(x.at, t0, faults) }));
+  return { count: runs.length, p50Ms: ms.length ? percentile(ms, 50) : 0, maxMs: ms.length ? Math.max(...ms) : 0, unanswered, probes: res.sentAt.length, longest };
 }
 
 export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
@@ -208,8 +220,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       // The long-lived agent is spared the faults that restart the process.
       const pool = kind === 'kill' || kind === 'term' ? nodes.filter((n) => n !== longLived) : nodes;
       const target = active && pool.includes(active) && r.rand() < 0.5 ? active : pick(r.rand, pool);
-      await inject(r, kind, target);
-      r.faults[r.faults.length - 1]!.onActive = target === active;
+      await inject(r, kind, target, target === active);
       say(`${((epochNow() - t0) / 1000).toFixed(1)} s: ${kind} ${kind === 'partition' ? '(all)' : target.name}${target === active ? ' (active)' : ''}`);
     }
     await sleep(3000); // the last fault's consequences settle
@@ -249,7 +260,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       faults: r.faults,
       transitions,
       vipEvents: events.length,
-      outages: outageStats(probeRes),
+      outages: outageStats(probeRes, t0, r.faults),
       heartbeats,
       starved: { count: starvedCount, longestMs: starvedLongest },
       rss: [...rss.values()].filter((s) => s.points.length >= 2).map((s) => ({
@@ -282,7 +293,8 @@ export function formatSoak(s: SoakReport): string[] {
   return [
     `soak ${(s.durationMs / 1000).toFixed(0)} s: ${s.faults.length} faults (${kinds}; ${s.faults.filter((f) => f.onActive).length} on the active node)`,
     `transitions logged: ${Object.entries(s.transitions).map(([n, c]) => `${n} ${c}`).join(', ')}; VIP add/delete events ${s.vipEvents}`,
-    `client outages (>= 2 probes lost): ${s.outages.count}, median ${s.outages.p50Ms.toFixed(0)} ms, max ${s.outages.maxMs.toFixed(0)} ms; ${s.outages.unanswered} of ${s.outages.probes} probes unanswered`,
+    `client outages (>= 2 probes lost): ${s.outages.count}, median ${s.outages.p50Ms.toFixed(0)} ms, max ${s.outages.maxMs.toFixed(0)} ms; ${s.outages.unanswered} of ${s.outages.probes} probes unanswered` +
+      s.outages.longest.map((o) => `\n  ${o.ms.toFixed(0)} ms starting ${o.after}`).join(''),
     `max heartbeat gap outside own faults: ${Object.entries(s.heartbeats).map(([n, h]) => `${n} ${h.maxGapMs.toFixed(1)} ms (${h.count} beats)`).join(', ')}`,
     `silences > ${DEAD_MS} ms no fault explains (starved): ${s.starved.count}, longest ${s.starved.longestMs.toFixed(0)} ms`,
     `RSS of the longest-lived agent processes: ${long.map((x) => `${x.node}/${x.pid} ${x.firstKb}->${x.lastKb} kB over ${x.minutes.toFixed(1)} min, slope ${x.slopeKbPerMin.toFixed(1)} kB/min`).join('; ') || 'none'}` +
