@@ -3,44 +3,18 @@
 // located at path and line:column, the check-config rendering round trip, the shipped example,
 // and that docs/configuration.md documents every key the schema accepts.
 import t from 'tap';
+import { withLines, parse, issuesOf, runIssueCases, type IssueCase } from './config-harness.js';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { parseConfigText } from '../../src/config/load.js';
 import { renderEffectiveConfig } from '../../src/config/render.js';
 import { configSchema } from '../../src/config/schema.js';
-import type { Config, ConfigIssue } from '../../src/config/types.js';
 import { HEALTH_DEFAULTS, HEALTH_LIMITS } from '../../src/health/types.js';
 
 // A valid document; the cases append lines after line 9. Keep the line numbers stable.
-const BASE = [
-  'cluster: lb1', //                                  1
-  'heartbeat:', //                                    2
-  '  bind: 198.51.100.10', //                         3
-  '  peers: [198.51.100.11]', //                      4
-  '  interval: 100ms', //                             5
-  'groups:', //                                       6
-  '  - name: web', //                                 7
-  '    vip: 198.51.100.100/32', //                    8
-  '    interface: eth0', //                           9
-];
-
-const withLines = (...extra: string[]) => [...BASE, ...extra].join('\n') + '\n';
 
 /** One check named c1 of `type` (lines 10-12), its other keys from line 13 at column 9. */
 const check = (type: string, ...keys: string[]) =>
   withLines('    checks:', '      - name: c1', `        type: ${type}`, ...keys.map((k) => `        ${k}`));
-
-function parse(text: string): Config {
-  const r = parseConfigText(text, 'haagent.yaml', { hostname: 'd0' });
-  if (!r.ok) throw new Error(JSON.stringify(r.issues));
-  return r.config;
-}
-
-function issuesOf(text: string): ConfigIssue[] {
-  const r = parseConfigText(text, 'haagent.yaml', { hostname: 'd0' });
-  if (r.ok) throw new Error('expected the configuration to be refused');
-  return r.issues;
-}
 
 const COMMON_DEFAULTS = {
   interval: HEALTH_DEFAULTS.interval,
@@ -141,19 +115,9 @@ t.test('quorum with three or more nodes', async (t) => {
   t.equal(parse(withLines('quorum: false')).quorum, false, 'off is fine with any cluster size');
 });
 
-interface Case {
-  name: string;
-  text: string;
-  path: string;
-  line: number;
-  column: number;
-  value?: string;
-  expected: RegExp;
-}
-
 const tooManyNodes = Array.from({ length: HEALTH_LIMITS.pingNodes.max + 1 }, (_, i) => `198.51.100.${i + 1}`).join(', ');
 
-const CASES: Case[] = [
+const CASES: IssueCase[] = [
   // the list and its items
   { name: 'checks not a list', text: withLines('    checks: { name: a }'), path: 'groups[0].checks', line: 10, column: 13, value: 'a mapping', expected: /^a list of checks/ },
   { name: 'a check that is not a mapping', text: withLines('    checks: [tcp]'), path: 'groups[0].checks[0]', line: 10, column: 14, value: '"tcp"', expected: /^a check: a mapping with name, type/ },
@@ -216,17 +180,7 @@ const CASES: Case[] = [
   },
 ];
 
-for (const c of CASES) {
-  t.test(c.name, async (t) => {
-    const issues = issuesOf(c.text);
-    const hit = issues.find((i) => i.path === c.path);
-    if (!hit) return t.fail(`no issue at ${c.path}; got ${JSON.stringify(issues)}`);
-    t.equal(issues.length, 1, `exactly one issue; got ${JSON.stringify(issues)}`);
-    t.match(hit, { line: c.line, column: c.column });
-    if (c.value !== undefined) t.equal(hit.value, c.value);
-    t.match(hit.expected, c.expected);
-  });
-}
+runIssueCases(CASES);
 
 t.test('every problem of a group comes out of one run, in file order', async (t) => {
   const text = withLines(

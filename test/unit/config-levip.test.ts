@@ -2,38 +2,13 @@
 // repeat, weight). docs/levip.md: the shared IP goes on lo as /32, the guard is at most half
 // the period, weights are 1..100; the mapping only makes sense in a levip group.
 import t from 'tap';
+import { withLines, parse, runIssueCases, type IssueCase } from './config-harness.js';
 import { DEFAULTS, LIMITS } from '../../src/config/defaults.js';
-import { parseConfigText } from '../../src/config/load.js';
 import { renderEffectiveConfig } from '../../src/config/render.js';
-import type { Config, ConfigIssue } from '../../src/config/types.js';
 
 // A valid document; the cases append group keys after line 9. Keep the line numbers stable.
-const BASE = [
-  'cluster: lb1', //                                  1
-  'heartbeat:', //                                    2
-  '  bind: 198.51.100.10', //                         3
-  '  peers: [198.51.100.11]', //                      4
-  '  interval: 100ms', //                             5
-  'groups:', //                                       6
-  '  - name: web', //                                 7
-  '    vip: 198.51.100.100/32', //                    8
-  '    interface: eth0', //                           9
-];
 
-const withLines = (...extra: string[]) => [...BASE, ...extra].join('\n') + '\n';
 const withVip = (vip: string, ...extra: string[]) => withLines(...extra).replace('198.51.100.100/32', vip);
-
-function parse(text: string): Config {
-  const r = parseConfigText(text, 'haagent.yaml', { hostname: 'd0' });
-  if (!r.ok) throw new Error(JSON.stringify(r.issues));
-  return r.config;
-}
-
-function issuesOf(text: string): ConfigIssue[] {
-  const r = parseConfigText(text, 'haagent.yaml', { hostname: 'd0' });
-  if (r.ok) throw new Error('expected the configuration to be refused');
-  return r.issues;
-}
 
 t.test('mode defaults to failover, with no levip settings', async (t) => {
   const g = parse(withLines()).groups[0]!;
@@ -60,16 +35,7 @@ t.test('the defaults themselves satisfy the guard rule', async (t) => {
   t.ok(DEFAULTS.levip.repeat >= LIMITS.levipRepeat.min);
 });
 
-interface Case {
-  name: string;
-  text: string;
-  path: string;
-  line: number;
-  column: number;
-  expected: RegExp;
-}
-
-const CASES: Case[] = [
+const CASES: IssueCase[] = [
   { name: 'a levip mapping in a failover group', text: withLines('    levip: { weight: 2 }'), path: 'groups[0].levip', line: 10, column: 12, expected: /^no levip mapping unless the group has mode: levip$/ },
   { name: 'a levip mapping with mode failover written', text: withLines('    mode: failover', '    levip: { weight: 2 }'), path: 'groups[0].levip', line: 11, column: 12, expected: /unless the group has mode: levip/ },
   { name: 'an unknown mode', text: withLines('    mode: active-active'), path: 'groups[0].mode', line: 10, column: 11, expected: /^one of failover, levip$/ },
@@ -84,16 +50,7 @@ const CASES: Case[] = [
   { name: 'a typo under levip', text: withLines('    mode: levip', '    levip: { wieght: 2 }'), path: 'groups[0].levip', line: 11, column: 14, expected: /keys period, guard, repeat, weight$/ },
 ];
 
-for (const c of CASES) {
-  t.test(c.name, async (t) => {
-    const issues = issuesOf(c.text);
-    const hit = issues.find((i) => i.path === c.path);
-    if (!hit) return t.fail(`no issue at ${c.path}; got ${JSON.stringify(issues)}`);
-    t.equal(issues.length, 1, `exactly one issue; got ${JSON.stringify(issues)}`);
-    t.match(hit, { line: c.line, column: c.column });
-    t.match(hit.expected, c.expected);
-  });
-}
+runIssueCases(CASES);
 
 t.test('the effective configuration shows mode and levip and loads back unchanged', async (t) => {
   const c = parse(withLines('    mode: levip', '    levip: { period: 1500ms, guard: 100ms, weight: 7 }'));

@@ -2,51 +2,16 @@
 // metrics.listen. Refusals are located at line:column like every other key; accepted values
 // come out in the effective Config and survive the check-config rendering round trip.
 import t from 'tap';
+import { BASE, withLines, parse, runIssueCases, type IssueCase } from './config-harness.js';
 import { DEFAULTS, LIMITS } from '../../src/config/defaults.js';
-import { parseConfigText } from '../../src/config/load.js';
 import { renderEffectiveConfig } from '../../src/config/render.js';
-import type { Config, ConfigIssue } from '../../src/config/types.js';
 
 // A valid document; the cases append lines after line 9. Keep the line numbers stable.
-const BASE = [
-  'cluster: lb1', //                                  1
-  'heartbeat:', //                                    2
-  '  bind: 198.51.100.10', //                         3
-  '  peers: [198.51.100.11]', //                      4
-  '  interval: 100ms', //                             5
-  'groups:', //                                       6
-  '  - name: web', //                                 7
-  '    vip: 198.51.100.100/32', //                    8
-  '    interface: eth0', //                           9
-];
 
-const withLines = (...extra: string[]) => [...BASE, ...extra].join('\n') + '\n';
 /** `extra` lines put at the top level, before `groups:` (line 6 onwards). */
 const withTop = (...extra: string[]) => [...BASE.slice(0, 5), ...extra, ...BASE.slice(5)].join('\n') + '\n';
 
-function parse(text: string): Config {
-  const r = parseConfigText(text, 'haagent.yaml', { hostname: 'd0' });
-  if (!r.ok) throw new Error(JSON.stringify(r.issues));
-  return r.config;
-}
-
-function issuesOf(text: string): ConfigIssue[] {
-  const r = parseConfigText(text, 'haagent.yaml', { hostname: 'd0' });
-  if (r.ok) throw new Error('expected the configuration to be refused');
-  return r.issues;
-}
-
-interface Case {
-  name: string;
-  text: string;
-  path: string;
-  line: number;
-  column: number;
-  value?: string;
-  expected: RegExp;
-}
-
-const CASES: Case[] = [
+const CASES: IssueCase[] = [
   { name: 'a shell string instead of an argv list', text: withTop('notify: ["/usr/local/bin/ha-notify --site a"]'), path: 'notify[0]', line: 6, column: 10, value: '"/usr/local/bin/ha-notify --site a"', expected: /^a hook: a list of strings, the program first/ },
   { name: 'a program found through PATH', text: withTop('notify: [[ha-notify, --site]]'), path: 'notify[0][0]', line: 6, column: 11, value: '"ha-notify"', expected: /absolute path .* without a shell and without a PATH search/ },
   { name: 'an empty hook', text: withTop('notify: [[]]'), path: 'notify[0]', line: 6, column: 10, value: 'a list', expected: /this one is empty$/ },
@@ -62,17 +27,7 @@ const CASES: Case[] = [
   { name: 'unknown key under metrics', text: withTop('metrics: { port: 9694 }'), path: 'metrics', line: 6, column: 12, value: 'unknown key "port"', expected: /keys listen$/ },
 ];
 
-for (const c of CASES) {
-  t.test(c.name, async (t) => {
-    const issues = issuesOf(c.text);
-    const hit = issues.find((i) => i.path === c.path);
-    if (!hit) return t.fail(`no issue at ${c.path}; got ${JSON.stringify(issues)}`);
-    t.equal(issues.length, 1, 'exactly one issue');
-    t.match(hit, { line: c.line, column: c.column });
-    if (c.value !== undefined) t.equal(hit.value, c.value);
-    t.match(hit.expected, c.expected);
-  });
-}
+runIssueCases(CASES);
 
 t.test('off by default: no hooks, no HTTP listener, the default hook timeout', async (t) => {
   const c = parse(withLines());

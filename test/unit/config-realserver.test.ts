@@ -2,6 +2,8 @@
 // director running the role too, every refusal located at its line:column, and the effective
 // configuration loading back unchanged.
 import t from 'tap';
+import { parse as parseAs, issuesOf as issuesOfAs, runIssueCases, type IssueCase } from './config-harness.js';
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,19 +12,10 @@ import { EXIT } from '../../src/cli/exit.js';
 import { DEFAULTS, LIMITS } from '../../src/config/defaults.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { renderEffectiveConfig } from '../../src/config/render.js';
-import type { Config, ConfigIssue } from '../../src/config/types.js';
 
-function parse(text: string): Config {
-  const r = parseConfigText(text, 'rs.yaml', { hostname: 'r0' });
-  if (!r.ok) throw new Error(JSON.stringify(r.issues));
-  return r.config;
-}
-
-function issuesOf(text: string): ConfigIssue[] {
-  const r = parseConfigText(text, 'rs.yaml', { hostname: 'r0' });
-  if (r.ok) throw new Error('expected the configuration to be refused');
-  return r.issues;
-}
+const RS_FILE = { file: 'rs.yaml', hostname: 'r0' };
+const parse = (text: string) => parseAs(text, RS_FILE);
+const issuesOf = (text: string) => issuesOfAs(text, RS_FILE);
 
 const lines = (...l: string[]) => l.join('\n') + '\n';
 
@@ -98,17 +91,7 @@ t.test('a director may run the role too; a director file without the section has
   t.equal(only.realserver, null);
 });
 
-interface Case {
-  name: string;
-  text: string;
-  path: string;
-  line: number;
-  column: number;
-  value?: string;
-  expected: RegExp;
-}
-
-const CASES: Case[] = [
+const CASES: IssueCase[] = [
   { name: 'a /24 VIP (the subnet would become local)', text: rsWith(3, '  vips: [198.51.100.100/24]'), path: 'realserver.vips[0]', line: 3, column: 10, value: '"198.51.100.100/24"', expected: /on lo as \/32 only \(a shorter prefix makes the whole subnet local\)$/ },
   { name: 'an IPv6 /64 VIP', text: rsWith(3, '  vips: ["2001:db8::100/64"]'), path: 'realserver.vips[0]', line: 3, column: 10, expected: /as \/128 only/ },
   { name: 'not an address', text: rsWith(3, '  vips: [198.51.100.300]'), path: 'realserver.vips[0]', line: 3, column: 10, expected: /^an IPv4 address \(\/32\) or IPv6 address \(\/128\) to hold on lo/ },
@@ -132,17 +115,7 @@ const CASES: Case[] = [
   { name: 'groups with realserver still need heartbeat', text: lines(DIRECTOR[0]!, ...DIRECTOR.slice(2), 'realserver:', '  vips: [198.51.100.200]'), path: 'heartbeat', line: 1, column: 1, expected: /^a heartbeat mapping with peers or multicast \(required with groups\)$/ },
 ];
 
-for (const c of CASES) {
-  t.test(c.name, async (t) => {
-    const issues = issuesOf(c.text);
-    const hit = issues.find((i) => i.path === c.path);
-    if (!hit) return t.fail(`no issue at ${c.path}; got ${JSON.stringify(issues)}`);
-    t.equal(issues.length, 1, `exactly one issue; got ${JSON.stringify(issues)}`);
-    t.match(hit, { line: c.line, column: c.column });
-    if (c.value !== undefined) t.equal(hit.value, c.value);
-    t.match(hit.expected, c.expected);
-  });
-}
+runIssueCases(CASES, RS_FILE);
 
 t.test('a file with neither groups nor realserver names what is missing', async (t) => {
   const issues = issuesOf(lines('node: x', 'logLevel: info'));
