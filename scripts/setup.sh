@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what haagent's demo, tests and drills need on a Debian machine (run as root):
 # iproute2, iputils-arping (NOT Debian's "arping": another program with other flags),
-# tcpdump, then the npm dependencies, then the TypeScript build. Idempotent.
+# tcpdump, a C++ toolchain for the one native addon, then the npm dependencies, then the
+# TypeScript build. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,10 @@ command -v tcpdump >/dev/null || need_apt+=(tcpdump)
 command -v ping >/dev/null || need_apt+=(iputils-ping)   # ping checks and ping nodes
 command -v tc >/dev/null || need_apt+=(iproute2)
 command -v node >/dev/null || need_apt+=(nodejs npm)
+# unix-dgram (systemd notifications) is a native addon that node-gyp builds at install.
+command -v make >/dev/null || need_apt+=(make)
+command -v g++ >/dev/null || need_apt+=(g++)
+command -v python3 >/dev/null || need_apt+=(python3)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -5,6 +5,7 @@
  */
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
+import type { ServiceManager } from '../adapters/sd-notify.js';
 import { IpVipHost } from '../adapters/ip-host.js';
 import { SpawnRunner } from '../adapters/runner.js';
 import { Ipv4ConfSysctl } from '../adapters/sysctl.js';
@@ -38,7 +39,7 @@ const KEEPALIVE_MS = 1 << 30;
  * A real server's `haagent run`: apply the role, keep it applied until SIGTERM or SIGINT,
  * then undo it (undoOnStop) and exit 0, or 1 when the start or the undo failed.
  */
-export async function runRealServerOnly(config: Config, log: Logger): Promise<number> {
+export async function runRealServerOnly(config: Config, log: Logger, service?: ServiceManager): Promise<number> {
   const role = realServerRoleFor(config, log);
   if (role === null) throw new Error('runRealServerOnly: the configuration has no realserver section');
   const keepalive = setInterval(() => undefined, KEEPALIVE_MS);
@@ -54,7 +55,11 @@ export async function runRealServerOnly(config: Config, log: Logger): Promise<nu
   try {
     if (!(await startOrUndo(role, log))) return EXIT.FAILURE;
     log.info('real-server role running (no director part in this configuration)');
+    service?.ready('real-server role applied');
+    // Nothing turns here but the event loop itself: a keep-alive proves that much.
+    service?.startWatchdog(() => true);
     const sig = await signalled;
+    service?.stopping();
     log.info({ signal: sig }, 'stopping the real-server role');
     const undo = await role.stop();
     return (undo?.errors.length ?? 0) === 0 ? EXIT.OK : EXIT.FAILURE;

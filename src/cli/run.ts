@@ -1,6 +1,7 @@
 /** `haagent run`: the agent in the foreground (systemd runs this). */
 import type { CommandModule } from 'yargs';
 import { loadKey } from '../config/key.js';
+import { ServiceManager, takeNotifyEnv } from '../adapters/sd-notify.js';
 import { Agent } from '../daemon/agent.js';
 import { createLogger } from '../log.js';
 import { configOrExit, type ConfigArgs } from './common.js';
@@ -14,9 +15,12 @@ export const runCommand: CommandModule<object, ConfigArgs> = {
     const config = configOrExit(argv.config);
     if (!config) return;
     const log = createLogger(config.logLevel, config.node);
+    // Taken out of the environment: hooks and tools must not notify systemd in our name.
+    const service = new ServiceManager({ env: takeNotifyEnv(process.env), pid: process.pid, log, timers: { setInterval, clearInterval: (h) => clearInterval(h as NodeJS.Timeout) } });
     // A file without groups is a real server's: the role alone, no agent (src/cli/run-role.ts).
     if (!config.director) {
-      process.exitCode = await runRealServerOnly(config, log);
+      process.exitCode = await runRealServerOnly(config, log, service);
+      service.close();
       return;
     }
     const key = loadKey(config.heartbeat.keyFile);
@@ -30,7 +34,7 @@ export const runCommand: CommandModule<object, ConfigArgs> = {
       process.exitCode = EXIT.FAILURE;
       return;
     }
-    const agent = new Agent({ configPath: argv.config, config, key: key.key, log });
+    const agent = new Agent({ configPath: argv.config, config, key: key.key, log, service });
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => agent.stop(sig));
     process.on('SIGHUP', () => void agent.reload());
     process.on('uncaughtException', (err) => {

@@ -23,7 +23,8 @@ import { ControlServer, type ControlRequest, type ControlResponse } from './cont
 import { Driver } from './driver.js';
 import { LevipService } from '../levip/service.js';
 import { vipDevice } from '../levip/mode.js';
-import { statusView } from './status-view.js';
+import { serviceStatusLine, statusView } from './status-view.js';
+import type { ServiceManager } from '../adapters/sd-notify.js';
 import type { VipHost } from '../ports/index.js';
 import { HealthMonitor, LinkMonitor, createProbe, realTimers, type GroupHealthSpec } from '../health/index.js';
 import type { CheckView } from './status-view.js';
@@ -35,6 +36,8 @@ export interface AgentOptions {
   config: Config;
   key: Buffer;
   log: Logger;
+  /** systemd notifications (Type=notify); absent or disabled outside systemd. */
+  service?: ServiceManager;
 }
 
 /** Extra time past the dead time that a graceful stop may take before we force the release. */
@@ -142,6 +145,7 @@ export class Agent {
           // Hooks run detached, bounded in time and number: they never hold up the election.
           this.notifier?.notify({ node: this.config.node, group: t.group, from: t.from, to: t.to, reason: t.reason, vip });
         }
+        if (r.transitions.length > 0) this.opts.service?.status(this.serviceStatus());
       },
     });
     this.notifier = this.makeNotifier(this.config);
@@ -161,7 +165,31 @@ export class Agent {
     this.startHealth(config);
     this.conflicts = new ConflictWatch(this.driver, new SpawnRunner());
     this.conflicts.start();
+    this.notifyReady(hb.interval);
     log.info({ bootId: boot.bootId.toString(), groups: config.groups.map((g) => g.name), peers: hb.peers.map((p) => p.address) }, 'agent started');
+  }
+
+  /**
+   * READY=1 once the heartbeat socket, the control socket and the election run; then the
+   * watchdog keep-alive, sent only while the core's timer keeps firing.
+   */
+  private notifyReady(intervalMs: number): void {
+    const service = this.opts.service;
+    if (!service?.enabled) return;
+    service.ready(this.serviceStatus());
+    const pingMs = service.watchdogPingMs;
+    if (pingMs === null) return;
+    // The core's timer fires at least once per heartbeat interval while it runs.
+    const withinMs = Math.max(pingMs, 3 * intervalMs);
+    // While finish() winds down (bounded) the loop has stopped on purpose: not a stall.
+    service.startWatchdog(() => this.finished || (this.driver?.turning(withinMs) ?? false));
+    this.opts.log.info({ pingMs, stallAfterMs: withinMs }, 'systemd watchdog keep-alive on');
+  }
+
+  private serviceStatus(): string {
+    const d = this.driver;
+    if (!d) return 'starting';
+    return serviceStatusLine(d.core.groups.map((g) => ({ name: g.name, state: g.state, vip: `${g.cfg.vip.address}/${g.cfg.vip.prefix}`, activeNode: g.holder })), this.config.node);
   }
 
   private vipOf(group: string): string {
@@ -180,6 +208,15 @@ export class Agent {
    * groups). Keys that only a restart can change are refused rather than half-applied.
    */
   reload(): ControlResponse {
+    const service = this.opts.service;
+    service?.reloading();
+    const res = this.applyReload();
+    // Accepted or refused, the agent serves again (systemd leaves "reloading").
+    service?.ready(this.serviceStatus());
+    return res;
+  }
+
+  private applyReload(): ControlResponse {
     const { log } = this.opts;
     const r = loadConfigFile(this.opts.configPath);
     if (!r.ok) {
@@ -329,6 +366,7 @@ export class Agent {
       return;
     }
     this.stopping = true;
+    this.opts.service?.stopping();
     log.info({ signal }, 'stopping: resigning and handing over');
     const bound = this.config.heartbeat.deadTime + STOP_MARGIN_MS;
     setTimeout(() => {
@@ -367,6 +405,7 @@ export class Agent {
     await this.metricsServer?.close();
     await this.control?.close();
     await this.transport?.close();
+    this.opts.service?.close();
     this.opts.log.info({ code }, 'agent stopped');
     this.exitResolve(code);
   }

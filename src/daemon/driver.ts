@@ -63,6 +63,8 @@ export class Driver {
   private timer: unknown = null;
   private seq = 0n;
   private closed = false;
+  /** when the core's own timer last fired (the watchdog's sign that the loop turns). */
+  private lastTickAt: number | null = null;
 
   constructor(private readonly deps: DriverDeps) {
     const hb = deps.config.heartbeat;
@@ -83,7 +85,8 @@ export class Driver {
   start(): void {
     this.deps.transport.onMessage((d) => this.onDatagram(d));
     this.deps.transport.onUnreachable((address) => this.feed({ kind: 'unreachable', now: this.now(), address }));
-    this.feed({ kind: 'start', now: this.now() });
+    this.lastTickAt = this.now();
+    this.feed({ kind: 'start', now: this.lastTickAt });
   }
 
   /** Applies a validated new configuration (reload). Heartbeat socket settings are not changed here. */
@@ -111,6 +114,15 @@ export class Driver {
 
   now(): number {
     return this.deps.clock.now();
+  }
+
+  /**
+   * Whether the election loop turns: the core's timer fired within `withinMs` (it is due at
+   * least once per heartbeat interval while running). False once stopped.
+   */
+  turning(withinMs: number): boolean {
+    if (this.closed || this.lastTickAt === null) return false;
+    return this.now() - this.lastTickAt <= withinMs;
   }
 
   drop(reason: DropReason, from: string): void {
@@ -151,7 +163,8 @@ export class Driver {
     const delay = Math.max(0, wakeAt - this.now());
     this.timer = this.timers.setTimeout(() => {
       this.timer = null;
-      this.feed({ kind: 'tick', now: this.now() });
+      this.lastTickAt = this.now();
+      this.feed({ kind: 'tick', now: this.lastTickAt });
     }, Math.ceil(delay));
   }
 

@@ -164,3 +164,18 @@ export function formatStatus(s: StatusRecord): string {
   const checkBlock = checks.length ? ['', table(c)] : [];
   return [head, '', table(g), ...checkBlock, '', s.peers.length ? table(p) : 'no peer heard yet', '', hb, ...(s.levip?.length ? ['', ...formatLevipStatus(s.levip)] : []), ''].join('\n');
 }
+
+/**
+ * One line for systemd's STATUS= (`systemctl status haagent`): each group's state, with the
+ * holder when it is a peer. E.g. "web active 198.51.100.100/24; db standby (active: d1)".
+ */
+export function serviceStatusLine(groups: readonly { name: string; state: string; vip: string; activeNode: string | null }[], self: string): string {
+  if (groups.length === 0) return 'no groups';
+  return groups
+    .map((g) => {
+      if (g.state === 'active') return `${g.name} active ${g.vip}`;
+      const holder = g.activeNode !== null && g.activeNode !== self ? ` (active: ${g.activeNode})` : '';
+      return `${g.name} ${g.state}${holder}`;
+    })
+    .join('; ');
+}

@@ -28,12 +28,15 @@ export interface SpawnOptions {
   logFile?: string;
   /** receive each output line (pipes instead of a file). */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** added to (or, with undefined, removed from) the inherited environment. */
+  env?: Record<string, string | undefined>;
 }
 
 export function spawnInNs(ns: string, argv: readonly string[], opts: SpawnOptions = {}): LabProcess {
   const fd = opts.logFile ? openSync(opts.logFile, 'a', 0o600) : null;
   const out = fd ?? (opts.onLine ? 'pipe' : 'ignore');
-  const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', out, out] });
+  const env = opts.env ? { ...process.env, ...opts.env } : process.env;
+  const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', out, out], env });
   if (fd !== null) closeSync(fd);
   if (opts.onLine && fd === null) {
     const onLine = opts.onLine;

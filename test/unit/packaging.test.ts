@@ -35,6 +35,9 @@ t.test('the agent unit keeps its hardening and its crash cleanup', async (t) => 
     'StateDirectory=haagent',
     'Restart=on-failure',
     'ExecReload=/bin/kill -HUP $MAINPID',
+    'Type=notify',
+    'NotifyAccess=main',
+    'WatchdogSec=5s',
   ]) {
     t.ok(unit.includes(line), line);
   }
