@@ -10,6 +10,7 @@ import type { CommandRunner, EnsureOutcome, VipHost } from '../ports/index.js';
 import { parseIpAddrJson, type IfaceAddress } from './ip-json.js';
 import { describeResult } from './runner.js';
 import { errorText } from './bounded-buffer.js';
+import type { IpBatch } from './ip-batch.js';
 
 /** One `ip` call takes ~4 ms (FIELD-NOTES); 2 s means the host is in real trouble. */
 export const DEFAULT_IP_TIMEOUT_MS: Millis = 2000;
@@ -17,6 +18,8 @@ export const DEFAULT_IP_TIMEOUT_MS: Millis = 2000;
 export interface IpVipHostOptions {
   ipPath?: string;
   timeoutMs?: Millis;
+  /** a running `ip -batch` for add/del (src/adapters/ip-batch.ts); spawns when absent or down. */
+  batch?: IpBatch;
 }
 
 /** Raised by the reading methods (listAddresses, isPresent) when `ip` fails or talks nonsense. */
@@ -29,6 +32,7 @@ type ReadResult = { ok: true; addrs: IfaceAddress[] } | { ok: false; error: stri
 export class IpVipHost implements VipHost {
   private readonly ipPath: string;
   private readonly timeoutMs: Millis;
+  private readonly batch: IpBatch | null;
 
   constructor(
     private readonly runner: CommandRunner,
@@ -36,6 +40,7 @@ export class IpVipHost implements VipHost {
   ) {
     this.ipPath = opts.ipPath ?? 'ip';
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_IP_TIMEOUT_MS;
+    this.batch = opts.batch ?? null;
   }
 
   async listAddresses(iface: string): Promise<IfaceAddress[]> {
@@ -64,6 +69,15 @@ export class IpVipHost implements VipHost {
    */
   private async ensure(vip: Vip, iface: string, want: boolean): Promise<EnsureOutcome> {
     const argv = want ? this.addArgv(vip, iface) : this.delArgv(vip, iface);
+    if (this.batch) {
+      // The state afterwards decides, read in the same batch; stderr only explains.
+      const b = await this.batch.run(argv.slice(1), iface);
+      if (b) {
+        if (holds(b.addrs ?? [], vip) === want) return { ok: true, changed: !b.stderr.includes('Command failed') };
+        const why = b.stderr || (want ? 'the address is not on the interface afterwards' : 'the address is still on the interface afterwards');
+        return { ok: false, error: `${argv.join(' ')} (ip -batch): ${why}` };
+      }
+    }
     const r = await this.runner.run(argv, this.timeoutMs);
     if (r.code === 0) return { ok: true, changed: true };
     if (r.code === 2 && !r.timedOut) {

@@ -11,6 +11,7 @@ import { ArpingAnnouncer } from '../adapters/arping.js';
 import { ChildTracker } from '../adapters/child-tracker.js';
 import { monotonicClock } from '../adapters/clock.js';
 import { IpVipHost } from '../adapters/ip-host.js';
+import { IpBatch } from '../adapters/ip-batch.js';
 import { SpawnRunner } from '../adapters/runner.js';
 import { UdpTransport } from '../adapters/udp-transport.js';
 import { loadAndBumpBootId } from '../wire/boot-id.js';
@@ -71,6 +72,7 @@ export class Agent {
   private control: ControlServer | null = null;
   private readonly tracker = new ChildTracker();
   private readonly vipHost: VipHost;
+  private readonly ipBatch: IpBatch;
   private stopping = false;
   private config: Config;
   private readonly subscribers = new Set<(ev: object) => void>();
@@ -86,7 +88,9 @@ export class Agent {
   readonly done: Promise<number>;
 
   constructor(private readonly opts: AgentOptions) {
-    this.vipHost = new IpVipHost(new SpawnRunner());
+    // Takeovers go through a running `ip -batch`: no fork on the path to the VIP.
+    this.ipBatch = new IpBatch({ onDeath: (why) => opts.log.warn({ why }, 'ip -batch helper ended: one ip spawn per VIP change until it is restarted') });
+    this.vipHost = new IpVipHost(new SpawnRunner(), { batch: this.ipBatch });
     this.config = opts.config;
     this.done = new Promise((resolve) => (this.exitResolve = resolve));
   }
@@ -352,6 +356,7 @@ export class Agent {
   async abort(): Promise<void> {
     this.driver?.stop();
     this.tracker.killAll();
+    this.ipBatch.close();
     await this.metricsServer?.close();
     await this.control?.close();
     await this.transport?.close();
@@ -396,6 +401,7 @@ export class Agent {
     this.links?.stop();
     this.conflicts?.stop();
     this.tracker.killAll();
+    this.ipBatch.close();
     if (this.notifier) {
       // Let the last transitions' hooks run, bounded: a stop must not hang on a hook.
       const bound = Math.min(this.config.notifyTimeout, 2000);

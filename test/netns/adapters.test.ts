@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { IpVipHost } from '../../src/adapters/ip-host.js';
+import { IpBatch, spawnBatchChild } from '../../src/adapters/ip-batch.js';
 import { SpawnRunner } from '../../src/adapters/runner.js';
 import { ChildTracker, type ChildExit, type ChildStarter } from '../../src/adapters/child-tracker.js';
 import { ArpingAnnouncer } from '../../src/adapters/arping.js';
@@ -135,6 +136,77 @@ t.test('adapters in network namespaces', { skip: reason }, async (t) => {
     t.equal(r.ok, false);
     if (!r.ok) t.match(r.error, /ip addr add 198.51.100.100\/32 dev nosuchdev0: exit 1/);
     await t.rejects(host.isPresent(VIP4, 'nosuchdev0'), { name: 'IpCommandError' });
+  });
+
+  t.test('IpVipHost through ip -batch: same outcomes, state read back in the batch', async (t) => {
+    const deaths: string[] = [];
+    const batch = new IpBatch({ start: (argv) => spawnBatchChild(['ip', 'netns', 'exec', NS_A, ...argv]), onDeath: (why) => deaths.push(why) });
+    const bhost = new IpVipHost(inNs(NS_A, new SpawnRunner()), { batch });
+    t.teardown(() => batch.close());
+    t.same(await bhost.ensurePresent(VIP4, 'vA'), { ok: true, changed: true });
+    t.same(await bhost.ensurePresent(VIP4, 'vA'), { ok: true, changed: false }, 'a second add: already there');
+    t.equal(await host.isPresent(VIP4, 'vA'), true, 'the kernel has it');
+    t.same(await bhost.ensureAbsent(VIP4, 'vA'), { ok: true, changed: true });
+    t.same(await bhost.ensureAbsent(VIP4, 'vA'), { ok: true, changed: false });
+    t.equal(await host.isPresent(VIP4, 'vA'), false);
+    // A /24 VIP inside the primary's subnet: the primary 198.51.100.1/24 must not count as it.
+    const wide = { ...VIP4, prefix: 24 };
+    t.same(await bhost.ensureAbsent(wide, 'vA'), { ok: true, changed: false }, 'absent although the primary shares the prefix');
+    t.same(await bhost.ensurePresent(wide, 'vA'), { ok: true, changed: true });
+    t.same(await bhost.ensureAbsent(wide, 'vA'), { ok: true, changed: true });
+    t.same(await bhost.ensurePresent(VIP6, 'vA'), { ok: true, changed: true });
+    t.match((await host.listAddresses('vA')).find((x) => x.local === VIP6.address), { family: 6, prefixlen: 128, dadfailed: false });
+    t.same(await bhost.ensureAbsent(VIP6, 'vA'), { ok: true, changed: true });
+    const bad = await bhost.ensurePresent(VIP4, 'nosuchdev0');
+    t.equal(bad.ok, false);
+    if (!bad.ok) t.match(bad.error, /ip addr add 198.51.100.100\/32 dev nosuchdev0 \(ip -batch\): .*Cannot find device "nosuchdev0"/);
+    t.same(deaths, [], 'one child served every call');
+
+    // Time per VIP change, spawn against batch (printed, not asserted).
+    const med = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!.toFixed(2);
+    const time = async (h: IpVipHost) => {
+      const ms: number[] = [];
+      for (let i = 0; i < 15; i++) {
+        const t0 = performance.now();
+        await h.ensurePresent(VIP4, 'vA');
+        ms.push(performance.now() - t0);
+        await h.ensureAbsent(VIP4, 'vA');
+      }
+      return med(ms);
+    };
+    t.comment(`ip addr add, median of 15: spawn ${await time(host)} ms, ip -batch ${await time(bhost)} ms (includes ip netns exec)`);
+  });
+
+  t.test('ip -batch: a killed helper falls back to one spawn per call, then restarts', async (t) => {
+    const deaths: string[] = [];
+    let now = 0;
+    const pids: number[] = [];
+    const batch = new IpBatch({
+      now: () => now,
+      start: (argv) => {
+        const c = spawnBatchChild(['ip', 'netns', 'exec', NS_A, ...argv]);
+        if (c.pid) pids.push(c.pid);
+        return c;
+      },
+      onDeath: (why) => deaths.push(why),
+    });
+    const runner = new SpawnRunner();
+    let spawned = 0;
+    const bhost = new IpVipHost({ run: (argv, ms) => (spawned++, runner.run(['ip', 'netns', 'exec', NS_A, ...argv], ms)) }, { batch });
+    t.teardown(() => batch.close());
+    t.same(await bhost.ensurePresent(VIP4, 'vA'), { ok: true, changed: true });
+    t.equal(spawned, 0, 'served by the batch');
+    process.kill(pids[0]!, 'SIGKILL');
+    for (let i = 0; i < 100 && deaths.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    t.match(deaths, [/exited|signal/], 'the death is reported');
+    t.same(await bhost.ensureAbsent(VIP4, 'vA'), { ok: true, changed: true }, 'still works');
+    t.equal(spawned, 1, 'by one spawn');
+    t.equal(pids.length, 1, 'no restart within the hold time');
+    now += 6000;
+    t.same(await bhost.ensurePresent(VIP4, 'vA'), { ok: true, changed: true });
+    t.equal(pids.length, 2, 'restarted after the hold');
+    t.equal(spawned, 1, 'and served by the new child');
+    t.same(await bhost.ensureAbsent(VIP4, 'vA'), { ok: true, changed: true });
   });
 
   t.test('ArpingAnnouncer moves the peer neighbour entry (request and reply forms)', async (t) => {

@@ -30,7 +30,7 @@ interface UnixDgramServer {
   on(event: 'error', fn: (e: Error) => void): void;
 }
 
-const WATCHDOG_USEC = 400_000; // keep-alive expected every 200 ms
+const WATCHDOG_USEC = 1_000_000; // keep-alive expected every 500 ms
 
 t.test('READY, STATUS, WATCHDOG and STOPPING reach the notification socket', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'haagent-notify-'));
@@ -61,18 +61,18 @@ t.test('READY, STATUS, WATCHDOG and STOPPING reach the notification socket', asy
     const active = await waitFor(async () => kinds('STATUS=').some((m) => m.text.includes('STATUS=web active 198.51.100.100')), 5000, 20);
     t.ok(active, 'STATUS= reports the group active', { got: got.map((m) => m.text).slice(0, 8) });
 
-    // Keep-alives while the loop turns: every 200 ms, none late.
+    // Keep-alives while the loop turns: every 500 ms, none as late as the timeout.
     const from = Date.now();
-    await sleep(2000);
+    await sleep(3000);
     const pings = kinds('WATCHDOG=1').filter((m) => m.at >= from);
-    t.ok(pings.length >= 7 && pings.length <= 13, `about 10 keep-alives in 2 s (got ${pings.length})`);
+    t.ok(pings.length >= 4 && pings.length <= 8, `about 6 keep-alives in 3 s (got ${pings.length})`);
     const gaps = pings.slice(1).map((m, i) => m.at - pings[i]!.at);
     t.ok(Math.max(...gaps) < 2 * (WATCHDOG_USEC / 1000), `no gap reaches the watchdog timeout (max ${Math.max(...gaps)} ms)`);
 
     // Frozen agent: no keep-alive, so systemd would kill it (and ExecStopPost release).
     const before = kinds('WATCHDOG=1').length;
     d0.proc.kill('SIGSTOP');
-    await sleep(1000);
+    await sleep(1500);
     t.equal(kinds('WATCHDOG=1').length, before, 'no keep-alive while the agent is frozen');
     d0.proc.kill('SIGCONT');
     const resumed = await waitFor(async () => kinds('WATCHDOG=1').length > before, 3000, 20);
