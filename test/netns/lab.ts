@@ -9,7 +9,7 @@
  * Addresses (198.51.100.0/24): client .1 (MAC 02:00:00:00:00:01), director i .10+i
  * (02:00:00:00:00:1i), real server i .20+i (02:00:00:00:00:2i); the drill VIP is .100/32.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,7 @@ import type { ArpFrame, ProbeResult } from './analyze.js';
 import { parseTcpdumpArp } from './analyze.js';
 import type { ArpEntry } from './arptable.js';
 import { must, run, waitFor, within, type CommandResult } from './exec.js';
-import { spawnInNs, spawnReady, type LabProcess, type SpawnOptions } from './proc.js';
+import { spawnInNs, spawnReady, stopForJson, type LabProcess, type SpawnOptions } from './proc.js';
 import { deleteNamespaces, makePrefix, parseNsName, removeMarker, sweep, writeMarker } from './sweep.js';
 
 export type { LabProcess, SpawnOptions };
@@ -78,7 +78,7 @@ export function distScript(name: string): string {
 
 /** The namespace helpers run from dist/: refuse to start with a missing or stale build. */
 function assertBuilt(): void {
-  for (const name of ['probe', 'responder', 'arptable', 'exec', 'analyze']) {
+  for (const name of ['probe', 'responder', 'arptable', 'exec', 'analyze', 'relay', 'loss']) {
     const js = distScript(name);
     const ts = join(REPO_ROOT, 'test', 'netns', `${name}.ts`);
     if (!existsSync(js) || (existsSync(ts) && statSync(ts).mtimeMs > statSync(js).mtimeMs)) {
@@ -204,13 +204,7 @@ export class Lab {
     const proc = await this.spawnScript(this.client, 'probe', args);
     return {
       proc,
-      stop: async () => {
-        proc.kill('SIGTERM');
-        const exit = await within(proc.exited, 5000, null);
-        if (!exit) proc.kill('SIGKILL');
-        if (!existsSync(out)) throw new Error(`probe wrote no result (exit ${JSON.stringify(exit)})`);
-        return JSON.parse(readFileSync(out, 'utf8')) as ProbeResult;
-      },
+      stop: () => stopForJson<ProbeResult>(proc, out, 'probe'),
     };
   }
 

@@ -4,7 +4,7 @@
  * signalled, stopped and killed by that PID.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { within } from './exec.js';
 
@@ -94,4 +94,16 @@ export async function spawnReady(
   p.kill('SIGKILL');
   await within(p.exited, 2000, { code: null, signal: null });
   throw new Error(`${argv.join(' ')} in ${ns}: ${outcome} before ready: ${seen.join(' | ')}`);
+}
+
+/**
+ * A harness script that writes its result as JSON to `out` when it gets SIGTERM (probe,
+ * relay): signal it, wait (bounded, SIGKILL by PID after 5 s), parse the file.
+ */
+export async function stopForJson<T>(p: LabProcess, out: string, what: string): Promise<T> {
+  p.kill('SIGTERM');
+  const exit = await within(p.exited, 5000, null);
+  if (!exit) p.kill('SIGKILL');
+  if (!existsSync(out)) throw new Error(`${what} wrote no result (exit ${JSON.stringify(exit)})`);
+  return JSON.parse(readFileSync(out, 'utf8')) as T;
 }

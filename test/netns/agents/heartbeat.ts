@@ -29,6 +29,8 @@ export interface HeartbeatOptions {
   initdead?: string;
   /** deadtime in ms, for the harness's waits. */
   deadMs: number;
+  /** `ucast eth0 ADDR` targets by director index (default: the other directors); a lossy path's relay addresses. */
+  peers?: string[][];
 }
 
 export const HEARTBEAT_BIN = '/usr/libexec/heartbeat/heartbeat';
@@ -43,7 +45,7 @@ export function haCf(lab: Lab, i: number, dir: string, o: HeartbeatOptions): str
     ...(o.warntime ? [`warntime ${o.warntime}`] : []),
     ...(o.initdead ? [`initdead ${o.initdead}`] : []),
     'udpport 694',
-    ...lab.directors.filter((d) => d !== me).map((d) => `ucast eth0 ${d.ip}`),
+    ...(o.peers?.[i] ?? lab.directors.filter((d) => d !== me).map((d) => d.ip)).map((ip) => `ucast eth0 ${ip}`),
     'auto_failback on',
     ...lab.directors.map((d) => `node ${d.name}`),
     'crm no',
