@@ -22,7 +22,8 @@ export interface CellSpec {
   /** binary that must be installed (scripts/bench-setup.sh). */
   needs: string | null;
   lane: 'fast' | 'slow';
-  make(lab: Lab): AgentCluster;
+  /** peers: by director index, the heartbeat targets when not each other (the loss row's relay). */
+  make(lab: Lab, peers?: string[][]): AgentCluster;
   /** rows this cell runs, when not all (the reason is printed). */
   only?: { scenarios: Scenario[]; reps: number; why: string };
   /** UDP probe interval: 2 ms resolves a 30 ms outage; seconds-long ones need less. */
@@ -32,7 +33,7 @@ export interface CellSpec {
 export const CELLS: CellSpec[] = [
   {
     id: 'haagent-default', agent: 'haagent', needs: null, lane: 'fast', probeMs: 2,
-    make: (lab) => new HaagentAgentCluster(lab, { interval: '100ms', deadTime: '300ms', initDead: '600ms' }),
+    make: (lab, peers) => new HaagentAgentCluster(lab, { interval: '100ms', deadTime: '300ms', initDead: '600ms', peers }),
   },
   {
     // 10 ms / 30 ms moved the VIP by itself 129 times in 60 s under load here; 50 ms fewer
@@ -55,7 +56,7 @@ export const CELLS: CellSpec[] = [
     // Its own lane: every transition runs shell resource scripts (hundreds of ms), so the
     // other lanes' load is noise here, and its rounds would stretch the shared lane.
     id: 'heartbeat-fast', agent: 'heartbeat', needs: HEARTBEAT_BIN, lane: 'slow', probeMs: 5,
-    make: (lab) => new HeartbeatCluster(lab, { keepalive: '50ms', deadtime: '250ms', warntime: '150ms', initdead: '1000ms', deadMs: 250 }),
+    make: (lab, peers) => new HeartbeatCluster(lab, { keepalive: '50ms', deadtime: '250ms', warntime: '150ms', initdead: '1000ms', deadMs: 250, peers }),
   },
   {
     id: 'keepalived-default', agent: 'keepalived', needs: 'keepalived', lane: 'slow', probeMs: 10,

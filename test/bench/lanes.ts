@@ -45,14 +45,18 @@ export async function openCell(plan: CellPlan): Promise<CellRun> {
     await bringUp(ctx);
     return { plan, ctx };
   } catch (err) {
-    await closeCell({ plan, ctx: { lab, cluster: cluster as AgentCluster, watch: watch as VipWatch, cell: plan.id, probeMs: plan.probeMs } });
+    await closeLab({ lab, cluster, watch });
     throw err;
   }
 }
 
 /** Stops the agents (bounded), the watchers and the lab; true when nothing was left behind. */
-export async function closeCell(run: CellRun): Promise<boolean> {
-  const { lab, cluster, watch } = run.ctx;
+export function closeCell(run: CellRun): Promise<boolean> {
+  return closeLab(run.ctx);
+}
+
+/** closeCell for any lab with agents and a VIP watch (either may be missing after a failed start). */
+export async function closeLab({ lab, cluster, watch }: { lab: Lab; cluster: AgentCluster | null; watch: VipWatch | null }): Promise<boolean> {
   if (cluster) await cluster.stopAll().catch(() => Promise.all(cluster.nodes.map((n) => n.kill())));
   watch?.stop();
   const left = await lab.destroy();

@@ -34,3 +34,28 @@ export async function machineInfo(): Promise<string> {
 export function loadText(): string {
   return loadavg().map((v) => v.toFixed(2)).join(' / ');
 }
+
+export interface CpuSample {
+  /** jiffies spent on anything but idle and iowait, summed over all cores. */
+  busy: number;
+  total: number;
+}
+
+/** The aggregate `cpu` line of /proc/stat text: user nice system idle iowait irq softirq steal ... */
+export function parseCpuLine(stat: string): CpuSample {
+  const line = stat.split('\n').find((l) => /^cpu\s/.test(l));
+  if (!line) throw new Error('no aggregate cpu line in /proc/stat');
+  const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = f.reduce((a, b) => a + (b || 0), 0);
+  return { busy: total - (f[3] || 0) - (f[4] || 0), total };
+}
+
+export function cpuSample(): CpuSample {
+  return parseCpuLine(readFileSync('/proc/stat', 'utf8'));
+}
+
+/** How busy the whole machine was between two samples, in % of all its cores; NaN for no interval. */
+export function busyPercent(a: CpuSample, b: CpuSample): number {
+  const total = b.total - a.total;
+  return total > 0 ? (100 * (b.busy - a.busy)) / total : NaN;
+}

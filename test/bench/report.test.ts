@@ -7,7 +7,8 @@ import { acquisitions, holdersAt, overlapMs, singleHolderSince, type VipEvent } 
 import { cpuPercent, parseRssKb, parseTicks } from './procstat.js';
 import { formatMs, parseDuration } from './settings.js';
 import { parseMonitorLine } from './vipwatch.js';
-import { fmt, outageTable, ratio, ratioTable, summarizeCell } from './report.js';
+import { fmt, lossTable, lossTarget, outageTable, ratio, ratioTable, summarizeCell, type LossRecord } from './report.js';
+import { busyPercent, parseCpuLine } from './machine.js';
 import { masterDownMs } from '../netns/agents/keepalived.js';
 import { ucarpDownMs } from '../netns/agents/ucarp.js';
 import type { RoundRecord } from './rounds.js';
@@ -90,4 +91,41 @@ t.test('summaries and tables', async (t) => {
   t.equal(ratio(0, 0), 'both 0');
   t.equal(ratio(5, 0), 'inf');
   t.equal(ratio(5, 10), '0.50');
+});
+
+const lossRec = (over: Partial<LossRecord>): LossRecord => ({
+  cell: 'h', rep: 1, seed: 1001, seconds: 60.01, spurious: 0, dualVipMs: 0, holdersAtStart: ['d0'], holdersAtEnd: ['d0'],
+  received: 1200, dropped: 120, delayMinMs: 0.1, delayMaxMs: 9.9, lateMaxMs: 1.5, ok: true, note: '', ...over,
+});
+
+t.test('loss row: table and target', async (t) => {
+  const runs = (n: number, over: Partial<LossRecord> = {}): LossRecord[] => Array.from({ length: n }, (_, i) => lossRec({ rep: i + 1, ...over }));
+  const recs = [
+    ...runs(9),
+    lossRec({ rep: 10, spurious: 3, dualVipMs: 12, dropped: 240, holdersAtEnd: ['d1'] }),
+    lossRec({ cell: 'x', ok: false, note: 'bring-up failed' }),
+  ];
+  const table = lossTable(recs, [{ id: 'h' }, { id: 'x' }, { id: 'k', na: 'VRRP is not UDP' }, { id: 'absent' }]);
+  // 10 runs, window 60, med 0 / max 3, total 3, both held 12, drop ratio (120*9+240)/12000 = 0.110, range 0.100-0.200
+  t.match(table, /\| h\s+\|\s+10 \|\s+60 \|\s+0 \/ 3 \|\s+3 \|\s+12 \|\s+0\.110 \(0\.100-0\.200\) \|\s+0\.1-9\.9 \|\s+1\.5 \|\s+9\/10 \|\s+0 \|/);
+  t.match(table, /\| x\s+\|\s+1 \|\s+- \|\s+- \/ - \|\s+0 \|.*\|\s+1 \|$/m, 'a run that never came up counts as not ok, with no figures');
+  t.match(table, /\| k\s+\|\s+n\/a \|/, 'a cell that cannot run is n/a');
+  t.notMatch(table, /absent/, 'a cell with no records and no reason is left out');
+
+  t.match(lossTarget(recs, 'h', { runs: 10, seconds: 60 }), /: NOT met \(3 in 10 run\(s\) of >= 60 s\)$/);
+  t.match(lossTarget(runs(10), 'h', { runs: 10, seconds: 60 }), /: met \(0 in 10 run/);
+  t.match(lossTarget(runs(10, { seconds: 59.5 }), 'h', { runs: 10, seconds: 60 }), /: met/, 'timer granularity: 59.5 s counts as 60');
+  t.match(lossTarget(runs(10, { seconds: 10 }), 'h', { runs: 10, seconds: 60 }), /: not judged \(0 in 10 run\(s\) of >= 10 s\)/, 'too short to judge');
+  t.match(lossTarget(runs(3), 'h', { runs: 10, seconds: 60 }), /: not judged/, 'too few runs to judge');
+  t.match(lossTarget([...runs(9), lossRec({ ok: false, spurious: 5 })], 'h', { runs: 10, seconds: 60 }), /: not judged \(0 in 9/, 'runs that did not come up do not count');
+  t.match(lossTarget(recs, 'nobody', { runs: 10, seconds: 60 }), /: not measured$/);
+});
+
+t.test('/proc/stat: machine CPU busy', async (t) => {
+  const a = parseCpuLine('cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 50 0 25 400 25 0 0 0 0 0\n');
+  t.same(a, { busy: 150, total: 1000 }, 'idle and iowait are not busy');
+  const b = parseCpuLine('cpu  200 0 100 1100 100 0 0 0 0 0\n');
+  t.equal(busyPercent(a, b), 30, '150 more busy of 500 more jiffies');
+  t.ok(Number.isNaN(busyPercent(a, a)), 'no interval, no figure');
+  t.throws(() => parseCpuLine('intr 1 2 3\n'));
 });

@@ -6,16 +6,13 @@
  * the keepalived half is skipped with a message when keepalived is not installed.
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installed } from './agents/common.js';
 import { haagentAvailable } from './agents/haagent.js';
-import { REPO_ROOT } from './lab.js';
+import { BENCH, runBench } from './bench-cli.js';
 import { listNamespaces, parseNsName } from './sweep.js';
-
-const BENCH = join(REPO_ROOT, 'dist', 'test', 'bench', 'bench.js');
 
 if (process.getuid?.() !== 0) t.plan(0, 'network namespaces need root');
 else if (!(await haagentAvailable()) || !existsSync(BENCH)) t.plan(0, 'dist/ is not built: run `npm run build`');
@@ -23,21 +20,6 @@ else if (!(await haagentAvailable()) || !existsSync(BENCH)) t.plan(0, 'dist/ is 
 interface BenchJson {
   records: { cell: string; row: string; outageMs: number | string; ok: boolean; holder: string | null }[];
   steady: { cell: string; rssMb: number[]; cpuPct: number[] }[];
-}
-
-/** Runs bench.js to completion (bounded: SIGKILL by PID after timeoutMs). */
-function runBench(args: string[], timeoutMs: number): Promise<{ code: number | null; out: string; pid: number }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BENCH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, pid: child.pid ?? -1 });
-    });
-  });
 }
 
 t.test('bench: haagent vs keepalived, crash + planned, one repetition', async (t) => {
