@@ -15,7 +15,7 @@ import type { AgentCluster } from '../netns/agents/common.js';
 import { HaagentAgentCluster } from './haagent-cell.js';
 import { epochNow, sleep, waitFor } from '../netns/exec.js';
 import { Lab } from '../netns/lab.js';
-import { DEFAULT_LOSS_MODEL, type LossModel, type RelaySummary } from '../netns/loss.js';
+import { DEFAULT_LOSS_MODEL, silences, type LossModel, type RelaySummary } from '../netns/loss.js';
 import { startLossyPath, type LossyPath } from '../netns/lossy-path.js';
 import { CELLS } from './cells.js';
 import { closeLab } from './lanes.js';
@@ -133,6 +133,8 @@ function record(u: Unit, t0: number, t1: number, relay: RelaySummary | null, not
     return xs.length ? agg(...xs) : null;
   };
   const atStart = holdersAt(ev, t0);
+  const deadMs = u.cluster?.detectMs ?? NaN;
+  const quiet = relay ? silences(relay.directions['0to1'].sentAt, deadMs, t0, t1) : null;
   const ok = u.error === '' && relay !== null && atStart.join() === 'd0';
   return {
     cell: u.cell.id, rep: u.rep, seed: u.seed, seconds: (t1 - t0) / 1000,
@@ -140,6 +142,7 @@ function record(u: Unit, t0: number, t1: number, relay: RelaySummary | null, not
     holdersAtStart: atStart, holdersAtEnd: holdersAt(ev, t1),
     received: dirs.reduce((n, d) => n + d.received, 0), dropped: dirs.reduce((n, d) => n + d.dropped, 0),
     delayMinMs: pick((d) => d.delayMinMs, Math.min), delayMaxMs: pick((d) => d.delayMaxMs, Math.max), lateMaxMs: pick((d) => d.lateMaxMs, Math.max),
+    deadMs, silences: quiet?.count ?? 0, maxGapMs: quiet?.maxGapMs ?? null,
     ok,
     note: [u.error, relay ? '' : 'no relay summary', u.error === '' && atStart.join() !== 'd0' ? `at the window's start ${atStart.join('+') || 'nobody'} held the VIP` : '', note]
       .filter(Boolean).join('; '),

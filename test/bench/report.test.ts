@@ -95,19 +95,20 @@ t.test('summaries and tables', async (t) => {
 
 const lossRec = (over: Partial<LossRecord>): LossRecord => ({
   cell: 'h', rep: 1, seed: 1001, seconds: 60.01, spurious: 0, dualVipMs: 0, holdersAtStart: ['d0'], holdersAtEnd: ['d0'],
-  received: 1200, dropped: 120, delayMinMs: 0.1, delayMaxMs: 9.9, lateMaxMs: 1.5, ok: true, note: '', ...over,
+  received: 1200, dropped: 120, delayMinMs: 0.1, delayMaxMs: 9.9, lateMaxMs: 1.5, deadMs: 500, silences: 0, maxGapMs: 310, ok: true, note: '', ...over,
 });
 
 t.test('loss row: table and target', async (t) => {
   const runs = (n: number, over: Partial<LossRecord> = {}): LossRecord[] => Array.from({ length: n }, (_, i) => lossRec({ rep: i + 1, ...over }));
   const recs = [
     ...runs(9),
-    lossRec({ rep: 10, spurious: 3, dualVipMs: 12, dropped: 240, holdersAtEnd: ['d1'] }),
+    lossRec({ rep: 10, spurious: 3, dualVipMs: 12, dropped: 240, holdersAtEnd: ['d1'], silences: 2, maxGapMs: 610 }),
     lossRec({ cell: 'x', ok: false, note: 'bring-up failed' }),
   ];
   const table = lossTable(recs, [{ id: 'h' }, { id: 'x' }, { id: 'k', na: 'VRRP is not UDP' }, { id: 'absent' }]);
-  // 10 runs, window 60, med 0 / max 3, total 3, both held 12, drop ratio (120*9+240)/12000 = 0.110, range 0.100-0.200
-  t.match(table, /\| h\s+\|\s+10 \|\s+60 \|\s+0 \/ 3 \|\s+3 \|\s+12 \|\s+0\.110 \(0\.100-0\.200\) \|\s+0\.1-9\.9 \|\s+1\.5 \|\s+9\/10 \|\s+0 \|/);
+  // 10 runs, window 60, med 0 / max 3, total 3, both held 12, drop ratio (120*9+240)/12000 = 0.110, range 0.100-0.200,
+  // delays, lateness, 2 silences over the dead time, longest gap 610 ms, d0 alone at the end of 9 runs
+  t.match(table, /\| h\s+\|\s+10 \|\s+60 \|\s+0 \/ 3 \|\s+3 \|\s+12 \|\s+0\.110 \(0\.100-0\.200\) \|\s+0\.1-9\.9 \|\s+1\.5 \|\s+2 \|\s+610 \|\s+9\/10 \|\s+0 \|/);
   t.match(table, /\| x\s+\|\s+1 \|\s+- \|\s+- \/ - \|\s+0 \|.*\|\s+1 \|$/m, 'a run that never came up counts as not ok, with no figures');
   t.match(table, /\| k\s+\|\s+n\/a \|/, 'a cell that cannot run is n/a');
   t.notMatch(table, /absent/, 'a cell with no records and no reason is left out');

@@ -163,6 +163,16 @@ export interface LossRecord {
   delayMaxMs: number | null;
   /** the relay's worst timer lateness (event loop behind), ms. */
   lateMaxMs: number | null;
+  /** the agent's dead time, ms. */
+  deadMs: number;
+  /**
+   * d0 -> d1 gaps (between forwarded heartbeats) longer than the dead time: the times the
+   * path itself went silent long enough for d1 to declare d0 dead. Spurious failovers beyond
+   * these come from the agents (timers, load), not from the loss.
+   */
+  silences: number;
+  /** the longest d0 -> d1 gap, ms. */
+  maxGapMs: number | null;
   /** the lab came up, d0 alone held the VIP and the window ran. */
   ok: boolean;
   note: string;
@@ -180,7 +190,8 @@ const ratioText = (dropped: number, received: number): string => (received > 0 ?
 
 /** Per cell: spurious failovers per run (median / max / total), both-held time, the relay's measured drop ratio. */
 export function lossTable(records: readonly LossRecord[], cells: readonly LossCellInfo[]): string {
-  const head = ['cell', 'runs', 'window s', 'spurious failovers per run med / max', 'total', 'both held VIP ms (max)', 'drop ratio (runs min-max)', 'delay ms min-max', 'relay timer late ms (max)', 'd0 sole holder at end', 'not ok'];
+  const head = ['cell', 'runs', 'window s', 'spurious failovers per run med / max', 'total', 'both held VIP ms (max)', 'drop ratio (runs min-max)', 'delay ms min-max', 'relay timer late ms (max)',
+    'd0->d1 silences > dead time (total)', 'longest d0->d1 gap ms', 'd0 sole holder at end', 'not ok'];
   const rows = cells.flatMap((c): string[][] => {
     const all = records.filter((r) => r.cell === c.id);
     if (c.na) return [[c.id, ...head.slice(1).map(() => 'n/a')]];
@@ -192,6 +203,7 @@ export function lossTable(records: readonly LossRecord[], cells: readonly LossCe
     const lo = known(ok.map((r) => r.delayMinMs));
     const hi = known(ok.map((r) => r.delayMaxMs));
     const late = known(ok.map((r) => r.lateMaxMs));
+    const gaps = known(ok.map((r) => r.maxGapMs));
     return [[
       c.id, String(all.length), fmt(rankPercentile(ok.map((r) => r.seconds), 50)),
       `${fmt(rankPercentile(sp, 50))} / ${fmt(rankPercentile(sp, 100))}`, String(sum(sp)),
@@ -199,6 +211,7 @@ export function lossTable(records: readonly LossRecord[], cells: readonly LossCe
       ratioText(sum(ok.map((r) => r.dropped)), sum(ok.map((r) => r.received))) + range,
       lo.length ? `${Math.min(...lo).toFixed(1)}-${Math.max(...hi).toFixed(1)}` : '-',
       late.length ? Math.max(...late).toFixed(1) : '-',
+      String(sum(ok.map((r) => r.silences))), gaps.length ? Math.max(...gaps).toFixed(0) : '-',
       `${ok.filter((r) => r.holdersAtEnd.join() === 'd0').length}/${ok.length}`,
       String(all.length - ok.length),
     ]];

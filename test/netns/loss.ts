@@ -69,6 +69,8 @@ export interface DirectionStats {
   delayMeanMs: number | null;
   /** scheduled -> sent lateness of the timer, ms (how far the event loop kept up). */
   lateMaxMs: number | null;
+  /** epoch ms of every forwarded datagram, in order: the silences the far side saw. */
+  sentAt: number[];
 }
 
 export interface RelaySummary {
@@ -79,6 +81,23 @@ export interface RelaySummary {
   stoppedAt: number;
   /** d0 -> d1 and d1 -> d0. */
   directions: Record<'0to1' | '1to0', DirectionStats>;
+}
+
+/**
+ * The gaps between consecutive forwarded datagrams longer than overMs (the far side heard
+ * nothing for that long: a dead time that short expires), and the longest gap; from `from`
+ * (the window's start) to `to` (its end) when given.
+ */
+export function silences(sentAt: readonly number[], overMs: number, from?: number, to?: number): { count: number; maxGapMs: number } {
+  const ts = [from, ...sentAt, to].filter((x): x is number => x !== undefined);
+  let count = 0;
+  let maxGapMs = 0;
+  for (let i = 1; i < ts.length; i++) {
+    const gap = ts[i] - ts[i - 1];
+    if (gap > overMs) count++;
+    maxGapMs = Math.max(maxGapMs, gap);
+  }
+  return { count, maxGapMs };
 }
 
 /** Dropped / received over both directions; NaN when nothing arrived. */

@@ -14,7 +14,8 @@
  * (netem-like: --loss P, delay --base MS +- --jitter MS), one seeded stream per direction
  * (--seed S for d0 -> d1, S + 1 for d1 -> d0). Prints "ready" once both sockets are bound.
  * SIGUSR2 resets the counters (the start of a measurement window); SIGTERM/SIGINT write the
- * RelaySummary JSON to --out (atomically) and exit.
+ * RelaySummary JSON (counters, delays, the send time of every forwarded datagram) to --out
+ * (atomically) and exit.
  *
  *   node dist/test/netns/relay.js --listen0 198.51.100.40 --listen1 198.51.100.41 \
  *     --peer0 198.51.100.10 --peer1 198.51.100.11 --port 694 --out FILE [--loss 0.1] [--base 5] [--jitter 5] [--seed 1]
@@ -36,9 +37,10 @@ interface Tally {
   delayMax: number;
   delaySum: number;
   lateMax: number;
+  sentAt: number[];
 }
 
-const fresh = (): Tally => ({ received: 0, forwarded: 0, dropped: 0, foreign: 0, sendErrors: 0, delayMin: Infinity, delayMax: -Infinity, delaySum: 0, lateMax: 0 });
+const fresh = (): Tally => ({ received: 0, forwarded: 0, dropped: 0, foreign: 0, sendErrors: 0, delayMin: Infinity, delayMax: -Infinity, delaySum: 0, lateMax: 0, sentAt: [] });
 
 function stats(t: Tally): DirectionStats {
   const any = t.forwarded > 0;
@@ -48,6 +50,7 @@ function stats(t: Tally): DirectionStats {
     delayMaxMs: any ? t.delayMax : null,
     delayMeanMs: any ? t.delaySum / t.forwarded : null,
     lateMaxMs: any ? t.lateMax : null,
+    sentAt: t.sentAt,
   };
 }
 
@@ -106,6 +109,7 @@ function main(): void {
           if (err) now.sendErrors++;
           else {
             now.forwarded++;
+            now.sentAt.push(epochNow());
             now.delayMin = Math.min(now.delayMin, f.delayMs);
             now.delayMax = Math.max(now.delayMax, f.delayMs);
             now.delaySum += f.delayMs;

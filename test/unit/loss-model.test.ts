@@ -3,7 +3,7 @@
  * seeded draws, determinism per seed, the netem-like clamping, and the summary's ratio.
  */
 import t from 'tap';
-import { checkModel, DEFAULT_LOSS_MODEL, delayBounds, dropRatio, fate, fates, type DirectionStats, type RelaySummary } from '../../test/netns/loss.js';
+import { checkModel, DEFAULT_LOSS_MODEL, delayBounds, dropRatio, fate, fates, silences, type DirectionStats, type RelaySummary } from '../../test/netns/loss.js';
 
 const N = 100_000;
 
@@ -80,9 +80,18 @@ t.test('models netem could not express are refused', async (t) => {
 
 t.test('dropRatio over both directions', async (t) => {
   const dir = (received: number, dropped: number): DirectionStats => ({
-    received, forwarded: received - dropped, dropped, foreign: 0, sendErrors: 0, delayMinMs: null, delayMaxMs: null, delayMeanMs: null, lateMaxMs: null,
+    received, forwarded: received - dropped, dropped, foreign: 0, sendErrors: 0, delayMinMs: null, delayMaxMs: null, delayMeanMs: null, lateMaxMs: null, sentAt: [],
   });
   const s = (a: DirectionStats, b: DirectionStats): RelaySummary => ({ model: DEFAULT_LOSS_MODEL, seed: 1, since: 0, stoppedAt: 1, directions: { '0to1': a, '1to0': b } });
   t.equal(dropRatio(s(dir(100, 10), dir(300, 50))), 60 / 400);
   t.ok(Number.isNaN(dropRatio(s(dir(0, 0), dir(0, 0)))), 'nothing received: no ratio');
+});
+
+t.test('silences: gaps between forwarded datagrams longer than a dead time', async (t) => {
+  const sent = [100, 200, 300, 800, 900, 1450];
+  t.same(silences(sent, 500), { count: 1, maxGapMs: 550 }, '500 ms is not over 500; 550 is');
+  t.same(silences(sent, 400), { count: 2, maxGapMs: 550 });
+  t.same(silences(sent, 500, 0, 2100), { count: 2, maxGapMs: 650 }, 'the window edges count: 1450 -> 2100 is a silence');
+  t.same(silences([], 500, 0, 400), { count: 0, maxGapMs: 400 }, 'nothing sent in a short window');
+  t.same(silences([], 500), { count: 0, maxGapMs: 0 });
 });
