@@ -49,6 +49,21 @@ export class StartError extends Error {
   override name = 'StartError';
 }
 
+/** What the health and link monitors watch for each group: its checks, links and ping nodes. */
+function healthSpecs(config: Config): GroupHealthSpec[] {
+  return config.groups.map((g) => ({
+    group: g.name,
+    basePriority: g.priority,
+    interfaces: [...new Set([g.interface, ...(g.trackInterfaces ?? [])])],
+    checks: g.checks ?? [],
+    pingNodes: g.pingNodes ?? [],
+  }));
+}
+
+function trackedInterfaces(specs: readonly GroupHealthSpec[]): string[] {
+  return [...new Set(specs.flatMap((g) => g.interfaces))];
+}
+
 /** The external tools this configuration needs, missing from PATH. */
 export function missingTools(config: Config, pathEnv = process.env.PATH ?? ''): string[] {
   const needed = ['ip'];
@@ -81,6 +96,7 @@ export class Agent {
   private metrics: Metrics | null = null;
   private metricsServer: MetricsServer | null = null;
   private health: HealthMonitor | null = null;
+  private healthSpecs: GroupHealthSpec[] = [];
   private links: LinkMonitor | null = null;
   private conflicts: ConflictWatch | null = null;
   private exitResolve: (code: number) => void = () => undefined;
@@ -238,6 +254,7 @@ export class Agent {
     this.notifier?.close();
     this.notifier = this.makeNotifier(r.config);
     this.driver?.reconfigure(r.config);
+    this.reloadHealth(r.config);
     log.info({ groups: r.config.groups.map((g) => g.name) }, 'config reloaded');
     this.emit({ event: 'reload', groups: r.config.groups.map((g) => g.name) });
     return { ok: true, message: `reloaded ${this.opts.configPath}: groups ${r.config.groups.map((g) => g.name).join(', ')}` };
@@ -251,21 +268,14 @@ export class Agent {
   private startHealth(config: Config): void {
     const { log } = this.opts;
     const runner = new SpawnRunner();
-    const specs: GroupHealthSpec[] = config.groups.map((g) => ({
-      group: g.name,
-      basePriority: g.priority,
-      interfaces: [...new Set([g.interface, ...(g.trackInterfaces ?? [])])],
-      checks: g.checks ?? [],
-      pingNodes: g.pingNodes ?? [],
-    }));
-    this.health = new HealthMonitor(specs, {
+    this.healthSpecs = healthSpecs(config);
+    this.health = new HealthMonitor(this.healthSpecs, {
       clock: monotonicClock,
       timers: realTimers,
       probe: createProbe(runner),
       onChange: (group, sum) => {
-        // The monitor knows the priority at start; the core applies the penalty to the current
-        // (possibly reloaded) priority.
-        const base = specs.find((x) => x.group === group)?.basePriority ?? sum.priority;
+        // The core applies the penalty to the group's current priority.
+        const base = this.healthSpecs.find((x) => x.group === group)?.basePriority ?? sum.priority;
         this.driver?.feed({ kind: 'health', now: monotonicClock.now(), group, penalty: base - sum.priority, fault: sum.fault, reach: sum.pingReachable });
         this.metrics?.setCheck(group, '(links)', sum.linksDown.length === 0);
       },
@@ -274,8 +284,7 @@ export class Agent {
         if (c.group) this.metrics?.setCheck(c.group, c.check, c.to === 'passing');
       },
     });
-    const ifaces = [...new Set(specs.flatMap((g) => g.interfaces))];
-    this.links = new LinkMonitor(ifaces, {
+    this.links = new LinkMonitor(trackedInterfaces(this.healthSpecs), {
       runner,
       timers: realTimers,
       clock: monotonicClock,
@@ -287,6 +296,16 @@ export class Agent {
     });
     this.links.start();
     this.health.start();
+  }
+
+  /**
+   * Reload: the monitors keep every unchanged check (state and schedule) and tracked link,
+   * start new ones and stop dropped ones. Called after the core has the new groups.
+   */
+  private reloadHealth(config: Config): void {
+    this.healthSpecs = healthSpecs(config);
+    this.links?.watch(trackedInterfaces(this.healthSpecs));
+    this.health?.update(this.healthSpecs);
   }
 
   private checkViews(group: string): CheckView[] {

@@ -22,16 +22,7 @@ export function restartOnlyChanges(a: Config, b: Config): string[] {
   if (a.stateDir !== b.stateDir) out.push('stateDir');
   if (!same(a.metrics, b.metrics)) out.push('metrics');
   if (a.quorum !== b.quorum) out.push('quorum');
-  // Health checks and link tracking run in monitors built at start: a group that would
-  // change what they watch (its checks, tracked interfaces, ping nodes, or a new interface)
-  // needs a restart. Other group changes reload.
-  const watch = (g: Config['groups'][number]) => JSON.stringify([g.checks ?? [], g.trackInterfaces ?? [], g.pingNodes ?? []]);
-  const before = new Map(a.groups.map((g) => [g.name, g] as const));
-  const ifaces = new Set(a.groups.flatMap((g) => [g.interface, ...(g.trackInterfaces ?? [])]));
-  for (const g of b.groups) {
-    const old = before.get(g.name);
-    const unchanged = old ? watch(old) === watch(g) : watch(g) === watch({ ...g, checks: [], trackInterfaces: [], pingNodes: [] });
-    if (!unchanged || !ifaces.has(g.interface)) out.push(`groups[${g.name}]: checks, tracked interfaces or ping nodes`);
-  }
+  // Groups themselves reload (added, removed, changed), checks, tracked interfaces and ping
+  // nodes included: the health monitors keep what did not change (src/daemon/agent.ts).
   return out;
 }

@@ -104,6 +104,26 @@ export class LinkMonitor {
     this.proc = null;
   }
 
+  /**
+   * Replaces the set of watched interfaces (reload). Interfaces kept keep their state and
+   * report nothing; new ones are read now (and again after confirmDelay, like at start);
+   * dropped ones are forgotten.
+   */
+  watch(interfaces: readonly string[]): void {
+    const next = new Set(interfaces);
+    const added = [...next].filter((i) => !this.watched.has(i));
+    for (const i of [...this.watched]) {
+      if (next.has(i)) continue;
+      this.watched.delete(i);
+      this.states.delete(i);
+      this.seq.delete(i);
+    }
+    for (const i of added) this.watched.add(i);
+    if (!this.running || added.length === 0) return;
+    this.readAll(added);
+    this.later(this.opts.confirmDelay, () => this.readAll(added.filter((i) => this.watched.has(i))));
+  }
+
   /** Last known state; undefined until the first read or event. */
   state(iface: string): boolean | undefined {
     return this.states.get(iface);
@@ -157,8 +177,8 @@ export class LinkMonitor {
     this.deps.onLink(iface, up);
   }
 
-  private readAll(): void {
-    for (const iface of this.watched) {
+  private readAll(ifaces: Iterable<string> = this.watched): void {
+    for (const iface of [...ifaces]) {
       const seqAtStart = this.seq.get(iface) ?? 0;
       void this.deps.runner.run(['ip', '-json', 'link', 'show', 'dev', iface], this.opts.readTimeout).then((r) => {
         if ((this.seq.get(iface) ?? 0) !== seqAtStart) return;

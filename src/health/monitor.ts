@@ -70,6 +70,8 @@ interface Job {
   guard: TimerHandle | null;
   inFlight: boolean;
   controller: AbortController | null;
+  /** dropped by a reload (or stopped): never scheduled or recorded again. */
+  halted: boolean;
 }
 
 export class HealthMonitor {
@@ -79,19 +81,57 @@ export class HealthMonitor {
   private readonly last = new Map<string, HealthSummary>();
   private running = false;
 
+  private groups: readonly GroupHealthSpec[] = [];
+
   constructor(
-    private readonly groups: readonly GroupHealthSpec[],
+    groups: readonly GroupHealthSpec[],
     private readonly deps: HealthMonitorDeps,
   ) {
-    const pn = deps.pingNode ?? HEALTH_DEFAULTS.pingNode;
+    this.update(groups);
+  }
+
+  /**
+   * Replaces what is watched (start, and reload). A check whose spec is unchanged keeps its
+   * job: its state, its history and its schedule, so a reload flaps nothing. New checks and
+   * ping nodes start at once (when running); dropped ones stop. Every group whose summary
+   * differs from the last one reported (a new group: always) is reported.
+   */
+  update(groups: readonly GroupHealthSpec[]): void {
+    const pn = this.deps.pingNode ?? HEALTH_DEFAULTS.pingNode;
+    const oldChecks = new Map(this.checkJobs);
+    const oldPings = new Map(this.pingJobs);
+    const fresh: Job[] = [];
+    this.checkJobs.clear();
+    this.pingJobs.clear();
     for (const g of groups) {
-      this.checkJobs.set(g.group, g.checks.map((spec) => newJob(spec, g.group)));
+      const pool = [...(oldChecks.get(g.group) ?? [])];
+      this.checkJobs.set(
+        g.group,
+        g.checks.map((spec) => {
+          const i = pool.findIndex((j) => sameSpec(j.spec, spec));
+          if (i >= 0) return pool.splice(i, 1)[0]!;
+          const job = newJob(spec, g.group);
+          fresh.push(job);
+          return job;
+        }),
+      );
+      oldChecks.set(g.group, pool);
       for (const host of g.pingNodes) {
         if (this.pingJobs.has(host)) continue;
-        const spec: CheckSpec = { type: 'ping', name: `ping-node ${host}`, host, weight: 'fault', ...pn };
-        this.pingJobs.set(host, newJob(spec, null));
+        const kept = oldPings.get(host);
+        oldPings.delete(host);
+        const job = kept ?? newJob({ type: 'ping', name: `ping-node ${host}`, host, weight: 'fault', ...pn }, null);
+        if (!kept) fresh.push(job);
+        this.pingJobs.set(host, job);
       }
     }
+    for (const job of [...[...oldChecks.values()].flat(), ...oldPings.values()]) halt(job, this.deps.timers, true);
+    const names = new Set(groups.map((g) => g.group));
+    for (const name of [...this.last.keys()]) if (!names.has(name)) this.last.delete(name);
+    this.groups = groups;
+    if (!this.running) return;
+    for (const g of groups) this.report(g);
+    for (const job of fresh) this.schedule(job, 0);
   }
 
   /** Reports every group's starting summary, then starts every check at once. */
@@ -105,13 +145,7 @@ export class HealthMonitor {
   /** Clears every timer and aborts every run in flight; results arriving later are dropped. */
   stop(): void {
     this.running = false;
-    for (const job of this.allJobs()) {
-      if (job.timer !== null) this.deps.timers.clearTimeout(job.timer);
-      if (job.guard !== null) this.deps.timers.clearTimeout(job.guard);
-      job.timer = null;
-      job.guard = null;
-      job.controller?.abort();
-    }
+    for (const job of this.allJobs()) halt(job, this.deps.timers);
   }
 
   /** A tracked interface went up or down (from LinkMonitor's onLink). */
@@ -135,7 +169,7 @@ export class HealthMonitor {
   }
 
   private schedule(job: Job, delay: Millis): void {
-    if (!this.running) return;
+    if (!this.running || job.halted) return;
     job.timer = this.deps.timers.setTimeout(() => {
       job.timer = null;
       this.runOnce(job);
@@ -144,7 +178,7 @@ export class HealthMonitor {
 
   /** Starts one run and returns at once: the result is handled in a continuation. */
   private runOnce(job: Job): void {
-    if (!this.running) return;
+    if (!this.running || job.halted) return;
     const startedAt = this.deps.clock.now();
     const next = (): void => this.schedule(job, Math.max(0, startedAt + job.spec.interval - this.deps.clock.now()));
     if (job.inFlight) {
@@ -177,7 +211,7 @@ export class HealthMonitor {
   }
 
   private record(job: Job, result: CheckResult): void {
-    if (!this.running) return;
+    if (!this.running || job.halted) return;
     const from = job.tracker.state;
     const { changed, state } = job.tracker.record(result, this.deps.clock.now());
     if (!changed) return;
@@ -202,7 +236,21 @@ export class HealthMonitor {
 }
 
 function newJob(spec: CheckSpec, group: string | null): Job {
-  return { spec, group, tracker: new CheckTracker(spec), timer: null, guard: null, inFlight: false, controller: null };
+  return { spec, group, tracker: new CheckTracker(spec), timer: null, guard: null, inFlight: false, controller: null, halted: false };
+}
+
+/** Clears a job's timers and aborts its run; a result arriving later is dropped. */
+function halt(job: Job, timers: Timers, drop = false): void {
+  if (job.timer !== null) timers.clearTimeout(job.timer);
+  if (job.guard !== null) timers.clearTimeout(job.guard);
+  job.timer = null;
+  job.guard = null;
+  job.controller?.abort();
+  if (drop) job.halted = true;
+}
+
+function sameSpec(a: CheckSpec, b: CheckSpec): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** The probe's promise, with a rejection (or a synchronous throw) turned into a failure. */

@@ -17,6 +17,7 @@ if (process.getuid?.() !== 0) t.plan(0, 'network namespaces need root');
 else if (!(await haagentAvailable())) t.plan(0, 'dist/src/main.js run is not available: run `npm run build`');
 
 const VIP2 = '198.51.100.101/32';
+const VIP3 = '198.51.100.102/32';
 
 function cli(lab: Lab, n: HaagentNode, args: string[]) {
   return lab.exec(n.host, [process.execPath, HAAGENT_MAIN, ...args, '--config', n.configPath], 10000);
@@ -124,6 +125,31 @@ t.test('standby, takeover, maintenance, reload, events', async (t) => {
     t.equal(webAfter.state, 'active');
     t.equal(webAfter.transitions, webBefore.transitions, 'web had no transition during the reload');
     t.ok(await d0.vipPresent(), 'web VIP still on d0');
+
+    // reload: a new group with a failing exec check joins in fault; fixing the check by
+    // reload makes it active; dropping the group releases its VIP. web never moves.
+    const withApi = (command: string[] | null) => {
+      for (const n of cluster.nodes) {
+        const c = parse(readFileSync(n.configPath, 'utf8')) as { groups: Record<string, unknown>[] };
+        c.groups = c.groups.filter((g) => g.name !== 'api');
+        if (command) c.groups.push({ ...c.groups[0], name: 'api', vip: VIP3, checks: [{ name: 'app', type: 'exec', command, interval: '200ms', rise: 1, fall: 1 }] });
+        writeFileSync(n.configPath, stringify(c), { mode: 0o600 });
+      }
+      return Promise.all(cluster.nodes.map((n) => cli(lab, n, ['reload'])));
+    };
+    const api = async (n: HaagentNode) => (await n.status())?.groups.find((g) => g.name === 'api');
+    const r1 = await withApi(['/bin/false']);
+    t.same(r1.map((r) => r.code), [0, 0], 'a new group with a check reloads (no restart)');
+    t.ok(await waitFor(async () => (await api(d0))?.state === 'fault' && (await api(d1))?.state === 'fault', 5000, 50), 'api joins in fault on both: its check fails');
+    t.match((await api(d0))?.checks, [{ name: 'app', state: 'failing' }], 'status shows the check');
+    t.notOk(await lab.hasAddress(d0.host, VIP3), 'no api VIP while the check fails');
+    await withApi(['/bin/true']);
+    t.ok(await waitFor(async () => (await api(d0))?.state === 'active' && (await api(d1))?.state === 'standby', 5000, 50), 'the check fixed by reload: api active on d0');
+    t.ok(await waitFor(() => lab.hasAddress(d0.host, VIP3), 2000, 50), 'api VIP on d0');
+    await withApi(null);
+    t.ok(await waitFor(async () => !(await lab.hasAddress(d0.host, VIP3)), 3000, 50), 'api dropped by reload: its VIP released');
+    const webEnd = (await d0.status())!.groups.find((g) => g.name === 'web')!;
+    t.equal(webEnd.transitions, webBefore.transitions, 'web had no transition through the three reloads');
 
     ev.kill('SIGTERM');
     const transitions = events.map((l) => JSON.parse(l) as { event: string; group?: string; to?: string }).filter((e) => e.event === 'transition');

@@ -189,3 +189,22 @@ t.test('spawnLineProcess: real child, lines out, one exit report', async (t) => 
   });
   t.same(killed, [null, 'SIGKILL']);
 });
+
+t.test('LinkMonitor.watch (reload): kept links stay quiet, new ones are read, dropped ones forgotten', async (t) => {
+  const h = harness(['eth0', 'eth1'], { eth0: 'UP,LOWER_UP', eth1: 'UP,LOWER_UP', eth2: 'UP', eth3: null });
+  h.monitor.start();
+  await h.time.advance(LINK_DEFAULTS.confirmDelay);
+  const reads = h.reads.length;
+  const events = h.events.length;
+  h.monitor.watch(['eth0', 'eth2', 'eth3']);
+  await h.time.advance(0);
+  t.same(h.reads.slice(reads), ['eth2', 'eth3'], 'only the new interfaces are read');
+  t.same(h.events.slice(events), [['eth2', false, LINK_DEFAULTS.confirmDelay], ['eth3', false, LINK_DEFAULTS.confirmDelay]], 'no carrier / missing: down');
+  t.equal(h.monitor.state('eth1'), undefined, 'eth1 forgotten');
+  h.procs[0].line(`3: eth1: <BROADCAST,MULTICAST>${TAIL}`);
+  t.equal(h.events.length, events + 2, 'events of a dropped interface are ignored');
+  await h.time.advance(LINK_DEFAULTS.confirmDelay);
+  t.same(h.reads.slice(reads), ['eth2', 'eth3', 'eth2', 'eth3'], 'and read once more after confirmDelay, like at start');
+  t.equal(h.procs.length, 1, 'the same ip monitor keeps running');
+  h.monitor.stop();
+});

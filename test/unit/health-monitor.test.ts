@@ -194,3 +194,50 @@ t.test('defaults: the default ping-node options are used when none are given', a
   t.match(calls[0], { type: 'ping', host: '198.51.100.1', ...HEALTH_DEFAULTS.pingNode });
   m.stop();
 });
+
+t.test('update (reload): unchanged checks keep state and schedule; new ones start, dropped ones stop', async (t) => {
+  const answers = new Map<string, CheckResult>([['a', OK], ['b', KO], ['c', OK]]);
+  const h = harness([group('web', [check('a')]), group('db', [check('b', { weight: 10 })])], async (spec) => answers.get(spec.name) ?? OK);
+  h.monitor.start();
+  await h.time.advance(2500);
+  t.equal(h.monitor.summary('web')?.fault, null, 'web passing');
+  const before = h.changes.length;
+  const callsBefore = h.calls.length;
+
+  // web unchanged, db loses its check, api is new with check c and a ping node.
+  h.monitor.update([group('web', [check('a')]), group('db', []), group('api', [check('c')], { pingNodes: ['198.51.100.1'] })]);
+  const reported = h.changes.slice(before);
+  t.same(reported.map((c) => c.group).sort(), ['api', 'db'], 'web not reported again: no flap');
+  t.match(reported.find((c) => c.group === 'db')?.s, { fault: null, priority: 100 }, 'db: no check, no penalty');
+  t.match(reported.find((c) => c.group === 'api')?.s, { fault: /has not passed yet/ }, 'api starts as a new group would');
+  await h.time.advance(0);
+  t.same(h.calls.slice(callsBefore).map((c) => c.name).sort(), ['c', 'ping-node 198.51.100.1'], 'new check and ping node run at once');
+  t.same(h.monitor.checks('web').map((c) => c.state), ['passing'], 'web kept its tracker');
+
+  await h.time.advance(3000);
+  const runs = (name: string) => h.calls.filter((c) => c.name === name).map((c) => c.at);
+  t.same(runs('a'), [0, 1000, 2000, 3000, 4000, 5000], 'a kept its schedule across the reload');
+  t.same(runs('b'), [0, 1000, 2000], 'b stopped');
+  t.equal(h.monitor.summary('api')?.fault, null, 'api passing after rise');
+
+  // a changed spec is a new check (fresh state); a removed group is forgotten.
+  h.monitor.update([group('web', [check('a', { interval: 500 })])]);
+  t.same(h.monitor.checks('web').map((c) => c.state), ['unknown'], 'changed spec: a new tracker');
+  t.equal(h.monitor.summary('api'), undefined, 'removed group forgotten');
+  const apiRuns = runs('c').length;
+  await h.time.advance(2000);
+  t.equal(runs('c').length, apiRuns, 'the removed group runs no more');
+});
+
+t.test('update drops a result that arrives for a dropped check', async (t) => {
+  const d = deferred<CheckResult>();
+  const h = harness([group('web', [check('a', { weight: 10 })])], () => d.promise);
+  h.monitor.start();
+  await h.time.advance(10);
+  h.monitor.update([group('web', [])]);
+  const n = h.checkChanges.length;
+  d.resolve(KO);
+  await h.time.advance(3000);
+  t.equal(h.checkChanges.length, n, 'no state change recorded for it');
+  t.match(h.monitor.summary('web'), { fault: null, priority: 100 });
+});

@@ -34,9 +34,10 @@ t.test('group settings reload; process settings need a restart', async (t) => {
   t.match(restartOnlyChanges(a, rs), ['groups (director <-> real-server-only)'], 'a file without groups is not a reload of a director');
 });
 
-t.test('what the health monitors watch needs a restart', async (t) => {
+t.test('checks, tracked interfaces, ping nodes and new groups on new interfaces reload', async (t) => {
   const a = cfg(BASE);
-  const withCheck = BASE + '    checks:\n      - { name: lb, type: tcp, host: 127.0.0.1, port: 80 }\n';
-  t.same(restartOnlyChanges(a, cfg(withCheck)), ['groups[web]: checks, tracked interfaces or ping nodes']);
-  t.same(restartOnlyChanges(a, cfg(BASE + '  - name: db\n    vip: 198.51.100.101/32\n    interface: eth1\n')), ['groups[db]: checks, tracked interfaces or ping nodes'], 'a new interface');
+  const withCheck = BASE + '    checks:\n      - { name: lb, type: tcp, host: 127.0.0.1, port: 80 }\n    trackInterfaces: [eth2]\n    pingNodes: [198.51.100.1]\n';
+  t.same(restartOnlyChanges(a, cfg(withCheck)), [], 'checks added');
+  t.same(restartOnlyChanges(cfg(withCheck), a), [], 'checks removed');
+  t.same(restartOnlyChanges(a, cfg(BASE + '  - name: db\n    vip: 198.51.100.101/32\n    interface: eth1\n')), [], 'a new group on a new interface');
 });
