@@ -5,9 +5,10 @@
  *
  * Every repetition is a small lab of its own (switch + relay, client, d0, d1), and all of
  * them run at once: 10 x 60 s one after another would not fit the bench's 15 minutes. All
- * labs are brought up first (d0 the only holder, the standby settled); then one common
- * window starts for all of them (the relays' counters are zeroed), so the start-up burst of
- * the others never falls into a window. VIP acquisitions in the window (VipWatch, as in the
+ * labs are brought up first, 8 at a time (d0 the only holder), then every lab must have been
+ * quiet for 2 s (d0 alone, no VIP acquisition); then one common window starts for all of them
+ * (the relays' counters are zeroed), so the start-up burst of the others never falls into a
+ * window. VIP acquisitions in the window (VipWatch, as in the
  * steady window) are the spurious failovers. keepalived and ucarp speak VRRP/CARP (IP
  * protocol 112), which a UDP relay cannot carry: their cells are listed as n/a.
  */
@@ -109,7 +110,7 @@ interface Unit {
   error: string;
 }
 
-/** Lab, relay, agents through it; waits (bounded) until d0 alone holds the VIP and the standby settled. */
+/** Lab, relay, agents through it; waits (bounded) until d0 alone holds the VIP (quiet() then lets every lab settle). */
 async function bringUp(u: Unit, model: LossModel, timeoutMs = 60000): Promise<void> {
   const make = u.cell.make;
   if (!make) throw new Error(`${u.cell.id} cannot run through the relay`);
@@ -122,7 +123,6 @@ async function bringUp(u: Unit, model: LossModel, timeoutMs = 60000): Promise<vo
   if (!(await waitFor(() => watch.holders().join() === 'd0', timeoutMs, 50))) {
     throw new Error(`d0 did not become the only holder in ${timeoutMs} ms (holders: ${watch.holders().join('+') || 'none'})`);
   }
-  await sleep(Math.max(300, Math.min(3000, 2 * u.cluster.detectMs)));
 }
 
 function record(u: Unit, t0: number, t1: number, relay: RelaySummary | null, note: string): LossRecord {
