@@ -14,7 +14,8 @@ import type { ChildExit, ChildStarter } from './child-tracker.js';
 /** Longer than the ~1 s linger of a healthy arping; short enough that a hung one goes soon. */
 export const DEFAULT_ARPING_LIFE_MS: Millis = 1500;
 
-export const IPV6_NOT_IMPLEMENTED = 'IPv6 unsolicited neighbour advertisement not implemented';
+/** arping speaks ARP only: IPv6 VIPs are announced by NdiscAnnouncer (src/adapters/ndisc.ts). */
+export const IPV6_NOT_ARP = 'arping cannot announce an IPv6 address (NdiscAnnouncer does)';
 
 export interface ArpingAnnouncerOptions {
   arpingPath?: string;
@@ -59,7 +60,7 @@ export class ArpingAnnouncer implements Announcer {
   async announce(vip: Vip, iface: string, garp: GarpConfig, signal?: AbortSignal): Promise<AnnounceOutcome> {
     const outcome: AnnounceOutcome = { sent: 0, errors: [] };
     if (vip.family === 6) {
-      outcome.errors.push(IPV6_NOT_IMPLEMENTED);
+      outcome.errors.push(IPV6_NOT_ARP);
       return outcome;
     }
     for (let step = 0; step < garp.count && !this.closed && !signal?.aborted; step++) {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { ArpingAnnouncer } from '../adapters/arping.js';
+import { NdiscAnnouncer, RoutingAnnouncer } from '../adapters/ndisc.js';
 import { ChildTracker } from '../adapters/child-tracker.js';
 import { monotonicClock } from '../adapters/clock.js';
 import { IpVipHost } from '../adapters/ip-host.js';
@@ -88,6 +89,8 @@ export class Agent {
   private readonly tracker = new ChildTracker();
   private readonly vipHost: VipHost;
   private readonly ipBatch: IpBatch;
+  /** closed at the end: it holds the raw ICMPv6 socket, which would keep the process alive. */
+  private announcer: RoutingAnnouncer | null = null;
   private stopping = false;
   private config: Config;
   private readonly subscribers = new Set<(ev: object) => void>();
@@ -140,9 +143,12 @@ export class Agent {
       if (this.driver) this.driver.stats.sendErrors++;
       log.debug({ target, code }, 'heartbeat send failed');
     });
-    const announcer = new ArpingAnnouncer(this.tracker, {
+    const arping = new ArpingAnnouncer(this.tracker, {
       onFailure: (exit) => log.error({ argv: exit.argv, code: exit.code, signal: exit.signal, stderr: exit.stderr }, 'arping failed'),
     });
+    // IPv4 VIPs: gratuitous ARP via arping; IPv6 VIPs: unsolicited neighbour advertisements.
+    const announcer = new RoutingAnnouncer(arping, new NdiscAnnouncer());
+    this.announcer = announcer;
     const maintenance = fs.existsSync(this.maintenanceFile);
     if (maintenance) log.warn({ file: this.maintenanceFile }, 'starting in maintenance: this node stays out of every election');
     this.driver = new Driver({
@@ -376,6 +382,7 @@ export class Agent {
     this.driver?.stop();
     this.tracker.killAll();
     this.ipBatch.close();
+    this.announcer?.close();
     await this.metricsServer?.close();
     await this.control?.close();
     await this.transport?.close();
@@ -421,6 +428,7 @@ export class Agent {
     this.conflicts?.stop();
     this.tracker.killAll();
     this.ipBatch.close();
+    this.announcer?.close();
     if (this.notifier) {
       // Let the last transitions' hooks run, bounded: a stop must not hang on a hook.
       const bound = Math.min(this.config.notifyTimeout, 2000);

@@ -1,7 +1,7 @@
 // ArpingAnnouncer with a fake ChildStarter and a fake sleep: the exact argv per form, the
 // number of frames, the spacing between steps, and how start and exit failures surface.
 import t from 'tap';
-import { ArpingAnnouncer, IPV6_NOT_IMPLEMENTED, DEFAULT_ARPING_LIFE_MS } from '../../src/adapters/arping.js';
+import { ArpingAnnouncer, IPV6_NOT_ARP, DEFAULT_ARPING_LIFE_MS } from '../../src/adapters/arping.js';
 import type { ChildExit, ChildExitHandler, ChildStart, ChildStarter } from '../../src/adapters/child-tracker.js';
 import type { GarpConfig, Vip } from '../../src/config/types.js';
 
@@ -105,10 +105,10 @@ t.test('exit failures reach onFailure; clean exits and our own kills do not', as
   t.equal(failures[0].stderr, 'arping: unknown iface nosuch');
 });
 
-t.test('IPv6 VIP: not implemented, reported, nothing started', async (t) => {
+t.test('IPv6 VIP: not for arping, reported, nothing started', async (t) => {
   const { tracker, announcer } = setup();
   const out = await announcer.announce({ address: '2001:db8::100', prefix: 128, family: 6 }, 'eth0', garp('both', 3));
-  t.same(out, { sent: 0, errors: [IPV6_NOT_IMPLEMENTED] });
+  t.same(out, { sent: 0, errors: [IPV6_NOT_ARP] });
   t.same(tracker.log, []);
 });
 
