@@ -11,6 +11,7 @@
  *                         steady window unless --steady is given)
  *   --steady S            seconds of fault-free running for spurious moves, RSS and CPU (default 60; 0 = skip)
  *   --loss-window S       the loss row's window (default 60; quick 10)
+ *   --loss-seed N         the loss row's relay seeds start from N (default 1): another N, another loss pattern
  *   --json FILE           also write every record and summary as JSON
  */
 import fs, { readFileSync, writeFileSync } from 'node:fs';
@@ -34,7 +35,7 @@ interface Options {
   cells: CellSpec[];
   scenarios: Scenario[];
   /** the loss row's cells (available or n/a) and window; null: the row is not run. */
-  loss: { cells: LossCell[]; seconds: number } | null;
+  loss: { cells: LossCell[]; seconds: number; seed: number } | null;
   steadyS: number;
   json: string | undefined;
   /** the default full run (all cells, rows, 10 reps, 60 s steady): its report goes to the doc. */
@@ -55,6 +56,7 @@ function options(argv: string[]): Options {
       scenarios: { type: 'string' },
       steady: { type: 'string' },
       'loss-window': { type: 'string' },
+      'loss-seed': { type: 'string' },
       json: { type: 'string' },
     },
   });
@@ -75,11 +77,13 @@ function options(argv: string[]): Options {
     reps: Math.max(1, Math.min(100, Number(values.reps ?? (quick ? 3 : 10)) || 1)),
     cells: CELLS.filter((c) => ids.includes(c.id)),
     scenarios,
-    loss: names.includes(LOSS) && lossCells.length ? { cells: lossCells, seconds: Math.max(1, Number(values['loss-window'] ?? (quick ? 10 : 60)) || 1) } : null,
+    loss: names.includes(LOSS) && lossCells.length
+      ? { cells: lossCells, seconds: Math.max(1, Number(values['loss-window'] ?? (quick ? 10 : 60)) || 1), seed: Math.trunc(Number(values['loss-seed'] ?? 1)) || 1 }
+      : null,
     steadyS: Math.max(0, Number(values.steady ?? (quick ? 5 : onlyLoss ? 0 : 60)) || 0),
     json: values.json,
     full: !quick && values.cells === undefined && values.scenarios === undefined && values.reps === undefined && values.steady === undefined &&
-      values['loss-window'] === undefined,
+      values['loss-window'] === undefined && values['loss-seed'] === undefined,
   };
 }
 
@@ -140,7 +144,8 @@ function printLoss(r: LossRowResult, reps: number): void {
     if (c.na) say(`- ${c.id}: n/a: ${c.na}`);
     else say(`- ${c.id} settings: ${r.settings.get(c.id) ?? 'did not come up'}`);
   }
-  say(`- relay: ${loss}, uniform (netem \`delay ${m.baseMs}ms ${m.jitterMs}ms loss ${m.loss * 100}%\`), one seeded stream per direction (seeds in --json)`);
+  say(`- relay: ${loss}, uniform (netem \`delay ${m.baseMs}ms ${m.jitterMs}ms loss ${m.loss * 100}%\`), one seeded stream per direction, restarted at the window's start: ` +
+    `the same seeds (--loss-seed, in --json) replay the same loss pattern`);
   say('');
   say(lossTable(r.records, r.cells));
   say('');
@@ -228,7 +233,8 @@ async function main(): Promise<void> {
   try {
     if (o.loss && !interrupted) {
       const log = (l: string): void => void process.stdout.write(l + '\n');
-      loss = await runLossRow(lossAvail.run, { reps: o.reps, seconds: o.loss.seconds, after: closing, stopping: () => interrupted, log });
+      const { seconds, seed } = o.loss;
+      loss = await runLossRow(lossAvail.run, { reps: o.reps, seconds, seedBase: seed, after: closing, stopping: () => interrupted, log });
       clean = loss.clean && clean;
     }
   } finally {

@@ -65,7 +65,7 @@ export interface LossRowOptions {
   /** window length, s. */
   seconds: number;
   model?: LossModel;
-  /** the relay of cell k, repetition r gets seed base + 1000 k + 2 r (and + 1 for the other direction). */
+  /** first relay seed (default 1): see seedFor (each relay uses its seed and seed + 1, one per direction). */
   seedBase?: number;
   /** labs brought up at the same time (default 8): more only thrash 2 cores and starve the labs already up. */
   parallel?: number;
@@ -108,6 +108,12 @@ interface Unit {
   watch: VipWatch | null;
   /** set when bring-up failed. */
   error: string;
+}
+
+/** The relay seed of a cell's (i+1)-th run: fixed by the cell's place in LOSS_CELLS, whatever --cells picks. */
+export function seedFor(cell: LossCell, i: number, base: number): number {
+  const k = LOSS_CELLS.findIndex((c) => c.id === cell.id);
+  return base + 1000 * (k < 0 ? LOSS_CELLS.length + 1 : k + 1) + 2 * i;
 }
 
 /** Lab, relay, agents through it; waits (bounded) until d0 alone holds the VIP (quiet() then lets every lab settle). */
@@ -186,7 +192,7 @@ export async function runLossRow(cells: readonly LossCell[], o: LossRowOptions):
   const runnable = cells.filter((c) => c.make !== null);
   // Interleaved (a1 b1 c1 a2 ...), so every cell's labs are up about as long before the window.
   const units: Unit[] = Array.from({ length: o.reps }, (_, i) => runnable.map((cell) => ({
-    cell, rep: i + 1, seed: (o.seedBase ?? 1) + 1000 * (cells.indexOf(cell) + 1) + 2 * i, lab: null, path: null, cluster: null, watch: null, error: '',
+    cell, rep: i + 1, seed: seedFor(cell, i, o.seedBase ?? 1), lab: null, path: null, cluster: null, watch: null, error: '',
   }))).flat();
   // Every lab registers an exit handler (Lab kills its processes if we die): many at once is expected.
   process.setMaxListeners(Math.max(process.getMaxListeners(), units.length + 20));

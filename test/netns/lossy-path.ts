@@ -22,7 +22,7 @@ export interface LossyPath {
   proc: LabProcess;
   /** by director index: the peer address(es) its agent must be configured with. */
   peers: string[][];
-  /** zero the relay's counters: the start of a measurement window. */
+  /** zero the relay's counters and restart its seeded streams: the start of a measurement window. */
   mark(): void;
   /** SIGTERM, wait for the summary file (bounded), parse it. */
   stop(): Promise<RelaySummary>;

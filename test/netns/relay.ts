@@ -13,7 +13,8 @@
  * foreign and dropped. Each forwarded datagram is dropped or delayed as loss.ts decides
  * (netem-like: --loss P, delay --base MS +- --jitter MS), one seeded stream per direction
  * (--seed S for d0 -> d1, S + 1 for d1 -> d0). Prints "ready" once both sockets are bound.
- * SIGUSR2 resets the counters (the start of a measurement window); SIGTERM/SIGINT write the
+ * SIGUSR2 resets the counters and restarts both streams (the start of a measurement window:
+ * the window's n-th datagram meets the same fate in every run); SIGTERM/SIGINT write the
  * RelaySummary JSON (counters, delays, the send time of every forwarded datagram) to --out
  * (atomically) and exit.
  *
@@ -85,8 +86,13 @@ function main(): void {
   let since = epochNow();
   const pending = new Set<NodeJS.Timeout>();
 
-  /** Datagrams at `from` sent by `sender` go out of `via` to `to`, drawn from `next`. */
-  const relay = (from: Socket, via: Socket, sender: string, to: string, dir: '0to1' | '1to0', next: ReturnType<typeof fates>): void => {
+  // One seeded stream per direction, restarted with the counters: the n-th datagram of a
+  // window meets the same fate whenever that window starts.
+  const streams = (): Record<'0to1' | '1to0', ReturnType<typeof fates>> => ({ '0to1': fates(model, seed), '1to0': fates(model, seed + 1) });
+  let next = streams();
+
+  /** Datagrams at `from` sent by `sender` go out of `via` to `to`, their fates drawn from next[dir]. */
+  const relay = (from: Socket, via: Socket, sender: string, to: string, dir: '0to1' | '1to0'): void => {
     from.on('message', (msg, rinfo) => {
       const t = tally[dir];
       if (rinfo.address !== sender) {
@@ -94,7 +100,7 @@ function main(): void {
         return;
       }
       t.received++;
-      const f = next();
+      const f = next[dir]();
       if (f.drop) {
         t.dropped++;
         return;
@@ -121,8 +127,8 @@ function main(): void {
     });
     from.on('error', (err) => process.stderr.write(`relay: ${dir}: ${err.message}\n`));
   };
-  relay(x, y, peer0, peer1, '0to1', fates(model, seed));
-  relay(y, x, peer1, peer0, '1to0', fates(model, seed + 1));
+  relay(x, y, peer0, peer1, '0to1');
+  relay(y, x, peer1, peer0, '1to0');
 
   let bound = 0;
   const ready = (): void => {
@@ -134,6 +140,7 @@ function main(): void {
   process.on('SIGUSR2', () => {
     tally['0to1'] = fresh();
     tally['1to0'] = fresh();
+    next = streams();
     since = epochNow();
   });
   let stopping = false;
