@@ -59,6 +59,8 @@ export class Core {
   shuttingDown = false;
   startedAt: Millis | null = null;
   private nextHeartbeatAt: Millis = 0;
+  /** when we last sent at once because a peer probed us (rate limit). */
+  private lastProbeReplyAt: Millis = -Infinity;
   private exited = false;
   lastReply: CommandReply | null = null;
 
@@ -113,6 +115,11 @@ export class Core {
           ctx.notes.push({ level: 'info', peer: input.msg.node, msg: `peer ${input.msg.node} ${kind === 'new' ? 'heard' : kind}` });
         }
         if (input.msg.type === 'resign') ctx.notes.push({ level: 'info', peer: input.msg.node, msg: `peer ${input.msg.node} resigned` });
+        // A probing peer missed our heartbeats: answer now, at most 4 times per interval.
+        if (input.msg.type === 'probe' && input.now - this.lastProbeReplyAt >= this.opts.interval / 4) {
+          this.lastProbeReplyAt = input.now;
+          ctx.sendNow = true;
+        }
         return;
       }
       case 'unreachable':
@@ -434,9 +441,11 @@ export class Core {
   private finish(ctx: StepCtx): void {
     if (this.startedAt === null) return;
     if (ctx.sendNow || ctx.now >= this.nextHeartbeatAt) {
-      const type = this.shuttingDown ? 'resign' : 'heartbeat';
+      // While a peer is suspect, every heartbeat is a probe and they go twice as often.
+      const suspect = !this.shuttingDown && this.opts.probes !== false && this.peers.anySuspect(ctx.now);
+      const type = this.shuttingDown ? 'resign' : suspect ? 'probe' : 'heartbeat';
       ctx.actions.push({ kind: 'send', type, groups: this.groups.map((g) => this.advertised(g)) });
-      this.nextHeartbeatAt = ctx.now + this.opts.interval;
+      this.nextHeartbeatAt = ctx.now + (suspect ? this.opts.interval / 2 : this.opts.interval);
     }
     if (this.shuttingDown && !this.exited && this.retired.length === 0 && this.groups.every((g) => g.state !== 'active' && g.vipPending === 0 && g.vipHave === false)) {
       this.exited = true;

@@ -99,6 +99,14 @@ export class PeerTable {
     return false;
   }
 
+  /**
+   * Whether a live peer (not leaving) has been silent for more than two of its own
+   * intervals: heartbeats were lost or the peer is going; a probe asks it to speak up.
+   */
+  anySuspect(now: Millis): boolean {
+    return this.alive(now).some((p) => !p.resigned && now - p.lastHeard > 2 * p.intervalMs);
+  }
+
   alive(now: Millis): Peer[] {
     return [...this.peers.values()].filter((p) => this.isAlive(p, now));
   }

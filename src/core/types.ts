@@ -21,6 +21,8 @@ export interface CoreOptions {
   maintenance?: boolean;
   /** claim only while this many nodes (self included) are alive; 0 = off. */
   quorum?: number;
+  /** probe a peer silent for two of its intervals (default on; off only to measure it). */
+  probes?: boolean;
 }
 
 export type Input =
@@ -61,7 +63,7 @@ export type Action =
   /** gratuitous ARP burst for the group's VIP. Result comes back as announceResult. */
   | { kind: 'announce'; group: string; gid: number; reason: string; vip: Vip; iface: string; garp: GarpConfig }
   /** send a datagram to every peer now. */
-  | { kind: 'send'; type: 'heartbeat' | 'resign'; groups: WireGroup[] }
+  | { kind: 'send'; type: 'heartbeat' | 'resign' | 'probe'; groups: WireGroup[] }
   /** shutdown finished: every VIP released. */
   | { kind: 'exit' };
 

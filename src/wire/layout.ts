@@ -47,7 +47,7 @@ export const GROUP_FIXED_LEN = 4;
  */
 export const MIN_DATAGRAM = PREFIX_LEN + 2 + 2 + 8 + 8 + 4 + 1 + MAC_LEN;
 
-export const TYPE_CODES: Readonly<Record<MessageType, number>> = { heartbeat: 1, resign: 2 };
+export const TYPE_CODES: Readonly<Record<MessageType, number>> = { heartbeat: 1, resign: 2, probe: 3 };
 export const STATE_CODES: Readonly<Record<GroupState, number>> = {
   init: 0,
   standby: 1,

@@ -4,7 +4,13 @@
  */
 export type GroupState = 'init' | 'standby' | 'active' | 'fault';
 
-export type MessageType = 'heartbeat' | 'resign';
+/**
+ * heartbeat: state, every interval. resign: the sender leaves (planned stop). probe: a
+ * heartbeat that also asks its receivers to send theirs now: sent while a peer has been
+ * silent for two of its intervals, so a loss burst must take several round trips, not a few
+ * one-way datagrams, before the dead time passes (docs/protocol.md).
+ */
+export type MessageType = 'heartbeat' | 'resign' | 'probe';
 
 export interface WireGroup {
   /** group name, 1..63 bytes of UTF-8. */

@@ -160,6 +160,32 @@ t.test('10% loss, interval 100 ms, dead time 500 ms: no spurious failover in 60 
   t.same(sim.transcript.slice(before), []);
 });
 
+t.test('10% loss at 100/500 over 100 seeds x 60 s: probes turn loss bursts into 0 spurious failovers', async (t) => {
+  // Without probes a burst of 4-5 lost heartbeats (10^-4 per position at 10 % loss) silences
+  // the active for the whole dead time; with them the standby asks twice per interval and
+  // the active answers at once, so the burst must also swallow every probe round trip.
+  const spurious = (probes: boolean) => {
+    let moves = 0;
+    for (let seed = 1; seed <= 100; seed++) {
+      const sim = new Sim({ interval: 100, deadTime: 500, initDead: 1000, lossPct: 10, seed });
+      sim.add('d0', [group('web', 150)], { probes });
+      sim.add('d1', [group('web', 100)], { probes });
+      sim.start('d0');
+      sim.start('d1');
+      sim.run(2000);
+      const before = sim.transcript.length;
+      sim.run(60_000);
+      moves += sim.transcript.slice(before).filter((l) => l.includes('-> active')).length;
+    }
+    return moves;
+  };
+  const off = spurious(false);
+  const on = spurious(true);
+  t.comment(`spurious takeovers in 100 x 60 s at 10 % loss: ${off} without probes, ${on} with`);
+  t.ok(off > 0, `the loss is enough to fail over without probes (${off})`);
+  t.equal(on, 0, 'none with probes');
+});
+
 t.test('operator standby hands over with no gap and does not preempt back', async (t) => {
   const sim = pair();
   t.match(sim.command('d0', { op: 'standby' }), /^ok/);

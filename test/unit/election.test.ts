@@ -289,3 +289,46 @@ t.test('when the loser of a dual active releases, the winner re-announces (its l
   const quiet = c.step({ kind: 'message', now: 350, msg: hb('d1', 'standby', 100, 4n), address: 'x', port: 694 });
   t.notOk(kinds(quiet).includes('announce'), 'once per release');
 });
+
+t.test('probes: a peer silent for two intervals is probed twice as often; a probe is answered at once, rate-limited', async (t) => {
+  const c = core({ groups: [group('web', 100)], deadTime: 500 });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  const sends = (r: StepResult) => kinds(r).filter((k) => k.startsWith('send:'));
+  c.step({ kind: 'message', now: 10, msg: hb('d1', 'active', 150, 1n), address: 'x', port: 694 });
+  // Heard at 10 with intervalMs 50: suspect past 110.
+  t.same(sends(c.step({ kind: 'tick', now: 100 })), ['send:heartbeat'], 'within two intervals: a heartbeat');
+  const r = c.step({ kind: 'tick', now: 150 });
+  t.same(sends(r), ['send:probe'], 'silent for 140 ms: a probe');
+  t.equal(r.wakeAt, 175, 'the next one half an interval later');
+  t.same(sends(c.step({ kind: 'tick', now: 175 })), ['send:probe']);
+  // Heard again: back to plain heartbeats at the interval.
+  c.step({ kind: 'message', now: 180, msg: hb('d1', 'active', 150, 2n), address: 'x', port: 694 });
+  t.same(sends(c.step({ kind: 'tick', now: 200 })), ['send:heartbeat']);
+  t.equal(c.groups[0]!.holder, 'd1', 'no failover: the peer answered');
+
+  // Answering: a probe from d1 makes us send at once, at most once per interval/4.
+  t.same(sends(c.step({ kind: 'message', now: 210, msg: hb('d1', 'active', 150, 3n, 'probe'), address: 'x', port: 694 })), ['send:heartbeat'], 'answered at once');
+  t.same(sends(c.step({ kind: 'message', now: 215, msg: hb('d1', 'active', 150, 4n, 'probe'), address: 'x', port: 694 })), [], 'not again within interval/4');
+  t.same(sends(c.step({ kind: 'message', now: 223, msg: hb('d1', 'active', 150, 5n, 'probe'), address: 'x', port: 694 })), ['send:heartbeat'], 'again after interval/4');
+  t.equal(c.peers.get('d1')?.resigned, false, 'a probe is a heartbeat, not a resign');
+});
+
+t.test('probes: none to a resigned or dead peer, none when turned off, resign wins while stopping', async (t) => {
+  const c = core({ groups: [group('web', 100)], deadTime: 500 });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  c.step({ kind: 'message', now: 10, msg: hb('d1', 'standby', 150, 1n, 'resign'), address: 'x', port: 694 });
+  t.notMatch(kinds(c.step({ kind: 'tick', now: 200 })), ['send:probe'], 'a resigned peer is not probed');
+  const off = core({ groups: [group('web', 100)], deadTime: 500, probes: false });
+  off.step({ kind: 'start', now: 0 });
+  off.step({ kind: 'message', now: 10, msg: hb('d1', 'active', 150), address: 'x', port: 694 });
+  t.same(kinds(off.step({ kind: 'tick', now: 300 })).filter((k) => k.startsWith('send')), ['send:heartbeat'], 'probes off: heartbeats only');
+  const d = core({ groups: [group('web', 100)], deadTime: 500 });
+  d.step({ kind: 'start', now: 0 });
+  d.step({ kind: 'message', now: 10, msg: hb('d1', 'active', 150), address: 'x', port: 694 });
+  t.same(kinds(d.step({ kind: 'tick', now: 600 })).filter((k) => k.startsWith('send')), ['send:heartbeat'], 'past the dead time: dead, not suspect');
+  d.step({ kind: 'message', now: 610, msg: hb('d1', 'active', 150, 2n), address: 'x', port: 694 });
+  d.step({ kind: 'shutdown', now: 700 });
+  t.same(kinds(d.step({ kind: 'tick', now: 760 })).filter((k) => k.startsWith('send')), ['send:resign'], 'stopping: resign, never probe');
+});

@@ -77,6 +77,7 @@ t.test('round trips', async (t) => {
   const cases: [string, Message][] = [
     ['golden', GOLDEN_MSG],
     ['resign without groups', { ...GOLDEN_MSG, type: 'resign', groups: [] }],
+    ['probe', { ...GOLDEN_MSG, type: 'probe' }],
     ['64 groups', { ...GOLDEN_MSG, groups: many }],
     [
       'extremes',
@@ -211,7 +212,7 @@ t.test('authenticated but malformed bodies', async (t) => {
 });
 
 t.test('type and cluster come last', async (t) => {
-  for (const type of [0, 3, 255]) {
+  for (const type of [0, 4, 255]) {
     const dgram = sign(bytes(head({ hdr: [0x48, 0x41, 1, type, 0] }), grp('web')));
     t.equal(reasonOf(dgram), 'bad-type', `type ${type}`);
     t.equal(reasonOf(dgram, KEY, 'other'), 'bad-type', `type ${type} outranks wrong-cluster`);
