@@ -22,6 +22,7 @@ import { CELLS, QUICK_CELLS, RATIO_PAIRS, type CellSpec } from './cells.js';
 import { closeCell, openCell, runLane, steady, type CellPlan, type CellRun } from './lanes.js';
 import { LOSS_CELLS, LOSS_TARGET_CELL, runLossRow, type LossCell, type LossRowResult } from './loss-row.js';
 import { loadText, machineInfo } from './machine.js';
+import { FLOOR_CELL, startFloor } from './floor.js';
 import { crashTable, lossTable, lossTarget, notesText, outageTable, ratioTable, steadyTable, summarizeAll, type SteadyResult } from './report.js';
 import { BENCH_SCENARIOS, SCENARIOS, type RoundRecord, type RowId, type Scenario } from './rounds.js';
 
@@ -173,12 +174,32 @@ function printResults(o: Options, records: RoundRecord[], steadyResults: SteadyR
   if (steadyResults.length) {
     say(`\n## Steady state (all cells up at once, no fault)\n`);
     say(steadyTable(steadyResults));
+    say('');
+    for (const line of steadyNotes(steadyResults)) say(`- ${line}`);
   }
   const notes = notesText(summaries);
   if (notes) say('\n## Notes\n\n' + notes);
   for (const c of cells.filter((x) => x.only)) say(`- ${c.id} runs only ${c.only?.scenarios.join(', ')} x ${c.only?.reps}: ${c.only?.why}`);
   const lossJson = loss && { ...loss, settings: Object.fromEntries(loss.settings) };
   if (o.json) writeFileSync(o.json, JSON.stringify({ records, summaries, steady: steadyResults, loss: lossJson }, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v), 2));
+}
+
+/** The Node floor's heartbeat rate: keepalived's fastest (advert_int 0.01). */
+const FLOOR_INTERVAL_MS = 10;
+
+/** What the steady table's haagent and floor rows mean, with the CPU ratios against keepalived. */
+function steadyNotes(rows: readonly SteadyResult[]): string[] {
+  const d0 = (id: string) => rows.find((r) => r.cell === id)?.cpuPct[0];
+  const ka = d0('keepalived-fast');
+  const out = [
+    'RSS and CPU are per director over its whole process tree; haagent\'s includes its `ip monitor` (link tracking) and `ip -batch` (VIP changes) helpers, ~2.5 MB each.',
+    `${FLOOR_CELL}: two bare Node processes with haagent's node flags, each with one timer, one 100-byte datagram with HMAC-SHA256/128 sent and one received per ${FLOOR_INTERVAL_MS} ms (test/bench/floor-peer.ts): what a Node process pays at keepalived's fastest rate before any election logic. No VIP: no spurious count.`,
+  ];
+  for (const id of ['haagent-at-ka-rate', FLOOR_CELL]) {
+    const v = d0(id);
+    if (v !== undefined && ka !== undefined && ka > 0) out.push(`CPU ratio ${id} / keepalived-fast (active node): ${(v / ka).toFixed(1)}`);
+  }
+  return out;
 }
 
 /** Closes the cells one after the other; true when nothing was left behind. */
@@ -218,7 +239,18 @@ async function main(): Promise<void> {
     if (failed) throw failed.reason;
     for (const r of runs) say(`- ${r.plan.id} settings: ${r.ctx.cluster.settings}`);
     if (runs.length) say(`\nall ${runs.length} cells up in ${((Date.now() - t0) / 1000).toFixed(0)} s; steady window ${o.steadyS} s, then ${o.reps} repetition(s)\n`);
-    if (o.steadyS > 0 && runs.length) steadyResults = await steady(runs, o.steadyS);
+    if (o.steadyS > 0 && runs.length) {
+      // The Node floor runs through the same window, at keepalived's fastest rate.
+      const floor = await startFloor(FLOOR_INTERVAL_MS).catch((e: unknown) => {
+        say(`- ${FLOOR_CELL} not measured: ${e instanceof Error ? e.message : String(e)}`);
+        return null;
+      });
+      try {
+        steadyResults = await steady(runs, o.steadyS, floor ? [{ id: FLOOR_CELL, sample: floor.sample }] : []);
+      } finally {
+        await floor?.stop();
+      }
+    }
     const hooks = { onRecord: progress, stopping: () => interrupted };
     const fast = runs.filter((r) => cells.find((c) => c.id === r.plan.id)?.lane === 'fast');
     const slow = runs.filter((r) => !fast.includes(r));

@@ -3,7 +3,7 @@
  * HaagentNode/HaagentCluster (test/netns/agents/haagent.ts). haagent does not fork a
  * daemon, so the spawned PID (ip netns exec execs node) is the agent itself.
  */
-import type { AgentCluster, AgentNode } from '../netns/agents/common.js';
+import { processTree, type AgentCluster, type AgentNode } from '../netns/agents/common.js';
 import { HaagentCluster, type HaagentNode, type HaagentOptions } from '../netns/agents/haagent.js';
 import type { CommandResult } from '../netns/exec.js';
 import type { Lab } from '../netns/lab.js';
@@ -50,9 +50,13 @@ class HaagentAgentNode implements AgentNode {
     return this.inner.proc?.alive() ?? false;
   }
 
+  /**
+   * The agent and every process it runs: `ip monitor` (link tracking), `ip -batch` (VIP
+   * changes) and any arping or hook in flight. (`ip netns exec` execs node: no wrapper here.)
+   */
   pids(): number[] {
     const p = this.inner.proc;
-    return p?.alive() ? [p.pid] : [];
+    return p?.alive() ? processTree(p.pid) : [];
   }
 
   vipPresent(): Promise<boolean> {

@@ -114,16 +114,31 @@ export async function runLane(runs: readonly CellRun[], hooks: LaneHooks = {}): 
 
 const sampleNodes = (c: AgentCluster): ProcSample[] => c.nodes.map((n) => sampleAll(n.pids()));
 
+/** Something else measured over the steady window (the Node floor): no VIP, so no spurious count. */
+export interface SteadyExtra {
+  id: string;
+  sample(): ProcSample[];
+}
+
 /**
  * Every cell up, no fault injected, for `seconds`: VIP acquisitions in that window are
  * spurious failovers; RSS at the end and CPU over the window, per director.
  */
-export async function steady(runs: readonly CellRun[], seconds: number): Promise<SteadyResult[]> {
+export async function steady(runs: readonly CellRun[], seconds: number, extras: readonly SteadyExtra[] = []): Promise<SteadyResult[]> {
   const t0 = epochNow();
   const before = runs.map((r) => sampleNodes(r.ctx.cluster));
+  const extraBefore = extras.map((x) => x.sample());
   await sleep(seconds * 1000);
   const t1 = epochNow();
   const secs = (t1 - t0) / 1000;
+  const extraRows = extras.map((x, i): SteadyResult => {
+    const after = x.sample();
+    return { cell: x.id, seconds: secs, spurious: NaN, rssMb: after.map((s) => s.rssKb / 1024), cpuPct: after.map((s, k) => cpuPercent(extraBefore[i]![k]!, s, secs)) };
+  });
+  return [...steadyRows(runs, before, t0, t1, secs), ...extraRows];
+}
+
+function steadyRows(runs: readonly CellRun[], before: ProcSample[][], t0: number, t1: number, secs: number): SteadyResult[] {
   return runs.map((r, i) => {
     const after = sampleNodes(r.ctx.cluster);
     return {

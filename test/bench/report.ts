@@ -132,7 +132,7 @@ export function ratioTable(summaries: readonly CellSummary[], rows: readonly Row
 
 export function steadyTable(results: readonly SteadyResult[]): string {
   const rows = results.map((r) => [
-    r.cell, fmt(r.seconds), String(r.spurious), r.rssMb.map((v) => fmt(v, 1)).join(' / '), r.cpuPct.map((v) => fmt(v, 2)).join(' / '),
+    r.cell, fmt(r.seconds), fmt(r.spurious), r.rssMb.map((v) => fmt(v, 1)).join(' / '), r.cpuPct.map((v) => fmt(v, 2)).join(' / '),
   ]);
   return table(['cell', 'steady s', 'spurious VIP moves', 'RSS MB d0 / d1', 'CPU % d0 / d1'], rows);
 }
