@@ -150,7 +150,7 @@ export class Core {
         g.reach = input.reach;
         ctx.sendNow = true; // peers rank on our priority and reach: tell them now
         // In init the flag alone keeps us from claiming; from standby/active it is a fault.
-        if (input.fault && (g.state === 'standby' || g.state === 'active')) this.toFault(g, input.fault, ctx, true);
+        if (input.fault && (g.state === 'standby' || g.state === 'active')) this.toHealthFault(g, input.fault, ctx);
         else if (!input.fault && was) ctx.notes.push({ level: 'info', group: g.name, msg: `health recovered (was: ${was})` });
         return;
       }
@@ -237,7 +237,7 @@ export class Core {
   }
 
   private evalStandby(g: GroupRt, ctx: StepCtx): void {
-    if (g.healthFault) return this.toFault(g, g.healthFault, ctx, true);
+    if (g.healthFault) return this.toHealthFault(g, g.healthFault, ctx);
     const self = this.selfCandidate(g);
     if (this.shuttingDown || self.priority <= 0) {
       g.preemptAt = null;
@@ -359,6 +359,16 @@ export class Core {
     g.retryAt = ctx.now + this.nextBackoff(g);
     if (removeNow) this.ensureVip(g, false, ctx);
     ctx.sendNow = true;
+  }
+
+  /**
+   * A fault the health monitor reports: no retry timer, since the monitor says when it is
+   * over (its rise/fall and hold-down damp flapping). The group leaves fault as soon as its
+   * VIP is gone and the check passes, not a backoff later.
+   */
+  private toHealthFault(g: GroupRt, reason: string, ctx: StepCtx): void {
+    this.toFault(g, reason, ctx, true);
+    g.retryAt = null;
   }
 
   /** @internal */

@@ -332,3 +332,25 @@ t.test('probes: none to a resigned or dead peer, none when turned off, resign wi
   d.step({ kind: 'shutdown', now: 700 });
   t.same(kinds(d.step({ kind: 'tick', now: 760 })).filter((k) => k.startsWith('send')), ['send:resign'], 'stopping: resign, never probe');
 });
+
+t.test('a health fault that clears leaves fault as soon as the VIP is gone, with no retry backoff', async (t) => {
+  const c = core({ expectedPeers: 0 });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  c.step({ kind: 'tick', now: 300 });
+  c.step({ kind: 'vipResult', now: 301, group: 'web', present: true, ok: true });
+  t.equal(c.groups[0]!.state, 'active');
+  // The link state is not known for a moment (start-up), then it is: fault, then recovery.
+  const r = c.step({ kind: 'health', now: 400, group: 'web', penalty: 0, fault: 'link eth0 state not known yet', reach: 0 });
+  t.same(r.transitions.map((x) => x.to), ['fault']);
+  t.equal(r.wakeAt, 450, 'no retry deadline: only the next heartbeat');
+  c.step({ kind: 'health', now: 402, group: 'web', penalty: 0, fault: null, reach: 0 });
+  t.equal(c.groups[0]!.state, 'fault', 'the VIP removal is still in flight');
+  const back = c.step({ kind: 'vipResult', now: 405, group: 'web', present: false, ok: true });
+  t.same(back.transitions.map((x) => `${x.from}->${x.to}`), ['fault->standby', 'standby->active'], 'back at once, not FAULT_RETRY_MIN later');
+  // A VIP failure still backs off.
+  const f = c.step({ kind: 'vipResult', now: 410, group: 'web', present: true, ok: false, error: 'RTNETLINK answers: No such device' });
+  t.same(f.transitions.map((x) => x.to), ['fault']);
+  c.step({ kind: 'vipResult', now: 412, group: 'web', present: false, ok: true });
+  t.equal(c.groups[0]!.state, 'fault', 'a failed add waits for its retry');
+});
