@@ -279,7 +279,10 @@ export class Core {
     const others = activePeers(this.peers, g, ctx.now);
     const top = best(others);
     if (top && outranks(top, self)) {
-      this.becomeStandby(g, `dual active: ${top.node} outranks us`, ctx);
+      // Make-before-break, as in a planned handover: the winner re-announces now; we keep
+      // answering for the handover grace (under half an interval) so the client is not left
+      // on our MAC with nobody behind it while that announcement is on its way.
+      this.startRelease(g, `dual active: ${top.node} outranks us`, ctx);
       return;
     }
     const conflict = top !== null || ctx.peerReturned;

@@ -98,15 +98,20 @@ t.test('a failed remove does not spin: it waits for the retry deadline', async (
   t.same(r3.transitions.map((x) => x.to), ['standby', 'active']);
 });
 
-t.test('dual active: the lower-ranked side releases at once, the winner re-announces', async (t) => {
+t.test('dual active: the lower-ranked side releases after the handover grace, the winner re-announces', async (t) => {
   const c = core({ groups: [group('web', 100)], expectedPeers: 0 });
   c.step({ kind: 'start', now: 0 });
   c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
   c.step({ kind: 'tick', now: 300 });
   c.step({ kind: 'vipResult', now: 304, group: 'web', present: true, ok: true });
   const lose = c.step({ kind: 'message', now: 310, msg: hb('d1', 'active', 150), address: 'x', port: 694 });
-  t.same(lose.transitions.map((x) => x.reason), ['dual active: d1 outranks us']);
-  t.same(kinds(lose), ['vip:del', 'send:heartbeat']);
+  t.same(lose.transitions, [], 'still answering while the winner re-announces');
+  t.same(kinds(lose), ['send:heartbeat']);
+  t.equal(lose.wakeAt, 310 + c.handoverGrace, 'wakes when the grace ends');
+  t.ok(c.handoverGrace < 50, 'the grace is under one heartbeat interval');
+  const gone = c.step({ kind: 'tick', now: 310 + c.handoverGrace });
+  t.same(gone.transitions.map((x) => x.reason), ['dual active: d1 outranks us: handed over to d1']);
+  t.same(kinds(gone), ['vip:del', 'send:heartbeat']);
 
   const w = core({ expectedPeers: 0 });
   w.step({ kind: 'start', now: 0 });
