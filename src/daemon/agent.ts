@@ -28,8 +28,7 @@ import { vipDevice } from '../levip/mode.js';
 import { serviceStatusLine, statusView } from './status-view.js';
 import type { ServiceManager } from '../adapters/sd-notify.js';
 import type { VipHost } from '../ports/index.js';
-import { HealthMonitor, LinkMonitor, createProbe, realTimers, type GroupHealthSpec } from '../health/index.js';
-import type { CheckView } from './status-view.js';
+import { AgentHealth } from './agent-health.js';
 import { ConflictWatch } from './conflict.js';
 
 export interface AgentOptions {
@@ -48,21 +47,6 @@ const STOP_MARGIN_MS = 2000;
 /** A start refused for a reason the operator must fix (exit 69, EX_UNAVAILABLE). */
 export class StartError extends Error {
   override name = 'StartError';
-}
-
-/** What the health and link monitors watch for each group: its checks, links and ping nodes. */
-function healthSpecs(config: Config): GroupHealthSpec[] {
-  return config.groups.map((g) => ({
-    group: g.name,
-    basePriority: g.priority,
-    interfaces: [...new Set([g.interface, ...(g.trackInterfaces ?? [])])],
-    checks: g.checks ?? [],
-    pingNodes: g.pingNodes ?? [],
-  }));
-}
-
-function trackedInterfaces(specs: readonly GroupHealthSpec[]): string[] {
-  return [...new Set(specs.flatMap((g) => g.interfaces))];
 }
 
 /** The external tools this configuration needs, missing from PATH. */
@@ -98,9 +82,7 @@ export class Agent {
   private levip: LevipService | null = null;
   private metrics: Metrics | null = null;
   private metricsServer: MetricsServer | null = null;
-  private health: HealthMonitor | null = null;
-  private healthSpecs: GroupHealthSpec[] = [];
-  private links: LinkMonitor | null = null;
+  private health: AgentHealth | null = null;
   private conflicts: ConflictWatch | null = null;
   private exitResolve: (code: number) => void = () => undefined;
   /** resolves with the process exit code once the agent has stopped. */
@@ -188,7 +170,8 @@ export class Agent {
     this.levip = new LevipService({ node: config.node, stateDir: config.stateDir, log, tracker: this.tracker });
     await this.levip.prepare(config.groups);
     this.driver.start();
-    this.startHealth(config);
+    this.health = new AgentHealth(config, { log, feed: (input) => this.driver?.feed(input), metrics: () => this.metrics });
+    this.health.start();
     this.conflicts = new ConflictWatch(this.driver, new SpawnRunner());
     this.conflicts.start();
     this.notifyReady(hb.interval);
@@ -260,74 +243,10 @@ export class Agent {
     this.notifier?.close();
     this.notifier = this.makeNotifier(r.config);
     this.driver?.reconfigure(r.config);
-    this.reloadHealth(r.config);
+    this.health?.reload(r.config);
     log.info({ groups: r.config.groups.map((g) => g.name) }, 'config reloaded');
     this.emit({ event: 'reload', groups: r.config.groups.map((g) => g.name) });
     return { ok: true, message: `reloaded ${this.opts.configPath}: groups ${r.config.groups.map((g) => g.name).join(', ')}` };
-  }
-
-  /**
-   * Checks, tracked links and ping nodes run beside the election, never on its path: each
-   * summary change becomes one `health` input. The VIP interface is always tracked, driven
-   * by `ip monitor link` events.
-   */
-  private startHealth(config: Config): void {
-    const { log } = this.opts;
-    const runner = new SpawnRunner();
-    this.healthSpecs = healthSpecs(config);
-    this.health = new HealthMonitor(this.healthSpecs, {
-      clock: monotonicClock,
-      timers: realTimers,
-      probe: createProbe(runner),
-      onChange: (group, sum) => {
-        // The core applies the penalty to the group's current priority.
-        const base = this.healthSpecs.find((x) => x.group === group)?.basePriority ?? sum.priority;
-        this.driver?.feed({ kind: 'health', now: monotonicClock.now(), group, penalty: base - sum.priority, fault: sum.fault, reach: sum.pingReachable });
-        this.metrics?.setCheck(group, '(links)', sum.linksDown.length === 0);
-      },
-      onCheckChange: (c) => {
-        log.info({ group: c.group, check: c.check, from: c.from, to: c.to, detail: c.detail }, `check ${c.check}: ${c.from} -> ${c.to}`);
-        if (c.group) this.metrics?.setCheck(c.group, c.check, c.to === 'passing');
-      },
-    });
-    this.links = new LinkMonitor(trackedInterfaces(this.healthSpecs), {
-      runner,
-      timers: realTimers,
-      clock: monotonicClock,
-      onLink: (iface, up) => {
-        log[up ? 'info' : 'warn']({ iface, up }, `link ${iface} ${up ? 'up' : 'down'}`);
-        this.health?.setLink(iface, up);
-      },
-      onMonitorExit: (e) => log.warn({ code: e.code, signal: e.signal, stderr: e.stderr, restartInMs: e.restartIn }, 'ip monitor exited; restarting'),
-    });
-    this.links.start();
-    this.health.start();
-  }
-
-  /**
-   * Reload: the monitors keep every unchanged check (state and schedule) and tracked link,
-   * start new ones and stop dropped ones. Called after the core has the new groups.
-   */
-  private reloadHealth(config: Config): void {
-    this.healthSpecs = healthSpecs(config);
-    this.links?.watch(trackedInterfaces(this.healthSpecs));
-    this.health?.update(this.healthSpecs);
-  }
-
-  private checkViews(group: string): CheckView[] {
-    const g = this.config.groups.find((x) => x.name === group);
-    const specs = new Map((g?.checks ?? []).map((c) => [c.name, c] as const));
-    return (this.health?.checks(group) ?? []).map((c) => {
-      const spec = specs.get(c.name);
-      return {
-        name: c.name,
-        type: spec?.type ?? '?',
-        state: c.state,
-        effect: spec?.weight === 'fault' ? 'fault' : `-${spec?.weight ?? 0}`,
-        lastResult: c.last ? `${c.last.ok ? 'ok' : 'FAIL'}: ${c.last.detail}` : null,
-        lastMs: c.last?.ms ?? null,
-      };
-    });
   }
 
   private makeNotifier(config: Config): Notifier | null {
@@ -338,7 +257,7 @@ export class Agent {
 
   private statusRecord() {
     const d = this.driver!;
-    return { ...statusView(d.core, d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now(), checks: (g) => this.checkViews(g) }), levip: this.levip?.status() };
+    return { ...statusView(d.core, d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now(), checks: (g) => this.health?.checkViews(g) ?? [] }), levip: this.levip?.status() };
   }
 
   private handle(req: ControlRequest): ControlResponse {
@@ -424,7 +343,6 @@ export class Agent {
     this.driver?.stop();
     await this.levip?.close(); // the shared IPs left lo: give the ARP sysctls back
     this.health?.stop();
-    this.links?.stop();
     this.conflicts?.stop();
     this.tracker.killAll();
     this.ipBatch.close();

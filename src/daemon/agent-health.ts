@@ -1,0 +1,111 @@
+/**
+ * The agent's health side: checks, tracked links and ping nodes, run beside the election and
+ * never on its path. Each group's summary change becomes one `health` input to the core; the
+ * VIP interface is always tracked, driven by `ip monitor link` events. A reload keeps every
+ * unchanged check and link (HealthMonitor.update, LinkMonitor.watch).
+ */
+import type { Config } from '../config/types.js';
+import type { Input } from '../core/types.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { monotonicClock } from '../adapters/clock.js';
+import { SpawnRunner } from '../adapters/runner.js';
+import { HealthMonitor, LinkMonitor, createProbe, realTimers, type GroupHealthSpec } from '../health/index.js';
+import type { CheckView } from './status-view.js';
+
+export interface AgentHealthDeps {
+  log: Logger;
+  /** one health input for the core. */
+  feed: (input: Extract<Input, { kind: 'health' }>) => void;
+  metrics: () => Metrics | null;
+}
+
+/** What the monitors watch for each group: its checks, links and ping nodes. */
+export function healthSpecs(config: Config): GroupHealthSpec[] {
+  return config.groups.map((g) => ({
+    group: g.name,
+    basePriority: g.priority,
+    interfaces: [...new Set([g.interface, ...(g.trackInterfaces ?? [])])],
+    checks: g.checks ?? [],
+    pingNodes: g.pingNodes ?? [],
+  }));
+}
+
+function trackedInterfaces(specs: readonly GroupHealthSpec[]): string[] {
+  return [...new Set(specs.flatMap((g) => g.interfaces))];
+}
+
+export class AgentHealth {
+  private specs: GroupHealthSpec[];
+  private readonly health: HealthMonitor;
+  private readonly links: LinkMonitor;
+
+  constructor(
+    private config: Config,
+    deps: AgentHealthDeps,
+  ) {
+    const { log } = deps;
+    const runner = new SpawnRunner();
+    this.specs = healthSpecs(config);
+    this.health = new HealthMonitor(this.specs, {
+      clock: monotonicClock,
+      timers: realTimers,
+      probe: createProbe(runner),
+      onChange: (group, sum) => {
+        // The core applies the penalty to the group's current priority.
+        const base = this.specs.find((x) => x.group === group)?.basePriority ?? sum.priority;
+        deps.feed({ kind: 'health', now: monotonicClock.now(), group, penalty: base - sum.priority, fault: sum.fault, reach: sum.pingReachable });
+        deps.metrics()?.setCheck(group, '(links)', sum.linksDown.length === 0);
+      },
+      onCheckChange: (c) => {
+        log.info({ group: c.group, check: c.check, from: c.from, to: c.to, detail: c.detail }, `check ${c.check}: ${c.from} -> ${c.to}`);
+        if (c.group) deps.metrics()?.setCheck(c.group, c.check, c.to === 'passing');
+      },
+    });
+    this.links = new LinkMonitor(trackedInterfaces(this.specs), {
+      runner,
+      timers: realTimers,
+      clock: monotonicClock,
+      onLink: (iface, up) => {
+        log[up ? 'info' : 'warn']({ iface, up }, `link ${iface} ${up ? 'up' : 'down'}`);
+        this.health.setLink(iface, up);
+      },
+      onMonitorExit: (e) => log.warn({ code: e.code, signal: e.signal, stderr: e.stderr, restartInMs: e.restartIn }, 'ip monitor exited; restarting'),
+    });
+  }
+
+  start(): void {
+    this.links.start();
+    this.health.start();
+  }
+
+  /** Called after the core has the new groups. */
+  reload(config: Config): void {
+    this.config = config;
+    this.specs = healthSpecs(config);
+    this.links.watch(trackedInterfaces(this.specs));
+    this.health.update(this.specs);
+  }
+
+  stop(): void {
+    this.health.stop();
+    this.links.stop();
+  }
+
+  /** The group's checks for `haagent status`. */
+  checkViews(group: string): CheckView[] {
+    const g = this.config.groups.find((x) => x.name === group);
+    const specs = new Map((g?.checks ?? []).map((c) => [c.name, c] as const));
+    return this.health.checks(group).map((c) => {
+      const spec = specs.get(c.name);
+      return {
+        name: c.name,
+        type: spec?.type ?? '?',
+        state: c.state,
+        effect: spec?.weight === 'fault' ? 'fault' : `-${spec?.weight ?? 0}`,
+        lastResult: c.last ? `${c.last.ok ? 'ok' : 'FAIL'}: ${c.last.detail}` : null,
+        lastMs: c.last?.ms ?? null,
+      };
+    });
+  }
+}
