@@ -31,7 +31,7 @@ export function ipv6Bytes(text: string): Buffer {
   const lastColon = s.lastIndexOf(':');
   const v4 = s.slice(lastColon + 1);
   if (isIPv4(v4)) {
-    // An IPv4 tail (::ffff:192.0.2.1) is two 16-bit words.
+    // An IPv4 tail (::ffff:198.51.100.7) is two 16-bit words.
     const [a, b, c, d] = v4.split('.').map(Number) as [number, number, number, number];
     s = `${s.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
