@@ -1,11 +1,13 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --lite-mode
+#!/usr/bin/env -S node --max-semi-space-size=1 --lite-mode --no-expose-wasm
 /**
  * Process entry: argv to the command registry, exit code back.
  *
  * The shebang's node flags keep a long-running agent small: a 1 MB young generation and
  * V8's lite mode (no optimizing compiler: an agent handles a few hundred small events a
  * second, where optimization buys nothing measurable) took the agent's RSS from ~85 MB to
- * ~61 MB at 10 ms heartbeats with the same CPU (docs/benchmarks.md).
+ * ~61 MB at 10 ms heartbeats with the same CPU (docs/benchmarks.md). Lite mode turns
+ * WebAssembly off anyway; --no-expose-wasm says so, so node prints no warning about it on
+ * every command an operator types.
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';

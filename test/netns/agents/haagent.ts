@@ -17,7 +17,7 @@ export type { StatusRecord };
 
 export const HAAGENT_MAIN = join(REPO_ROOT, 'dist', 'src', 'main.js');
 /** The node flags of the binary's shebang (src/main.ts), so drills run the agent as installed. */
-export const HAAGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode'];
+export const HAAGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode', '--no-expose-wasm'];
 export const GROUP = 'web';
 
 export interface GarpOptions {
