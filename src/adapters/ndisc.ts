@@ -10,7 +10,7 @@
  *
  * RoutingAnnouncer sends each family to its announcer: IPv4 to arping, IPv6 here.
  */
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { isIPv4, isIPv6 } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -104,8 +104,8 @@ export function openIcmp6Socket(): Icmp6Socket {
 
 export interface NdiscAnnouncerOptions {
   openSocket?: () => Icmp6Socket;
-  /** the interface's MAC (default: /sys/class/net/IFACE/address). */
-  macOf?: (iface: string) => Buffer;
+  /** the interface's MAC (default: /sys/class/net/IFACE/address, read without blocking). */
+  macOf?: (iface: string) => Buffer | Promise<Buffer>;
   sleep?: (ms: Millis) => Promise<void>;
 }
 
@@ -131,7 +131,7 @@ export class NdiscAnnouncer implements Announcer {
     let msg: Buffer;
     let sock: Icmp6Socket;
     try {
-      msg = unsolicitedNa(vip.address, (this.opts.macOf ?? sysfsMac)(iface));
+      msg = unsolicitedNa(vip.address, await (this.opts.macOf ?? sysfsMac)(iface));
       sock = this.socket();
     } catch (e) {
       outcome.errors.push(`neighbour advertisement for ${vip.address} on ${iface}: ${(e as Error).message}`);
@@ -163,9 +163,9 @@ export class NdiscAnnouncer implements Announcer {
   }
 }
 
-function sysfsMac(iface: string): Buffer {
+async function sysfsMac(iface: string): Promise<Buffer> {
   if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(iface)) throw new Error(`bad interface name ${JSON.stringify(iface)}`);
-  return macBytes(readFileSync(`/sys/class/net/${iface}/address`, 'utf8'));
+  return macBytes(await readFile(`/sys/class/net/${iface}/address`, 'utf8'));
 }
 
 /** One announcer per address family. */

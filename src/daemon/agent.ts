@@ -198,7 +198,7 @@ export class Agent {
   private serviceStatus(): string {
     const d = this.driver;
     if (!d) return 'starting';
-    return serviceStatusLine(d.core.groups.map((g) => ({ name: g.name, state: g.state, vip: `${g.cfg.vip.address}/${g.cfg.vip.prefix}`, activeNode: g.holder })), this.config.node);
+    return serviceStatusLine(d.core.groups.map((g) => ({ name: g.name, state: g.state, vip: this.vipOf(g.name), activeNode: g.holder })), this.config.node);
   }
 
   private vipOf(group: string): string {

@@ -9,26 +9,16 @@
  * the drift; SIGTERM restores the sysctls to what the role found, removes the VIP, exit 0.
  */
 import t, { type Test } from 'tap';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { epochNow, waitFor, within } from './exec.js';
-import { Lab, REPO_ROOT, VIP, VIP_CIDR, type LabHost, type LabProcess } from './lab.js';
+import { drillSkipReason, Lab, REPO_ROOT, VIP, VIP_CIDR, type LabHost, type LabProcess } from './lab.js';
 
 const MAIN = join(REPO_ROOT, 'dist', 'src', 'main.js');
 const SYSCTLS = ['all/arp_ignore', 'all/arp_announce', 'eth0/arp_ignore', 'eth0/arp_announce'];
 const RECHECK_MS = 500;
 
-function skipReason(): string | null {
-  if (process.getuid?.() !== 0) return 'network namespaces need root';
-  for (const name of ['cli/run', 'cli/run-role', 'realserver/role', 'realserver/apply', 'config/realserver', 'config/schema']) {
-    const js = join(REPO_ROOT, 'dist', 'src', `${name}.js`);
-    const ts = join(REPO_ROOT, 'src', `${name}.ts`);
-    if (!existsSync(js) || statSync(ts).mtimeMs > statSync(js).mtimeMs) return `${js} is missing or stale: run \`npm run build\``;
-  }
-  return null;
-}
-
-const skip = skipReason();
+const skip = drillSkipReason(['cli/run', 'cli/run-role', 'realserver/role', 'realserver/apply', 'config/realserver', 'config/schema']);
 if (skip !== null) t.plan(0, skip);
 
 interface LogLine {

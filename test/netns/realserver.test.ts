@@ -11,26 +11,15 @@
  * found, removes the VIP it added and leaves alone the one that was there before.
  */
 import t, { type Test } from 'tap';
-import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArpingReplies } from '../../src/realserver/arp-check.js';
 import { run } from './exec.js';
-import { distScript, Lab, REPO_ROOT, VIP, VIP_CIDR, type LabHost } from './lab.js';
+import { distScript, drillSkipReason, Lab, REPO_ROOT, VIP, VIP_CIDR, type LabHost } from './lab.js';
 
 const MAIN = join(REPO_ROOT, 'dist', 'src', 'main.js');
 const SYSCTLS = ['all/arp_ignore', 'all/arp_announce', 'eth0/arp_ignore', 'eth0/arp_announce'];
 
-function skipReason(): string | null {
-  if (process.getuid?.() !== 0) return 'network namespaces need root';
-  for (const name of ['cli/realserver', 'realserver/apply', 'realserver/plan', 'realserver/arp-check', 'adapters/sysctl']) {
-    const js = join(REPO_ROOT, 'dist', 'src', `${name}.js`);
-    const ts = join(REPO_ROOT, 'src', `${name}.ts`);
-    if (!existsSync(js) || statSync(ts).mtimeMs > statSync(js).mtimeMs) return `${js} is missing or stale: run \`npm run build\``;
-  }
-  return null;
-}
-
-const skip = skipReason();
+const skip = drillSkipReason(['cli/realserver', 'realserver/apply', 'realserver/plan', 'realserver/arp-check', 'adapters/sysctl']);
 if (skip !== null) t.plan(0, skip);
 
 interface CliRun {

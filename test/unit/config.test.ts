@@ -4,28 +4,11 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parseConfigText } from '../../src/config/load.js';
 import { formatIssues } from '../../src/config/render.js';
-import type { ConfigIssue } from '../../src/config/types.js';
+import { BASE, issuesOf } from './config-harness.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/config/${name}`, import.meta.url), 'utf8');
 
-function issuesOf(text: string, hostname = 'd0'): ConfigIssue[] {
-  const r = parseConfigText(text, 'haagent.yaml', { hostname });
-  if (r.ok) throw new Error('expected the configuration to be refused');
-  return r.issues;
-}
-
-// A valid document whose lines the cases below replace. Line numbers matter: keep it stable.
-const BASE = [
-  'cluster: lb1', //                                  1
-  'heartbeat:', //                                    2
-  '  bind: 198.51.100.10', //                         3
-  '  peers: [198.51.100.11]', //                      4
-  '  interval: 100ms', //                             5
-  'groups:', //                                       6
-  '  - name: web', //                                 7
-  '    vip: 198.51.100.100/32', //                    8
-  '    interface: eth0', //                           9
-];
+// BASE (config-harness.ts) is a valid document whose lines the cases below replace.
 
 /** BASE with line `n` (1-based) replaced, or extra lines appended when n is 0. */
 function withLine(n: number, ...text: string[]): string {
@@ -140,7 +123,7 @@ t.test('several unknown keys in one mapping each get their own issue', async (t)
 });
 
 t.test('a host name that cannot be a node name needs an explicit node', async (t) => {
-  const issues = issuesOf(withLine(0), 'host with spaces');
+  const issues = issuesOf(withLine(0), { hostname: 'host with spaces' });
   t.match(issues, [{ path: 'node', expected: /set node/ }]);
   t.ok(parseConfigText(withLine(0, 'node: d0'), 'haagent.yaml', { hostname: 'host with spaces' }).ok);
 });

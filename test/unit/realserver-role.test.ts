@@ -8,64 +8,17 @@ import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RealServerConfig, Vip } from '../../src/config/types.js';
-import type { IfaceAddress } from '../../src/adapters/ip-json.js';
-import type { EnsureOutcome } from '../../src/ports/index.js';
 import type { Timers } from '../../src/health/types.js';
-import { Ipv4ConfSysctl, type SysctlFs } from '../../src/adapters/sysctl.js';
-import type { LoAddressHost } from '../../src/realserver/apply.js';
+import { Ipv4ConfSysctl } from '../../src/adapters/sysctl.js';
 import { RealServerRole } from '../../src/realserver/role.js';
 import { readStateFile } from '../../src/realserver/state.js';
+import { addr, FakeHost, MemFs, ROOT } from './realserver-fakes.js';
 import { createLogger } from '../../src/log.js';
 
 const VIP: Vip = { address: '198.51.100.100', prefix: 32, family: 4 };
-const ROOT = '/proc/sys/net/ipv4/conf';
 
-const addr = (local: string, prefixlen: number): IfaceAddress => ({ local, prefixlen, family: local.includes(':') ? 6 : 4, secondary: false, dadfailed: false });
 
-class FakeHost implements LoAddressHost {
-  readonly addrs = new Map<string, IfaceAddress[]>([['lo', [addr('127.0.0.1', 8)]], ['eth0', [addr('198.51.100.20', 24)]]]);
-  /** when set, the next listAddresses waits for this promise (one call only). */
-  hold: Promise<void> | null = null;
-  async listAddresses(iface: string): Promise<IfaceAddress[]> {
-    const hold = this.hold;
-    this.hold = null;
-    if (hold) await hold;
-    return (this.addrs.get(iface) ?? []).map((a) => ({ ...a }));
-  }
-  async ensurePresent(vip: Vip, iface: string): Promise<EnsureOutcome> {
-    if (this.has(vip, iface)) return { ok: true, changed: false };
-    this.addrs.get(iface)?.push(addr(vip.address, vip.prefix));
-    return { ok: true, changed: true };
-  }
-  async ensureAbsent(vip: Vip, iface: string): Promise<EnsureOutcome> {
-    const before = this.addrs.get(iface) ?? [];
-    this.addrs.set(iface, before.filter((a) => a.local !== vip.address));
-    return { ok: true, changed: before.length !== this.addrs.get(iface)?.length };
-  }
-  has(vip: Vip, iface = 'lo'): boolean {
-    return (this.addrs.get(iface) ?? []).some((a) => a.local === vip.address && a.prefixlen === vip.prefix);
-  }
-}
 
-class MemFs implements SysctlFs {
-  readonly files = new Map<string, string>();
-  readonly denied = new Set<string>();
-  async readFile(path: string): Promise<string> {
-    const v = this.files.get(path);
-    if (v === undefined) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
-    return v;
-  }
-  async writeFile(path: string, data: string): Promise<void> {
-    if (this.denied.has(path)) throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
-    this.files.set(path, data);
-  }
-  set(name: string, v: number): void {
-    this.files.set(`${ROOT}/${name}`, `${v}\n`);
-  }
-  get(name: string): number {
-    return Number(this.files.get(`${ROOT}/${name}`));
-  }
-}
 
 /** A manual timer queue: the test fires the pending timer and awaits the next scheduling. */
 class ManualTimers implements Timers {
