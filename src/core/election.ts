@@ -23,7 +23,8 @@ import type { GroupConfig } from '../config/types.js';
 import type { WireGroup } from '../wire/types.js';
 import { vipDevice } from '../levip/mode.js';
 import { GroupRt } from './group.js';
-import { PeerTable } from './peers.js';
+import { BeatSchedule } from './beat.js';
+import { HINT_HOLD_MS, PeerTable } from './peers.js';
 import { best, outranks, type Candidate } from './rank.js';
 import { operatorCommand } from './commands.js';
 import { reconfigure, retiredResult } from './reconfigure.js';
@@ -58,9 +59,7 @@ export class Core {
   maintenance: boolean;
   shuttingDown = false;
   startedAt: Millis | null = null;
-  private nextHeartbeatAt: Millis = 0;
-  /** when we last sent at once because a peer probed us (rate limit). */
-  private lastProbeReplyAt: Millis = -Infinity;
+  private beat: BeatSchedule;
   private exited = false;
   lastReply: CommandReply | null = null;
 
@@ -69,8 +68,14 @@ export class Core {
   constructor(opts: CoreOptions) {
     this.opts = { ...opts };
     this.peers = new PeerTable(opts.deadTime);
+    this.beat = new BeatSchedule(opts.interval, 0);
     this.groups = opts.groups.map((g: GroupConfig) => new GroupRt(g, 0, this.nextGid++));
     this.maintenance = opts.maintenance ?? false;
+  }
+
+  /** @internal a reload changed the heartbeat interval. */
+  setInterval(ms: Millis): void {
+    this.beat.setInterval(ms);
   }
 
   /** Handover grace: how long a releasing node keeps the VIP after the successor claimed it. */
@@ -79,9 +84,15 @@ export class Core {
   }
 
   step(input: Input): StepResult {
-    const ctx: StepCtx = { now: input.now, actions: [], transitions: [], notes: [], sendNow: false, peerReturned: false, peerYielded: new Set() };
+    const ctx: StepCtx = { now: input.now, actions: [], transitions: [], notes: [], sendNow: false, peerReturned: false, peerYielded: null };
     this.lastReply = null;
     this.apply(input, ctx);
+    for (const d of this.peers.livenessChanges(ctx.now)) {
+      const msg = d.confirmMs !== null
+        ? `peer ${d.node} dead: port unreachable and no answer to a probe within ${fmt(d.confirmMs)} ms`
+        : `peer ${d.node} dead: silent for ${fmt(d.silentMs)} ms`;
+      ctx.notes.push({ level: 'warn', peer: d.node, msg });
+    }
     for (const c of this.peers.pathChanges(ctx.now)) {
       ctx.notes.push(c.silent ? { level: 'warn', peer: c.node, msg: `peer ${c.node}: path ${c.address} silent (other paths alive: no failover)` } : { level: 'info', peer: c.node, msg: `peer ${c.node}: path ${c.address} heard again` });
     }
@@ -94,7 +105,7 @@ export class Core {
     switch (input.kind) {
       case 'start':
         this.startedAt = input.now;
-        this.nextHeartbeatAt = input.now;
+        this.beat = new BeatSchedule(this.opts.interval, input.now);
         for (const g of this.groups) {
           g.since = input.now;
           g.initUntil = input.now + this.opts.initDead;
@@ -106,27 +117,29 @@ export class Core {
         return;
       case 'message': {
         const before = this.peers.get(input.msg.node)?.groups;
-        const kind = this.peers.record(input.msg, input.address, input.port, input.now);
+        const { kind, refuted } = this.peers.record(input.msg, input.address, input.port, input.now);
+        if (refuted) {
+          ctx.notes.push({ level: 'warn', peer: input.msg.node, msg: `peer ${input.msg.node} answered after an ICMP port unreachable for ${input.address}: not gone (a forged ICMP error?); such errors on that path are ignored for ${HINT_HOLD_MS / 1000} s` });
+        }
         for (const wg of input.msg.groups) {
-          if (before?.get(wg.name)?.state === 'active' && wg.state !== 'active') ctx.peerYielded.add(wg.name);
+          if (before?.get(wg.name)?.state === 'active' && wg.state !== 'active') (ctx.peerYielded ??= new Set()).add(wg.name);
         }
         if (kind !== 'known') {
           ctx.peerReturned = true;
           ctx.notes.push({ level: 'info', peer: input.msg.node, msg: `peer ${input.msg.node} ${kind === 'new' ? 'heard' : kind}` });
         }
         if (input.msg.type === 'resign') ctx.notes.push({ level: 'info', peer: input.msg.node, msg: `peer ${input.msg.node} resigned` });
-        // A probing peer missed our heartbeats: answer now, at most 4 times per interval.
-        if (input.msg.type === 'probe' && input.now - this.lastProbeReplyAt >= this.opts.interval / 4) {
-          this.lastProbeReplyAt = input.now;
-          ctx.sendNow = true;
-        }
+        // A probing peer missed our heartbeats or is confirming an ICMP error: answer now.
+        if (input.msg.type === 'probe' && this.beat.answerProbe(input.now)) ctx.sendNow = true;
         return;
       }
-      case 'unreachable':
-        for (const node of this.peers.markUnreachable(input.address, input.now)) {
-          ctx.notes.push({ level: 'info', peer: node, msg: `peer ${node} port unreachable: its agent is gone` });
-        }
+      case 'unreachable': {
+        // A hint only: the peer is probed now and dies if it does not answer (peers.ts).
+        const { hinted, ignored } = this.peers.markUnreachable(input.address, input.now);
+        for (const node of hinted) ctx.notes.push({ level: 'info', peer: node, msg: `peer ${node}: ICMP port unreachable from ${input.address}; probing it` });
+        for (const node of ignored) ctx.notes.push({ level: 'debug', peer: node, msg: `peer ${node}: ICMP port unreachable from ${input.address} ignored (a recent one was refuted)` });
         return;
+      }
       case 'vipResult':
         return this.onVipResult(input, ctx);
       case 'reconfigure':
@@ -147,6 +160,7 @@ export class Core {
         const was = g.healthFault;
         g.healthPenalty = Math.max(0, input.penalty);
         g.healthFault = input.fault;
+        g.healthPending = input.pending ?? null;
         g.reach = input.reach;
         ctx.sendNow = true; // peers rank on our priority and reach: tell them now
         // In init the flag alone keeps us from claiming; from standby/active it is a fault.
@@ -180,12 +194,14 @@ export class Core {
       g.vipHave = r.present;
       g.vipError = null;
       if (r.present) g.retryBackoff = 0; // healthy again only once a claim succeeded
-      if (r.present && g.state === 'active' && g.vipPending === 0) {
+      if (r.present && g.state === 'active' && g.vipWant === true) {
         // LevIP members never announce on their own: the rotation schedule does.
         if (!isLevip(g)) this.announce(g, 'took over', ctx);
         ctx.sendNow = true;
         if (g.cfg.garp.refresh > 0) g.refreshAt = ctx.now + g.cfg.garp.refresh;
       }
+      // What we want may have changed while this change ran (a flap): follow the latest want.
+      if (g.vipWant !== null && g.vipWant !== r.present) this.ensureVip(g, g.vipWant, ctx);
       return;
     }
     g.vipError = r.error ?? 'unknown error';
@@ -292,7 +308,7 @@ export class Core {
       g.conflictAnnouncedAt = ctx.now;
       this.reannounce(g, top ? `dual active: we outrank ${top.node}` : 'a peer came back: re-announcing', ctx);
     }
-    if (ctx.peerYielded.has(g.name) && g.vipReady && top === null && g.conflictAnnouncedAt !== ctx.now) {
+    if (ctx.peerYielded?.has(g.name) && g.vipReady && top === null && g.conflictAnnouncedAt !== ctx.now) {
       // The other side of a dual active just released: its takeover or conflict GARPs may
       // have reached the router after ours, so claim the address again, now that it is ours
       // alone (not rate limited: a peer leaves active at most once per claim of its own).
@@ -388,9 +404,11 @@ export class Core {
 
   /** @internal */
   ensureVip(g: GroupRt, present: boolean, ctx: StepCtx): void {
-    if (g.vipWant === present && g.vipPending > 0) return; // the same change is in flight
-    if (g.vipWant === present && g.vipHave === present) return; // already so
+    const settled = g.vipWant === present && g.vipHave === present;
     g.vipWant = present;
+    // One change in flight per group: a flapping node must not queue add, remove, add... and
+    // re-add a VIP it has lost meanwhile. The result handler follows the latest want.
+    if (g.vipPending > 0 || settled) return;
     g.vipPending++;
     ctx.actions.push({ kind: 'ensureVip', group: g.name, gid: g.id, present, vip: g.cfg.vip, iface: vipDevice(g.cfg) }); // lo for LevIP
   }
@@ -424,6 +442,8 @@ export class Core {
     if (g.boosted) priority = TAKEOVER_PRIORITY;
     else if (g.demoted) priority = DEMOTED_PRIORITY;
     if (g.state === 'fault' || g.healthFault || g.release || this.maintenance || this.shuttingDown) priority = 0;
+    // Not known yet: never a reason to give a VIP up, always one not to claim it.
+    if (g.healthPending !== null && g.state !== 'active') priority = 0;
     return { node: this.opts.node, priority, reach: g.reach };
   }
 
@@ -453,12 +473,17 @@ export class Core {
 
   private finish(ctx: StepCtx): void {
     if (this.startedAt === null) return;
-    if (ctx.sendNow || ctx.now >= this.nextHeartbeatAt) {
-      // While a peer is suspect, every heartbeat is a probe and they go twice as often.
-      const suspect = !this.shuttingDown && this.opts.probes !== false && this.peers.anySuspect(ctx.now);
-      const type = this.shuttingDown ? 'resign' : suspect ? 'probe' : 'heartbeat';
+    const probing = !this.shuttingDown && this.opts.probes !== false;
+    const type = this.beat.decide({
+      now: ctx.now,
+      sendNow: ctx.sendNow,
+      shuttingDown: this.shuttingDown,
+      suspect: probing && this.peers.anySuspect(ctx.now),
+      confirm: this.peers.needsConfirmProbe(ctx.now),
+    });
+    if (type !== null) {
       ctx.actions.push({ kind: 'send', type, groups: this.groups.map((g) => this.advertised(g)) });
-      this.nextHeartbeatAt = ctx.now + (suspect ? this.opts.interval / 2 : this.opts.interval);
+      if (type === 'probe') this.peers.probeSent(ctx.now);
     }
     if (this.shuttingDown && !this.exited && this.retired.length === 0 && this.groups.every((g) => g.state !== 'active' && g.vipPending === 0 && g.vipHave === false)) {
       this.exited = true;
@@ -468,20 +493,26 @@ export class Core {
 
   private wakeAt(now: Millis): Millis | null {
     if (this.startedAt === null || this.exited) return null;
-    const ds: Millis[] = [this.nextHeartbeatAt];
-    const peerDeadline = this.peers.nextDeadline(now);
-    if (peerDeadline !== null) ds.push(peerDeadline);
+    let at = this.beat.wakeAt(this.peers.needsConfirmProbe(now));
+    const min = (t: Millis | null): void => {
+      if (t !== null && t < at) at = t;
+    };
+    min(this.peers.nextDeadline(now));
     for (const g of this.groups) {
-      if (g.state === 'init') ds.push(g.initUntil);
-      if (g.preemptAt !== null) ds.push(g.preemptAt);
-      if (g.retryAt !== null) ds.push(g.retryAt);
-      if (g.refreshAt !== null) ds.push(g.refreshAt);
+      if (g.state === 'init') min(g.initUntil);
+      min(g.preemptAt);
+      min(g.retryAt);
+      min(g.refreshAt);
       if (g.release) {
-        ds.push(g.release.deadline);
-        if (g.release.successorSince !== null) ds.push(g.release.successorSince + this.handoverGrace);
+        min(g.release.deadline);
+        if (g.release.successorSince !== null) min(g.release.successorSince + this.handoverGrace);
       }
     }
-    return Math.min(...ds);
+    return at;
   }
 }
 
+/** Milliseconds for a log line: whole numbers, one decimal below 10. */
+function fmt(ms: Millis): string {
+  return ms < 10 ? ms.toFixed(1) : String(Math.round(ms));
+}

@@ -61,6 +61,8 @@ export class GroupRt {
   /** from health checks: failing weights, fault reason, ping nodes reached. */
   healthPenalty = 0;
   healthFault: string | null = null;
+  /** health not known yet (start-up, a check added by reload): no claim, but no fault. */
+  healthPending: string | null = null;
   reach = 0;
 
   /** listen until then before claiming (per group: a group added by a reload listens too). */

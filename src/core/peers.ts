@@ -2,22 +2,75 @@
  * The peer table: what we last heard from each node, on each path, and whether it is alive.
  *
  * A peer may be heard on several paths (redundant heartbeat media, as Heartbeat had: a
- * second interface or address). A path is alive while it was heard within the dead time and
- * the network has not told us since that nothing listens there (ICMP port unreachable, which
- * is how a crashed agent on a live host shows itself long before the dead time). A peer is
- * alive while any of its paths is; a silent path alone is a warning, never a failover.
+ * second interface or address). A path is alive while it was heard within the dead time; a
+ * peer is alive while any of its paths is. A silent path alone is a warning, never a failover.
+ *
+ * ICMP port unreachable is a hint, never a verdict. A crashed agent on a live host shows
+ * itself within one heartbeat: its kernel answers our next datagram with "port unreachable".
+ * But ICMP is not authenticated, and anyone on the segment who knows the two addresses can
+ * forge one. So the hint only makes us send an authenticated probe at once; the path dies if
+ * nothing authenticated is heard from the peer within `confirmMs` of that probe (a live peer
+ * answers a probe immediately). A hint that the peer refutes by speaking is counted, and
+ * further hints on that path are ignored for `HINT_HOLD_MS`: someone forging them can at most
+ * make us fall back to the dead time, which is all keepalived has.
  */
 import type { Message, WireGroup } from '../wire/types.js';
 import type { Millis, NodeId } from './types.js';
+
+/**
+ * Least time a probe answer is given after an ICMP hint, on an idle host. An answer takes a
+ * wake-up, one HMAC and one datagram each way: well under a millisecond, a few with a
+ * young-generation GC in between. Added to it: twice the worst lateness the peer's own
+ * heartbeats showed recently, so a loaded or slow peer gets the time it has been needing.
+ */
+export const CONFIRM_FLOOR_MS: Millis = 4;
+/** How long hints on a path are ignored after one was refuted (a forger's retry rate). */
+export const HINT_HOLD_MS: Millis = 10_000;
+/** Lateness is remembered over one to two windows of this length. */
+export const LATENESS_WINDOW_MS: Millis = 5_000;
 
 export interface PeerPath {
   address: string;
   port: number;
   lastHeard: Millis;
-  /** set when an ICMP port unreachable for this address arrives after lastHeard. */
+  /** an ICMP port unreachable for this address arrived then (after lastHeard): a hint. */
   unreachableAt: Millis | null;
+  /** the first probe sent after the hint; the path dies at confirmBy unless heard since. */
+  confirmProbeAt: Millis | null;
+  confirmBy: Millis | null;
+  /** hints on this path are ignored until then (the last one was refuted). */
+  hintsIgnoredUntil: Millis;
   /** a "path silent" warning was given and not yet cleared. */
   warned: boolean;
+}
+
+/** The worst recent lateness of a peer's datagrams: max over the current and the last window. */
+export class Lateness {
+  private cur = 0;
+  private prev = 0;
+  private start: Millis;
+
+  constructor(now: Millis) {
+    this.start = now;
+  }
+
+  add(lateMs: Millis, now: Millis): void {
+    this.roll(now);
+    if (lateMs > this.cur) this.cur = lateMs;
+  }
+
+  max(now: Millis): Millis {
+    this.roll(now);
+    return Math.max(this.cur, this.prev);
+  }
+
+  private roll(now: Millis): void {
+    const age = now - this.start;
+    if (age < LATENESS_WINDOW_MS) return;
+    this.prev = age < 2 * LATENESS_WINDOW_MS ? this.cur : 0;
+    this.cur = 0;
+    this.start = now;
+  }
 }
 
 export interface Peer {
@@ -32,7 +85,13 @@ export interface Peer {
   groups: Map<string, WireGroup>;
   /** the last message was a resign. */
   resigned: boolean;
-  paths: Map<string, PeerPath>;
+  /** every path it was heard on (a few at most: an array, iterated without allocating). */
+  paths: PeerPath[];
+  lateness: Lateness;
+  /** ICMP hints this peer refuted by speaking (forged, or a transient). */
+  refutedHints: number;
+  /** what livenessChanges last reported. */
+  reportedAlive: boolean;
 }
 
 export interface PathChange {
@@ -41,61 +100,141 @@ export interface PathChange {
   silent: boolean;
 }
 
+/** A peer that died since the last livenessChanges() call, and how. */
+export interface PeerDeath {
+  node: NodeId;
+  /** ms since it was last heard. */
+  silentMs: Millis;
+  /** set when the last path died of an unanswered probe after ICMP port unreachable. */
+  confirmMs: Millis | null;
+}
+
+export type RecordKind = 'new' | 'restarted' | 'returned' | 'known';
+
+const NO_DEATHS: readonly PeerDeath[] = Object.freeze([]);
+const NO_CHANGES: readonly PathChange[] = Object.freeze([]);
+
 export class PeerTable {
   private readonly peers = new Map<NodeId, Peer>();
+  /** the same peers as an array: the hot loops below run every step and must not allocate. */
+  private readonly list: Peer[] = [];
+  /** alive() is asked many times per step: cached per (now, version of the table). */
+  private version = 0;
+  private aliveNow = Number.NaN;
+  private aliveVersion = -1;
+  private readonly aliveCache: Peer[] = [];
 
   constructor(private deadTime: Millis) {}
 
   setDeadTime(ms: Millis): void {
     this.deadTime = ms;
+    this.version++;
   }
 
   /**
    * Records a message; returns 'new' for a first contact, 'restarted' on a new boot id,
-   * 'returned' when a peer we had declared dead speaks again (a healed partition).
+   * 'returned' when a peer we had declared dead speaks again (a healed partition), and
+   * `refuted` when it spoke after an ICMP hint on this path.
    */
-  record(msg: Message, address: string, port: number, now: Millis): 'new' | 'restarted' | 'returned' | 'known' {
+  record(msg: Message, address: string, port: number, now: Millis): { kind: RecordKind; refuted: boolean } {
+    this.version++;
     const old = this.peers.get(msg.node);
-    const wasAlive = old !== undefined && this.isAlive(old, now);
-    const paths = old && old.bootId === msg.bootId ? old.paths : new Map<string, PeerPath>();
-    const path = paths.get(address);
-    paths.set(address, { address, port, lastHeard: now, unreachableAt: null, warned: path?.warned ?? false });
-    this.peers.set(msg.node, {
-      node: msg.node,
-      address,
-      port,
-      bootId: msg.bootId,
-      lastHeard: now,
-      intervalMs: msg.intervalMs,
-      groups: new Map(msg.groups.map((g) => [g.name, g] as const)),
-      resigned: msg.type === 'resign',
-      paths,
-    });
-    if (!old) return 'new';
-    if (old.bootId !== msg.bootId) return 'restarted';
-    return wasAlive ? 'known' : 'returned';
+    if (old && old.bootId === msg.bootId) return this.update(old, msg, address, port, now);
+    const peer: Peer = {
+      node: msg.node, address, port, bootId: msg.bootId, lastHeard: now, intervalMs: msg.intervalMs,
+      groups: groupMap(msg.groups, null), resigned: msg.type === 'resign', paths: [newPath(address, port, now)],
+      lateness: new Lateness(now), refutedHints: old?.refutedHints ?? 0, reportedAlive: true,
+    };
+    this.peers.set(msg.node, peer);
+    if (old) this.list[this.list.indexOf(old)] = peer;
+    else this.list.push(peer);
+    return { kind: old ? 'restarted' : 'new', refuted: false };
   }
 
-  /** Marks the path at this address unreachable; returns the nodes that died of it. */
-  markUnreachable(address: string, now: Millis): NodeId[] {
-    const hit: NodeId[] = [];
-    for (const p of this.peers.values()) {
-      const path = p.paths.get(address);
-      if (!path) continue;
-      const before = this.isAlive(p, now);
-      path.unreachableAt = now;
-      if (before && !this.isAlive(p, now)) hit.push(p.node);
+  private update(p: Peer, msg: Message, address: string, port: number, now: Millis): { kind: RecordKind; refuted: boolean } {
+    const wasAlive = this.isAlive(p, now);
+    // Lateness of the sender as we see it: how far past its interval this datagram came.
+    if (wasAlive) p.lateness.add(Math.max(0, now - p.lastHeard - msg.intervalMs), now);
+    let path = pathAt(p, address);
+    if (!path) {
+      path = newPath(address, port, now);
+      p.paths.push(path);
     }
-    return hit;
+    const refuted = path.unreachableAt !== null;
+    if (refuted) {
+      path.hintsIgnoredUntil = now + HINT_HOLD_MS;
+      p.refutedHints++;
+    }
+    path.lastHeard = now;
+    path.port = port;
+    path.unreachableAt = path.confirmProbeAt = path.confirmBy = null;
+    p.address = address;
+    p.port = port;
+    p.lastHeard = now;
+    p.intervalMs = msg.intervalMs;
+    p.groups = groupMap(msg.groups, p.groups);
+    p.resigned = msg.type === 'resign';
+    p.reportedAlive = true;
+    return { kind: wasAlive ? 'known' : 'returned', refuted };
+  }
+
+  /**
+   * ICMP port unreachable for this address: a hint on every live path there, unless hints
+   * are being ignored on it. Returns the nodes hinted and the nodes whose hint was ignored.
+   */
+  markUnreachable(address: string, now: Millis): { hinted: NodeId[]; ignored: NodeId[] } {
+    const out = { hinted: [] as NodeId[], ignored: [] as NodeId[] };
+    for (const p of this.list) {
+      const path = pathAt(p, address);
+      if (!path || !this.pathAlive(path, now)) continue;
+      if (now < path.hintsIgnoredUntil) {
+        out.ignored.push(p.node);
+        continue;
+      }
+      if (path.unreachableAt !== null) continue; // already being confirmed
+      path.unreachableAt = now;
+      this.version++;
+      out.hinted.push(p.node);
+    }
+    return out;
+  }
+
+  /** Whether a live path holds a hint that no probe has been sent for yet. */
+  needsConfirmProbe(now: Millis): boolean {
+    for (const p of this.alive(now)) for (const path of p.paths) if (path.unreachableAt !== null && path.confirmProbeAt === null) return true;
+    return false;
+  }
+
+  /** A probe went to every peer now: it starts the confirmation of every pending hint. */
+  probeSent(now: Millis): void {
+    for (const p of this.alive(now)) {
+      for (const path of p.paths) {
+        if (path.unreachableAt === null || path.confirmProbeAt !== null) continue;
+        path.confirmProbeAt = now;
+        path.confirmBy = now + this.confirmMs(p, now);
+        this.version++;
+      }
+    }
+  }
+
+  /** How long a peer gets to answer the probe after an ICMP hint. */
+  confirmMs(p: Peer, now: Millis): Millis {
+    const want = CONFIRM_FLOOR_MS + 2 * p.lateness.max(now);
+    return Math.max(1, Math.min(want, this.deadTime / 2));
+  }
+
+  /** When the path dies if nothing more is heard on it. */
+  private pathDeath(path: PeerPath): Millis {
+    const silent = path.lastHeard + this.deadTime;
+    return path.confirmBy !== null && path.confirmBy < silent ? path.confirmBy : silent;
   }
 
   pathAlive(path: PeerPath, now: Millis): boolean {
-    if (path.unreachableAt !== null && path.unreachableAt >= path.lastHeard) return false;
-    return now - path.lastHeard < this.deadTime;
+    return now < this.pathDeath(path);
   }
 
   isAlive(p: Peer, now: Millis): boolean {
-    for (const path of p.paths.values()) if (this.pathAlive(path, now)) return true;
+    for (const path of p.paths) if (this.pathAlive(path, now)) return true;
     return false;
   }
 
@@ -104,15 +243,22 @@ export class PeerTable {
    * intervals: heartbeats were lost or the peer is going; a probe asks it to speak up.
    */
   anySuspect(now: Millis): boolean {
-    return this.alive(now).some((p) => !p.resigned && now - p.lastHeard > 2 * p.intervalMs);
+    for (const p of this.alive(now)) if (!p.resigned && now - p.lastHeard > 2 * p.intervalMs) return true;
+    return false;
   }
 
-  alive(now: Millis): Peer[] {
-    return [...this.peers.values()].filter((p) => this.isAlive(p, now));
+  /** The live peers. The array is reused: read it, do not keep it. */
+  alive(now: Millis): readonly Peer[] {
+    if (now === this.aliveNow && this.version === this.aliveVersion) return this.aliveCache;
+    this.aliveCache.length = 0;
+    for (const p of this.list) if (this.isAlive(p, now)) this.aliveCache.push(p);
+    this.aliveNow = now;
+    this.aliveVersion = this.version;
+    return this.aliveCache;
   }
 
-  all(): Peer[] {
-    return [...this.peers.values()];
+  all(): readonly Peer[] {
+    return this.list;
   }
 
   get(node: NodeId): Peer | undefined {
@@ -124,27 +270,65 @@ export class PeerTable {
     let next: Millis | null = null;
     for (const p of this.alive(now)) {
       let last = 0;
-      for (const path of p.paths.values()) if (this.pathAlive(path, now)) last = Math.max(last, path.lastHeard + this.deadTime);
+      for (const path of p.paths) if (this.pathAlive(path, now)) last = Math.max(last, this.pathDeath(path));
       if (next === null || last < next) next = last;
     }
     return next;
+  }
+
+  /** Peers that died since the last call (each once), with what killed them. */
+  livenessChanges(now: Millis): readonly PeerDeath[] {
+    let out: PeerDeath[] | null = null;
+    for (const p of this.list) {
+      if (!p.reportedAlive || this.isAlive(p, now)) continue;
+      p.reportedAlive = false;
+      let confirmMs: Millis | null = null;
+      for (const path of p.paths) {
+        if (path.confirmProbeAt !== null && path.confirmBy !== null && path.confirmBy <= path.lastHeard + this.deadTime) confirmMs = path.confirmBy - path.confirmProbeAt;
+      }
+      (out ??= []).push({ node: p.node, silentMs: now - p.lastHeard, confirmMs });
+    }
+    return out ?? NO_DEATHS;
   }
 
   /**
    * Paths of live peers that fell silent (or came back) since the last call: warnings for
    * the log and status, never an election input.
    */
-  pathChanges(now: Millis): PathChange[] {
-    const out: PathChange[] = [];
+  pathChanges(now: Millis): readonly PathChange[] {
+    let out: PathChange[] | null = null;
     for (const p of this.alive(now)) {
-      if (p.paths.size < 2) continue;
-      for (const path of p.paths.values()) {
+      if (p.paths.length < 2) continue;
+      for (const path of p.paths) {
         const silent = !this.pathAlive(path, now);
         if (silent === path.warned) continue;
         path.warned = silent;
-        out.push({ node: p.node, address: path.address, silent });
+        (out ??= []).push({ node: p.node, address: path.address, silent });
       }
     }
-    return out;
+    return out ?? NO_CHANGES;
   }
+}
+
+function pathAt(p: Peer, address: string): PeerPath | undefined {
+  for (const path of p.paths) if (path.address === address) return path;
+  return undefined;
+}
+
+function newPath(address: string, port: number, now: Millis): PeerPath {
+  return { address, port, lastHeard: now, unreachableAt: null, confirmProbeAt: null, confirmBy: null, hintsIgnoredUntil: 0, warned: false };
+}
+
+/** The groups of a message by name, reusing the old map when nothing changed (the steady state). */
+function groupMap(groups: readonly WireGroup[], old: Map<string, WireGroup> | null): Map<string, WireGroup> {
+  if (old && old.size === groups.length) {
+    let same = true;
+    for (const g of groups) if (!sameGroup(old.get(g.name), g)) same = false;
+    if (same) return old;
+  }
+  return new Map(groups.map((g) => [g.name, g] as const));
+}
+
+function sameGroup(a: WireGroup | undefined, b: WireGroup): boolean {
+  return a !== undefined && a.state === b.state && a.priority === b.priority && a.reach === b.reach;
 }

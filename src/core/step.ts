@@ -13,7 +13,7 @@ export interface StepCtx {
   /** a peer appeared or came back: whoever is active re-announces (it may have held the VIP). */
   peerReturned: boolean;
   /** groups a peer just stopped advertising as active: a late GARP of its may point the router at it. */
-  peerYielded: Set<string>;
+  peerYielded: Set<string> | null;
 }
 
 export function isLevip(g: GroupRt): boolean {
@@ -27,6 +27,7 @@ export function sameVip(a: GroupConfig, b: GroupConfig): boolean {
 
 /** Release before claim, claim before announce, announce before telling peers, exit last. */
 export function order(actions: Action[]): Action[] {
+  if (actions.length < 2) return actions;
   const rank = (a: Action): number => {
     switch (a.kind) {
       case 'ensureVip':

@@ -40,10 +40,11 @@ export type Input =
   /**
    * A group's health changed (checks, tracked links, ping nodes). `penalty` is the sum of
    * the failing checks' weights (the priority never drops below 1 from weights alone);
-   * `fault` makes the node ineligible; `reach` is the number of ping nodes reached,
-   * advertised for the uplink comparison.
+   * `fault` makes the node ineligible; `pending` (what is not known yet: a link not read, a
+   * fault check not run) keeps it from claiming without being a fault; `reach` is the number
+   * of ping nodes reached, advertised for the uplink comparison.
    */
-  | { kind: 'health'; now: Millis; group: string; penalty: number; fault: string | null; reach: number }
+  | { kind: 'health'; now: Millis; group: string; penalty: number; fault: string | null; pending?: string | null; reach: number }
   /**
    * While we hold the VIP, other hosts answered an ARP probe for it (duplicate address
    * detection): a rogue host, a stale old owner, or a split brain.

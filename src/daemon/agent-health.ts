@@ -54,7 +54,7 @@ export class AgentHealth {
       onChange: (group, sum) => {
         // The core applies the penalty to the group's current priority.
         const base = this.specs.find((x) => x.group === group)?.basePriority ?? sum.priority;
-        deps.feed({ kind: 'health', now: monotonicClock.now(), group, penalty: base - sum.priority, fault: sum.fault, reach: sum.pingReachable });
+        deps.feed({ kind: 'health', now: monotonicClock.now(), group, penalty: base - sum.priority, fault: sum.fault, pending: sum.pending, reach: sum.pingReachable });
         deps.metrics()?.setCheck(group, '(links)', sum.linksDown.length === 0);
       },
       onCheckChange: (c) => {

@@ -9,7 +9,7 @@ import { Core } from '../core/election.js';
 import type { Action, CommandReply, Input, OperatorCommand, StepResult } from '../core/types.js';
 import type { Logger } from '../log.js';
 import type { Announcer, Clock, Datagram, HeartbeatTransport, VipHost } from '../ports/index.js';
-import { decode, encode } from '../wire/codec.js';
+import { decode, encode, withSeq } from '../wire/codec.js';
 import { DropCounters } from '../wire/counters.js';
 import { ReplayGuard } from '../wire/replay.js';
 import type { DropReason, Message } from '../wire/types.js';
@@ -17,6 +17,8 @@ import type { DropReason, Message } from '../wire/types.js';
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /** runs fn after the event loop has polled its sockets (setImmediate). */
+  afterPoll(fn: () => void): void;
 }
 
 export interface DriverDeps {
@@ -49,7 +51,15 @@ export interface DriverStats {
 const realTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  afterPoll: (fn) => void setImmediate(fn),
 };
+
+/** The last datagram sent and what it said: the next one with the same content only differs in seq. */
+interface SentTemplate {
+  type: Message['type'];
+  groups: Message['groups'];
+  data: Buffer;
+}
 
 export class Driver {
   readonly core: Core;
@@ -61,7 +71,10 @@ export class Driver {
   private readonly bursts = new Map<string, AbortController>();
   private readonly timers: Timers;
   private timer: unknown = null;
+  /** the deadline the timer is set for (a step that leaves it unchanged leaves the timer). */
+  private armedFor: number | null = null;
   private seq = 0n;
+  private template: SentTemplate | null = null;
   private closed = false;
   /** when the core's own timer last fired (the watchdog's sign that the loop turns). */
   private lastTickAt: number | null = null;
@@ -93,6 +106,7 @@ export class Driver {
   reconfigure(config: Config): void {
     const hb = config.heartbeat;
     this.deps.config = config;
+    this.template = null; // the interval is in every datagram
     this.feed({ kind: 'reconfigure', now: this.now(), options: { interval: hb.interval, deadTime: hb.deadTime, initDead: hb.initDead, expectedPeers: hb.peers.length, groups: config.groups } });
   }
 
@@ -157,14 +171,23 @@ export class Driver {
   }
 
   private schedule(wakeAt: number | null): void {
+    if (this.timer !== null && wakeAt === this.armedFor && !this.closed) return;
     if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.timer = null;
+    this.armedFor = null;
     if (wakeAt === null || this.closed) return;
     const delay = Math.max(0, wakeAt - this.now());
+    this.armedFor = wakeAt;
     this.timer = this.timers.setTimeout(() => {
       this.timer = null;
-      this.lastTickAt = this.now();
-      this.feed({ kind: 'tick', now: this.lastTickAt });
+      this.armedFor = null;
+      // Node runs expired timers before it polls the sockets. After a stall (a saturated CPU,
+      // a GC pause) a peer's heartbeats may be sitting unread while its deadline has passed:
+      // read them first, so a node whose own loop was starved does not call a peer silent.
+      this.timers.afterPoll(() => {
+        this.lastTickAt = this.now();
+        this.feed({ kind: 'tick', now: this.lastTickAt });
+      });
     }, Math.ceil(delay));
   }
 
@@ -184,16 +207,25 @@ export class Driver {
 
   private send(type: Message['type'], groups: Message['groups']): void {
     this.seq++;
-    const msg: Message = {
-      type,
-      cluster: this.deps.config.cluster,
-      node: this.deps.config.node,
-      bootId: this.deps.bootId,
-      seq: this.seq,
-      intervalMs: this.deps.config.heartbeat.interval,
-      groups,
-    };
-    this.deps.transport.broadcast(encode(msg, this.deps.key));
+    const t = this.template;
+    let data: Buffer;
+    if (t !== null && t.type === type && sameGroups(t.groups, groups)) {
+      // The steady state: the same datagram as last time but for its sequence number.
+      data = withSeq(t.data, this.seq, this.deps.key);
+    } else {
+      const msg: Message = {
+        type,
+        cluster: this.deps.config.cluster,
+        node: this.deps.config.node,
+        bootId: this.deps.bootId,
+        seq: this.seq,
+        intervalMs: this.deps.config.heartbeat.interval,
+        groups,
+      };
+      data = encode(msg, this.deps.key);
+    }
+    this.template = { type, groups, data };
+    this.deps.transport.broadcast(data);
     this.stats.sent++;
   }
 
@@ -231,4 +263,14 @@ export class Driver {
       (e: unknown) => this.feed({ kind: 'announceResult', now: this.now(), group, gid, sent: 0, errors: [String(e)] }),
     );
   }
+}
+
+function sameGroups(a: Message['groups'], b: Message['groups']): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.name !== y.name || x.state !== y.state || x.priority !== y.priority || x.reach !== y.reach) return false;
+  }
+  return true;
 }

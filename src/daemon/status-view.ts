@@ -27,6 +27,8 @@ export interface GroupStatus {
   operator: 'takeover' | 'standby' | null;
   /** health: why the node is ineligible (null: it is not), ping nodes reached, each check. */
   healthFault: string | null;
+  /** what is not known yet (the node does not claim meanwhile). */
+  healthPending: string | null;
   reach: number;
   checks: CheckView[];
   /** ARP probes answered by another MAC while we held the VIP, and the last such answer. */
@@ -100,6 +102,7 @@ export function statusView(core: Core, stats: DriverStats, drops: Partial<Record
     lastVipError: g.vipError,
     operator: g.boosted ? 'takeover' : g.demoted ? 'standby' : null,
     healthFault: g.healthFault,
+    healthPending: g.healthPending,
     reach: g.reach,
     checks: ctx.checks?.(g.name) ?? [],
     conflicts: g.conflicts,
@@ -114,7 +117,7 @@ export function statusView(core: Core, stats: DriverStats, drops: Partial<Record
     bootId: p.bootId.toString(),
     received: stats.receivedByPeer.get(p.node) ?? 0,
     groups: [...p.groups.values()].map((g) => ({ name: g.name, state: g.state, priority: g.priority, reach: g.reach })),
-    paths: [...p.paths.values()].map((x) => ({ address: x.address, lastHeardMsAgo: now - x.lastHeard, alive: core.peers.pathAlive(x, now) })),
+    paths: p.paths.map((x) => ({ address: x.address, lastHeardMsAgo: now - x.lastHeard, alive: core.peers.pathAlive(x, now) })),
   }));
   return {
     node: core.opts.node,
@@ -149,7 +152,8 @@ export function formatStatus(s: StatusRecord): string {
   const g = [['GROUP', 'STATE', 'VIP', 'DEV', 'PRIO', 'ACTIVE NODE', 'SINCE', 'TRANSITIONS', 'NOTE']];
   for (const x of s.groups) {
     const conflict = x.conflicts > 0 ? `CONFLICTS ${x.conflicts} (last: ${x.lastConflict?.macs.join(',') ?? '?'})` : '';
-    const note = [x.faultReason ?? x.operator ?? '', conflict].filter(Boolean).join('; ');
+    const waiting = x.healthPending ? `waiting: ${x.healthPending}` : '';
+    const note = [x.faultReason ?? x.operator ?? '', waiting, conflict].filter(Boolean).join('; ');
     g.push([x.name, x.state.toUpperCase(), x.vip, x.interface, String(x.advertisedPriority), x.activeNode ?? '(none)', ago(x.activeSinceMs), String(x.transitions), note]);
   }
   const checks = s.groups.flatMap((x) => x.checks.map((c) => [x.name, c.name, c.type, c.state.toUpperCase(), c.effect, c.lastResult ?? '-']));

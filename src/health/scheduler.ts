@@ -105,8 +105,10 @@ export interface CheckView {
 export interface CheckEffect {
   /** basePriority minus the weights of failing weight checks, never below 1. */
   priority: number;
-  /** why the node is ineligible (a fault check not passing), or null. */
+  /** why the node is ineligible (a fault check failing), or null. */
   fault: string | null;
+  /** fault checks that have not passed yet (none was reported): the node waits, not a fault. */
+  pending: string | null;
   /** names of checks in state 'failing', in the given order. */
   failing: string[];
 }
@@ -118,25 +120,29 @@ export interface CheckEffect {
 export function effect(checks: readonly CheckView[], basePriority: number): CheckEffect {
   let lowered = 0;
   const faults: string[] = [];
+  const pending: string[] = [];
   for (const c of checks) {
     if (!countsAsFailing(c.spec.weight, c.state)) continue;
     if (c.spec.weight === 'fault') {
-      faults.push(c.state === 'unknown' ? `check ${c.spec.name} has not passed yet` : `check ${c.spec.name} failing`);
+      if (c.state === 'unknown') pending.push(`check ${c.spec.name} has not passed yet`);
+      else faults.push(`check ${c.spec.name} failing`);
     } else {
       lowered += c.spec.weight;
     }
   }
   return {
     priority: Math.max(1, basePriority - lowered),
-    fault: faults.length > 0 ? faults.join('; ') : null,
+    fault: joined(faults),
+    pending: joined(pending),
     failing: checks.filter((c) => c.state === 'failing').map((c) => c.spec.name),
   };
 }
 
 /**
  * A group's whole health: its checks' effect plus its links and ping nodes. A tracked link that
- * is down, or whose state is not known yet, is a fault (keepalived's track_interface without a
- * weight): a VIP on a dead link serves nobody.
+ * is down is a fault (keepalived's track_interface without a weight): a VIP on a dead link
+ * serves nobody. One whose state is not known yet (the first read is under way) is pending:
+ * the node may not claim yet, but "not known yet" is not a failure.
  */
 export function summarize(
   spec: Pick<GroupHealthSpec, 'basePriority' | 'interfaces' | 'pingNodes'>,
@@ -147,16 +153,23 @@ export function summarize(
   const e = effect(checks, spec.basePriority);
   const linksDown: string[] = [];
   const reasons: string[] = [];
+  const pending: string[] = [];
   for (const iface of spec.interfaces) {
     const up = linkUp(iface);
     if (up === true) continue;
+    if (up === undefined) {
+      pending.push(`link ${iface} state not known yet`);
+      continue;
+    }
     linksDown.push(iface);
-    reasons.push(up === false ? `link ${iface} down` : `link ${iface} state not known yet`);
+    reasons.push(`link ${iface} down`);
   }
   if (e.fault !== null) reasons.push(e.fault);
+  if (e.pending !== null) pending.push(e.pending);
   return {
     priority: e.priority,
-    fault: reasons.length > 0 ? reasons.join('; ') : null,
+    fault: joined(reasons),
+    pending: joined(pending),
     failing: e.failing,
     linksDown,
     pingReachable,
@@ -169,9 +182,14 @@ export function sameSummary(a: HealthSummary, b: HealthSummary): boolean {
   return (
     a.priority === b.priority &&
     a.fault === b.fault &&
+    a.pending === b.pending &&
     a.pingReachable === b.pingReachable &&
     a.pingTotal === b.pingTotal &&
     a.failing.join('\0') === b.failing.join('\0') &&
     a.linksDown.join('\0') === b.linksDown.join('\0')
   );
+}
+
+function joined(reasons: readonly string[]): string | null {
+  return reasons.length > 0 ? reasons.join('; ') : null;
 }

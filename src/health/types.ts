@@ -102,11 +102,16 @@ export interface GroupHealthSpec {
 export interface HealthSummary {
   /** basePriority minus the weights of failing checks, never below 1. */
   priority: number;
-  /** why this node must not hold the VIP now, or null when it may. */
+  /** why this node must not hold the VIP now (a known failure), or null when it may. */
   fault: string | null;
+  /**
+   * what is not known yet (a tracked link not read yet, a fault check that has not run yet):
+   * the node must not claim, but nothing has failed either, so it is not a fault.
+   */
+  pending: string | null;
   /** names of checks in state 'failing'. */
   failing: string[];
-  /** tracked interfaces that are down (or not yet known). */
+  /** tracked interfaces that are down. */
   linksDown: string[];
   /** ping nodes currently passing. */
   pingReachable: number;

@@ -56,8 +56,16 @@ export class LevipService {
     return this.runner.prepare(groups.filter(isLevipGroup));
   }
 
+  /** whether the last update had LevIP groups (a node without any skips the work). */
+  private active = false;
+
   /** After every election step, with the driver's monotonic now (peer liveness). */
   onStep(core: Core, now: Millis): void {
+    // The failover-only agent (the common case) steps a few hundred times a second: no
+    // views to build unless LevIP groups exist now or did at the last step (reload removed them).
+    const any = core.groups.some((g) => isLevipGroup(g.cfg));
+    if (!any && !this.active) return;
+    this.active = any;
     this.runner.update(levipViews(core, now));
   }
 

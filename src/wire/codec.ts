@@ -90,6 +90,20 @@ export function encode(msg: Message, key: Buffer): Buffer {
 }
 
 /**
+ * A copy of an encoded datagram with another sequence number and its MAC recomputed: the
+ * sender's steady state, where one heartbeat differs from the last only in `seq`. `datagram`
+ * must come from encode() (its name lengths are trusted).
+ */
+export function withSeq(datagram: Buffer, seq: bigint, key: Buffer): Buffer {
+  const out = Buffer.from(datagram);
+  const nodeAt = PREFIX_LEN + 1 + (out[PREFIX_LEN] as number);
+  out.writeBigUInt64BE(seq, nodeAt + 1 + (out[nodeAt] as number) + 8);
+  const split = out.length - MAC_LEN;
+  computeMac(out.subarray(0, split), key).copy(out, split);
+  return out;
+}
+
+/**
  * Checks in a fixed order and answers the first failure. Only the 5-byte prefix (magic,
  * version, type, flags) is read before the MAC is verified; no length field is looked at until
  * the datagram is known to come from a key holder, and even then every length is bounded.

@@ -4,6 +4,7 @@
  */
 import t from 'tap';
 import { Core, FAULT_RETRY_MIN, TAKEOVER_PRIORITY } from '../../src/core/election.js';
+import { CONFIRM_FLOOR_MS, HINT_HOLD_MS } from '../../src/core/peers.js';
 import { best, compareRank, outranks } from '../../src/core/rank.js';
 import type { Action, CoreOptions, StepResult } from '../../src/core/types.js';
 import type { Message } from '../../src/wire/types.js';
@@ -135,7 +136,7 @@ t.test('a resigning peer is not a holder: the standby takes over at once', async
   t.same(r.transitions.map((x) => x.to), ['active']);
 });
 
-t.test('peer death is a deadline; ICMP unreachable is immediate', async (t) => {
+t.test('peer death is a deadline', async (t) => {
   const c = core({ groups: [group('web', 100)] });
   c.step({ kind: 'start', now: 0 });
   c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
@@ -151,9 +152,61 @@ t.test('peer death is a deadline; ICMP unreachable is immediate', async (t) => {
   c.step({ kind: 'tick', now: 210 });
   t.equal(c.step({ kind: 'tick', now: 240 }).wakeAt, 250, 'the peer deadline: heard at 100 + 150');
   t.equal(c.groups[0]!.state, 'standby');
-  const r4 = c.step({ kind: 'unreachable', now: 245, address: '198.51.100.11' });
+  const r4 = c.step({ kind: 'tick', now: 250 });
   t.same(r4.transitions.map((x) => x.to), ['active']);
-  t.match(r4.notes[0]!.msg, /port unreachable/);
+  t.match(r4.notes.map((n) => n.msg), [/peer d1 dead: silent for 150 ms/]);
+});
+
+/** A standby core that has heard d1 (active) on time every interval up to `until`. */
+function hearing(until: number): Core {
+  const c = core({ groups: [group('web', 100)] });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  for (let at = 10, seq = 1n; at <= until; at += 50, seq++) c.step({ kind: 'message', now: at, msg: hb('d1', 'active', 150, seq), address: '198.51.100.11', port: 694 });
+  return c;
+}
+
+t.test('ICMP port unreachable is a hint: a probe goes out at once, and only no answer is a death', async (t) => {
+  const c = hearing(110);
+  const r = c.step({ kind: 'unreachable', now: 120, address: '198.51.100.11' });
+  t.same(r.transitions, [], 'not dead on the word of an unauthenticated ICMP error');
+  t.same(kinds(r), ['send:probe'], 'an authenticated probe, at once');
+  t.match(r.notes[0]!.msg, /ICMP port unreachable .*probing/);
+  t.equal(r.wakeAt, 120 + CONFIRM_FLOOR_MS, 'woken when the answer is overdue');
+  t.same(c.step({ kind: 'tick', now: 123 }).transitions, [], 'still within the bound');
+  const r2 = c.step({ kind: 'tick', now: 124 });
+  t.same(r2.transitions.map((x) => x.to), ['active'], 'no answer: gone');
+  t.match(r2.notes.map((n) => n.msg), [/peer d1 dead: port unreachable and no answer to a probe within 4\.0 ms/]);
+});
+
+t.test('a peer that answers refutes the hint; ICMP errors on that path are then ignored for a while', async (t) => {
+  const c = hearing(110);
+  c.step({ kind: 'unreachable', now: 120, address: '198.51.100.11' });
+  const answer = c.step({ kind: 'message', now: 121, msg: hb('d1', 'active', 150, 9n), address: '198.51.100.11', port: 694 });
+  t.match(answer.notes.map((n) => n.msg), [/answered after an ICMP port unreachable .*forged/]);
+  t.equal(c.peers.get('d1')!.refutedHints, 1, 'counted');
+  t.same(c.step({ kind: 'tick', now: 130 }).transitions, [], 'alive');
+  const again = c.step({ kind: 'unreachable', now: 140, address: '198.51.100.11' });
+  t.same(kinds(again), [], 'ignored: no probe, no deadline');
+  t.equal(c.step({ kind: 'tick', now: 150 }).transitions.length, 0);
+  t.equal(c.groups[0]!.state, 'standby');
+  // Once the hold is over, a hint counts again (a real crash after a forgery is still fast).
+  for (let at = 160, seq = 10n; at <= 121 + HINT_HOLD_MS + 50; at += 50, seq++) c.step({ kind: 'message', now: at, msg: hb('d1', 'active', 150, seq), address: '198.51.100.11', port: 694 });
+  const late = c.step({ kind: 'unreachable', now: 121 + HINT_HOLD_MS + 60, address: '198.51.100.11' });
+  t.same(kinds(late), ['send:probe']);
+});
+
+t.test('the bound for an answer grows with how late the peer has been, up to half the dead time', async (t) => {
+  const c = core({ groups: [group('web', 100)] });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  c.step({ kind: 'message', now: 10, msg: hb('d1', 'active', 150, 1n), address: 'x', port: 694 });
+  c.step({ kind: 'message', now: 70, msg: hb('d1', 'active', 150, 2n), address: 'x', port: 694 }); // 10 ms late
+  const r = c.step({ kind: 'unreachable', now: 80, address: 'x' });
+  t.equal(r.wakeAt, 80 + CONFIRM_FLOOR_MS + 2 * 10);
+  c.step({ kind: 'message', now: 81, msg: hb('d1', 'active', 150, 3n), address: 'x', port: 694 }); // the answer
+  c.step({ kind: 'message', now: 200, msg: hb('d1', 'active', 150, 4n), address: 'x', port: 694 }); // 69 ms late
+  t.equal(c.peers.confirmMs(c.peers.get('d1')!, 200), 75, 'capped at half the dead time');
 });
 
 t.test('shutdown while standby: release and exit without waiting', async (t) => {
@@ -312,10 +365,10 @@ t.test('probes: a peer silent for two intervals is probed twice as often; a prob
   t.same(sends(c.step({ kind: 'tick', now: 200 })), ['send:heartbeat']);
   t.equal(c.groups[0]!.holder, 'd1', 'no failover: the peer answered');
 
-  // Answering: a probe from d1 makes us send at once, at most once per interval/4.
+  // Answering: a probe from d1 makes us send at once, at most once per millisecond.
   t.same(sends(c.step({ kind: 'message', now: 210, msg: hb('d1', 'active', 150, 3n, 'probe'), address: 'x', port: 694 })), ['send:heartbeat'], 'answered at once');
-  t.same(sends(c.step({ kind: 'message', now: 215, msg: hb('d1', 'active', 150, 4n, 'probe'), address: 'x', port: 694 })), [], 'not again within interval/4');
-  t.same(sends(c.step({ kind: 'message', now: 223, msg: hb('d1', 'active', 150, 5n, 'probe'), address: 'x', port: 694 })), ['send:heartbeat'], 'again after interval/4');
+  t.same(sends(c.step({ kind: 'message', now: 210.5, msg: hb('d1', 'active', 150, 4n, 'probe'), address: 'x', port: 694 })), [], 'not again within a millisecond');
+  t.same(sends(c.step({ kind: 'message', now: 211, msg: hb('d1', 'active', 150, 5n, 'probe'), address: 'x', port: 694 })), ['send:heartbeat'], 'again a millisecond later');
   t.equal(c.peers.get('d1')?.resigned, false, 'a probe is a heartbeat, not a resign');
 });
 
@@ -345,8 +398,8 @@ t.test('a health fault that clears leaves fault as soon as the VIP is gone, with
   c.step({ kind: 'tick', now: 300 });
   c.step({ kind: 'vipResult', now: 301, group: 'web', present: true, ok: true });
   t.equal(c.groups[0]!.state, 'active');
-  // The link state is not known for a moment (start-up), then it is: fault, then recovery.
-  const r = c.step({ kind: 'health', now: 400, group: 'web', penalty: 0, fault: 'link eth0 state not known yet', reach: 0 });
+  // The link goes down, then comes back: fault, then recovery.
+  const r = c.step({ kind: 'health', now: 400, group: 'web', penalty: 0, fault: 'link eth0 down', reach: 0 });
   t.same(r.transitions.map((x) => x.to), ['fault']);
   t.equal(r.wakeAt, 450, 'no retry deadline: only the next heartbeat');
   c.step({ kind: 'health', now: 402, group: 'web', penalty: 0, fault: null, reach: 0 });
@@ -358,4 +411,41 @@ t.test('a health fault that clears leaves fault as soon as the VIP is gone, with
   t.same(f.transitions.map((x) => x.to), ['fault']);
   c.step({ kind: 'vipResult', now: 412, group: 'web', present: false, ok: true });
   t.equal(c.groups[0]!.state, 'fault', 'a failed add waits for its retry');
+});
+
+t.test('health not known yet is no fault: no claim meanwhile, and an active node keeps its VIP', async (t) => {
+  const c = core({ expectedPeers: 0 });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'health', now: 0, group: 'web', penalty: 0, fault: null, pending: 'link eth0 state not known yet', reach: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  const r = c.step({ kind: 'tick', now: 300 });
+  t.same(r.transitions.map((x) => `${x.from}->${x.to}`), ['init->standby'], 'init ends, but no claim and no fault');
+  t.equal(c.advertised(c.groups[0]!).priority, 0, 'not a candidate while waiting');
+  const known = c.step({ kind: 'health', now: 320, group: 'web', penalty: 0, fault: null, pending: null, reach: 0 });
+  t.same(known.transitions.map((x) => `${x.from}->${x.to}`), ['standby->active'], 'claims once the link is known up');
+  c.step({ kind: 'vipResult', now: 321, group: 'web', present: true, ok: true });
+  const added = c.step({ kind: 'health', now: 400, group: 'web', penalty: 0, fault: null, pending: 'check new has not passed yet', reach: 0 });
+  t.same(added.transitions, [], 'a check added by reload does not take the VIP away');
+  t.equal(c.advertised(c.groups[0]!).priority, 150);
+});
+
+t.test('one VIP change in flight per group: a flap never queues a re-add of a VIP already lost', async (t) => {
+  const c = core({ groups: [group('web', 100)] });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  c.step({ kind: 'message', now: 10, msg: hb('d1', 'active', 150, 1n), address: 'x', port: 694 });
+  const claim = c.step({ kind: 'tick', now: 160 }); // d1 silent: we claim
+  t.same(kinds(claim).filter((k) => k.startsWith('vip')), ['vip:add']);
+  // d1 is back and outranks us before our add even finished: we want the VIP gone...
+  const lost = c.step({ kind: 'message', now: 161, msg: hb('d1', 'active', 150, 2n), address: 'x', port: 694 });
+  t.same(kinds(lost).filter((k) => k.startsWith('vip')), [], '...but the add is still in flight: nothing queued');
+  // ...and we flap once more while it runs: still nothing queued.
+  c.step({ kind: 'tick', now: 320 });
+  const back = c.step({ kind: 'message', now: 321, msg: hb('d1', 'active', 150, 3n), address: 'x', port: 694 });
+  t.same(kinds(back).filter((k) => k.startsWith('vip')), []);
+  const done = c.step({ kind: 'vipResult', now: 322, group: 'web', present: true, ok: true });
+  t.same(kinds(done).filter((k) => k.startsWith('vip') || k === 'announce'), ['vip:del'], 'the add finished: removed at once, never announced');
+  const gone = c.step({ kind: 'vipResult', now: 323, group: 'web', present: false, ok: true });
+  t.same(kinds(gone).filter((k) => k.startsWith('vip')), [], 'settled');
+  t.equal(c.groups[0]!.state, 'standby');
 });

@@ -53,10 +53,10 @@ t.test('runs every interval; reports the start and each summary change once', as
   let healthy = true;
   const h = harness([group('g', [check('a')])], async () => (healthy ? OK : KO));
   h.monitor.start();
-  t.same(h.changes.map((c) => c.s.fault), ['check a has not passed yet'], 'start: the fault check must pass first');
+  t.same(h.changes.map((c) => [c.s.fault, c.s.pending]), [[null, 'check a has not passed yet']], 'start: the fault check must pass first (pending, not a fault)');
   await h.time.advance(3500);
   t.same(h.calls.map((c) => c.at), [0, 1000, 2000, 3000], 'one run per interval, the first at once');
-  t.same(h.changes.map((c) => [c.at, c.s.fault]), [[0, 'check a has not passed yet'], [1000, null]], 'passing after rise=2');
+  t.same(h.changes.map((c) => [c.at, c.s.pending]), [[0, 'check a has not passed yet'], [1000, null]], 'passing after rise=2');
   healthy = false;
   await h.time.advance(2000);
   t.same(h.changes.at(-1), { group: 'g', at: 5000, s: { ...h.changes[1].s, fault: 'check a failing', failing: ['a'] } });
@@ -134,7 +134,7 @@ t.test('weights lower the priority; links and ping nodes join the summary', asyn
   const g2 = group('g2', [], { interfaces: ['eth0'], pingNodes: ['198.51.100.1'] });
   const h = harness([g1, g2], async (spec) => answers.get(spec.name) ?? KO);
   h.monitor.start();
-  t.match(h.monitor.summary('g1'), { priority: 100, fault: 'link eth0 state not known yet; link eth1 state not known yet', pingReachable: 0, pingTotal: 2 });
+  t.match(h.monitor.summary('g1'), { priority: 100, fault: null, pending: 'link eth0 state not known yet; link eth1 state not known yet', pingReachable: 0, pingTotal: 2 });
   h.monitor.setLink('eth0', true);
   h.monitor.setLink('eth1', true);
   await h.time.advance(0);
@@ -209,7 +209,7 @@ t.test('update (reload): unchanged checks keep state and schedule; new ones star
   const reported = h.changes.slice(before);
   t.same(reported.map((c) => c.group).sort(), ['api', 'db'], 'web not reported again: no flap');
   t.match(reported.find((c) => c.group === 'db')?.s, { fault: null, priority: 100 }, 'db: no check, no penalty');
-  t.match(reported.find((c) => c.group === 'api')?.s, { fault: /has not passed yet/ }, 'api starts as a new group would');
+  t.match(reported.find((c) => c.group === 'api')?.s, { pending: /has not passed yet/ }, 'api starts as a new group would');
   await h.time.advance(0);
   t.same(h.calls.slice(callsBefore).map((c) => c.name).sort(), ['c', 'ping-node 198.51.100.1'], 'new check and ping node run at once');
   t.same(h.monitor.checks('web').map((c) => c.state), ['passing'], 'web kept its tracker');

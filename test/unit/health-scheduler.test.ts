@@ -139,20 +139,20 @@ t.test('countsAsFailing: unknown is failing for a fault check, passing for a wei
 const view = (name: string, weight: number | 'fault', state: CheckState): CheckView => ({ spec: { name, weight }, state });
 
 t.test('effect table', async (t) => {
-  const table: [string, CheckView[], number, { priority: number; fault: string | null; failing: string[] }][] = [
-    ['no checks', [], 100, { priority: 100, fault: null, failing: [] }],
-    ['all passing', [view('a', 10, 'passing'), view('b', 'fault', 'passing')], 100, { priority: 100, fault: null, failing: [] }],
-    ['one weight failing', [view('a', 10, 'failing'), view('b', 30, 'passing')], 100, { priority: 90, fault: null, failing: ['a'] }],
-    ['weights add up', [view('a', 10, 'failing'), view('b', 30, 'failing')], 100, { priority: 60, fault: null, failing: ['a', 'b'] }],
-    ['clamped to 1, never 0', [view('a', 200, 'failing'), view('b', 200, 'failing')], 254, { priority: 1, fault: null, failing: ['a', 'b'] }],
-    ['unknown weight counts as passing', [view('a', 50, 'unknown')], 100, { priority: 100, fault: null, failing: [] }],
-    ['fault failing', [view('a', 'fault', 'failing')], 100, { priority: 100, fault: 'check a failing', failing: ['a'] }],
-    ['fault unknown', [view('a', 'fault', 'unknown')], 100, { priority: 100, fault: 'check a has not passed yet', failing: [] }],
+  const table: [string, CheckView[], number, { priority: number; fault: string | null; pending: string | null; failing: string[] }][] = [
+    ['no checks', [], 100, { priority: 100, fault: null, pending: null, failing: [] }],
+    ['all passing', [view('a', 10, 'passing'), view('b', 'fault', 'passing')], 100, { priority: 100, fault: null, pending: null, failing: [] }],
+    ['one weight failing', [view('a', 10, 'failing'), view('b', 30, 'passing')], 100, { priority: 90, fault: null, pending: null, failing: ['a'] }],
+    ['weights add up', [view('a', 10, 'failing'), view('b', 30, 'failing')], 100, { priority: 60, fault: null, pending: null, failing: ['a', 'b'] }],
+    ['clamped to 1, never 0', [view('a', 200, 'failing'), view('b', 200, 'failing')], 254, { priority: 1, fault: null, pending: null, failing: ['a', 'b'] }],
+    ['unknown weight counts as passing', [view('a', 50, 'unknown')], 100, { priority: 100, fault: null, pending: null, failing: [] }],
+    ['fault failing', [view('a', 'fault', 'failing')], 100, { priority: 100, fault: 'check a failing', pending: null, failing: ['a'] }],
+    ['fault unknown: pending, not a fault', [view('a', 'fault', 'unknown')], 100, { priority: 100, fault: null, pending: 'check a has not passed yet', failing: [] }],
     [
       'fault and weight together',
       [view('w', 5, 'failing'), view('x', 'fault', 'failing'), view('y', 'fault', 'unknown')],
       100,
-      { priority: 95, fault: 'check x failing; check y has not passed yet', failing: ['w', 'x'] },
+      { priority: 95, fault: 'check x failing', pending: 'check y has not passed yet', failing: ['w', 'x'] },
     ],
   ];
   for (const [why, checks, base, want] of table) t.same(effect(checks, base), want, why);
@@ -164,9 +164,10 @@ t.test('summarize adds links and ping nodes', async (t) => {
   const s = summarize(spec, [view('a', 10, 'failing')], (i) => links.get(i), 1);
   t.same(s, {
     priority: 90,
-    fault: 'link eth1 state not known yet',
+    fault: null,
+    pending: 'link eth1 state not known yet',
     failing: ['a'],
-    linksDown: ['eth1'],
+    linksDown: [],
     pingReachable: 1,
     pingTotal: 2,
   });
@@ -177,6 +178,7 @@ t.test('summarize adds links and ping nodes', async (t) => {
   t.equal(summarize(spec, [], (i) => links.get(i), 0).fault, null);
   t.ok(sameSummary(s, { ...s, failing: [...s.failing] }));
   t.notOk(sameSummary(s, { ...s, pingReachable: 2 }));
-  t.notOk(sameSummary(s, { ...s, linksDown: [] }));
+  t.notOk(sameSummary(s, { ...s, linksDown: ['eth1'] }));
+  t.notOk(sameSummary(s, { ...s, pending: null }));
   t.notOk(sameSummary(s, { ...s, priority: 91 }));
 });

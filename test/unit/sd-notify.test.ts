@@ -196,6 +196,7 @@ t.test('Driver.turning: true while the core timer fires, false when it stops', a
       const i = pending.indexOf(h as (typeof pending)[number]);
       if (i >= 0) pending.splice(i, 1);
     },
+    afterPoll: (fn: () => void) => fn(),
   };
   // The VIP and announce results come back as promises: let them land before each timer.
   const settle = () => new Promise((r) => setImmediate(r));

@@ -1,0 +1,81 @@
+/**
+ * When this node sends, and what: the heartbeat schedule, probes and probe answers. Pure
+ * deadline maths over `now`, like the rest of the core.
+ *
+ * - Heartbeats keep an absolute schedule (next = previous due time + interval), so a timer
+ *   that fires late does not push every later heartbeat back: the peer sees one interval
+ *   between heartbeats on average, not one interval plus the loop's lateness each time
+ *   (a 10 ms schedule that slips 0.5 ms per beat gives 31.5 ms between three beats, over a
+ *   30 ms dead time).
+ * - While a peer is suspect (silent for two of its intervals) every datagram is a probe and
+ *   they go twice as often; a probe asks its receivers to answer at once.
+ * - An ICMP hint (peers.ts) is confirmed by a probe sent at once, at most one per
+ *   CONFIRM_PROBE_GAP_MS.
+ * - Every probe received is answered at once, at most one answer per ANSWER_GAP_MS: the
+ *   prober's confirmation waits for exactly that answer.
+ */
+import type { MessageType } from '../wire/types.js';
+import type { Millis } from './types.js';
+
+/** Least spacing of confirmation probes (a forger flooding ICMP cannot make us flood). */
+export const CONFIRM_PROBE_GAP_MS: Millis = 1;
+/** Least spacing of probe answers: a key holder probing in a loop gets at most 1000/s. */
+export const ANSWER_GAP_MS: Millis = 1;
+
+export interface SendWants {
+  now: Millis;
+  /** something changed that peers must hear now (a transition, a command, a probe to answer). */
+  sendNow: boolean;
+  shuttingDown: boolean;
+  /** a live peer has been silent for two of its intervals. */
+  suspect: boolean;
+  /** an ICMP hint waits for its confirmation probe. */
+  confirm: boolean;
+}
+
+export class BeatSchedule {
+  private nextAt: Millis;
+  private lastProbeAt: Millis = Number.NEGATIVE_INFINITY;
+  private lastAnswerAt: Millis = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private interval: Millis,
+    start: Millis,
+  ) {
+    this.nextAt = start;
+  }
+
+  setInterval(ms: Millis): void {
+    this.interval = ms;
+  }
+
+  /** A probe arrived: whether to answer it now (rate limited). */
+  answerProbe(now: Millis): boolean {
+    if (now - this.lastAnswerAt < ANSWER_GAP_MS) return false;
+    this.lastAnswerAt = now;
+    return true;
+  }
+
+  /** What to send at this step, or null; records the send. */
+  decide(w: SendWants): MessageType | null {
+    const confirmNow = w.confirm && !w.shuttingDown && w.now - this.lastProbeAt >= CONFIRM_PROBE_GAP_MS;
+    const due = w.now >= this.nextAt;
+    if (!w.sendNow && !due && !confirmNow) return null;
+    const type: MessageType = w.shuttingDown ? 'resign' : w.suspect || w.confirm ? 'probe' : 'heartbeat';
+    const period = w.suspect && !w.shuttingDown ? this.interval / 2 : this.interval;
+    if (due && !w.sendNow && !confirmNow) {
+      // On schedule: keep the phase, unless we fell a whole period behind (no catch-up burst).
+      this.nextAt += period;
+      if (this.nextAt <= w.now) this.nextAt = w.now + period;
+    } else {
+      this.nextAt = w.now + period;
+    }
+    if (type === 'probe') this.lastProbeAt = w.now;
+    return type;
+  }
+
+  /** The next time decide() wants to run: the heartbeat, or a confirmation probe held back. */
+  wakeAt(confirmPending: boolean): Millis {
+    return confirmPending ? Math.min(this.nextAt, this.lastProbeAt + CONFIRM_PROBE_GAP_MS) : this.nextAt;
+  }
+}
