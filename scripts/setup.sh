@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what haagent's demo, tests and drills need on a Debian machine (run as root):
 # iproute2, iputils-arping (NOT Debian's "arping": another program with other flags),
-# tcpdump, a C++ toolchain for the one native addon, then the npm dependencies, then the
-# TypeScript build. Idempotent.
+# tcpdump, a C/C++ toolchain for the native addons, then the npm dependencies (which builds
+# haagent's own addon too), then the TypeScript build. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,9 +14,11 @@ command -v tcpdump >/dev/null || need_apt+=(tcpdump)
 command -v ping >/dev/null || need_apt+=(iputils-ping)   # ping checks and ping nodes
 command -v tc >/dev/null || need_apt+=(iproute2)
 command -v node >/dev/null || need_apt+=(nodejs npm)
-# unix-dgram (systemd notifications) is a native addon that node-gyp builds at install.
+# unix-dgram (systemd notifications) and raw-socket are C++ addons that node-gyp builds at
+# install; haagent's own (src/native: AF_PACKET gratuitous ARP, scheduling) is C.
 command -v make >/dev/null || need_apt+=(make)
 command -v g++ >/dev/null || need_apt+=(g++)
+command -v cc >/dev/null || need_apt+=(gcc)
 command -v python3 >/dev/null || need_apt+=(python3)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
@@ -32,6 +34,13 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
+fi
+# npm ci builds the addon (`node-gyp rebuild` is npm's install step for a package with a
+# binding.gyp); rebuild it when it is missing or older than its source (a pull changed the C).
+addon=build/Release/haagent_native.node
+if [ ! -f "$addon" ] || [ src/native/haagent_native.c -nt "$addon" ] || [ binding.gyp -nt "$addon" ]; then
+  # node-gyp is in node_modules (a devDependency's); else npm rebuild finds npm's own.
+  npx --no node-gyp rebuild --loglevel=error >/dev/null || npm rebuild --loglevel=error >/dev/null
 fi
 npm run --silent build
 bash scripts/bench-setup.sh

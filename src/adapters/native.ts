@@ -1,0 +1,100 @@
+/**
+ * haagent's own native addon (src/native/haagent_native.c, built by node-gyp at `npm ci`
+ * into build/Release/haagent_native.node): raw Ethernet frames through AF_PACKET, and the
+ * scheduler calls Node has no binding for. Everything that uses it has a fallback, so
+ * loading never throws: a missing or broken build is a reason string, not a crash.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** An open AF_PACKET socket on one interface (ifindex and MAC read when it was opened). */
+export interface PacketSocket {
+  fd: number;
+  ifindex: number;
+  /** the interface's hardware address, 6 bytes. */
+  mac: Buffer;
+}
+
+/** The policies setScheduler accepts. */
+export type SchedPolicy = 'other' | 'rr' | 'fifo';
+
+export interface SchedInfo {
+  /** 'other' | 'rr' | 'fifo' | 'batch' | 'idle', or `policy-N` for one the addon has no name for. */
+  policy: SchedPolicy | 'batch' | 'idle' | (string & Record<never, never>);
+  priority: number;
+  resetOnFork: boolean;
+}
+
+/**
+ * The addon's exports. Wrong argument types throw TypeError; failing system calls throw an
+ * Error whose `code` is the errno name (EPERM, ENODEV, EAGAIN, ...) and whose message names the call.
+ */
+export interface Native {
+  /** socket(AF_PACKET, SOCK_RAW, 0) (receives nothing) plus the interface's index and MAC. */
+  packetOpen(ifname: string): PacketSocket;
+  /** One sendto of a whole Ethernet frame; returns the bytes sent. EAGAIN throws too. */
+  packetSend(fd: number, ifindex: number, frame: Buffer): number;
+  /** Closes a socket packetOpen returned (refuses any other kind of fd). */
+  packetClose(fd: number): void;
+  /** sched_setscheduler for one thread (tid 0 = the calling thread), optionally SCHED_RESET_ON_FORK. */
+  setScheduler(tid: number, policy: SchedPolicy, priority: number, resetOnFork: boolean): void;
+  getScheduler(tid: number): SchedInfo;
+  /** The calling thread's id (the main thread's is process.pid). */
+  gettid(): number;
+}
+
+export type NativeLoad = { ok: true; native: Native } | { ok: false; reason: string };
+
+const EXPORTS = ['packetOpen', 'packetSend', 'packetClose', 'setScheduler', 'getScheduler', 'gettid'] as const;
+
+/**
+ * The directory holding package.json, whether this file runs from src/adapters (tap's TS
+ * loader) or dist/src/adapters (the build); null when none is found within a few levels.
+ */
+export function packageRoot(from: string = dirname(fileURLToPath(import.meta.url))): string | null {
+  let dir = from;
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return null;
+}
+
+/** Where node-gyp puts the addon, or null when the package root cannot be found. */
+export function nativeAddonPath(): string | null {
+  const root = packageRoot();
+  return root === null ? null : join(root, 'build', 'Release', 'haagent_native.node');
+}
+
+let cached: NativeLoad | null = null;
+
+/** Loads the addon once; every later call returns the same outcome. Never throws. */
+export function loadNative(): NativeLoad {
+  cached ??= tryLoad();
+  return cached;
+}
+
+function tryLoad(): NativeLoad {
+  const path = nativeAddonPath();
+  if (path === null) return { ok: false, reason: 'native addon: no package.json above this module' };
+  if (!existsSync(path)) return { ok: false, reason: `native addon not built (${path} missing): run \`npx node-gyp rebuild\`` };
+  try {
+    const mod = createRequire(import.meta.url)(path) as Partial<Record<(typeof EXPORTS)[number], unknown>>;
+    const missing = EXPORTS.filter((name) => typeof mod[name] !== 'function');
+    // A stale build from an older source would fail later in a worse place.
+    if (missing.length > 0) return { ok: false, reason: `native addon ${path} lacks ${missing.join(', ')}: rebuild it` };
+    return { ok: true, native: mod as unknown as Native };
+  } catch (e) {
+    return { ok: false, reason: `native addon ${path} failed to load: ${(e as Error).message}` };
+  }
+}
+
+/** The errno name a failing addon call threw with (EPERM, ENODEV, ...), if any. */
+export function errnoCode(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}

@@ -1,0 +1,387 @@
+/*
+ * haagent_native: the two things Node cannot do and no maintained npm package does.
+ *
+ *  - Raw Ethernet frames through an AF_PACKET socket, so a gratuitous ARP leaves in the
+ *    same event-loop turn as the takeover instead of after an arping fork+exec (3 ms idle,
+ *    10-30 ms under load). raw-socket is IP-level only; `cap` is unmaintained.
+ *  - sched_setscheduler/sched_getscheduler, so the agent can run its loop SCHED_RR with
+ *    SCHED_RESET_ON_FORK (hooks, health checks and ip helpers must not inherit it).
+ *
+ * Plain C against Node-API (ABI-stable: no rebuild per Node version). Every argument is
+ * checked here and a bad one is a TypeError: a wrong call from JS must never crash the
+ * process. A failing system call throws an Error whose `code` is the errno name and whose
+ * message names the call.
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <errno.h>
+#include <math.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/if_packet.h>
+
+#ifndef SCHED_RESET_ON_FORK
+#define SCHED_RESET_ON_FORK 0x40000000
+#endif
+
+#define ETH_ALEN_ 6
+#define ETH_HLEN_ 14
+/* The largest frame we accept: a jumbo frame; anything bigger is a caller bug. */
+#define FRAME_MAX 9216
+
+/* Returns NULL from the calling function when a Node-API call fails; throws if nothing is pending. */
+#define NAPI_OK(env, call)                                    \
+  do {                                                        \
+    if ((call) != napi_ok) {                                  \
+      throw_napi_failure((env), #call);                       \
+      return NULL;                                            \
+    }                                                         \
+  } while (0)
+
+static void throw_napi_failure(napi_env env, const char *what) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) return;
+  const napi_extended_error_info *info = NULL;
+  const char *detail = NULL;
+  if (napi_get_last_error_info(env, &info) == napi_ok && info != NULL) detail = info->error_message;
+  char msg[256];
+  snprintf(msg, sizeof msg, "haagent_native: %s failed: %s", what, detail ? detail : "unknown Node-API error");
+  napi_throw_error(env, "ERR_NAPI", msg);
+}
+
+/* The errno names haagent can meet; the table keeps the `code` stable across libcs. */
+static const char *errno_name(int err) {
+  switch (err) {
+#define E(x) case x: return #x;
+    E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(EBADF) E(EAGAIN) E(ENOMEM)
+    E(EACCES) E(EFAULT) E(EBUSY) E(ENODEV) E(EINVAL) E(ENFILE) E(EMFILE) E(ENOSPC)
+    E(ENOTSOCK) E(EDESTADDRREQ) E(EMSGSIZE) E(EPROTOTYPE) E(ENOPROTOOPT) E(EPROTONOSUPPORT)
+    E(ESOCKTNOSUPPORT) E(EOPNOTSUPP) E(EAFNOSUPPORT) E(EADDRNOTAVAIL) E(ENETDOWN)
+    E(ENETUNREACH) E(ENOBUFS) E(EHOSTUNREACH) E(ENOSYS)
+#undef E
+    default: return "EUNKNOWN";
+  }
+}
+
+/* Throws Error(message "<call>: <strerror>", code "<errno name>", errno <n>). */
+static void throw_errno(napi_env env, const char *call, int err) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", call, strerror(err));
+  napi_value code, text, error, num;
+  if (napi_create_string_utf8(env, errno_name(err), NAPI_AUTO_LENGTH, &code) != napi_ok ||
+      napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text) != napi_ok ||
+      napi_create_error(env, code, text, &error) != napi_ok) {
+    napi_throw_error(env, errno_name(err), msg);
+    return;
+  }
+  /* errno is a convenience; the error is thrown even if it cannot be attached. */
+  if (napi_create_int32(env, err, &num) == napi_ok) napi_set_named_property(env, error, "errno", num);
+  napi_throw(env, error);
+}
+
+static void throw_type(napi_env env, const char *msg) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+}
+
+/* argc must be exactly `want`; fills argv. */
+static bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv, const char *fn) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    throw_napi_failure(env, "napi_get_cb_info");
+    return false;
+  }
+  if (argc < want) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s expects %zu arguments, got %zu", fn, want, argc);
+    throw_type(env, msg);
+    return false;
+  }
+  return true;
+}
+
+/* A JS number that is an integer in [min, max] (no silent truncation of 1.5 or NaN). */
+static bool get_int(napi_env env, napi_value v, int64_t min, int64_t max, int64_t *out, const char *what) {
+  napi_valuetype t;
+  double d;
+  char msg[160];
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number || napi_get_value_double(env, v, &d) != napi_ok ||
+      !isfinite(d) || d != floor(d) || d < (double)min || d > (double)max) {
+    snprintf(msg, sizeof msg, "%s must be an integer from %lld to %lld", what, (long long)min, (long long)max);
+    throw_type(env, msg);
+    return false;
+  }
+  *out = (int64_t)d;
+  return true;
+}
+
+/* A JS string of 1..cap-1 UTF-8 bytes without NUL, copied into buf[cap]. */
+static bool get_string(napi_env env, napi_value v, char *buf, size_t cap, const char *what) {
+  napi_valuetype t;
+  size_t len = 0;
+  char msg[160];
+  snprintf(msg, sizeof msg, "%s must be a string of 1 to %zu bytes", what, cap - 1);
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_string || napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok ||
+      len == 0 || len >= cap) {
+    throw_type(env, msg);
+    return false;
+  }
+  size_t copied = 0;
+  if (napi_get_value_string_utf8(env, v, buf, cap, &copied) != napi_ok || copied != len || strlen(buf) != len) {
+    throw_type(env, msg);
+    return false;
+  }
+  return true;
+}
+
+/* The one argument of fn: an integer in [min, max]. */
+static bool get_sole_int(napi_env env, napi_callback_info info, const char *fn, const char *what, int64_t max, int64_t *out) {
+  napi_value argv[1];
+  return get_args(env, info, 1, argv, fn) && get_int(env, argv[0], 0, max, out, what);
+}
+
+static bool get_bool(napi_env env, napi_value v, bool *out, const char *what) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_boolean || napi_get_value_bool(env, v, out) != napi_ok) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s must be a boolean", what);
+    throw_type(env, msg);
+    return false;
+  }
+  return true;
+}
+
+/*
+ * Only our own kind of socket may be written to or closed: a stray fd (a TCP socket of the
+ * agent, stdout) must not get a frame written into it or be closed under libuv.
+ */
+static bool require_packet_socket(napi_env env, int fd, const char *fn) {
+  int domain = 0;
+  socklen_t len = sizeof domain;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) {
+    int err = errno; /* before snprintf, which may change it */
+    char call[96];
+    snprintf(call, sizeof call, "%s: getsockopt(%d, SO_DOMAIN)", fn, fd);
+    throw_errno(env, call, err);
+    return false;
+  }
+  if (domain != AF_PACKET) {
+    char call[96];
+    snprintf(call, sizeof call, "%s: fd %d is not an AF_PACKET socket", fn, fd);
+    throw_errno(env, call, EBADF);
+    return false;
+  }
+  return true;
+}
+
+/* Builds { fd, ifindex, mac }; NULL with an exception pending on failure (the caller closes fd). */
+static napi_value open_result(napi_env env, int fd, int ifindex, const unsigned char *mac) {
+  napi_value obj, vfd, vindex, vmac;
+  void *data = NULL;
+  NAPI_OK(env, napi_create_object(env, &obj));
+  NAPI_OK(env, napi_create_int32(env, fd, &vfd));
+  NAPI_OK(env, napi_create_int32(env, ifindex, &vindex));
+  NAPI_OK(env, napi_create_buffer_copy(env, ETH_ALEN_, mac, &data, &vmac));
+  NAPI_OK(env, napi_set_named_property(env, obj, "fd", vfd));
+  NAPI_OK(env, napi_set_named_property(env, obj, "ifindex", vindex));
+  NAPI_OK(env, napi_set_named_property(env, obj, "mac", vmac));
+  return obj;
+}
+
+/* Closes the half-opened socket and throws err as "<what> (<ifname>): <strerror>". */
+static napi_value open_failed(napi_env env, int fd, const char *what, const char *name, int err) {
+  close(fd); /* err was read before: close may change errno */
+  char call[96];
+  snprintf(call, sizeof call, "%s (%s)", what, name);
+  throw_errno(env, call, err);
+  return NULL;
+}
+
+/*
+ * packetOpen(ifname) -> { fd, ifindex, mac }. Protocol 0: the socket is bound to no
+ * ethertype, so the kernel queues nothing to it and it never needs draining.
+ */
+static napi_value packet_open(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  char name[IFNAMSIZ];
+  if (!get_args(env, info, 1, argv, "packetOpen")) return NULL;
+  if (!get_string(env, argv[0], name, sizeof name, "packetOpen: ifname")) return NULL;
+
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    throw_errno(env, "socket(AF_PACKET, SOCK_RAW)", errno);
+    return NULL;
+  }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, name, strlen(name) + 1);
+  if (ioctl(fd, SIOCGIFINDEX, &ifr) != 0) return open_failed(env, fd, "ioctl(SIOCGIFINDEX)", name, errno);
+  int ifindex = ifr.ifr_ifindex;
+  if (ioctl(fd, SIOCGIFHWADDR, &ifr) != 0) return open_failed(env, fd, "ioctl(SIOCGIFHWADDR)", name, errno);
+  /* A frame we build is Ethernet: a tunnel or loopback device would get garbage. */
+  if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
+    return open_failed(env, fd, "packetOpen: not an Ethernet device", name, EOPNOTSUPP);
+  }
+  unsigned char mac[ETH_ALEN_];
+  memcpy(mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN_);
+  napi_value result = open_result(env, fd, ifindex, mac);
+  if (result == NULL) close(fd);
+  return result;
+}
+
+/* packetSend(fd, ifindex, frame) -> bytes sent. One sendto; EAGAIN throws like any error. */
+static napi_value packet_send(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int64_t fd, ifindex;
+  bool is_buffer = false;
+  void *data = NULL;
+  size_t len = 0;
+  if (!get_args(env, info, 3, argv, "packetSend")) return NULL;
+  if (!get_int(env, argv[0], 0, INT32_MAX, &fd, "packetSend: fd")) return NULL;
+  if (!get_int(env, argv[1], 1, INT32_MAX, &ifindex, "packetSend: ifindex")) return NULL;
+  if (napi_is_buffer(env, argv[2], &is_buffer) != napi_ok || !is_buffer ||
+      napi_get_buffer_info(env, argv[2], &data, &len) != napi_ok) {
+    throw_type(env, "packetSend: frame must be a Buffer");
+    return NULL;
+  }
+  if (len < ETH_HLEN_ || len > FRAME_MAX) {
+    throw_type(env, "packetSend: frame must hold an Ethernet header (14 to 9216 bytes)");
+    return NULL;
+  }
+  if (!require_packet_socket(env, (int)fd, "packetSend")) return NULL;
+
+  const unsigned char *frame = data;
+  struct sockaddr_ll to;
+  memset(&to, 0, sizeof to);
+  to.sll_family = AF_PACKET;
+  /* Bytes 12-13 are the ethertype, already in network order as sll_protocol wants it. */
+  memcpy(&to.sll_protocol, frame + 12, sizeof to.sll_protocol);
+  to.sll_ifindex = (int)ifindex;
+  to.sll_halen = ETH_ALEN_;
+  memcpy(to.sll_addr, frame, ETH_ALEN_);
+
+  ssize_t n = sendto((int)fd, frame, len, 0, (const struct sockaddr *)&to, sizeof to);
+  if (n < 0) {
+    throw_errno(env, "sendto(AF_PACKET)", errno);
+    return NULL;
+  }
+  napi_value out;
+  NAPI_OK(env, napi_create_int64(env, (int64_t)n, &out));
+  return out;
+}
+
+static napi_value packet_close(napi_env env, napi_callback_info info) {
+  int64_t fd;
+  if (!get_sole_int(env, info, "packetClose", "packetClose: fd", INT32_MAX, &fd)) return NULL;
+  if (!require_packet_socket(env, (int)fd, "packetClose")) return NULL;
+  /* Linux releases the descriptor even when close reports EINTR: never retry. */
+  if (close((int)fd) != 0 && errno != EINTR) {
+    throw_errno(env, "close", errno);
+    return NULL;
+  }
+  return NULL;
+}
+
+static const struct {
+  const char *name;
+  int policy;
+} POLICIES[] = {
+    {"other", SCHED_OTHER}, {"fifo", SCHED_FIFO}, {"rr", SCHED_RR}, {"batch", SCHED_BATCH}, {"idle", SCHED_IDLE},
+};
+
+/* setScheduler(tid, policy, priority, resetOnFork). tid 0 = the calling thread only. */
+static napi_value set_scheduler(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int64_t tid, priority;
+  char name[16];
+  bool reset = false;
+  if (!get_args(env, info, 4, argv, "setScheduler")) return NULL;
+  if (!get_int(env, argv[0], 0, INT32_MAX, &tid, "setScheduler: tid")) return NULL;
+  if (!get_string(env, argv[1], name, sizeof name, "setScheduler: policy ('other', 'rr' or 'fifo')")) return NULL;
+  if (!get_int(env, argv[2], 0, 99, &priority, "setScheduler: priority")) return NULL;
+  if (!get_bool(env, argv[3], &reset, "setScheduler: resetOnFork")) return NULL;
+  int policy = -1;
+  /* Only the three policies the agent has a use for can be set. */
+  for (size_t i = 0; i < 3; i++) {
+    if (strcmp(name, POLICIES[i].name) == 0) policy = POLICIES[i].policy;
+  }
+  if (policy < 0) {
+    throw_type(env, "setScheduler: policy must be 'other', 'rr' or 'fifo'");
+    return NULL;
+  }
+  struct sched_param param;
+  memset(&param, 0, sizeof param);
+  param.sched_priority = (int)priority;
+  if (sched_setscheduler((pid_t)tid, policy | (reset ? SCHED_RESET_ON_FORK : 0), &param) != 0) {
+    throw_errno(env, "sched_setscheduler", errno);
+    return NULL;
+  }
+  return NULL;
+}
+
+/* getScheduler(tid) -> { policy, priority, resetOnFork }. */
+static napi_value get_scheduler(napi_env env, napi_callback_info info) {
+  int64_t tid;
+  if (!get_sole_int(env, info, "getScheduler", "getScheduler: tid", INT32_MAX, &tid)) return NULL;
+  int raw = sched_getscheduler((pid_t)tid);
+  if (raw < 0) {
+    throw_errno(env, "sched_getscheduler", errno);
+    return NULL;
+  }
+  struct sched_param param;
+  memset(&param, 0, sizeof param);
+  if (sched_getparam((pid_t)tid, &param) != 0) {
+    throw_errno(env, "sched_getparam", errno);
+    return NULL;
+  }
+  int policy = raw & ~SCHED_RESET_ON_FORK;
+  char other[32];
+  const char *name = NULL;
+  for (size_t i = 0; i < sizeof POLICIES / sizeof POLICIES[0]; i++) {
+    if (POLICIES[i].policy == policy) name = POLICIES[i].name;
+  }
+  if (name == NULL) {
+    /* SCHED_DEADLINE and anything newer: reported by number rather than refused. */
+    snprintf(other, sizeof other, "policy-%d", policy);
+    name = other;
+  }
+  napi_value obj, vpolicy, vprio, vreset;
+  NAPI_OK(env, napi_create_object(env, &obj));
+  NAPI_OK(env, napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &vpolicy));
+  NAPI_OK(env, napi_create_int32(env, param.sched_priority, &vprio));
+  NAPI_OK(env, napi_get_boolean(env, (raw & SCHED_RESET_ON_FORK) != 0, &vreset));
+  NAPI_OK(env, napi_set_named_property(env, obj, "policy", vpolicy));
+  NAPI_OK(env, napi_set_named_property(env, obj, "priority", vprio));
+  NAPI_OK(env, napi_set_named_property(env, obj, "resetOnFork", vreset));
+  return obj;
+}
+
+/* gettid() -> the calling thread's id (the main thread's equals process.pid). */
+static napi_value get_tid(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  NAPI_OK(env, napi_create_int32(env, (int32_t)syscall(SYS_gettid), &out));
+  return out;
+}
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  const napi_property_descriptor props[] = {
+      {"packetOpen", NULL, packet_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"packetSend", NULL, packet_send, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"packetClose", NULL, packet_close, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setScheduler", NULL, set_scheduler, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"getScheduler", NULL, get_scheduler, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gettid", NULL, get_tid, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  NAPI_OK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  return exports;
+}
