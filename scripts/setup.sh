@@ -38,7 +38,7 @@ fi
 # npm ci builds the addon (`node-gyp rebuild` is npm's install step for a package with a
 # binding.gyp); rebuild it when it is missing or older than its source (a pull changed the C).
 addon=build/Release/haagent_native.node
-if [ ! -f "$addon" ] || [ src/native/haagent_native.c -nt "$addon" ] || [ binding.gyp -nt "$addon" ]; then
+if [ ! -f "$addon" ] || [ -n "$(find src/native binding.gyp -newer "$addon")" ]; then
   # node-gyp is in node_modules (a devDependency's); else npm rebuild finds npm's own.
   npx --no node-gyp rebuild --loglevel=error >/dev/null || npm rebuild --loglevel=error >/dev/null
 fi
