@@ -31,6 +31,8 @@ export interface SendWants {
   suspect: boolean;
   /** an ICMP hint waits for its confirmation probe. */
   confirm: boolean;
+  /** we need every peer's state now (start, back from fault): ask them to answer. */
+  solicit?: boolean;
 }
 
 export class BeatSchedule {
@@ -60,10 +62,11 @@ export class BeatSchedule {
   decide(w: SendWants): MessageType | null {
     const confirmNow = w.confirm && !w.shuttingDown && w.now - this.lastProbeAt >= CONFIRM_PROBE_GAP_MS;
     const due = w.now >= this.nextAt;
-    if (!w.sendNow && !due && !confirmNow) return null;
-    const type: MessageType = w.shuttingDown ? 'resign' : w.suspect || w.confirm ? 'probe' : 'heartbeat';
+    const now = w.sendNow || w.solicit === true || confirmNow;
+    if (!now && !due) return null;
+    const type: MessageType = w.shuttingDown ? 'resign' : w.suspect || w.confirm || w.solicit ? 'probe' : 'heartbeat';
     const period = w.suspect && !w.shuttingDown ? this.interval / 2 : this.interval;
-    if (due && !w.sendNow && !confirmNow) {
+    if (!now) {
       // On schedule: keep the phase, unless we fell a whole period behind (no catch-up burst).
       this.nextAt += period;
       if (this.nextAt <= w.now) this.nextAt = w.now + period;

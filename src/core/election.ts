@@ -84,7 +84,7 @@ export class Core {
   }
 
   step(input: Input): StepResult {
-    const ctx: StepCtx = { now: input.now, actions: [], transitions: [], notes: [], sendNow: false, peerReturned: false, peerYielded: null };
+    const ctx: StepCtx = { now: input.now, actions: [], transitions: [], notes: [], sendNow: false, solicit: false, peerReturned: false, peerYielded: null };
     this.lastReply = null;
     this.apply(input, ctx);
     for (const d of this.peers.livenessChanges(ctx.now)) {
@@ -106,6 +106,8 @@ export class Core {
       case 'start':
         this.startedAt = input.now;
         this.beat = new BeatSchedule(this.opts.interval, input.now);
+        // Peers answer a probe at once: init ends as soon as every one of them was heard.
+        ctx.solicit = true;
         for (const g of this.groups) {
           g.since = input.now;
           g.initUntil = input.now + this.opts.initDead;
@@ -273,9 +275,11 @@ export class Core {
     const isBest = cands.every((c) => outranks(self, c));
     if (!holder) {
       g.preemptAt = null;
+      if (this.listening(g, ctx.now)) return;
       if (isBest) this.becomeActive(g, cands.length === 0 ? 'no live peer' : 'no active peer; we rank best', ctx);
       return;
     }
+    g.listenUntil = null; // an active peer is heard: we know enough
     const mayPreempt = (g.cfg.preempt || g.boosted) && isBest && outranks(self, holder);
     if (!mayPreempt) {
       g.preemptAt = null;
@@ -354,8 +358,19 @@ export class Core {
     if (!due) return;
     g.retryAt = null;
     g.become('standby', ctx.now, 'retrying after fault', ctx.transitions);
+    g.listenUntil = ctx.now + this.opts.deadTime;
     ctx.sendNow = true;
+    ctx.solicit = true;
     this.evalStandby(g, ctx);
+  }
+
+  /** Back from fault and not yet sure who is alive: no claim (see GroupRt.listenUntil). */
+  private listening(g: GroupRt, now: Millis): boolean {
+    if (g.listenUntil === null) return false;
+    const heardAll = this.opts.expectedPeers > 0 && this.peers.alive(now).length >= this.opts.expectedPeers;
+    if (now < g.listenUntil && !heardAll) return true;
+    g.listenUntil = null;
+    return false;
   }
 
   // ---- state changes ---------------------------------------------------------------
@@ -480,6 +495,7 @@ export class Core {
       shuttingDown: this.shuttingDown,
       suspect: probing && this.peers.anySuspect(ctx.now),
       confirm: this.peers.needsConfirmProbe(ctx.now),
+      solicit: ctx.solicit,
     });
     if (type !== null) {
       ctx.actions.push({ kind: 'send', type, groups: this.groups.map((g) => this.advertised(g)) });
@@ -500,6 +516,7 @@ export class Core {
     min(this.peers.nextDeadline(now));
     for (const g of this.groups) {
       if (g.state === 'init') min(g.initUntil);
+      min(g.listenUntil);
       min(g.preemptAt);
       min(g.retryAt);
       min(g.refreshAt);

@@ -67,6 +67,12 @@ export class GroupRt {
 
   /** listen until then before claiming (per group: a group added by a reload listens too). */
   initUntil: Millis = 0;
+  /**
+   * Back from fault (a tracked link down, a failed check, a VIP error), the peer table is
+   * stale: peers look dead because we could not hear them. Until then, claim only if every
+   * configured peer has been heard again or one is seen active.
+   */
+  listenUntil: Millis | null = null;
 
   constructor(
     /** replaced in place by a reload that keeps the VIP and interface. */

@@ -10,6 +10,8 @@ export interface StepCtx {
   transitions: Transition[];
   notes: Note[];
   sendNow: boolean;
+  /** ask peers to answer at once (a probe): we need their state now (start, back from fault). */
+  solicit: boolean;
   /** a peer appeared or came back: whoever is active re-announces (it may have held the VIP). */
   peerReturned: boolean;
   /** groups a peer just stopped advertising as active: a late GARP of its may point the router at it. */

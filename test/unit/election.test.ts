@@ -33,7 +33,7 @@ t.test('rank: priority first, then the smaller node name; priority 0 is never be
 t.test('start clears a leftover VIP first and stays in init until it is confirmed gone', async (t) => {
   const c = core({ expectedPeers: 0 });
   const r = c.step({ kind: 'start', now: 0 });
-  t.same(kinds(r), ['vip:del', 'send:heartbeat']);
+  t.same(kinds(r), ['vip:del', 'send:probe'], 'a probe: peers answer at once, so init can end as soon as every one is heard');
   t.equal(r.wakeAt, 50);
   const r2 = c.step({ kind: 'tick', now: 400 });
   t.equal(c.groups[0]!.state, 'init', 'VIP removal still pending');
@@ -78,7 +78,10 @@ t.test('a failed add goes to fault, clears the VIP, retries with backoff', async
   t.equal(r.wakeAt, Math.min(305 + FAULT_RETRY_MIN, 355));
   c.step({ kind: 'vipResult', now: 310, group: 'web', present: false, ok: true });
   const r2 = c.step({ kind: 'tick', now: 305 + FAULT_RETRY_MIN });
-  t.same(r2.transitions.map((x) => x.to), ['standby', 'active'], 'retries');
+  t.same(r2.transitions.map((x) => x.to), ['standby'], 'retries: back in standby, listening first');
+  t.same(kinds(r2), ['send:probe'], 'asking the peers where they are');
+  const r2b = c.step({ kind: 'tick', now: 305 + FAULT_RETRY_MIN + 150 });
+  t.same(r2b.transitions.map((x) => x.to), ['active'], 'nobody answered within the dead time: claims');
   const r3 = c.step({ kind: 'vipResult', now: 1400, group: 'web', present: true, ok: false, error: 'again' });
   t.same(r3.transitions.map((x) => x.to), ['fault']);
   t.equal(c.groups[0]!.retryAt, 1400 + 2 * FAULT_RETRY_MIN, 'backoff doubles');
@@ -87,7 +90,7 @@ t.test('a failed add goes to fault, clears the VIP, retries with backoff', async
 t.test('a failed remove does not spin: it waits for the retry deadline', async (t) => {
   const c = core({ expectedPeers: 0 });
   const r0 = c.step({ kind: 'start', now: 0 });
-  t.same(kinds(r0), ['vip:del', 'send:heartbeat']);
+  t.same(kinds(r0), ['vip:del', 'send:probe']);
   const r = c.step({ kind: 'vipResult', now: 4, group: 'web', present: false, ok: false, error: 'ip: timeout' });
   t.same(r.transitions.map((x) => x.to), ['fault']);
   t.notOk(kinds(r).includes('vip:del'), 'no immediate retry');
@@ -96,7 +99,8 @@ t.test('a failed remove does not spin: it waits for the retry deadline', async (
   t.equal(c.groups[0]!.state, 'fault', 'stays in fault until the VIP is known gone');
   c.step({ kind: 'vipResult', now: 1010, group: 'web', present: false, ok: true });
   const r3 = c.step({ kind: 'tick', now: 4 + 3 * FAULT_RETRY_MIN });
-  t.same(r3.transitions.map((x) => x.to), ['standby', 'active']);
+  t.same(r3.transitions.map((x) => x.to), ['standby']);
+  t.same(c.step({ kind: 'tick', now: 4 + 3 * FAULT_RETRY_MIN + 150 }).transitions.map((x) => x.to), ['active'], 'after listening for the dead time');
 });
 
 t.test('dual active: the lower-ranked side releases after the handover grace, the winner re-announces', async (t) => {
@@ -286,7 +290,8 @@ t.test('a failing fault check puts the group in fault and releases; recovery ret
   t.same(idle.transitions, [], 'stays in fault while the check fails, whatever the retry timer');
   t.equal(c.groups[0]!.faultReason, 'check lb-http failing');
   const back = c.step({ kind: 'health', now: 6000, group: 'web', penalty: 0, fault: null, reach: 0 });
-  t.same(back.transitions.map((x) => x.to), ['standby', 'active'], 'recovered: back in the election at once');
+  t.same(back.transitions.map((x) => x.to), ['standby'], 'recovered: back in the election at once, listening first');
+  t.same(c.step({ kind: 'tick', now: 6150 }).transitions.map((x) => x.to), ['active'], 'no peer heard within the dead time: claims');
 });
 
 t.test('weights lower the advertised priority; the uplink count outranks priority', async (t) => {
@@ -405,11 +410,12 @@ t.test('a health fault that clears leaves fault as soon as the VIP is gone, with
   c.step({ kind: 'health', now: 402, group: 'web', penalty: 0, fault: null, reach: 0 });
   t.equal(c.groups[0]!.state, 'fault', 'the VIP removal is still in flight');
   const back = c.step({ kind: 'vipResult', now: 405, group: 'web', present: false, ok: true });
-  t.same(back.transitions.map((x) => `${x.from}->${x.to}`), ['fault->standby', 'standby->active'], 'back at once, not FAULT_RETRY_MIN later');
+  t.same(back.transitions.map((x) => `${x.from}->${x.to}`), ['fault->standby'], 'back at once, not FAULT_RETRY_MIN later');
+  t.same(c.step({ kind: 'tick', now: 555 }).transitions.map((x) => x.to), ['active']);
   // A VIP failure still backs off.
-  const f = c.step({ kind: 'vipResult', now: 410, group: 'web', present: true, ok: false, error: 'RTNETLINK answers: No such device' });
+  const f = c.step({ kind: 'vipResult', now: 560, group: 'web', present: true, ok: false, error: 'RTNETLINK answers: No such device' });
   t.same(f.transitions.map((x) => x.to), ['fault']);
-  c.step({ kind: 'vipResult', now: 412, group: 'web', present: false, ok: true });
+  c.step({ kind: 'vipResult', now: 562, group: 'web', present: false, ok: true });
   t.equal(c.groups[0]!.state, 'fault', 'a failed add waits for its retry');
 });
 
@@ -448,4 +454,23 @@ t.test('one VIP change in flight per group: a flap never queues a re-add of a VI
   const gone = c.step({ kind: 'vipResult', now: 323, group: 'web', present: false, ok: true });
   t.same(kinds(gone).filter((k) => k.startsWith('vip')), [], 'settled');
   t.equal(c.groups[0]!.state, 'standby');
+});
+
+t.test('back from fault the peer table is stale: listen before claiming, unless every peer answers or one is active', async (t) => {
+  const c = core({ groups: [group('web', 150)] }); // one configured peer
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  c.step({ kind: 'message', now: 2, msg: hb('d1', 'standby', 100, 1n), address: 'x', port: 694 });
+  c.step({ kind: 'vipResult', now: 3, group: 'web', present: true, ok: true });
+  t.equal(c.groups[0]!.state, 'active');
+  // Our link goes down: fault; meanwhile d1 (unheard by us) takes the VIP.
+  c.step({ kind: 'health', now: 100, group: 'web', penalty: 0, fault: 'link eth0 down', reach: 0 });
+  c.step({ kind: 'vipResult', now: 101, group: 'web', present: false, ok: true });
+  c.step({ kind: 'tick', now: 400 }); // d1 is dead to us by now
+  const up = c.step({ kind: 'health', now: 500, group: 'web', penalty: 0, fault: null, reach: 0 });
+  t.same(up.transitions.map((x) => x.to), ['standby'], 'link back: standby, but no claim on a stale table');
+  t.ok(kinds(up).includes('send:probe'), 'and a probe, so the live peers answer at once');
+  const answer = c.step({ kind: 'message', now: 501, msg: hb('d1', 'active', 200, 9n), address: 'x', port: 694 });
+  t.same(answer.transitions, [], 'd1 is active (and outranks us now): no dual active from our side');
+  t.same(kinds(answer).filter((k) => k.startsWith('vip')), []);
 });
