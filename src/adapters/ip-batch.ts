@@ -50,6 +50,8 @@ export interface IpBatchOptions {
   /** starts the child (tests pass a fake). */
   start?: (argv: readonly string[]) => BatchChild;
   onDeath?: (why: string) => void;
+  /** a child was started (the agent gives it the event loop's scheduling priority). */
+  onSpawn?: (pid: number) => void;
 }
 
 interface Pending {
@@ -83,6 +85,11 @@ export class IpBatch {
     const next = this.queue.then(() => this.runOne(cmd, iface));
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /** The running child's pid, if one runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   /** Ends the child (agent stop); later calls answer null. */
@@ -129,6 +136,7 @@ export class IpBatch {
     }
     this.child = child;
     this.partial = '';
+    if (child.pid !== undefined) this.opts.onSpawn?.(child.pid);
     child.onStdout((chunk) => this.onStdout(child, chunk));
     child.onStderr((chunk) => {
       const p = this.pending ?? this.awaiting;

@@ -33,6 +33,16 @@ export const DEFAULTS = {
   controlMode: 0o660,
   /** systemd StateDirectory=haagent; holds the boot counter that makes replays detectable. */
   stateDir: '/var/lib/haagent',
+  /**
+   * SCHED_RR priority of the agent's event loop and of its `ip` helper (0 = normal scheduling).
+   * On a host whose CPUs are saturated a normal-priority agent waits its turn behind the load,
+   * its heartbeats go out late and its peer takes the VIP: Heartbeat (`realtime on`) and
+   * corosync run realtime by default for that reason. 10 is above every normal task and below
+   * the kernel's own realtime threads; children (hooks, checks, arping) do not inherit it
+   * (SCHED_RESET_ON_FORK), and the kernel keeps 5 % of every second for normal tasks
+   * (sched_rt_runtime_us) whatever a realtime task does.
+   */
+  realtime: 10,
   /** Transitions and faults are logged at info; per-heartbeat noise stays at debug. */
   logLevel: 'info' as LogLevel,
   /** keepalived's default, in the middle of 1..254 so a node can be set above or below it. */
@@ -104,6 +114,8 @@ export const DEFAULTS = {
 /** Allowed ranges. A value outside is a configuration error, never clamped. */
 export const LIMITS = {
   port: { min: 1, max: 65_535 },
+  /** 0 = off; 1-99 are SCHED_RR's priorities. */
+  realtime: { min: 0, max: 99 },
   /** below 10 ms timers are jitter; above 10 s failover is too slow to call high availability. */
   interval: { min: 10, max: 10_000 },
   /** Heartbeat refuses a deadtime not above twice the keepalive: one lost datagram is not death. */

@@ -59,7 +59,7 @@ const asObj = (v: unknown): Obj | undefined =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined;
 
 /** Top-level keys that only mean something on a director. */
-const DIRECTOR_ONLY = ['cluster', 'heartbeat', 'quorum', 'notify', 'notifyTimeout', 'metrics'] as const;
+const DIRECTOR_ONLY = ['cluster', 'heartbeat', 'quorum', 'notify', 'notifyTimeout', 'metrics', 'realtime'] as const;
 
 /**
  * Which parts are required: with groups (a director) cluster and heartbeat; with neither

@@ -130,6 +130,7 @@ function directorDoc(config: Config): Record<string, unknown> {
     cluster: config.cluster,
     logLevel: config.logLevel,
     stateDir: config.stateDir,
+    realtime: config.realtime,
     heartbeat,
     quorum: config.quorum ?? false,
     control: renderControl(config),

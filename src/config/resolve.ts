@@ -111,6 +111,7 @@ export function resolveConfig(raw: RawConfig, hostname: string): Config {
       mode: raw.control?.mode ?? DEFAULTS.controlMode,
     },
     stateDir,
+    realtime: raw.realtime ?? DEFAULTS.realtime,
     logLevel: raw.logLevel ?? DEFAULTS.logLevel,
     groups: (raw.groups ?? []).map(resolveGroup),
     notify: raw.notify ?? [],

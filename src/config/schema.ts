@@ -200,6 +200,7 @@ export const configSchema = strict({
     })
     .optional(),
   stateDir: absPath().optional(),
+  realtime: intIn(LIMITS.realtime.min, LIMITS.realtime.max).optional(),
   heartbeat: heartbeatSchema.optional(),
   // Needs 2+ unicast peers (cross.ts): the majority is counted from heartbeat.peers.
   quorum: bool().optional(),

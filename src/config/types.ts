@@ -143,6 +143,8 @@ export interface Config {
   control: ControlConfig;
   /** directory for persistent state (boot counter, maintenance flag). */
   stateDir: string;
+  /** SCHED_RR priority of the event loop and the ip helper; 0 = normal scheduling. */
+  realtime: number;
   logLevel: LogLevel;
   groups: GroupConfig[];
   /** hooks run on every transition of every group: argv arrays, argv[0] an absolute path. */

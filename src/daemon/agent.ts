@@ -29,6 +29,8 @@ import { serviceStatusLine, statusView } from './status-view.js';
 import type { ServiceManager } from '../adapters/sd-notify.js';
 import type { VipHost } from '../ports/index.js';
 import { AgentHealth } from './agent-health.js';
+import { loadNative } from '../adapters/native.js';
+import { setRealtime } from '../adapters/sched.js';
 import { ConflictWatch } from './conflict.js';
 
 export interface AgentOptions {
@@ -90,7 +92,11 @@ export class Agent {
 
   constructor(private readonly opts: AgentOptions) {
     // Takeovers go through a running `ip -batch`: no fork on the path to the VIP.
-    this.ipBatch = new IpBatch({ onDeath: (why) => opts.log.warn({ why }, 'ip -batch helper ended: one ip spawn per VIP change until it is restarted') });
+    this.ipBatch = new IpBatch({
+      onDeath: (why) => opts.log.warn({ why }, 'ip -batch helper ended: one ip spawn per VIP change until it is restarted'),
+      // The VIP add goes through this helper: it must not wait behind the load either.
+      onSpawn: (pid) => this.schedule(pid, 'ip -batch helper'),
+    });
     this.vipHost = new IpVipHost(new SpawnRunner(), { batch: this.ipBatch });
     this.config = opts.config;
     this.done = new Promise((resolve) => (this.exitResolve = resolve));
@@ -165,6 +171,7 @@ export class Agent {
       this.metricsServer = await this.metrics.serve(host, port, (e) => log.error({ err: e.message }, 'metrics listener error'));
       log.info({ host, port: this.metricsServer.port }, 'metrics listening');
     }
+    this.schedule(0, 'event loop');
     this.touchedHost = true;
     // LevIP: ARP suppressed on the interfaces before a shared IP can go on lo (docs/levip.md).
     this.levip = new LevipService({ node: config.node, stateDir: config.stateDir, log, tracker: this.tracker });
@@ -239,7 +246,12 @@ export class Agent {
       log.error({ keys: restart }, 'reload refused');
       return { ok: false, message };
     }
+    const rescheduled = r.config.realtime !== this.config.realtime;
     this.config = r.config;
+    if (rescheduled) {
+      this.schedule(0, 'event loop');
+      if (this.ipBatch.pid !== undefined) this.schedule(this.ipBatch.pid, 'ip -batch helper');
+    }
     this.notifier?.close();
     this.notifier = this.makeNotifier(r.config);
     this.driver?.reconfigure(r.config);
@@ -247,6 +259,15 @@ export class Agent {
     log.info({ groups: r.config.groups.map((g) => g.name) }, 'config reloaded');
     this.emit({ event: 'reload', groups: r.config.groups.map((g) => g.name) });
     return { ok: true, message: `reloaded ${this.opts.configPath}: groups ${r.config.groups.map((g) => g.name).join(', ')}` };
+  }
+
+  /** Gives thread `tid` (0: the event loop) the configured scheduling; logs what it got. */
+  private schedule(tid: number, what: string): void {
+    const prio = this.config.realtime;
+    const load = loadNative();
+    const r = setRealtime(load.ok ? load.native : null, tid, prio);
+    if (r.ok) this.opts.log.info({ what, realtime: prio }, `${what}: ${r.detail}`);
+    else if (prio > 0) this.opts.log.warn({ what, realtime: prio, reason: load.ok ? r.reason : load.reason }, `${what}: realtime scheduling refused, running at normal priority: on a saturated host heartbeats may go out late`);
   }
 
   private makeNotifier(config: Config): Notifier | null {

@@ -33,6 +33,7 @@ t.test('a minimal file gets every default from the one defaults object', async (
     cluster: 'lb1',
     logLevel: DEFAULTS.logLevel,
     stateDir: DEFAULTS.stateDir,
+    realtime: DEFAULTS.realtime,
     control: { socket: DEFAULTS.controlSocket, mode: DEFAULTS.controlMode },
     heartbeat: {
       bind: null,
