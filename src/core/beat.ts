@@ -7,8 +7,8 @@
  *   between heartbeats on average, not one interval plus the loop's lateness each time
  *   (a 10 ms schedule that slips 0.5 ms per beat gives 31.5 ms between three beats, over a
  *   30 ms dead time).
- * - While a peer is suspect (silent for two of its intervals) every datagram is a probe and
- *   they go twice as often; a probe asks its receivers to answer at once.
+ * - While a peer is overdue (peers.ts) every datagram is a probe and they go every
+ *   `probeEvery` ms (a fifth of the interval); a probe asks its receivers to answer at once.
  * - An ICMP hint (peers.ts) is confirmed by a probe sent at once, at most one per
  *   CONFIRM_PROBE_GAP_MS.
  * - Every probe received is answered at once, at most one answer per ANSWER_GAP_MS: the
@@ -27,8 +27,10 @@ export interface SendWants {
   /** something changed that peers must hear now (a transition, a command, a probe to answer). */
   sendNow: boolean;
   shuttingDown: boolean;
-  /** a live peer has been silent for two of its intervals. */
+  /** a live peer's heartbeat is overdue: probe it. */
   suspect: boolean;
+  /** how often to probe while suspect (default: half the interval). */
+  probeEvery?: Millis;
   /** an ICMP hint waits for its confirmation probe. */
   confirm: boolean;
   /** we need every peer's state now (start, back from fault): ask them to answer. */
@@ -60,25 +62,33 @@ export class BeatSchedule {
 
   /** What to send at this step, or null; records the send. */
   decide(w: SendWants): MessageType | null {
-    const confirmNow = w.confirm && !w.shuttingDown && w.now - this.lastProbeAt >= CONFIRM_PROBE_GAP_MS;
-    const due = w.now >= this.nextAt;
-    const now = w.sendNow || w.solicit === true || confirmNow;
-    if (!now && !due) return null;
-    const type: MessageType = w.shuttingDown ? 'resign' : w.suspect || w.confirm || w.solicit ? 'probe' : 'heartbeat';
-    const period = w.suspect && !w.shuttingDown ? this.interval / 2 : this.interval;
-    if (!now) {
-      // On schedule: keep the phase, unless we fell a whole period behind (no catch-up burst).
-      this.nextAt += period;
-      if (this.nextAt <= w.now) this.nextAt = w.now + period;
+    const live = !w.shuttingDown;
+    const confirmNow = live && w.confirm && w.now - this.lastProbeAt >= CONFIRM_PROBE_GAP_MS;
+    const probeNow = live && w.suspect && w.now - this.lastProbeAt >= this.probeEvery(w);
+    const triggered = w.sendNow || w.solicit === true || confirmNow || probeNow;
+    if (!triggered && w.now < this.nextAt) return null;
+    const type: MessageType = !live ? 'resign' : w.suspect || w.confirm || w.solicit ? 'probe' : 'heartbeat';
+    if (triggered) {
+      // Any datagram carries our state: the next heartbeat is an interval after it.
+      this.nextAt = w.now + this.interval;
     } else {
-      this.nextAt = w.now + period;
+      // On schedule: keep the phase, unless we fell a whole interval behind (no catch-up burst).
+      this.nextAt += this.interval;
+      if (this.nextAt <= w.now) this.nextAt = w.now + this.interval;
     }
     if (type === 'probe') this.lastProbeAt = w.now;
     return type;
   }
 
-  /** The next time decide() wants to run: the heartbeat, or a confirmation probe held back. */
-  wakeAt(confirmPending: boolean): Millis {
-    return confirmPending ? Math.min(this.nextAt, this.lastProbeAt + CONFIRM_PROBE_GAP_MS) : this.nextAt;
+  /** The next time decide() wants to run: the heartbeat, or a probe held back by its spacing. */
+  wakeAt(w: Pick<SendWants, 'suspect' | 'confirm' | 'probeEvery' | 'shuttingDown'>): Millis {
+    let at = this.nextAt;
+    if (!w.shuttingDown && w.confirm) at = Math.min(at, this.lastProbeAt + CONFIRM_PROBE_GAP_MS);
+    if (!w.shuttingDown && w.suspect) at = Math.min(at, this.lastProbeAt + this.probeEvery(w));
+    return at;
+  }
+
+  private probeEvery(w: Pick<SendWants, 'probeEvery'>): Millis {
+    return w.probeEvery ?? this.interval / 2;
   }
 }

@@ -23,7 +23,7 @@ import type { GroupConfig } from '../config/types.js';
 import type { WireGroup } from '../wire/types.js';
 import { vipDevice } from '../levip/mode.js';
 import { GroupRt } from './group.js';
-import { BeatSchedule } from './beat.js';
+import { BeatSchedule, type SendWants } from './beat.js';
 import { HINT_HOLD_MS, PeerTable } from './peers.js';
 import { best, outranks, type Candidate } from './rank.js';
 import { operatorCommand } from './commands.js';
@@ -128,6 +128,9 @@ export class Core {
         }
         if (kind !== 'known') {
           ctx.peerReturned = true;
+          // It has not heard us for a while (or ever): tell it where we stand now, so a dual
+          // active after a healed partition resolves within a round trip, not a heartbeat.
+          ctx.sendNow = true;
           ctx.notes.push({ level: 'info', peer: input.msg.node, msg: `peer ${input.msg.node} ${kind === 'new' ? 'heard' : kind}` });
         }
         if (input.msg.type === 'resign') ctx.notes.push({ level: 'info', peer: input.msg.node, msg: `peer ${input.msg.node} resigned` });
@@ -488,15 +491,7 @@ export class Core {
 
   private finish(ctx: StepCtx): void {
     if (this.startedAt === null) return;
-    const probing = !this.shuttingDown && this.opts.probes !== false;
-    const type = this.beat.decide({
-      now: ctx.now,
-      sendNow: ctx.sendNow,
-      shuttingDown: this.shuttingDown,
-      suspect: probing && this.peers.anySuspect(ctx.now),
-      confirm: this.peers.needsConfirmProbe(ctx.now),
-      solicit: ctx.solicit,
-    });
+    const type = this.beat.decide({ ...this.sendWants(ctx.now), sendNow: ctx.sendNow, solicit: ctx.solicit });
     if (type !== null) {
       ctx.actions.push({ kind: 'send', type, groups: this.groups.map((g) => this.advertised(g)) });
       if (type === 'probe') this.peers.probeSent(ctx.now);
@@ -507,13 +502,31 @@ export class Core {
     }
   }
 
+  /** What the peer table asks of the send schedule now. */
+  private sendWants(now: Millis): SendWants {
+    const probing = !this.shuttingDown && this.opts.probes !== false;
+    return {
+      now,
+      sendNow: false,
+      shuttingDown: this.shuttingDown,
+      suspect: probing && this.peers.anyOverdue(now),
+      probeEvery: this.peers.probeEvery(now),
+      confirm: this.peers.needsConfirmProbe(now),
+    };
+  }
+
   private wakeAt(now: Millis): Millis | null {
     if (this.startedAt === null || this.exited) return null;
-    let at = this.beat.wakeAt(this.peers.needsConfirmProbe(now));
+    let at = this.beat.wakeAt(this.sendWants(now));
     const min = (t: Millis | null): void => {
       if (t !== null && t < at) at = t;
     };
     min(this.peers.nextDeadline(now));
+    // The moment a peer becomes overdue it is probed (a step at least then).
+    if (!this.shuttingDown && this.opts.probes !== false) {
+      const overdue = this.peers.nextOverdue(now);
+      if (overdue !== null && overdue > now) min(overdue);
+    }
     for (const g of this.groups) {
       if (g.state === 'init') min(g.initUntil);
       min(g.listenUntil);

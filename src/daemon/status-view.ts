@@ -117,7 +117,7 @@ export function statusView(core: Core, stats: DriverStats, drops: Partial<Record
     bootId: p.bootId.toString(),
     received: stats.receivedByPeer.get(p.node) ?? 0,
     groups: [...p.groups.values()].map((g) => ({ name: g.name, state: g.state, priority: g.priority, reach: g.reach })),
-    paths: p.paths.map((x) => ({ address: x.address, lastHeardMsAgo: now - x.lastHeard, alive: core.peers.pathAlive(x, now) })),
+    paths: p.paths.map((x) => ({ address: x.address, lastHeardMsAgo: now - x.lastHeard, alive: core.peers.pathAlive(p, x, now) })),
   }));
   return {
     node: core.opts.node,

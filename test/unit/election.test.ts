@@ -140,23 +140,23 @@ t.test('a resigning peer is not a holder: the standby takes over at once', async
   t.same(r.transitions.map((x) => x.to), ['active']);
 });
 
-t.test('peer death is a deadline', async (t) => {
+t.test('peer death is a deadline; an overdue peer is probed first', async (t) => {
   const c = core({ groups: [group('web', 100)] });
   c.step({ kind: 'start', now: 0 });
   c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
   const r = c.step({ kind: 'message', now: 10, msg: hb('d1', 'active', 150), address: '198.51.100.11', port: 694 });
-  t.equal(r.wakeAt, 60, 'next heartbeat first (a triggered one went out at 10)');
+  t.equal(r.wakeAt, 60, 'our next heartbeat (a triggered one went out at 10)');
   const r2 = c.step({ kind: 'tick', now: 60 });
-  t.equal(r2.wakeAt, 110);
-  const r3 = c.step({ kind: 'message', now: 100, msg: hb('d1', 'active', 150, 2n), address: '198.51.100.11', port: 694 });
-  t.equal(r3.wakeAt, 110);
-  c.step({ kind: 'tick', now: 110 });
-  const r3b = c.step({ kind: 'tick', now: 160 });
-  t.equal(r3b.wakeAt, 210);
-  c.step({ kind: 'tick', now: 210 });
-  t.equal(c.step({ kind: 'tick', now: 240 }).wakeAt, 250, 'the peer deadline: heard at 100 + 150');
-  t.equal(c.groups[0]!.state, 'standby');
-  const r4 = c.step({ kind: 'tick', now: 250 });
+  t.equal(r2.wakeAt, 61, 'd1 heard at 10 with a 50 ms interval: overdue after 61');
+  const r3 = c.step({ kind: 'message', now: 60.5, msg: hb('d1', 'active', 150, 2n), address: '198.51.100.11', port: 694 });
+  t.equal(r3.wakeAt, 110, 'heard in time: our next heartbeat');
+  t.same(kinds(c.step({ kind: 'tick', now: 110 })), ['send:heartbeat']);
+  const late = c.step({ kind: 'tick', now: 111.5 });
+  t.same(kinds(late), ['send:probe'], 'd1 overdue: probed at once');
+  t.equal(late.wakeAt, 121.5, 'and every fifth of its interval');
+  for (let at = 121.5; at < 210; at += 10) c.step({ kind: 'tick', now: at });
+  t.equal(c.groups[0]!.state, 'standby', 'no answer, but no ICMP either: alive until the dead time');
+  const r4 = c.step({ kind: 'tick', now: 210.5 });
   t.same(r4.transitions.map((x) => x.to), ['active']);
   t.match(r4.notes.map((n) => n.msg), [/peer d1 dead: silent for 150 ms/]);
 });
@@ -353,22 +353,23 @@ t.test('when the loser of a dual active releases, the winner re-announces (its l
   t.notOk(kinds(quiet).includes('announce'), 'once per release');
 });
 
-t.test('probes: a peer silent for two intervals is probed twice as often; a probe is answered at once, rate-limited', async (t) => {
+t.test('probes: an overdue peer is probed every fifth of its interval; a probe is answered at once, rate-limited', async (t) => {
   const c = core({ groups: [group('web', 100)], deadTime: 500 });
   c.step({ kind: 'start', now: 0 });
   c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
   const sends = (r: StepResult) => kinds(r).filter((k) => k.startsWith('send:'));
   c.step({ kind: 'message', now: 10, msg: hb('d1', 'active', 150, 1n), address: 'x', port: 694 });
-  // Heard at 10 with intervalMs 50: suspect past 110.
-  t.same(sends(c.step({ kind: 'tick', now: 100 })), ['send:heartbeat'], 'within two intervals: a heartbeat');
-  const r = c.step({ kind: 'tick', now: 150 });
-  t.same(sends(r), ['send:probe'], 'silent for 140 ms: a probe');
-  t.equal(r.wakeAt, 175, 'the next one half an interval later');
-  t.same(sends(c.step({ kind: 'tick', now: 175 })), ['send:probe']);
+  // Heard at 10 with intervalMs 50 and no lateness yet: overdue past 61.
+  t.same(sends(c.step({ kind: 'tick', now: 60 })), ['send:heartbeat'], 'not overdue: a heartbeat');
+  const r = c.step({ kind: 'tick', now: 61 });
+  t.same(sends(r), ['send:probe'], 'overdue: a probe');
+  t.equal(r.wakeAt, 71, 'the next one a fifth of an interval later');
+  t.same(sends(c.step({ kind: 'tick', now: 71 })), ['send:probe']);
   // Heard again: back to plain heartbeats at the interval.
-  c.step({ kind: 'message', now: 180, msg: hb('d1', 'active', 150, 2n), address: 'x', port: 694 });
-  t.same(sends(c.step({ kind: 'tick', now: 200 })), ['send:heartbeat']);
+  c.step({ kind: 'message', now: 75, msg: hb('d1', 'active', 150, 2n), address: 'x', port: 694 });
+  t.same(sends(c.step({ kind: 'tick', now: 125 })), ['send:heartbeat']);
   t.equal(c.groups[0]!.holder, 'd1', 'no failover: the peer answered');
+  t.ok(c.peers.overdueMargin(c.peers.get('d1')!, 125) >= 2 * 15, 'it came 15 ms late: the margin grows with that');
 
   // Answering: a probe from d1 makes us send at once, at most once per millisecond.
   t.same(sends(c.step({ kind: 'message', now: 210, msg: hb('d1', 'active', 150, 3n, 'probe'), address: 'x', port: 694 })), ['send:heartbeat'], 'answered at once');
@@ -473,4 +474,25 @@ t.test('back from fault the peer table is stale: listen before claiming, unless 
   const answer = c.step({ kind: 'message', now: 501, msg: hb('d1', 'active', 200, 9n), address: 'x', port: 694 });
   t.same(answer.transitions, [], 'd1 is active (and outranks us now): no dual active from our side');
   t.same(kinds(answer).filter((k) => k.startsWith('vip')), []);
+});
+
+t.test('an ICMP error after an overdue probe went unanswered is a death at once (the crash case)', async (t) => {
+  const c = hearing(110);
+  const probe = c.step({ kind: 'tick', now: 161 });
+  t.same(kinds(probe), ['send:probe'], 'd1 overdue: probed');
+  t.same(c.step({ kind: 'tick', now: 166 }).transitions, [], 'no answer yet, but no ICMP either: alive');
+  // The crashed agent's socket closes only once its memory is freed; then its kernel answers.
+  const r = c.step({ kind: 'unreachable', now: 170, address: '198.51.100.11' });
+  t.same(r.transitions.map((x) => x.to), ['active'], 'the probe at 161 is 9 ms unanswered: no need to ask again');
+  t.match(r.notes.map((n) => n.msg), [/ICMP port unreachable/, /dead: port unreachable and no answer to a probe within 9\.0 ms/]);
+});
+
+t.test('an ICMP error right after a probe waits out the answer bound', async (t) => {
+  const c = hearing(110);
+  c.step({ kind: 'tick', now: 161 });
+  const r = c.step({ kind: 'unreachable', now: 162, address: '198.51.100.11' });
+  t.same(r.transitions, []);
+  t.same(kinds(r), [], 'a probe is already out: no second one');
+  t.equal(r.wakeAt, 161 + CONFIRM_FLOOR_MS);
+  t.same(c.step({ kind: 'tick', now: 161 + CONFIRM_FLOOR_MS }).transitions.map((x) => x.to), ['active']);
 });
