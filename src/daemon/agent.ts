@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import { ArpingAnnouncer } from '../adapters/arping.js';
-import { NdiscAnnouncer, RoutingAnnouncer } from '../adapters/ndisc.js';
+import type { RoutingAnnouncer } from '../adapters/ndisc.js';
+import { makeAnnouncers } from './announcers.js';
 import { ChildTracker } from '../adapters/child-tracker.js';
 import { monotonicClock } from '../adapters/clock.js';
 import { IpVipHost } from '../adapters/ip-host.js';
@@ -131,11 +131,8 @@ export class Agent {
       if (this.driver) this.driver.stats.sendErrors++;
       log.debug({ target, code }, 'heartbeat send failed');
     });
-    const arping = new ArpingAnnouncer(this.tracker, {
-      onFailure: (exit) => log.error({ argv: exit.argv, code: exit.code, signal: exit.signal, stderr: exit.stderr }, 'arping failed'),
-    });
-    // IPv4 VIPs: gratuitous ARP via arping; IPv6 VIPs: unsolicited neighbour advertisements.
-    const announcer = new RoutingAnnouncer(arping, new NdiscAnnouncer());
+    const announcers = makeAnnouncers(config.groups, this.tracker, log);
+    const announcer = announcers.all;
     this.announcer = announcer;
     const maintenance = fs.existsSync(this.maintenanceFile);
     if (maintenance) log.warn({ file: this.maintenanceFile }, 'starting in maintenance: this node stays out of every election');
@@ -174,7 +171,7 @@ export class Agent {
     this.schedule(0, 'event loop');
     this.touchedHost = true;
     // LevIP: ARP suppressed on the interfaces before a shared IP can go on lo (docs/levip.md).
-    this.levip = new LevipService({ node: config.node, stateDir: config.stateDir, log, tracker: this.tracker });
+    this.levip = new LevipService({ node: config.node, stateDir: config.stateDir, log, tracker: this.tracker, announcer: announcers.v4 });
     await this.levip.prepare(config.groups);
     this.driver.start();
     this.health = new AgentHealth(config, { log, feed: (input) => this.driver?.feed(input), metrics: () => this.metrics });

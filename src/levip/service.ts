@@ -1,10 +1,12 @@
 /**
- * LevIP in the agent: the rotation runner with its real adapters (one `arping -A` per
- * announce instant through the agent's ChildTracker, the interface sysctls through /proc, the
- * wall clock), so that the agent needs only a few lines: prepare before the election starts,
- * feed after every step, status, close after the shared IP left lo.
+ * LevIP in the agent: the rotation runner with its real adapters (one ARP reply per announce
+ * instant through the agent's IPv4 announcer - an in-process frame, arping when the addon is
+ * missing - the interface sysctls through /proc, the wall clock), so that the agent needs only
+ * a few lines: prepare before the election starts, feed after every step, status, close after
+ * the shared IP left lo.
  */
 import { ArpingAnnouncer } from '../adapters/arping.js';
+import type { Announcer } from '../ports/index.js';
 import type { ChildStarter } from '../adapters/child-tracker.js';
 import { Ipv4ConfSysctl } from '../adapters/sysctl.js';
 import type { GroupConfig } from '../config/types.js';
@@ -21,6 +23,8 @@ export interface LevipServiceOptions {
   stateDir: string;
   log: Logger;
   tracker: ChildStarter;
+  /** the agent's IPv4 announcer (in-process frames); default: one arping per reply. */
+  announcer?: Announcer;
   /** defaults: Date.now and the global timers. */
   wallClock?: () => Millis;
   timers?: LevipTimers;
@@ -38,9 +42,11 @@ export class LevipService {
   constructor(private readonly opts: LevipServiceOptions) {
     const log = opts.log;
     this.host = levipHostFor(opts.stateDir, new Ipv4ConfSysctl());
-    const announcer = new ArpingAnnouncer(opts.tracker, {
-      onFailure: (exit) => log.error({ argv: exit.argv, code: exit.code, signal: exit.signal, stderr: exit.stderr }, 'levip: arping failed'),
-    });
+    const announcer =
+      opts.announcer ??
+      new ArpingAnnouncer(opts.tracker, {
+        onFailure: (exit) => log.error({ argv: exit.argv, code: exit.code, signal: exit.signal, stderr: exit.stderr }, 'levip: arping failed'),
+      });
     this.runner = new LevipRunner({
       node: opts.node,
       wallClock: opts.wallClock ?? Date.now,

@@ -1,0 +1,47 @@
+/**
+ * How the agent announces a VIP: IPv4 gratuitous ARP frames written in-process through an
+ * AF_PACKET socket (the native addon: the first frame is on the wire microseconds after the
+ * VIP is confirmed, where an arping spawn took ~3 ms idle and 10-30 ms on a loaded host),
+ * arping when the addon or the socket is not available; IPv6 unsolicited neighbour
+ * advertisements through a raw ICMPv6 socket.
+ */
+import { ArpingAnnouncer } from '../adapters/arping.js';
+import type { ChildStarter } from '../adapters/child-tracker.js';
+import { loadNative } from '../adapters/native.js';
+import { NdiscAnnouncer, RoutingAnnouncer } from '../adapters/ndisc.js';
+import { PacketAnnouncer } from '../adapters/packet-announcer.js';
+import type { GroupConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+
+export interface Announcers {
+  /** every family, as the driver uses it. */
+  all: RoutingAnnouncer;
+  /** IPv4 only (LevIP's rotation sends its replies through it). */
+  v4: PacketAnnouncer;
+}
+
+export function makeAnnouncers(groups: readonly GroupConfig[], tracker: ChildStarter, log: Logger): Announcers {
+  const arping = new ArpingAnnouncer(tracker, {
+    onFailure: (exit) => log.error({ argv: exit.argv, code: exit.code, signal: exit.signal, stderr: exit.stderr }, 'arping failed'),
+  });
+  const load = loadNative();
+  if (!load.ok) log.warn({ reason: load.reason }, 'native addon not loaded: gratuitous ARP through arping (~3 ms after the VIP, more on a loaded host)');
+  const warned = new Set<string>();
+  const v4 = new PacketAnnouncer({
+    native: load.ok ? load.native : null,
+    fallback: arping,
+    // Once per reason at warn (a lasting condition would repeat at every announcement).
+    onFallback: (reason) => {
+      log[warned.has(reason) ? 'debug' : 'warn']({ reason }, 'gratuitous ARP falls back to arping');
+      warned.add(reason);
+    },
+  });
+  // Open the sockets and build the frames now: the first takeover must not pay for it.
+  const byIface = new Map<string, string[]>();
+  for (const g of groups) if (g.vip.family === 4) byIface.set(g.interface, [...(byIface.get(g.interface) ?? []), g.vip.address]);
+  for (const [iface, addresses] of byIface) {
+    const why = v4.prepare(iface, addresses);
+    if (why !== null && load.ok) log.warn({ iface, reason: why }, 'packet socket not ready: gratuitous ARP through arping until it is');
+  }
+  return { all: new RoutingAnnouncer(v4, new NdiscAnnouncer()), v4 };
+}
