@@ -212,3 +212,30 @@ export function parseTcpdumpArp(line: string): ArpFrame | null {
 export function garpsFor(frames: readonly ArpFrame[], ip: string): ArpFrame[] {
   return frames.filter((f) => f.gratuitous && f.ip === ip);
 }
+
+/**
+ * The first gratuitous ARP announcing ip (sender address = ip) whose Ethernet source is mac,
+ * captured at/after `from` (epoch ms); null when there is none. A taker's first announcement
+ * after a fault: what moves every neighbour on the segment.
+ */
+export function firstGarp(frames: readonly ArpFrame[], ip: string, mac: string, from: number): ArpFrame | null {
+  const want = mac.toLowerCase();
+  let first: ArpFrame | null = null;
+  for (const f of garpsFor(frames, ip)) {
+    // Capture order is time order, but pick the earliest anyway: lines may be merged out of order.
+    if (f.srcMac === want && f.at >= from && (first === null || f.at < first.at)) first = f;
+  }
+  return first;
+}
+
+/**
+ * `ip -ts monitor` prefixes each event with the wall-clock time at which ip read it from the
+ * kernel, local and without a zone ("[2026-11-23T13:17:24.410664]"); Date parses that form as
+ * local time too. Epoch ms with the microseconds kept; null when the line carries none.
+ */
+export function monitorTime(line: string): number | null {
+  const m = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?\]/.exec(line);
+  if (!m) return null;
+  const ms = Date.parse(m[1]);
+  return Number.isFinite(ms) ? ms + Number(m[2] ?? '0') * 1000 : null;
+}

@@ -53,6 +53,8 @@ export interface ArpCapture {
   proc: LabProcess;
   /** raw tcpdump output lines so far (for reports and debugging). */
   lines: string[];
+  /** the ARP frames printed so far, each stamped with the kernel's capture time (epoch ms, microseconds kept). */
+  frames(): ArpFrame[];
   /** stops tcpdump (SIGINT, by PID) and returns the ARP frames it printed. */
   stop(): Promise<ArpFrame[]>;
 }
@@ -116,6 +118,8 @@ export class Lab {
   /** scratch directory for probe results and logs, removed by destroy(). */
   readonly dir: string;
   private readonly procs: LabProcess[] = [];
+  /** the responder running on each host (by short name), for the faults that take the service down too. */
+  private readonly responders = new Map<string, LabProcess>();
   private readonly onExit = (): void => this.procs.forEach((p) => p.kill('SIGKILL'));
 
   private constructor(readonly prefix: string, opts: LabOptions) {
@@ -209,7 +213,25 @@ export class Lab {
 
   /** One responder per director (or the hosts given), named after the host. */
   startResponders(hosts: LabHost[] = this.directors): Promise<LabProcess[]> {
-    return Promise.all(hosts.map((h) => this.spawnScript(h, 'responder', ['--name', h.name])));
+    return Promise.all(hosts.map(async (h) => {
+      const p = await this.spawnScript(h, 'responder', ['--name', h.name]);
+      this.responders.set(h.name, p);
+      return p;
+    }));
+  }
+
+  /** SIGKILLs host's responder by PID (the service dies with its box); resolves once it exited (bounded). */
+  async killResponder(host: LabHost): Promise<void> {
+    const p = this.responders.get(host.name);
+    if (!p?.kill('SIGKILL')) return;
+    await within(p.exited, 3000, null);
+  }
+
+  /** Starts host's responder again if it is not running; true when it had to. */
+  async ensureResponder(host: LabHost): Promise<boolean> {
+    if (this.responders.get(host.name)?.alive()) return false;
+    await this.startResponders([host]);
+    return true;
   }
 
   /** Starts the probe in the client namespace; stop() returns its records. */
@@ -232,12 +254,16 @@ export class Lab {
     return JSON.parse(r.stdout) as ArpEntry | null;
   }
 
-  /** tcpdump of ARP on ns's eth0 (default: the client), resolved once tcpdump listens. */
+  /**
+   * tcpdump of ARP on ns's eth0 (default: the client), resolved once tcpdump listens. Each
+   * frame's time is the kernel's capture stamp (pcap header, wall clock, microseconds), not
+   * when tcpdump or this process got round to it: a loaded host cannot make a frame look late.
+   */
   async startArpCapture(ns: string | LabHost = this.client): Promise<ArpCapture> {
     const lines: string[] = [];
     let listening: () => void = () => undefined;
     const ready = new Promise<boolean>((resolve) => (listening = () => resolve(true)));
-    const argv = ['tcpdump', '-i', 'eth0', '-n', '-l', '-e', '-tt', '--immediate-mode', 'arp'];
+    const argv = ['tcpdump', '-i', 'eth0', '-n', '-l', '-e', '-tt', '--time-stamp-precision=micro', '--immediate-mode', 'arp'];
     const proc = this.spawn(ns, argv, {
       onLine: (line, stream) => {
         if (stream === 'stdout') lines.push(line);
@@ -248,13 +274,15 @@ export class Lab {
       proc.kill('SIGKILL');
       throw new Error(`tcpdump in ${this.nsOf(ns)} did not start listening`);
     }
+    const frames = (): ArpFrame[] => lines.map(parseTcpdumpArp).filter((f): f is ArpFrame => f !== null);
     return {
       proc,
       lines,
+      frames,
       stop: async () => {
         proc.kill('SIGINT');
         if (!(await within(proc.exited, 3000, null))) proc.kill('SIGKILL');
-        return lines.map(parseTcpdumpArp).filter((f): f is ArpFrame => f !== null);
+        return frames();
       },
     };
   }

@@ -5,8 +5,10 @@ import {
   arpChangeAfter,
   dualAnswerWindows,
   firstAnswers,
+  firstGarp,
   garpsFor,
   median,
+  monitorTime,
   outage,
   parseTcpdumpArp,
   percentile,
@@ -156,4 +158,26 @@ t.test('parseTcpdumpArp reads requests, replies and marks gratuitous ones', asyn
   const garps = garpsFor(frames.filter((f) => f !== null), '198.51.100.100');
   t.same(garps.map((f) => f.op), ['request', 'reply']);
   t.same(garpsFor(frames.filter((f) => f !== null), '198.51.100.7'), []);
+});
+
+t.test('firstGarp: the first gratuitous ARP from one MAC at/after a time, microseconds kept', async (t) => {
+  const frames = LINES.map(parseTcpdumpArp).filter((f) => f !== null);
+  const vip = '198.51.100.100';
+  const d0 = '02:00:00:00:00:10';
+  const g = firstGarp(frames, vip, d0, 1795438822778.5);
+  t.equal(g?.op, 'request', 'the request form came first; the unicast reply before it is no GARP');
+  t.ok(Math.abs((g?.at ?? 0) - 1795438822878.982) < 0.0005, 'the capture stamp, to the microsecond');
+  t.equal(firstGarp(frames, vip, d0.toUpperCase(), 1795438822879)?.op, 'reply', 'later: the broadcast reply; MAC case does not matter');
+  t.equal(firstGarp(frames, vip, '02:00:00:00:00:11', 0), null, 'nothing from another MAC');
+  t.equal(firstGarp(frames, vip, d0, 1795438822881), null, 'nothing after the last one');
+  t.equal(firstGarp(frames, '198.51.100.1', '02:00:00:00:00:01', 0), null, "the client's own request is not gratuitous");
+  t.equal(firstGarp([...frames].reverse(), vip, d0, 0)?.op, 'request', 'the earliest, whatever the order of the lines');
+});
+
+t.test('monitorTime reads the stamp of `ip -ts monitor` (local wall clock) to the microsecond', async (t) => {
+  const at = monitorTime('[2026-12-02T07:19:16.578461] 3: eth0    inet 198.51.100.100/32 scope global eth0');
+  t.ok(Math.abs((at ?? 0) - (new Date(2026, 11, 2, 7, 19, 16).getTime() + 578.461)) < 0.0005);
+  t.equal(monitorTime('[2026-12-02T07:19:16] Deleted 3: eth0    inet 198.51.100.100/32'), new Date(2026, 11, 2, 7, 19, 16).getTime(), 'no fraction');
+  t.equal(monitorTime('3: eth0    inet 198.51.100.100/32 scope global eth0'), null, 'no stamp, no time');
+  t.equal(monitorTime('[not a time] 3: eth0'), null);
 });
