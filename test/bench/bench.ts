@@ -3,28 +3,32 @@
  * Needs root, `npm run build` and scripts/bench-setup.sh (cells whose agent is missing are
  * skipped and say so). Prints tables; figures are printed, never asserted.
  *
- *   --quick               3 repetitions, the QUICK_CELLS, 5 s steady window, a 10 s loss window
+ *   --quick               3 repetitions, the QUICK_CELLS, 5 s steady and saturated windows, a 10 s loss window
  *   --reps N              repetitions per cell (default 10; the loss row's labs too)
  *   --cells a,b           only these cells (ids from cells.ts and loss-row.ts)
- *   --scenarios x,y       only these scenarios (crash,hang,link-down,planned,partition,node-loss,loss;
+ *   --scenarios x,y       only these scenarios (crash,crash-svc,hang,link-down,planned,partition,node-loss,loss;
  *                         none = only the steady window; loss alone = the loss row only, no
  *                         steady window unless --steady is given)
  *   --steady S            seconds of fault-free running for spurious moves, RSS and CPU (default 60; 0 = skip)
+ *   --saturated S         then S seconds with one busy loop per core: switches and dual VIP (default 60, quick 5; 0 = skip)
  *   --loss-window S       the loss row's window (default 60; quick 10)
  *   --loss-seed N         the loss row's relay seeds start from N (default 1): another N, another loss pattern
  *   --json FILE           also write every record and summary as JSON
  */
-import fs, { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { installed } from '../netns/agents/common.js';
 import { haagentAvailable } from '../netns/agents/haagent.js';
-import { CELLS, QUICK_CELLS, RATIO_PAIRS, type CellSpec } from './cells.js';
-import { closeCell, openCell, runLane, steady, type CellPlan, type CellRun } from './lanes.js';
-import { LOSS_CELLS, LOSS_TARGET_CELL, runLossRow, type LossCell, type LossRowResult } from './loss-row.js';
-import { loadText, machineInfo } from './machine.js';
+import { epochNow } from '../netns/exec.js';
+import { CELLS, QUICK_CELLS, type CellSpec } from './cells.js';
 import { FLOOR_CELL, startFloor } from './floor.js';
-import { crashTable, lossTable, lossTarget, notesText, outageTable, ratioTable, steadyTable, summarizeAll, type SteadyResult } from './report.js';
-import { BENCH_SCENARIOS, SCENARIOS, type RoundRecord, type RowId, type Scenario } from './rounds.js';
+import { closeCell, openCell, runLane, steady, type CellPlan, type CellRun, type LaneHooks } from './lanes.js';
+import { LOSS_CELLS, runLossRow, type LossCell, type LossRowResult } from './loss-row.js';
+import { loadText, machineInfo } from './machine.js';
+import { FLOOR_INTERVAL_MS, printResults, progress, say, writeDoc, writeJson, type LaneTime } from './print.js';
+import type { SaturatedRun, SteadyResult } from './report.js';
+import { BENCH_SCENARIOS, SCENARIOS, type RoundRecord, type Scenario } from './rounds.js';
+import { saturated } from './saturate.js';
+import { realtimeAvailable } from './vipwatch.js';
 
 /** The loss row is not a fault round (rounds.ts): it has labs and a window of its own (loss-row.ts). */
 const LOSS = 'loss';
@@ -38,6 +42,7 @@ interface Options {
   /** the loss row's cells (available or n/a) and window; null: the row is not run. */
   loss: { cells: LossCell[]; seconds: number; seed: number } | null;
   steadyS: number;
+  saturatedS: number;
   json: string | undefined;
   /** the default full run (all cells, rows, 10 reps, 60 s steady): its report goes to the doc. */
   full: boolean;
@@ -56,6 +61,7 @@ function options(argv: string[]): Options {
       cells: { type: 'string' },
       scenarios: { type: 'string' },
       steady: { type: 'string' },
+      saturated: { type: 'string' },
       'loss-window': { type: 'string' },
       'loss-seed': { type: 'string' },
       json: { type: 'string' },
@@ -82,46 +88,17 @@ function options(argv: string[]): Options {
       ? { cells: lossCells, seconds: Math.max(1, Number(values['loss-window'] ?? (quick ? 10 : 60)) || 1), seed: Math.trunc(Number(values['loss-seed'] ?? 1)) || 1 }
       : null,
     steadyS: Math.max(0, Number(values.steady ?? (quick ? 5 : onlyLoss ? 0 : 60)) || 0),
+    saturatedS: Math.max(0, Number(values.saturated ?? (quick ? 5 : onlyLoss ? 0 : 60)) || 0),
     json: values.json,
     full: !quick && values.cells === undefined && values.scenarios === undefined && values.reps === undefined && values.steady === undefined &&
-      values['loss-window'] === undefined && values['loss-seed'] === undefined,
+      values.saturated === undefined && values['loss-window'] === undefined && values['loss-seed'] === undefined,
   };
 }
 
 function planFor(c: CellSpec, o: Options): CellPlan {
-  const scenarios = c.only ? o.scenarios.filter((s) => c.only?.scenarios.includes(s)) : o.scenarios;
-  return { id: c.id, make: c.make, probeMs: c.probeMs, scenarios, reps: c.only ? Math.min(o.reps, c.only.reps) : o.reps };
-}
-
-/** Everything printed except per-round progress: the report docs/benchmarks.md carries. */
-const report: string[] = [];
-const say = (s: string): void => {
-  report.push(s);
-  process.stdout.write(s + '\n');
-};
-
-const DOC = 'docs/benchmarks.md';
-const DOC_START = '## Results of the last full run';
-const DOC_END = '## Reading these figures';
-
-/**
- * Replaces the results section of docs/benchmarks.md with this run's report, so the doc
- * always shows what the last full run printed (a full run: default cells, rows and reps).
- */
-function writeDoc(seconds: number): void {
-  const doc = readFileSync(DOC, 'utf8');
-  const a = doc.indexOf(DOC_START);
-  const b = doc.indexOf(DOC_END);
-  if (a < 0 || b < a) throw new Error(`${DOC}: cannot find the "${DOC_START}" .. "${DOC_END}" section`);
-  const body = report.join('\n').replace(/^# haagent bench\n+/, '').replace(/^## /gm, '### ');
-  fs.writeFileSync(DOC, `${doc.slice(0, a)}${DOC_START} (\`npm run bench\`, ${seconds} s)\n\n${body.trim()}\n\n${doc.slice(b)}`);
-  process.stdout.write(`wrote the results section of ${DOC}\n`);
-}
-
-function progress(r: RoundRecord): void {
-  const o = Number.isFinite(r.outageMs) ? r.outageMs.toFixed(1) : 'never';
-  const arp = r.arpMs === null ? '-' : r.arpMs.toFixed(1);
-  process.stdout.write(`  ${r.cell.padEnd(20)} #${String(r.rep).padEnd(3)} ${r.row.padEnd(10)} outage ${o.padStart(8)} ms  ARP ${arp.padStart(8)} ms${r.ok ? '' : '  NOT OK'}${r.note ? '  (' + r.note + ')' : ''}\n`);
+  const only = c.limit?.scenarios;
+  const scenarios = only ? o.scenarios.filter((s) => only.includes(s)) : o.scenarios;
+  return { id: c.id, make: c.make, probeMs: c.probeMs, scenarios, reps: Math.min(o.reps, c.limit?.reps ?? o.reps) };
 }
 
 async function available<C extends { id: string; needs: string | null }>(cells: readonly C[], what = ''): Promise<{ run: C[]; skipped: string[] }> {
@@ -134,72 +111,23 @@ async function available<C extends { id: string; needs: string | null }>(cells: 
   return { run, skipped };
 }
 
-/** The loss row's section of the report: settings, the table, the target line, time and load. */
-function printLoss(r: LossRowResult, reps: number): void {
-  const m = r.model;
-  const loss = `${(m.loss * 100).toFixed(0)} % loss, delay ${m.baseMs} ms +- ${m.jitterMs} ms`;
-  say(`\n## ${loss} on the heartbeat path (spurious failovers)\n`);
-  say(`Each run: a lab of its own whose directors hear each other only through the lossy UDP relay; ${reps} run(s) per cell, all labs at once, one common window of ${r.windowS.toFixed(0)} s. ` +
-    'A spurious failover is a VIP acquisition in the window (nothing failed). The drop ratio is what the relays measured over the window (both directions, all runs).\n');
-  for (const c of r.cells) {
-    if (c.na) say(`- ${c.id}: n/a: ${c.na}`);
-    else say(`- ${c.id} settings: ${r.settings.get(c.id) ?? 'did not come up'}`);
+/**
+ * The lanes: cells sharing a lane name take turns in it (A B A B); a 'slow' cell has a lane
+ * of its own. All lanes run at once; each says how long it took.
+ */
+async function runLanes(runs: readonly CellRun[], cells: readonly CellSpec[], hooks: LaneHooks): Promise<{ records: RoundRecord[]; lanes: LaneTime[] }> {
+  const groups = new Map<string, CellRun[]>();
+  for (const r of runs) {
+    const lane = cells.find((c) => c.id === r.plan.id)?.lane ?? 'slow';
+    const key = lane === 'slow' ? `slow:${r.plan.id}` : lane;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  say(`- relay: ${loss}, uniform (netem \`delay ${m.baseMs}ms ${m.jitterMs}ms loss ${m.loss * 100}%\`), one seeded stream per direction, restarted at the window's start: ` +
-    `the same seeds (--loss-seed, in --json) replay the same loss pattern`);
-  say('');
-  say(lossTable(r.records, r.cells));
-  say('');
-  say(`- ${lossTarget(r.records, LOSS_TARGET_CELL, LOSS_WANT)}`);
-  const notes = r.records.filter((x) => x.note).map((x) => `- loss ${x.cell} #${x.rep}: ${x.note}`);
-  for (const n of notes) say(n);
-  say(`- the row took ${r.wallS.toFixed(0)} s: ${r.records.length} labs up in ${r.upS.toFixed(0)} s, all quiet ${r.settleS.toFixed(0)} s later, the window, teardown. ` +
-    `Machine CPU busy (all cores, anything running): ${r.busyUpPct.toFixed(0)} % until the window, ${r.busyWindowPct.toFixed(0)} % during it; load average after it ${r.loadEnd}`);
-}
-
-function printResults(o: Options, records: RoundRecord[], steadyResults: SteadyResult[], cells: CellSpec[], loss: LossRowResult | null): void {
-  const rows: RowId[] = [...o.scenarios, 'failback'];
-  const summaries = summarizeAll(records, rows, cells.map((c) => c.id));
-  if (o.scenarios.length) {
-    say('\n## Outage per row (client probe every 2-10 ms; ARP = the client\'s neighbour entry for the VIP)\n');
-    say(outageTable(summaries));
-    say('\n## Crash row: the VIP on the killed director\n');
-    say(crashTable(summaries));
-    say('\n## Median outage ratios (haagent / other; below 1 = haagent faster)\n');
-    say(ratioTable(summaries, rows, RATIO_PAIRS));
-    say('\n## Median ARP-update ratios (time until the client\'s ARP entry names the new holder)\n');
-    say(ratioTable(summaries, rows, RATIO_PAIRS, 'arp'));
-  }
-  if (loss) printLoss(loss, o.reps);
-  if (steadyResults.length) {
-    say(`\n## Steady state (all cells up at once, no fault)\n`);
-    say(steadyTable(steadyResults));
-    say('');
-    for (const line of steadyNotes(steadyResults)) say(`- ${line}`);
-  }
-  const notes = notesText(summaries);
-  if (notes) say('\n## Notes\n\n' + notes);
-  for (const c of cells.filter((x) => x.only)) say(`- ${c.id} runs only ${c.only?.scenarios.join(', ')} x ${c.only?.reps}: ${c.only?.why}`);
-  const lossJson = loss && { ...loss, settings: Object.fromEntries(loss.settings) };
-  if (o.json) writeFileSync(o.json, JSON.stringify({ records, summaries, steady: steadyResults, loss: lossJson }, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v), 2));
-}
-
-/** The Node floor's heartbeat rate: keepalived's fastest (advert_int 0.01). */
-const FLOOR_INTERVAL_MS = 10;
-
-/** What the steady table's haagent and floor rows mean, with the CPU ratios against keepalived. */
-function steadyNotes(rows: readonly SteadyResult[]): string[] {
-  const d0 = (id: string) => rows.find((r) => r.cell === id)?.cpuPct[0];
-  const ka = d0('keepalived-fast');
-  const out = [
-    'RSS and CPU are per director over its whole process tree; haagent\'s includes its `ip monitor` (link tracking) and `ip -batch` (VIP changes) helpers, ~2.5 MB each.',
-    `${FLOOR_CELL}: two bare Node processes with haagent's node flags, each with one timer, one 100-byte datagram with HMAC-SHA256/128 sent and one received per ${FLOOR_INTERVAL_MS} ms (test/bench/floor-peer.ts): what a Node process pays at keepalived's fastest rate before any election logic. No VIP: no spurious count.`,
-  ];
-  for (const id of ['haagent-at-ka-rate', FLOOR_CELL]) {
-    const v = d0(id);
-    if (v !== undefined && ka !== undefined && ka > 0) out.push(`CPU ratio ${id} / keepalived-fast (active node): ${(v / ka).toFixed(1)}`);
-  }
-  return out;
+  const timed = await Promise.all([...groups.values()].map(async (g) => {
+    const t0 = epochNow();
+    const records = await runLane(g, hooks);
+    return { records, lane: { cells: g.map((r) => r.plan.id), rounds: records.length, seconds: (epochNow() - t0) / 1000 } };
+  }));
+  return { records: timed.flatMap((x) => x.records), lanes: timed.map((x) => x.lane) };
 }
 
 /** Closes the cells one after the other; true when nothing was left behind. */
@@ -207,6 +135,19 @@ async function closeAll(runs: readonly CellRun[]): Promise<boolean> {
   let clean = true;
   for (const r of runs) clean = (await closeCell(r)) && clean;
   return clean;
+}
+
+/** The steady window, with the Node floor through the same window at keepalived's fastest rate. */
+async function steadyWindow(runs: readonly CellRun[], seconds: number): Promise<SteadyResult[]> {
+  const floor = await startFloor(FLOOR_INTERVAL_MS).catch((e: unknown) => {
+    say(`- ${FLOOR_CELL} not measured: ${e instanceof Error ? e.message : String(e)}`);
+    return null;
+  });
+  try {
+    return await steady(runs, seconds, floor ? [{ id: FLOOR_CELL, sample: floor.sample }] : []);
+  } finally {
+    await floor?.stop();
+  }
 }
 
 async function main(): Promise<void> {
@@ -221,15 +162,19 @@ async function main(): Promise<void> {
   });
   const t0 = Date.now();
   // Nothing to do with the main cells (the loss row alone): do not bring them up.
-  const { run: cells, skipped } = o.scenarios.length || o.steadyS > 0 ? await available(o.cells) : { run: [] as CellSpec[], skipped: [] };
+  const { run: cells, skipped } = o.scenarios.length || o.steadyS > 0 || o.saturatedS > 0 ? await available(o.cells) : { run: [] as CellSpec[], skipped: [] };
   const lossAvail = o.loss ? await available(o.loss.cells, ' in the loss row') : { run: [], skipped: [] };
   say(`# haagent bench\n\n${await machineInfo()}\n- load average at start (1/5/15 min): ${loadText()}\n`);
   for (const c of cells) say(`- ${c.id}: ${c.agent}; settings in cells.ts`);
   for (const s of [...skipped, ...lossAvail.skipped]) say(`- skipped: ${s}`);
+  const rt = await realtimeAvailable();
+  say(`- VIP timeline: \`ip -ts monitor address\` per director, ${rt ? 'under chrt -f 50 (SCHED_FIFO)' : 'at normal priority (SCHED_FIFO refused here: its stamps may be late under load)'}`);
   const runs: CellRun[] = [];
   let clean = true;
   let records: RoundRecord[] = [];
+  let lanes: LaneTime[] = [];
   let steadyResults: SteadyResult[] = [];
+  let sat: SaturatedRun | null = null;
   let loss: LossRowResult | null = null;
   try {
     // In parallel: Heartbeat's first start alone takes ~10 s. Nothing is measured yet.
@@ -238,23 +183,11 @@ async function main(): Promise<void> {
     const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     for (const r of runs) say(`- ${r.plan.id} settings: ${r.ctx.cluster.settings}`);
-    if (runs.length) say(`\nall ${runs.length} cells up in ${((Date.now() - t0) / 1000).toFixed(0)} s; steady window ${o.steadyS} s, then ${o.reps} repetition(s)\n`);
-    if (o.steadyS > 0 && runs.length) {
-      // The Node floor runs through the same window, at keepalived's fastest rate.
-      const floor = await startFloor(FLOOR_INTERVAL_MS).catch((e: unknown) => {
-        say(`- ${FLOOR_CELL} not measured: ${e instanceof Error ? e.message : String(e)}`);
-        return null;
-      });
-      try {
-        steadyResults = await steady(runs, o.steadyS, floor ? [{ id: FLOOR_CELL, sample: floor.sample }] : []);
-      } finally {
-        await floor?.stop();
-      }
-    }
-    const hooks = { onRecord: progress, stopping: () => interrupted };
-    const fast = runs.filter((r) => cells.find((c) => c.id === r.plan.id)?.lane === 'fast');
-    const slow = runs.filter((r) => !fast.includes(r));
-    records = (await Promise.all([runLane(fast, hooks), ...slow.map((r) => runLane([r], hooks))])).flat();
+    if (runs.length) say(`\nall ${runs.length} cells up in ${((Date.now() - t0) / 1000).toFixed(0)} s; steady window ${o.steadyS} s, saturated window ${o.saturatedS} s, then ${o.reps} repetition(s)\n`);
+    if (o.steadyS > 0 && runs.length) steadyResults = await steadyWindow(runs, o.steadyS);
+    // After the quiet window, never during it: the steady CPU and RSS figures stay unloaded.
+    if (o.saturatedS > 0 && runs.length && !interrupted) sat = await saturated(runs, o.saturatedS, () => interrupted);
+    ({ records, lanes } = await runLanes(runs, cells, { onRecord: progress, stopping: () => interrupted }));
   } catch (err) {
     await closeAll(runs);
     throw err;
@@ -272,7 +205,9 @@ async function main(): Promise<void> {
   } finally {
     clean = (await closing) && clean;
   }
-  printResults(o, records, steadyResults, cells, loss);
+  const results = { scenarios: o.scenarios, reps: o.reps, records, steady: steadyResults, saturated: sat, cells, loss, lossWant: LOSS_WANT, lanes };
+  printResults(results);
+  if (o.json) writeJson(o.json, results);
   say(`\nload average at the end (1/5/15 min): ${loadText()}`);
   const seconds = Math.round((Date.now() - t0) / 1000);
   const lossRuns = loss ? `, ${loss.records.length} loss-row runs` : '';

@@ -4,7 +4,7 @@
  */
 import type { AgentCluster } from '../netns/agents/common.js';
 import { epochNow, sleep } from '../netns/exec.js';
-import { Lab, VIP } from '../netns/lab.js';
+import { Lab, VIP, type ArpCapture } from '../netns/lab.js';
 import { sampleAll, cpuPercent, type ProcSample } from './procstat.js';
 import type { SteadyResult } from './report.js';
 import { bringUp, hardReset, primeClient, restore } from './restore.js';
@@ -37,15 +37,18 @@ export async function openCell(plan: CellPlan): Promise<CellRun> {
   const lab = await Lab.create({ directors: 2 });
   let cluster: AgentCluster | null = null;
   let watch: VipWatch | null = null;
+  let capture: ArpCapture | null = null;
   try {
     cluster = plan.make(lab);
     await lab.startResponders();
     watch = await VipWatch.start(lab);
-    const ctx: RoundContext = { lab, cluster, watch, cell: plan.id, probeMs: plan.probeMs };
+    // One capture for the cell's whole life: the rounds pick their frames by time.
+    capture = await lab.startArpCapture();
+    const ctx: RoundContext = { lab, cluster, watch, capture, cell: plan.id, probeMs: plan.probeMs };
     await bringUp(ctx);
     return { plan, ctx };
   } catch (err) {
-    await closeLab({ lab, cluster, watch });
+    await closeLab({ lab, cluster, watch, capture });
     throw err;
   }
 }
@@ -55,10 +58,11 @@ export function closeCell(run: CellRun): Promise<boolean> {
   return closeLab(run.ctx);
 }
 
-/** closeCell for any lab with agents and a VIP watch (either may be missing after a failed start). */
-export async function closeLab({ lab, cluster, watch }: { lab: Lab; cluster: AgentCluster | null; watch: VipWatch | null }): Promise<boolean> {
+/** closeCell for any lab with agents, a VIP watch and an ARP capture (each may be missing after a failed start). */
+export async function closeLab({ lab, cluster, watch, capture }: { lab: Lab; cluster: AgentCluster | null; watch: VipWatch | null; capture?: ArpCapture | null }): Promise<boolean> {
   if (cluster) await cluster.stopAll().catch(() => Promise.all(cluster.nodes.map((n) => n.kill())));
   watch?.stop();
+  await capture?.stop();
   const left = await lab.destroy();
   cluster?.cleanup();
   return left.leftNamespaces.length === 0 && left.leftPids.length === 0;
@@ -110,6 +114,15 @@ export async function runLane(runs: readonly CellRun[], hooks: LaneHooks = {}): 
     }
   }
   return out;
+}
+
+/** Sleeps ms, in steps, returning early when stopping() turns true (a window cut short by ^C). */
+export async function windowSleep(ms: number, stopping?: () => boolean): Promise<void> {
+  const end = epochNow() + ms;
+  for (let i = 0; i < Math.ceil(ms / 250) + 1 && epochNow() < end; i++) {
+    if (stopping?.()) return;
+    await sleep(Math.min(250, Math.max(0, end - epochNow())));
+  }
 }
 
 const sampleNodes = (c: AgentCluster): ProcSample[] => c.nodes.map((n) => sampleAll(n.pids()));

@@ -14,14 +14,14 @@
  */
 import type { AgentCluster } from '../netns/agents/common.js';
 import { HaagentAgentCluster } from './haagent-cell.js';
-import { epochNow, sleep, waitFor } from '../netns/exec.js';
+import { epochNow, waitFor } from '../netns/exec.js';
 import { Lab } from '../netns/lab.js';
 import { DEFAULT_LOSS_MODEL, silences, type LossModel, type RelaySummary } from '../netns/loss.js';
 import { startLossyPath, type LossyPath } from '../netns/lossy-path.js';
 import { CELLS } from './cells.js';
-import { closeLab } from './lanes.js';
+import { closeLab, windowSleep } from './lanes.js';
 import { busyPercent, cpuSample, loadText } from './machine.js';
-import type { LossCellInfo, LossRecord } from './report.js';
+import type { LossCellInfo, LossRecord } from './report-loss.js';
 import { acquisitions, holdersAt, overlapMs } from './timeline.js';
 import { VipWatch } from './vipwatch.js';
 
@@ -123,7 +123,8 @@ async function bringUp(u: Unit, model: LossModel, timeoutMs = 60000): Promise<vo
   u.lab = await Lab.create({ directors: 2 });
   u.path = await startLossyPath(u.lab, { model, seed: u.seed });
   u.cluster = make(u.lab, u.path.peers);
-  u.watch = await VipWatch.start(u.lab);
+  // One monitor per director: the row counts acquisitions, it times nothing to the millisecond.
+  u.watch = await VipWatch.start(u.lab, 1);
   await u.cluster.startAll();
   const watch = u.watch;
   if (!(await waitFor(() => watch.holders().join() === 'd0', timeoutMs, 50))) {
@@ -173,15 +174,6 @@ async function quiet(units: readonly Unit[], quietMs: number, timeoutMs: number)
   const calm = (now: number): boolean =>
     live.every((u) => holdersAt(u.watch?.events ?? [], now).join() === 'd0' && acquisitions(u.watch?.events ?? [], now - quietMs, now) === 0);
   return (await waitFor(() => calm(epochNow()), timeoutMs, 100)) ?? false;
-}
-
-/** Sleeps ms, in steps, returning early when stopping() turns true. */
-async function windowSleep(ms: number, stopping?: () => boolean): Promise<void> {
-  const end = epochNow() + ms;
-  for (let i = 0; i < Math.ceil(ms / 250) + 1 && epochNow() < end; i++) {
-    if (stopping?.()) return;
-    await sleep(Math.min(250, Math.max(0, end - epochNow())));
-  }
 }
 
 /** Runs the row: every (cell, repetition) in a lab of its own, all at once, one common window. */

@@ -3,11 +3,14 @@
  * tables. No namespaces, no clock.
  */
 import t from 'tap';
-import { acquisitions, holdersAt, overlapMs, singleHolderSince, type VipEvent } from './timeline.js';
+import { acquisitions, firstAcquisition, holdersAt, MonitorMerge, overlapEpisodes, overlapMs, singleHolderSince, type VipEvent } from './timeline.js';
 import { cpuPercent, parseRssKb, parseTicks } from './procstat.js';
 import { formatMs, parseDuration } from './settings.js';
 import { parseMonitorLine } from './vipwatch.js';
-import { fmt, lossTable, lossTarget, outageTable, ratio, ratioTable, summarizeCell, type LossRecord } from './report.js';
+import { crashTable, fmt, garpTable, outageTable, ratio, ratioTable, saturatedTable, saturatedTarget, summarizeCell, type SaturatedRun } from './report.js';
+import { lossTable, lossTarget, type LossRecord } from './report-loss.js';
+import { garpFigures } from './garp.js';
+import { parseTcpdumpArp, type ArpFrame } from '../netns/analyze.js';
 import { busyPercent, parseCpuLine } from './machine.js';
 import { masterDownMs } from '../netns/agents/keepalived.js';
 import { ucarpDownMs } from '../netns/agents/ucarp.js';
@@ -35,9 +38,51 @@ t.test('timeline: holders, overlap, acquisitions, single holder', async (t) => {
   t.equal(overlapMs([ev(5, 'd0', true), ev(5, 'd1', true)], 0, 10), 5, 'still double at the end of the window');
 });
 
+t.test('timeline: dual-VIP episodes and first acquisitions', async (t) => {
+  t.equal(overlapEpisodes(story, 0, 1000), 2, '100-130 and 500-520');
+  t.equal(overlapEpisodes(story, 110, 510), 2, 'one under way when the window opens counts');
+  t.equal(overlapEpisodes(story, 200, 400), 0);
+  t.equal(overlapEpisodes(story, 520, 1000), 0, 'an episode ending exactly at the start is over');
+  t.equal(overlapEpisodes(story, 50, 100), 0, 'an episode starting exactly at the end has no length in the window');
+  t.equal(overlapEpisodes([ev(0, 'd0', true), ev(10, 'd1', true), ev(10, 'd0', false)], 0, 100), 0, 'a move stamped in one instant is no episode');
+  t.equal(overlapEpisodes([ev(0, 'd0', true), ev(10, 'd1', true), ev(20, 'd1', false), ev(30, 'd1', true), ev(40, 'd0', false)], 0, 100), 2);
+  t.equal(overlapEpisodes(story, 400, 300), 0, 'empty window');
+  t.equal(firstAcquisition(story, 'd1', 0)?.at, 100);
+  t.equal(firstAcquisition(story, 'd0', 0)?.at, 0, 'held from the start counts at the start');
+  t.equal(firstAcquisition(story, 'd0', 1)?.at, 500, 'still holding is no acquisition; coming back is');
+  t.equal(firstAcquisition(story, 'd1', 600), null);
+  const replaced = [ev(0, 'd1', true), ev(50, 'd1', true)];
+  t.equal(firstAcquisition(replaced, 'd1', 10), null, 'a repeated add (ip addr replace) of a held VIP is no acquisition');
+});
+
+t.test('several monitors of one host: one event each, the earliest stamp, the spread', async (t) => {
+  const m = new MonitorMerge();
+  m.add('d1', 0, true, 100.25, 130);
+  m.add('d1', 1, true, 117.5, 131); // read 17 ms late
+  m.add('d1', 2, true, 100.5, 132);
+  m.add('d0', 0, false, 101, 133);
+  m.add('d1', 1, false, 200.75, 210); // monitor 1 reports the delete first
+  m.add('d1', 0, false, 200.5, 211);
+  t.equal(m.events.length, 3, 'three kernel events');
+  t.same(m.events[0], { at: 100.25, host: 'd1', present: true, ipStamp: true, spreadMs: 17.25 });
+  t.same(m.events[2], { at: 200.5, host: 'd1', present: false, ipStamp: true, spreadMs: 0.25 });
+  m.add('d1', 2, true, 300, 301); // monitor 2's second report is an add: it lost the delete
+  t.equal(m.dropped, 1, 'a monitor out of step is left out');
+  m.add('d1', 2, false, 400, 401);
+  t.equal(m.events.length, 3, 'and nothing it says counts any more');
+  m.add('d0', 0, true, null, 500);
+  t.same(m.events[3], { at: 500, host: 'd0', present: true }, 'no stamp: the arrival time, not marked as ip-stamped');
+});
+
 t.test('ip monitor lines', async (t) => {
-  t.same(parseMonitorLine('2: eth0    inet 198.51.100.100/32 scope global eth0'), { present: true });
-  t.same(parseMonitorLine('Deleted 2: eth0    inet 198.51.100.100/32 scope global eth0'), { present: false });
+  const at = Date.parse('2026-12-02T07:19:16') + 578.461;
+  const added = parseMonitorLine('[2026-12-02T07:19:16.578461] 3: eth0    inet 198.51.100.100/32 scope global eth0');
+  t.equal(added?.present, true);
+  t.ok(Math.abs((added?.at ?? 0) - at) < 0.001, 'ip -ts stamp kept to the microsecond');
+  t.same(parseMonitorLine('[2026-12-02T07:19:16.721151] Deleted 3: eth0    inet 198.51.100.100/32 scope global eth0')?.present, false, 'a stamped delete');
+  t.equal(parseMonitorLine('2: eth0    inet 198.51.100.100/32 scope global eth0')?.at, null, 'no stamp, no time');
+  t.same(parseMonitorLine('2: eth0    inet 198.51.100.100/32 scope global eth0'), { present: true, at: null });
+  t.same(parseMonitorLine('Deleted 2: eth0    inet 198.51.100.100/32 scope global eth0'), { present: false, at: null });
   t.equal(parseMonitorLine('2: eth0    inet 198.51.100.10/24 scope global eth0'), null, 'another address');
   t.equal(parseMonitorLine('       valid_lft forever preferred_lft forever'), null);
   t.equal(parseMonitorLine('2: eth0    inet 198.51.100.1000/32'), null, 'not a prefix match');
@@ -70,7 +115,7 @@ t.test('durations and agent timers', async (t) => {
 
 const rec = (over: Partial<RoundRecord>): RoundRecord => ({
   cell: 'a', row: 'crash', rep: 1, outageMs: 10, lost: 1, arpMs: 12, dualAnswerWindows: 0, dualVipMs: 0,
-  resolveMs: null, vipLeft: true, vipAfterCleanup: false, holder: 'd1', ok: true, note: '', ...over,
+  resolveMs: null, vipLeft: true, vipAfterCleanup: false, garpMs: 5, vipToGarpMs: 0.4, vipStampSpreadMs: 0.1, garpBeforeVip: false, holder: 'd1', ok: true, note: '', ...over,
 });
 
 t.test('summaries and tables', async (t) => {
@@ -91,6 +136,77 @@ t.test('summaries and tables', async (t) => {
   t.equal(ratio(0, 0), 'both 0');
   t.equal(ratio(5, 0), 'inf');
   t.equal(ratio(5, 10), '0.50');
+});
+
+t.test('crash rows: both variants', async (t) => {
+  const table = crashTable([summarizeCell([rec({})]), summarizeCell([rec({ row: 'crash-svc', vipLeft: false })]), summarizeCell([rec({ row: 'planned' })])]);
+  t.match(table, /\| crash\s+\| a\s+\|\s+1\/1 \|\s+0\/1 \|/);
+  t.match(table, /\| crash-svc \| a\s+\|\s+0\/1 \|\s+0\/1 \|/);
+  t.notMatch(table, /planned/);
+});
+
+// The client's capture (tcpdump -tt, microseconds) and d1's VIP timeline around a fault at T.
+const T = 1_795_438_822_000;
+const tcp = (dt: number, mac: string, rest: string): string =>
+  `${((T + dt) / 1000).toFixed(6)} ${mac} > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: ${rest}, length 28`;
+const D0 = '02:00:00:00:00:10';
+const D1 = '02:00:00:00:00:11';
+const CAPTURE = [
+  tcp(-5, D1, 'Request who-has 198.51.100.100 (ff:ff:ff:ff:ff:ff) tell 198.51.100.100'), // before the fault
+  tcp(3.1, D1, 'Request who-has 198.51.100.100 (ff:ff:ff:ff:ff:ff) tell 198.51.100.100'), // a late one of an earlier round
+  tcp(20.2, D0, 'Reply 198.51.100.100 is-at 02:00:00:00:00:10'), // the other director
+  tcp(31.735, D1, 'Reply 198.51.100.100 is-at 02:00:00:00:00:11'), // d1's first once it holds the VIP
+  tcp(52, D1, 'Request who-has 198.51.100.100 (ff:ff:ff:ff:ff:ff) tell 198.51.100.100'),
+];
+const FRAMES = CAPTURE.map(parseTcpdumpArp).filter((f): f is ArpFrame => f !== null);
+
+t.test('first GARP: from the capture and the ip-stamped VIP timeline', async (t) => {
+  const q = { vip: '198.51.100.100', mac: D1, host: 'd1', from: T };
+  const events: VipEvent[] = [ev(T - 1000, 'd0', true), ev(T - 1000, 'd1', false), { at: T + 31.323, host: 'd1', present: true, ipStamp: true }];
+  const g = garpFigures(FRAMES, events, q);
+  t.ok(Math.abs((g.garpMs ?? 0) - 3.1) < 0.001, 'fault -> the first GARP from d1, as the client saw it');
+  t.ok(Math.abs((g.vipToGarpMs ?? 0) - 0.412) < 0.001, 'VIP added -> the first GARP once d1 held it, to the microsecond');
+  t.equal(g.garpBeforeVip, true, 'the one before the VIP stamp is flagged');
+  const clean = garpFigures(FRAMES.filter((f) => f.at > T + 10), events, q);
+  t.ok(Math.abs((clean.garpMs ?? 0) - 31.735) < 0.001);
+  t.equal(clean.garpBeforeVip, false);
+  const late = garpFigures(FRAMES, [{ at: T + 31.323, host: 'd1', present: true }], q);
+  t.ok(late.garpMs !== null, 'the GARP is still found');
+  t.equal(late.vipToGarpMs, null, 'a VIP time stamped by the harness, not by ip, does not count');
+  t.equal(late.garpBeforeVip, null);
+  const none = garpFigures(FRAMES, [], q);
+  t.ok(Math.abs((none.garpMs ?? 0) - 3.1) < 0.001, 'no acquisition seen: the first GARP after the fault');
+  t.equal(none.vipToGarpMs, null);
+  t.same(garpFigures(FRAMES, events, { ...q, from: T + 60 }), { garpMs: null, vipToGarpMs: null, vipStampSpreadMs: null, garpBeforeVip: null }, 'no GARP, no acquisition after the event');
+  const spread = garpFigures(FRAMES, [{ ...events[2], spreadMs: 12.5 }], q);
+  t.equal(spread.vipStampSpreadMs, 12.5, 'the monitors\' spread comes along');
+});
+
+t.test('first GARP table: microseconds, never, rounds without one', async (t) => {
+  const s = summarizeCell([rec({ garpMs: 31.7, vipToGarpMs: 0.412 }), rec({ garpMs: 29.2, vipToGarpMs: 2.9, garpBeforeVip: true }), rec({ garpMs: null, vipToGarpMs: null })]);
+  t.equal(s.noGarp, 1);
+  t.equal(s.garpBeforeVip, 1);
+  const table = garpTable([s]);
+  t.match(table, /\| crash \| a\s+\|\s+3 \|\s+31\.7 \/ never \/ never \|\s+0\.412 \/ 2\.900 \/ 2\.900 \|\s+0\.100 \|\s+1 \|\s+1 \|/, 'a round without a GARP ranks last in the first figure, is left out of the second');
+  t.match(garpTable([summarizeCell([rec({ vipToGarpMs: null })])]), /\|\s+- \/ - \/ - \|\s+0\.100 \|\s+0 \|\s+0 \|/, 'no VIP stamp: no figure');
+});
+
+t.test('saturated host: table and target', async (t) => {
+  const run: SaturatedRun = {
+    loops: 2, cores: 2, seconds: 60.02, busyPct: 99.6,
+    results: [
+      { cell: 'haagent-10-30', switches: 0, dualVipMs: 0, dualEpisodes: 0, holdersAtEnd: ['d0'] },
+      { cell: 'haagent-50-150', switches: 2, dualVipMs: 41.5, dualEpisodes: 1, holdersAtEnd: ['d0'] },
+      { cell: 'keepalived-fast', switches: 1, dualVipMs: 0, dualEpisodes: 0, holdersAtEnd: ['d1'] },
+    ],
+  };
+  const table = saturatedTable(run);
+  t.match(table, /\| haagent-10-30\s+\|\s+60 \|\s+0 \|\s+0 \|\s+0 \|\s+d0 \|\s+100 \|/);
+  t.match(table, /\| haagent-50-150\s+\|\s+60 \|\s+2 \|\s+42 \|\s+1 \|\s+d0 \|/);
+  const [a, b, c] = saturatedTarget(run, ['haagent-10-30', 'haagent-50-150', 'absent']);
+  t.match(a, /: met \(0 switch/);
+  t.match(b, /: NOT met \(2 switch\(es\), 42 ms dual in 1 episode/);
+  t.match(c, /: not measured$/);
 });
 
 const lossRec = (over: Partial<LossRecord>): LossRecord => ({

@@ -12,13 +12,22 @@ export interface CellSummary {
   n: number;
   outage: Summary;
   arp: Summary;
+  /** event -> the taker's first GARP ("never" when it sent none); VIP added -> that GARP (NaN when unknown). */
+  garp: Summary;
+  vipToGarp: Summary;
+  /** rounds in which no GARP from the taker was captured. */
+  noGarp: number;
+  /** the largest spread between the monitors' stamps of the VIP's arrival on the taker, ms. */
+  stampSpreadMax: number;
+  /** rounds with a taker's GARP between the event and the VIP-added stamp. */
+  garpBeforeVip: number;
   /** rounds that did not end with one holder the client pointed at. */
   failed: number;
   /** largest time both directors held the VIP, ms. */
   dualVipMax: number;
   dualAnswerMax: number;
   resolveMedian: number;
-  /** crash: rounds in which the dead director still had the VIP before its cleanup. */
+  /** crash, crash-svc: rounds in which the dead director still had the VIP before its cleanup. */
   vipLeft: number;
   vipAfterCleanup: number;
   notes: string[];
@@ -32,6 +41,26 @@ export interface SteadyResult {
   /** per director: [active d0, standby d1]. */
   rssMb: number[];
   cpuPct: number[];
+}
+
+/** One cell over the saturated-host window (saturate.ts). */
+export interface SaturatedResult {
+  cell: string;
+  /** VIP acquisitions in the window (director switches; a split counts too). */
+  switches: number;
+  /** ms of the window during which both directors held the VIP, and in how many stretches. */
+  dualVipMs: number;
+  dualEpisodes: number;
+  holdersAtEnd: string[];
+}
+
+export interface SaturatedRun {
+  loops: number;
+  cores: number;
+  seconds: number;
+  /** the whole machine's CPU use over the window, % of all cores. */
+  busyPct: number;
+  results: SaturatedResult[];
 }
 
 /**
@@ -60,6 +89,11 @@ export function summarizeCell(records: readonly RoundRecord[]): CellSummary {
     n: records.length,
     outage: summarize(records.map((r) => r.outageMs)),
     arp: summarize(records.map((r) => r.arpMs ?? Infinity)),
+    garp: summarize(records.map((r) => r.garpMs ?? Infinity)),
+    vipToGarp: summarize(records.map((r) => r.vipToGarpMs ?? NaN)),
+    noGarp: records.filter((r) => r.garpMs === null).length,
+    stampSpreadMax: rankPercentile(records.map((r) => r.vipStampSpreadMs ?? NaN), 100),
+    garpBeforeVip: count(records.map((r) => r.garpBeforeVip)),
     failed: records.filter((r) => !r.ok).length,
     dualVipMax: Math.max(0, ...records.map((r) => r.dualVipMs)),
     dualAnswerMax: Math.max(0, ...records.map((r) => r.dualAnswerWindows)),
@@ -90,14 +124,14 @@ export function fmt(v: number, digits = 0): string {
 }
 
 /** A Markdown table: the first `left` columns are names (left-aligned), the rest figures. */
-function table(head: string[], rows: string[][], left = 1): string {
+export function table(head: string[], rows: string[][], left = 1): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string => '| ' + cells.map((c, i) => (i < left ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
   const rule = '|' + widths.map((w, i) => '-'.repeat(w + 1) + (i < left ? '-' : ':')).join('|') + '|';
   return [line(head), rule, ...rows.map(line)].join('\n');
 }
 
-const triple = (s: Summary): string => `${fmt(s.median)} / ${fmt(s.p90)} / ${fmt(s.max)}`;
+const triple = (s: Summary, digits = 0): string => `${fmt(s.median, digits)} / ${fmt(s.p90, digits)} / ${fmt(s.max, digits)}`;
 
 /** The outage table: one line per (row, cell). */
 export function outageTable(summaries: readonly CellSummary[]): string {
@@ -108,12 +142,24 @@ export function outageTable(summaries: readonly CellSummary[]): string {
   return table(head, rows, 2);
 }
 
-/** Crash-row extras: whether the dead director kept its VIP, before and after its cleanup. */
+/** Crash-row extras (both variants): whether the dead director kept its VIP, before and after its cleanup. */
 export function crashTable(summaries: readonly CellSummary[]): string {
   const rows = summaries
-    .filter((s) => s.row === 'crash')
-    .map((s) => [s.cell, `${s.vipLeft}/${s.n}`, `${s.vipAfterCleanup}/${s.n}`]);
-  return table(['cell', 'VIP left on the dead director after SIGKILL', 'VIP still there after the cleanup'], rows);
+    .filter((s) => s.row === 'crash' || s.row === 'crash-svc')
+    .map((s) => [s.row, s.cell, `${s.vipLeft}/${s.n}`, `${s.vipAfterCleanup}/${s.n}`]);
+  return table(['row', 'cell', 'VIP left on the dead director after SIGKILL', 'VIP still there after the cleanup'], rows, 2);
+}
+
+/**
+ * The taker's first gratuitous ARP per (row, cell): from the event, and from the moment the
+ * VIP was on the taker's interface. Microseconds shown: the target is sub-millisecond.
+ */
+export function garpTable(summaries: readonly CellSummary[]): string {
+  const head = ['row', 'cell', 'n', 'event -> first GARP ms med / p90 / max', 'VIP added -> first GARP ms med / p90 / max', 'VIP stamp spread ms (max)', 'GARP before the VIP stamp', 'no GARP'];
+  const rows = summaries.map((s) => [
+    s.row, s.cell, String(s.n), triple(s.garp, 1), triple(s.vipToGarp, 3), fmt(s.stampSpreadMax, 3), String(s.garpBeforeVip), String(s.noGarp),
+  ]);
+  return table(head, rows, 2);
 }
 
 /** x / y for the ratio tables: "both 0" and "inf" rather than a division by zero. */
@@ -137,100 +183,25 @@ export function steadyTable(results: readonly SteadyResult[]): string {
   return table(['cell', 'steady s', 'spurious VIP moves', 'RSS MB d0 / d1', 'CPU % d0 / d1'], rows);
 }
 
+/** The saturated-host window: switches and dual holding per cell, the machine's load beside them. */
+export function saturatedTable(r: SaturatedRun): string {
+  const rows = r.results.map((x) => [
+    x.cell, fmt(r.seconds), String(x.switches), fmt(x.dualVipMs), String(x.dualEpisodes), x.holdersAtEnd.join('+') || 'nobody', fmt(r.busyPct),
+  ]);
+  return table(['cell', 'window s', 'director switches', 'VIP on both directors ms (total)', 'dual-VIP episodes', 'holder at end', 'machine CPU busy %'], rows);
+}
+
+/** The project's target for the saturated host, judged per cell: 0 switches and 0 ms of dual VIP. */
+export function saturatedTarget(r: SaturatedRun, cells: readonly string[]): string[] {
+  return cells.map((cell) => {
+    const x = r.results.find((y) => y.cell === cell);
+    if (!x) return `target for ${cell} (0 switches, 0 dual-VIP on a saturated host): not measured`;
+    const met = x.switches === 0 && x.dualVipMs === 0;
+    return `target for ${cell} (0 switches, 0 dual-VIP on a saturated host): ${met ? 'met' : 'NOT met'} (${x.switches} switch(es), ${fmt(x.dualVipMs)} ms dual in ${x.dualEpisodes} episode(s), ${fmt(r.seconds)} s)`;
+  });
+}
+
 /** The notes of every summary, one line each, for what went wrong or was worked around. */
 export function notesText(summaries: readonly CellSummary[]): string {
   return summaries.flatMap((s) => s.notes.map((n) => `- ${s.row} ${s.cell}: ${n}`)).join('\n');
-}
-
-/** One repetition of the loss row: a lab whose directors hear each other only through the lossy relay. */
-export interface LossRecord {
-  cell: string;
-  rep: number;
-  /** the relay's seed (d0 -> d1; d1 -> d0 uses seed + 1): the drop/delay draws can be replayed. */
-  seed: number;
-  /** length of the measurement window, s. */
-  seconds: number;
-  /** VIP acquisitions in the window; nothing failed, so each one is a spurious failover. */
-  spurious: number;
-  /** ms of the window during which both directors held the VIP. */
-  dualVipMs: number;
-  holdersAtStart: string[];
-  holdersAtEnd: string[];
-  /** the relay's counters over the window, both directions. */
-  received: number;
-  dropped: number;
-  delayMinMs: number | null;
-  delayMaxMs: number | null;
-  /** the relay's worst timer lateness (event loop behind), ms. */
-  lateMaxMs: number | null;
-  /** the agent's dead time, ms. */
-  deadMs: number;
-  /**
-   * d0 -> d1 gaps (between forwarded heartbeats) longer than the dead time: the times the
-   * path itself went silent long enough for d1 to declare d0 dead. Spurious failovers beyond
-   * these come from the agents (timers, load), not from the loss.
-   */
-  silences: number;
-  /** the longest d0 -> d1 gap, ms. */
-  maxGapMs: number | null;
-  /** the lab came up, d0 alone held the VIP and the window ran. */
-  ok: boolean;
-  note: string;
-}
-
-/** A cell of the loss row; `na` says why it cannot run there. */
-export interface LossCellInfo {
-  id: string;
-  na?: string;
-}
-
-const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
-const known = (xs: readonly (number | null)[]): number[] => xs.filter((v): v is number => v !== null);
-const ratioText = (dropped: number, received: number): string => (received > 0 ? (dropped / received).toFixed(3) : '-');
-
-/** Per cell: spurious failovers per run (median / max / total), both-held time, the relay's measured drop ratio. */
-export function lossTable(records: readonly LossRecord[], cells: readonly LossCellInfo[]): string {
-  const head = ['cell', 'runs', 'window s', 'spurious failovers per run med / max', 'total', 'both held VIP ms (max)', 'drop ratio (runs min-max)', 'delay ms min-max', 'relay timer late ms (max)',
-    'd0->d1 silences > dead time (total)', 'longest d0->d1 gap ms', 'd0 sole holder at end', 'not ok'];
-  const rows = cells.flatMap((c): string[][] => {
-    const all = records.filter((r) => r.cell === c.id);
-    if (c.na) return [[c.id, ...head.slice(1).map(() => 'n/a')]];
-    if (all.length === 0) return [];
-    const ok = all.filter((r) => r.ok);
-    const sp = ok.map((r) => r.spurious);
-    const per = ok.filter((r) => r.received > 0).map((r) => r.dropped / r.received);
-    const range = per.length ? ` (${Math.min(...per).toFixed(3)}-${Math.max(...per).toFixed(3)})` : '';
-    const lo = known(ok.map((r) => r.delayMinMs));
-    const hi = known(ok.map((r) => r.delayMaxMs));
-    const late = known(ok.map((r) => r.lateMaxMs));
-    const gaps = known(ok.map((r) => r.maxGapMs));
-    return [[
-      c.id, String(all.length), fmt(rankPercentile(ok.map((r) => r.seconds), 50)),
-      `${fmt(rankPercentile(sp, 50))} / ${fmt(rankPercentile(sp, 100))}`, String(sum(sp)),
-      fmt(Math.max(0, ...ok.map((r) => r.dualVipMs))),
-      ratioText(sum(ok.map((r) => r.dropped)), sum(ok.map((r) => r.received))) + range,
-      lo.length ? `${Math.min(...lo).toFixed(1)}-${Math.max(...hi).toFixed(1)}` : '-',
-      late.length ? Math.max(...late).toFixed(1) : '-',
-      String(sum(ok.map((r) => r.silences))), gaps.length ? Math.max(...gaps).toFixed(0) : '-',
-      `${ok.filter((r) => r.holdersAtEnd.join() === 'd0').length}/${ok.length}`,
-      String(all.length - ok.length),
-    ]];
-  });
-  return table(head, rows);
-}
-
-/**
- * The issue's target, judged from the records: 0 spurious failovers for `cell` over at least
- * `runs` runs of at least `seconds` s each. Fewer or shorter runs are reported, not judged.
- */
-export function lossTarget(records: readonly LossRecord[], cell: string, want: { runs: number; seconds: number }): string {
-  const what = `target: 0 spurious failovers for ${cell} (${want.runs} x ${want.seconds} s at 10 % loss)`;
-  const ok = records.filter((r) => r.cell === cell && r.ok);
-  if (ok.length === 0) return `${what}: not measured`;
-  const total = sum(ok.map((r) => r.spurious));
-  const shortest = Math.min(...ok.map((r) => r.seconds));
-  const measured = `${total} in ${ok.length} run(s) of >= ${Math.floor(shortest)} s`;
-  // a window a few ms short of the full length (timer granularity) still counts as that length
-  if (ok.length < want.runs || shortest < want.seconds - 1) return `${what}: not judged (${measured})`;
-  return `${what}: ${total === 0 ? 'met' : 'NOT met'} (${measured})`;
 }

@@ -7,7 +7,7 @@ import { arpChangeAfter, dualAnswerWindows, outage } from '../netns/analyze.js';
 import { epochNow, run, sleep, waitFor } from '../netns/exec.js';
 import { isolateDirectors, linkUp } from '../netns/faults.js';
 import { distScript, VIP } from '../netns/lab.js';
-import { timings, waitConsistent, type RoundContext, type RoundRecord, type Scenario } from './rounds.js';
+import { garpsOf, timings, waitConsistent, type RoundContext, type RoundRecord, type Scenario } from './rounds.js';
 import { overlapMs } from './timeline.js';
 
 /** Forgets the client's neighbour entry for the VIP and sends it a few probes to learn it anew. */
@@ -36,7 +36,10 @@ export async function bringUp(ctx: RoundContext, timeoutMs = 40000): Promise<voi
 export async function hardReset(ctx: RoundContext): Promise<void> {
   await Promise.all(ctx.cluster.nodes.map((n) => n.kill()));
   for (const n of ctx.cluster.nodes) await n.cleanup();
-  for (const d of ctx.lab.directors) await linkUp(d);
+  for (const d of ctx.lab.directors) {
+    await linkUp(d);
+    await ctx.lab.ensureResponder(d);
+  }
   await isolateDirectors(ctx.lab, false);
   await bringUp(ctx);
 }
@@ -62,6 +65,7 @@ async function failback(ctx: RoundContext, rep: number): Promise<RoundRecord> {
     dualAnswerWindows: dualAnswerWindows(result.replies, a.name),
     dualVipMs: overlapMs(ctx.watch.events, startAt, endAt),
     resolveMs: null, vipLeft: null, vipAfterCleanup: null,
+    ...garpsOf(ctx, a.host, startAt),
     holder,
     ok: holder === a.name,
     note: holder === a.name ? '' : `${a.name} did not take the VIP back from ${b.name}`,
@@ -69,14 +73,16 @@ async function failback(ctx: RoundContext, rep: number): Promise<RoundRecord> {
 }
 
 /**
- * Undoes what a round left: link up, and when d0's agent is gone, its leftover VIP removed and
- * the agent restarted (measured as a failback record). Falls back to hardReset when the cell
- * does not come back to d0 by itself; the note says so.
+ * Undoes what a round left: link up, d0's service running again (crash-svc killed it), and
+ * when d0's agent is gone, its leftover VIP removed and the agent restarted (measured as a
+ * failback record, with the service already back). Falls back to hardReset when the cell does
+ * not come back to d0 by itself; the note says so.
  */
 export async function restore(ctx: RoundContext, s: Scenario, rep: number): Promise<{ failback: RoundRecord | null; note: string }> {
   const [a] = ctx.cluster.nodes;
   const t = timings(ctx.cluster.detectMs);
   if (s === 'link-down' || s === 'node-loss') await linkUp(a.host);
+  await ctx.lab.ensureResponder(a.host);
   let fb: RoundRecord | null = null;
   if (!a.alive()) {
     if (await a.vipPresent()) await a.cleanup();

@@ -10,6 +10,9 @@
  *              `haagent release` = systemd ExecStopPost; others: `ip addr del` of the VIP,
  *              what an operator's ExecStopPost would run). Without it every agent leaves its
  *              VIP on the dead director, which keeps answering: no outage to see.
+ *   crash-svc  the agent and the director's service (its responder) SIGKILLed together (a box
+ *              going down, an OOM kill of the whole cgroup; the kernel stays up), then the
+ *              same cleanup: the outage is what a client sees until the standby takes over.
  *   planned    the agent's own graceful stop (SIGTERM).
  *   node-loss  d0's link goes down, then its agent is SIGKILLed.
  *   link-down  d0's link goes down; the agent keeps running.
@@ -21,19 +24,20 @@ import { arpChangeAfter, dualAnswerWindows, outage } from '../netns/analyze.js';
 import type { AgentCluster, AgentNode } from '../netns/agents/common.js';
 import { epochNow, sleep, waitFor } from '../netns/exec.js';
 import { isolateDirectors, linkDown } from '../netns/faults.js';
-import { VIP, type Lab } from '../netns/lab.js';
+import { VIP, type ArpCapture, type Lab, type LabHost } from '../netns/lab.js';
+import { garpFigures, type GarpFigures } from './garp.js';
 import { overlapMs, singleHolderSince } from './timeline.js';
 import type { VipWatch } from './vipwatch.js';
 
-export type Scenario = 'crash' | 'planned' | 'node-loss' | 'link-down' | 'hang' | 'partition';
+export type Scenario = 'crash' | 'crash-svc' | 'planned' | 'node-loss' | 'link-down' | 'hang' | 'partition';
 /** failback: the preferred director restarted after a round takes its VIP back. */
 export type RowId = Scenario | 'failback';
 
-export const SCENARIOS: Scenario[] = ['crash', 'hang', 'link-down', 'planned', 'partition', 'node-loss'];
+export const SCENARIOS: Scenario[] = ['crash', 'crash-svc', 'hang', 'link-down', 'planned', 'partition', 'node-loss'];
 /** The bench's rows (node-loss is link-down plus crash; the drill runs it, the bench does not). */
-export const BENCH_SCENARIOS: Scenario[] = ['crash', 'hang', 'link-down', 'planned', 'partition'];
+export const BENCH_SCENARIOS: Scenario[] = ['crash', 'crash-svc', 'hang', 'link-down', 'planned', 'partition'];
 
-export interface RoundRecord {
+export interface RoundRecord extends GarpFigures {
   cell: string;
   row: RowId;
   rep: number;
@@ -48,9 +52,9 @@ export interface RoundRecord {
   dualVipMs: number;
   /** hang: thaw -> one holder again; partition: heal -> one holder again (ms). */
   resolveMs: number | null;
-  /** crash: the killed agent's VIP was still on its director before the cleanup ran. */
+  /** crash, crash-svc: the killed agent's VIP was still on its director before the cleanup ran. */
   vipLeft: boolean | null;
-  /** crash: the VIP was still there after the cleanup (should be false). */
+  /** crash, crash-svc: the VIP was still there after the cleanup (should be false). */
   vipAfterCleanup: boolean | null;
   /** who held the VIP at the end of the round. */
   holder: string | null;
@@ -63,6 +67,8 @@ export interface RoundContext {
   lab: Lab;
   cluster: AgentCluster;
   watch: VipWatch;
+  /** tcpdump of ARP at the client, for the taker's first gratuitous ARP. */
+  capture: ArpCapture;
   cell: string;
   /** UDP probe interval (ms). */
   probeMs: number;
@@ -95,10 +101,16 @@ export async function waitConsistent(ctx: RoundContext, timeoutMs: number, want?
   return hit ?? null;
 }
 
+/** The first-GARP figures of a round whose taker is `taker`, counted from `from`. */
+export function garpsOf(ctx: RoundContext, taker: LabHost, from: number): GarpFigures {
+  return garpFigures(ctx.capture.frames(), ctx.watch.events, { vip: VIP, mac: taker.mac, host: taker.name, from });
+}
+
 async function inject(ctx: RoundContext, s: Scenario, a: AgentNode): Promise<{ vipLeft: boolean | null; vipAfterCleanup: boolean | null; stopping?: Promise<void> }> {
   const none = { vipLeft: null, vipAfterCleanup: null };
-  if (s === 'crash') {
-    await a.kill();
+  if (s === 'crash' || s === 'crash-svc') {
+    // Both SIGKILLs leave before either wait: the service and the agent die in the same instant.
+    await Promise.all([s === 'crash-svc' ? ctx.lab.killResponder(a.host) : null, a.kill()]);
     const vipLeft = await a.vipPresent();
     await a.cleanup();
     return { vipLeft, vipAfterCleanup: await a.vipPresent() };
@@ -152,6 +164,7 @@ export async function runRound(ctx: RoundContext, s: Scenario, rep: number): Pro
     resolveMs: single === null || undoneAt === null ? null : single - undoneAt,
     vipLeft: injected.vipLeft,
     vipAfterCleanup: injected.vipAfterCleanup,
+    ...garpsOf(ctx, b.host, faultAt),
     holder,
     ok: holder !== null && change !== null,
     note: holder === null ? `no single holder known to the client after ${t.stable} ms` : change === null ? 'the client never moved to d1' : '',
