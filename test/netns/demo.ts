@@ -1,77 +1,63 @@
 /**
- * `npm run demo`: builds the namespace lab, runs repeated failovers of the real agent and
- * prints what a client saw. Needs root. Rounds per fault kind: --rounds N (default 5).
+ * `npm run demo`: haagent beside keepalived in the namespace lab, the same faults for both,
+ * and what a client saw. Needs root and `npm run build`; keepalived comes from
+ * scripts/bench-setup.sh (without it haagent runs alone and the demo says why). Rounds per
+ * fault: --rounds N (default 5).
  *
- * Fault kinds:
- *   crash      SIGKILL of the active agent. Its VIP stays on its interface, so the old
- *              director keeps answering until the new one's gratuitous ARP moves the client.
- *   planned    SIGTERM: the agent hands over and releases its VIP.
- *   node-loss  the active director's link goes down, then its agent is killed: packets to
- *              it are lost until the peer notices the silence (deadTime) and announces.
+ * The cells are the bench's (test/bench/cells.ts): haagent-50-150 (heartbeat 50 ms, dead
+ * after 150 ms) and keepalived-50 (VRRPv3, advert_int 0.05, master-down 180 ms), each in a lab
+ * of its own, taking turns round by round so a drift of the machine touches both alike.
+ *
+ * Faults (test/bench/rounds.ts):
+ *   crash      SIGKILL of the active agent, its service (the director's responder) still up,
+ *              then the supervisor's cleanup (`haagent release`; keepalived: `ip addr del`).
+ *   crash-svc  the agent and the service SIGKILLed together (the box is going down), then the
+ *              same cleanup: nobody answers until the standby takes over.
+ *   planned    the agent's own graceful stop (SIGTERM).
+ *   node-loss  the active director's link goes down, then its agent is killed.
+ * After crash, crash-svc, planned and node-loss the preferred director's agent is started again
+ * and takes the VIP back: the failback row.
  */
 import { parseArgs } from 'node:util';
-import { summarize, type Summary } from './analyze.js';
-import { HaagentCluster, haagentAvailable } from './agents/haagent.js';
-import { waitFor } from './exec.js';
-import { Lab, VIP } from './lab.js';
-import { failoverRound, restorePreferred, type FaultKind, type RoundResult } from './round.js';
+import { installed } from './agents/common.js';
+import { haagentAvailable } from './agents/haagent.js';
+import { VIP } from './lab.js';
+import { CELLS, type CellSpec } from '../bench/cells.js';
+import { closeCell, openCell, runLane, type CellRun } from '../bench/lanes.js';
+import { crashTable, fmt, notesText, summarizeAll, table, type CellSummary } from '../bench/report.js';
+import type { RoundRecord, RowId, Scenario } from '../bench/rounds.js';
 
-const KINDS: FaultKind[] = ['crash', 'planned', 'node-loss'];
-const TIMING = { interval: '50ms', deadTime: '150ms' };
+const FAULTS: Scenario[] = ['crash', 'crash-svc', 'planned', 'node-loss'];
+const HAAGENT = 'haagent-50-150';
+const KEEPALIVED = 'keepalived-50';
 
-const fmt = (v: number | null, width = 8): string =>
-  (v === null || Number.isNaN(v) ? '-' : Number.isFinite(v) ? v.toFixed(1) : 'never').padStart(width);
+const say = (s: string): void => void process.stdout.write(s + '\n');
+const ms = (v: number | null, digits = 1): string => (v === null ? '-' : fmt(v, digits));
 
-function roundLine(i: number, r: RoundResult): string {
+function roundLine(r: RoundRecord): string {
   return [
-    String(i).padStart(5),
-    r.kind.padEnd(10),
-    fmt(r.outage.outageMs, 10),
-    String(r.outage.lost).padStart(5),
-    fmt(r.arpUpdateMs, 14),
-    String(r.garps ?? '-').padStart(6),
-    String(r.dualWindows).padStart(5),
-    '  ' + r.answeredBy.join(' > '),
+    r.cell.padEnd(15), `#${r.rep}`.padEnd(4), r.row.padEnd(10),
+    ms(r.outageMs).padStart(8), String(r.lost).padStart(6), ms(r.arpMs).padStart(9), ms(r.garpMs).padStart(9), ms(r.vipToGarpMs, 3).padStart(10),
+    String(r.dualAnswerWindows).padStart(5), `  ${r.holder ?? 'unsettled'}${r.ok ? '' : '  NOT OK'}${r.note ? '  (' + r.note + ')' : ''}`,
   ].join(' ');
 }
 
-function summaryLine(kind: string, outage: Summary, arp: Summary): string {
-  const cols = (s: Summary): string => `${fmt(s.median)}${fmt(s.p90)}${fmt(s.max)}`;
-  return `${kind.padEnd(10)}${String(outage.n).padStart(4)}   ${cols(outage)}     ${cols(arp)}`;
-}
-
-async function drill(rounds: number, stopping: () => boolean): Promise<{ results: RoundResult[]; clean: boolean }> {
-  const lab = await Lab.create({ directors: 2 });
-  const cluster = new HaagentCluster(lab, TIMING);
-  const results: RoundResult[] = [];
-  let clean = false;
-  try {
-    const [d0, d1] = cluster.nodes;
-    await lab.startResponders();
-    cluster.startAll();
-    const up = await waitFor(async () => (await cluster.activeNodes()).join() === 'd0', 10000, 100);
-    if (!up) throw new Error(`d0 did not become active:\n${d0.logTail()}`);
-    const capture = await lab.startArpCapture();
-    process.stdout.write(`lab ${lab.prefix}* up, d0 active. Columns: outage and ARP update in ms, probes lost, GARPs from d1, dual-answer windows.\n\n`);
-    process.stdout.write('round fault          outage  lost  ARP update ms  GARPs  dual  answered by\n');
-    let i = 0;
-    for (const kind of KINDS) {
-      for (let k = 0; k < rounds && !stopping(); k++) {
-        const r = await failoverRound(lab, d0, d1, kind, { capture });
-        results.push(r);
-        process.stdout.write(roundLine(++i, r) + '\n');
-        await restorePreferred(lab, cluster, d0, kind);
-      }
-    }
-    await capture.stop();
-  } finally {
-    await cluster.stopAll();
-    const left = await lab.destroy();
-    cluster.cleanup();
-    clean = left.leftNamespaces.length === 0 && left.leftPids.length === 0;
-    if (!clean) process.stderr.write(`teardown left ${JSON.stringify(left)}\n`);
-  }
-  return { results, clean };
+/** One small table per figure, a line per fault, the cells side by side. */
+function sideBySide(summaries: readonly CellSummary[], rows: readonly RowId[], cells: readonly string[]): string {
+  const figures: [string, (s: CellSummary) => string][] = [
+    ['outage ms (med / p90 / max)', (s) => `${fmt(s.outage.median)} / ${fmt(s.outage.p90)} / ${fmt(s.outage.max)}`],
+    ['ARP update ms (med / p90 / max)', (s) => `${fmt(s.arp.median)} / ${fmt(s.arp.p90)} / ${fmt(s.arp.max)}`],
+    ['fault -> first GARP ms (med / max)', (s) => `${fmt(s.garp.median, 1)} / ${fmt(s.garp.max, 1)}`],
+    ['VIP added -> first GARP ms (med / max)', (s) => `${fmt(s.vipToGarp.median, 3)} / ${fmt(s.vipToGarp.max, 3)}`],
+  ];
+  const of = (row: RowId, c: string): CellSummary | undefined => summaries.find((s) => s.row === row && s.cell === c);
+  return figures.map(([name, f]) => {
+    const lines = rows.map((row) => [row, cells.map((c) => String(of(row, c)?.n ?? 0)).join(' / '), ...cells.map((c) => {
+      const s = of(row, c);
+      return s ? f(s) : '-';
+    })]);
+    return `${name}\n\n${table(['row', 'n', ...cells], lines)}`;
+  }).join('\n\n');
 }
 
 async function main(): Promise<void> {
@@ -85,21 +71,37 @@ async function main(): Promise<void> {
     interrupted = true;
     process.stderr.write('\nstopping after this round (^C again to abort)...\n');
   });
-  process.stdout.write(
-    `haagent failover demo: 2 directors, heartbeat ${TIMING.interval}, dead after ${TIMING.deadTime};\n` +
-      `a client probes VIP ${VIP} over UDP every 2 ms and watches its ARP entry. ${rounds} round(s) per fault.\n`,
-  );
+  const withKa = await installed('keepalived');
+  const specs = CELLS.filter((c) => c.id === HAAGENT || (withKa && c.id === KEEPALIVED));
+  say(`failover demo: ${specs.map((c) => c.id).join(' beside ')}, 2 directors each; a client probes VIP ${VIP} over UDP every 2 ms, ` +
+    `watches its ARP entry and captures ARP. ${rounds} round(s) per fault: ${FAULTS.join(', ')} (+ failback).`);
+  if (!withKa) say(`keepalived is not installed (sudo bash scripts/bench-setup.sh installs it): ${KEEPALIVED} skipped, haagent runs alone.`);
   const t0 = Date.now();
-  const { results, clean } = await drill(rounds, () => interrupted);
-  process.stdout.write('\nsummary      n   outage ms: median     p90     max    ARP update ms: median     p90     max\n');
-  for (const kind of KINDS) {
-    const mine = results.filter((r) => r.kind === kind);
-    if (mine.length === 0) continue;
-    const arp = mine.map((r) => r.arpUpdateMs ?? Infinity);
-    process.stdout.write(summaryLine(kind, summarize(mine.map((r) => r.outage.outageMs)), summarize(arp)) + '\n');
+  const runs: CellRun[] = [];
+  let records: RoundRecord[] = [];
+  let clean = true;
+  try {
+    const opened = await Promise.allSettled(specs.map((c: CellSpec) => openCell({ id: c.id, make: c.make, probeMs: c.probeMs, scenarios: FAULTS, reps: rounds })));
+    for (const r of opened) if (r.status === 'fulfilled') runs.push(r.value);
+    const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const r of runs) say(`- ${r.plan.id}: ${r.ctx.cluster.settings}`);
+    say('\ncell            rep  fault        outage   lost  ARP upd.  1st GARP  VIP->GARP  dual  end');
+    say('                                         ms             ms        ms         ms');
+    records = await runLane(runs, { onRecord: (r) => say(roundLine(r)), stopping: () => interrupted });
+  } finally {
+    for (const r of runs) clean = (await closeCell(r)) && clean;
   }
-  const teardown = clean ? 'every namespace and process removed' : 'teardown incomplete (see above)';
-  process.stdout.write(`\n${results.length} failovers in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${teardown}.\n`);
+  const rows: RowId[] = [...FAULTS, 'failback'];
+  const cells = specs.map((c) => c.id);
+  const summaries = summarizeAll(records, rows, cells);
+  say('\nsummary (n per cell; first GARP: the taker\'s first gratuitous ARP at the client, from the fault or from ip\'s stamp of the VIP on the taker)\n');
+  say(sideBySide(summaries, rows, cells));
+  say('\n' + crashTable(summaries));
+  const notes = notesText(summaries);
+  if (notes) say('\n' + notes);
+  const teardown = clean ? 'every namespace and process removed' : 'TEARDOWN INCOMPLETE';
+  say(`\n${records.length} rounds in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${teardown}.`);
   if (!clean) process.exitCode = 1;
 }
 

@@ -1,5 +1,6 @@
 /**
- * One failover drill round against real agents, shared by failover.test.ts and demo.ts:
+ * One failover drill round against haagent, for failover.test.ts (the demo and the drill use
+ * the bench's agent-neutral rounds, test/bench/rounds.ts):
  * probe running, inject the fault on the active director, wait until the client's ARP
  * entry names the new one, then measure from the probe's records. And the way back:
  * restore the preferred director and wait until it is active again.
