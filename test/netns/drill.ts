@@ -3,7 +3,10 @@
  * (root, `npm run build`). Two directors, a client probing the VIP over UDP every 2 ms and
  * watching its ARP entry; every fault below, --rounds times each, then one table.
  *
- *   crash      SIGKILL of the active agent + `haagent release` (the unit's ExecStopPost)
+ *   crash      SIGKILL of the active agent + `haagent release` (the unit's ExecStopPost); its
+ *              service (the director's responder) keeps running
+ *   crash-svc  the agent and the director's service SIGKILLed together, then `haagent release`:
+ *              the client is left with nobody answering until the standby takes over
  *   hang       the active agent SIGSTOPped for 3 x deadTime, then SIGCONT: the ex-active must
  *              not keep the VIP alongside the new active (dual holders and dual answers counted)
  *   link-down  the active director's link goes down, its agent keeps running
@@ -15,7 +18,9 @@
  *
  * Timing: --interval 50ms --dead-time 150ms --garp-count 3 --garp-spacing 20ms (--init-dead
  * defaults to 2 x dead time), or --config FILE to take them from a haagent.yaml (its first
- * group's garp and preempt settings too). --rounds N (default 5).
+ * group's garp and preempt settings too). --rounds N (default 5). --scenarios a,b runs only
+ * those faults (names as above, failback comes with crash, crash-svc, planned and node-loss).
+ * Every round also reports the taker's first gratuitous ARP at the client (docs/benchmarks.md).
  */
 import { parseArgs } from 'node:util';
 import { loadConfigFile, formatIssues } from '../../src/config/load.js';
@@ -24,8 +29,8 @@ import { haagentAvailable } from './agents/haagent.js';
 import type { Lab } from './lab.js';
 import { HaagentAgentCluster } from '../bench/haagent-cell.js';
 import { closeCell, openCell, runLane, type CellPlan, type CellRun } from '../bench/lanes.js';
-import { crashTable, notesText, outageTable, summarizeAll } from '../bench/report.js';
-import { SCENARIOS, type RoundRecord, type RowId } from '../bench/rounds.js';
+import { crashTable, garpTable, notesText, outageTable, summarizeAll } from '../bench/report.js';
+import { SCENARIOS, type RoundRecord, type RowId, type Scenario } from '../bench/rounds.js';
 import { formatMs, parseDuration } from '../bench/settings.js';
 import { levipDrillSection } from './levip-drill.js';
 
@@ -46,7 +51,15 @@ function optionsFromFile(path: string): HaagentOptions {
   };
 }
 
-function options(): { timing: HaagentOptions; rounds: number; source: string } {
+function scenariosOf(text: string | undefined): Scenario[] {
+  if (!text) return SCENARIOS;
+  const names = text.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = names.filter((x) => !SCENARIOS.includes(x as Scenario));
+  if (bad.length) throw new Error(`unknown scenario(s) ${bad.join(', ')}; known: ${SCENARIOS.join(', ')}`);
+  return SCENARIOS.filter((x) => names.includes(x));
+}
+
+function options(): { timing: HaagentOptions; rounds: number; source: string; scenarios: Scenario[] } {
   const { values } = parseArgs({
     options: {
       interval: { type: 'string', default: '50ms' },
@@ -55,11 +68,13 @@ function options(): { timing: HaagentOptions; rounds: number; source: string } {
       'garp-count': { type: 'string', default: '3' },
       'garp-spacing': { type: 'string', default: '20ms' },
       rounds: { type: 'string', default: '5' },
+      scenarios: { type: 'string' },
       config: { type: 'string' },
     },
   });
   const rounds = Math.max(1, Math.min(50, Number(values.rounds) || 5));
-  if (values.config) return { timing: optionsFromFile(values.config), rounds, source: values.config };
+  const scenarios = scenariosOf(values.scenarios);
+  if (values.config) return { timing: optionsFromFile(values.config), rounds, source: values.config, scenarios };
   const dead = parseDuration(values['dead-time']);
   parseDuration(values.interval); // refuse a typo before building anything
   const timing: HaagentOptions = {
@@ -68,18 +83,19 @@ function options(): { timing: HaagentOptions; rounds: number; source: string } {
     initDead: values['init-dead'] ?? formatMs(2 * dead),
     garp: { count: Number(values['garp-count']), spacing: values['garp-spacing'] },
   };
-  return { timing, rounds, source: 'command line' };
+  return { timing, rounds, source: 'command line', scenarios };
 }
 
 function line(r: RoundRecord): string {
   const o = Number.isFinite(r.outageMs) ? r.outageMs.toFixed(1) : 'never';
   const arp = r.arpMs === null ? '-' : r.arpMs.toFixed(1);
+  const garp = r.garpMs === null ? '-' : `${r.garpMs.toFixed(1)} ms (VIP->GARP ${r.vipToGarpMs === null ? '-' : r.vipToGarpMs.toFixed(3)} ms)`;
   const extra = [r.dualVipMs > 0 ? `both held the VIP ${r.dualVipMs.toFixed(0)} ms` : '', r.dualAnswerWindows ? `${r.dualAnswerWindows} dual-answer windows` : '', r.note].filter(Boolean).join('; ');
-  return `  #${r.rep} ${r.row.padEnd(10)} outage ${o.padStart(8)} ms (${r.lost} lost)  ARP ${arp.padStart(8)} ms  end: ${r.holder ?? 'unsettled'}${r.ok ? '' : '  NOT OK'}${extra ? '  [' + extra + ']' : ''}`;
+  return `  #${r.rep} ${r.row.padEnd(10)} outage ${o.padStart(8)} ms (${r.lost} lost)  ARP ${arp.padStart(8)} ms  GARP ${garp}  end: ${r.holder ?? 'unsettled'}${r.ok ? '' : '  NOT OK'}${extra ? '  [' + extra + ']' : ''}`;
 }
 
 async function main(): Promise<void> {
-  const { timing, rounds, source } = options();
+  const { timing, rounds, source, scenarios } = options();
   if (process.getuid?.() !== 0) throw new Error('the drill builds network namespaces: run it as root');
   if (!(await haagentAvailable())) throw new Error('dist/src/main.js is not runnable: run `npm run build`');
   let interrupted = false;
@@ -88,7 +104,7 @@ async function main(): Promise<void> {
     interrupted = true;
     process.stderr.write('\nstopping after this round (^C again to abort)...\n');
   });
-  const plan: CellPlan = { id: 'haagent', make: (lab: Lab) => new HaagentAgentCluster(lab, timing), probeMs: 2, scenarios: SCENARIOS, reps: rounds };
+  const plan: CellPlan = { id: 'haagent', make: (lab: Lab) => new HaagentAgentCluster(lab, timing), probeMs: 2, scenarios, reps: rounds };
   const t0 = Date.now();
   let run: CellRun | null = null;
   let records: RoundRecord[] = [];
@@ -100,9 +116,10 @@ async function main(): Promise<void> {
   } finally {
     if (run) clean = await closeCell(run);
   }
-  const rows: RowId[] = [...SCENARIOS, 'failback'];
+  const rows: RowId[] = [...scenarios, 'failback'];
   const summaries = summarizeAll(records, rows, ['haagent']);
   say('\n' + outageTable(summaries));
+  say('\nFirst gratuitous ARP from the taker, at the client (capture and ip stamps, wall clock):\n\n' + garpTable(summaries));
   say('\n' + crashTable(summaries));
   const notes = notesText(summaries);
   if (notes) say('\n' + notes);
