@@ -57,6 +57,8 @@ export interface PeerStatus {
   groups: { name: string; state: string; priority: number; reach: number }[];
   /** every path the peer was heard on; a silent one is a warning, not a failover. */
   paths: { address: string; lastHeardMsAgo: number; alive: boolean }[];
+  /** ICMP port unreachable errors for it that it refuted by answering (forged, or transient). */
+  icmpRefuted: number;
 }
 
 export interface StatusRecord {
@@ -118,6 +120,7 @@ export function statusView(core: Core, stats: DriverStats, drops: Partial<Record
     received: stats.receivedByPeer.get(p.node) ?? 0,
     groups: [...p.groups.values()].map((g) => ({ name: g.name, state: g.state, priority: g.priority, reach: g.reach })),
     paths: p.paths.map((x) => ({ address: x.address, lastHeardMsAgo: now - x.lastHeard, alive: core.peers.pathAlive(p, x, now) })),
+    icmpRefuted: p.refutedHints,
   }));
   return {
     node: core.opts.node,
@@ -161,7 +164,8 @@ export function formatStatus(s: StatusRecord): string {
   const p = [['PEER', 'PATHS (last heard)', 'ALIVE', 'LAST HEARD', 'GROUP STATES', 'BOOT ID']];
   for (const x of s.peers) {
     const paths = x.paths.map((q) => `${q.address} ${ago(q.lastHeardMsAgo)}${q.alive ? '' : ' SILENT'}`).join(', ');
-    p.push([x.node, paths || x.address, x.alive ? 'yes' : 'NO', `${ago(x.lastHeardMsAgo)} ago`, x.groups.map((gg) => `${gg.name}=${gg.state}/${gg.priority}`).join(',') || '-', x.bootId]);
+    const alive = (x.alive ? 'yes' : 'NO') + (x.icmpRefuted > 0 ? ` (refuted ${x.icmpRefuted} ICMP unreachable)` : '');
+    p.push([x.node, paths || x.address, alive, `${ago(x.lastHeardMsAgo)} ago`, x.groups.map((gg) => `${gg.name}=${gg.state}/${gg.priority}`).join(',') || '-', x.bootId]);
   }
   const drops = Object.entries(s.dropped).filter(([, n]) => (n ?? 0) > 0).map(([k, n]) => `${k}=${n}`).join(' ');
   const hb = `heartbeats sent ${s.heartbeats.sent}, received ${s.heartbeats.received}, send errors ${s.heartbeats.sendErrors}; dropped: ${drops || 'none'}`;
