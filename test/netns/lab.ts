@@ -9,18 +9,19 @@
  * Addresses (198.51.100.0/24): client .1 (MAC 02:00:00:00:00:01), director i .10+i
  * (02:00:00:00:00:1i), real server i .20+i (02:00:00:00:00:2i); the drill VIP is .100/32.
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { ArpFrame, ProbeResult } from './analyze.js';
 import { parseTcpdumpArp } from './analyze.js';
 import type { ArpEntry } from './arptable.js';
+import { assertBuilt, distScript } from './build.js';
 import { must, run, waitFor, within, type CommandResult } from './exec.js';
 import { spawnInNs, spawnReady, stopForJson, type LabProcess, type SpawnOptions } from './proc.js';
 import { deleteNamespaces, makePrefix, parseNsName, removeMarker, sweep, writeMarker } from './sweep.js';
 
 export type { LabProcess, SpawnOptions };
+export { distScript, drillSkipReason, REPO_ROOT } from './build.js';
 
 export const VIP = '198.51.100.100';
 export const VIP_CIDR = `${VIP}/32`;
@@ -64,46 +65,6 @@ export interface DestroyReport {
   leftNamespaces: string[];
   /** processes started by this lab that did not exit after SIGKILL (should be empty). */
   leftPids: number[];
-}
-
-/** The repository root, whether this file runs from test/netns or dist/test/netns. */
-export const REPO_ROOT = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6 && !existsSync(join(dir, 'package.json')); i++) dir = dirname(dir);
-  return dir;
-})();
-
-/** Path of a compiled harness script that runs inside a namespace. */
-export function distScript(name: string): string {
-  return join(REPO_ROOT, 'dist', 'test', 'netns', `${name}.js`);
-}
-
-/** Why the compiled form of `dir/name.ts` cannot be used (missing, or older than its source), or null. */
-function staleBuild(dir: string, name: string): string | null {
-  const js = join(REPO_ROOT, 'dist', dir, `${name}.js`);
-  const ts = join(REPO_ROOT, dir, `${name}.ts`);
-  if (!existsSync(js) || (existsSync(ts) && statSync(ts).mtimeMs > statSync(js).mtimeMs)) {
-    return `${js} is missing or older than its source: run \`npm run build\` first`;
-  }
-  return null;
-}
-
-/** A drill's skip reason: not root, or one of the src/ modules it runs (e.g. 'cli/run') not built. */
-export function drillSkipReason(srcModules: readonly string[]): string | null {
-  if (process.getuid?.() !== 0) return 'network namespaces need root';
-  for (const name of srcModules) {
-    const why = staleBuild('src', name);
-    if (why) return why;
-  }
-  return null;
-}
-
-/** The namespace helpers run from dist/: refuse to start with a missing or stale build. */
-function assertBuilt(): void {
-  for (const name of ['probe', 'responder', 'arptable', 'exec', 'analyze', 'relay', 'loss']) {
-    const why = staleBuild(join('test', 'netns'), name);
-    if (why) throw new Error(why);
-  }
 }
 
 function mac(last: number): string {
