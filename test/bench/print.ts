@@ -142,15 +142,16 @@ export function printResults(r: Results): void {
     for (const line of steadyNotes(r.steady)) say(`- ${line}`);
   }
   if (r.saturated) printSaturated(r.saturated);
-  const notes = notesText(summaries);
-  if (notes) say('\n## Notes\n\n' + notes);
+  // What went wrong, what each cell was limited to, and how long each lane took.
+  const lines = notesText(summaries).split('\n').filter(Boolean);
   for (const c of r.cells) {
     const l = c.limit;
     if (!l || ((l.reps ?? Infinity) >= r.reps && !l.scenarios)) continue;
     const rows = l.scenarios ? `only ${l.scenarios.join(', ')}` : 'every row';
-    say(`- ${c.id} runs ${rows} x ${Math.min(r.reps, l.reps ?? r.reps)}: ${l.why}`);
+    lines.push(`- ${c.id} runs ${rows} x ${Math.min(r.reps, l.reps ?? r.reps)}: ${l.why}`);
   }
-  for (const l of r.lanes) say(`- lane ${l.cells.join(' / ')}: ${l.rounds} rounds in ${l.seconds.toFixed(0)} s`);
+  for (const l of r.lanes) lines.push(`- lane ${l.cells.join(' / ')}: ${l.rounds} rounds in ${l.seconds.toFixed(0)} s`);
+  if (lines.length) say('\n## Notes\n\n' + lines.join('\n'));
 }
 
 /** Every record and summary as JSON (Infinity written as "Infinity"). */
