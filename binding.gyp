@@ -1,11 +1,12 @@
-# The in-process sender of gratuitous ARP (AF_PACKET) and the scheduler calls Node lacks:
-# src/native/haagent_native.c, plain C against Node-API. `npm ci` builds it (node-gyp
-# rebuild); scripts/setup.sh rebuilds it when the source is newer than the build.
+# The in-process sender of gratuitous ARP (AF_PACKET), the scheduler calls Node lacks and the
+# VIP's add and delete through rtnetlink: src/native/*.c, plain C against Node-API. `npm ci`
+# builds it (node-gyp rebuild); scripts/setup.sh rebuilds it when the source is newer than the
+# build.
 {
   'targets': [
     {
       'target_name': 'haagent_native',
-      'sources': ['src/native/haagent_native.c'],
+      'sources': ['src/native/haagent_native.c', 'src/native/netlink.c'],
       'defines': ['_GNU_SOURCE'],
       # Warnings on but not fatal: a newer compiler's new warning must not break an install.
       'cflags': ['-std=gnu11', '-Wall', '-Wextra', '-Wshadow', '-Wstrict-prototypes', '-Wformat=2'],

@@ -1,8 +1,9 @@
 /**
- * haagent's own native addon (src/native/haagent_native.c, built by node-gyp at `npm ci`
- * into build/Release/haagent_native.node): raw Ethernet frames through AF_PACKET, and the
- * scheduler calls Node has no binding for. Everything that uses it has a fallback, so
- * loading never throws: a missing or broken build is a reason string, not a crash.
+ * haagent's own native addon (src/native/*.c, built by node-gyp at `npm ci` into
+ * build/Release/haagent_native.node): raw Ethernet frames through AF_PACKET, the scheduler
+ * calls Node has no binding for, and the VIP's add and delete through rtnetlink. Everything
+ * that uses it has a fallback, so loading never throws: a missing or broken build is a
+ * reason string, not a crash.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -43,11 +44,23 @@ export interface Native {
   getScheduler(tid: number): SchedInfo;
   /** The calling thread's id (the main thread's is process.pid). */
   gettid(): number;
+  /** if_nametoindex; throws an Error with code ENODEV when there is no such interface. */
+  ifIndex(name: string): number;
+  /**
+   * `ip addr add` in process: one RTM_NEWADDR (create, exclusive) on the addon's NETLINK_ROUTE
+   * socket, with the kernel's ACK awaited before it returns. `address` is 4 bytes (family 4)
+   * or 16 (family 6); `nodad` (IPv6 only) sets IFA_F_NODAD. Returns the kernel's answer as a
+   * positive errno, 0 = added (EEXIST: already there); throws only for local failures
+   * (the socket, sendto/recv, a malformed answer, no ACK within 1 s).
+   */
+  addrAdd(ifindex: number, family: 4 | 6, address: Buffer, prefix: number, nodad: boolean): number;
+  /** `ip addr del` in process, as addrAdd: 0 = removed, EADDRNOTAVAIL = it was not there. */
+  addrDel(ifindex: number, family: 4 | 6, address: Buffer, prefix: number): number;
 }
 
 export type NativeLoad = { ok: true; native: Native } | { ok: false; reason: string };
 
-const EXPORTS = ['packetOpen', 'packetSend', 'packetClose', 'setScheduler', 'getScheduler', 'gettid'] as const;
+const EXPORTS = ['packetOpen', 'packetSend', 'packetClose', 'setScheduler', 'getScheduler', 'gettid', 'ifIndex', 'addrAdd', 'addrDel'] as const;
 
 /**
  * The directory holding package.json, whether this file runs from src/adapters (tap's TS

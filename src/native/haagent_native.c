@@ -1,11 +1,13 @@
 /*
- * haagent_native: the two things Node cannot do and no maintained npm package does.
+ * haagent_native: the things Node cannot do and no maintained npm package does.
  *
  *  - Raw Ethernet frames through an AF_PACKET socket, so a gratuitous ARP leaves in the
  *    same event-loop turn as the takeover instead of after an arping fork+exec (3 ms idle,
  *    10-30 ms under load). raw-socket is IP-level only; `cap` is unmaintained.
  *  - sched_setscheduler/sched_getscheduler, so the agent can run its loop SCHED_RR with
  *    SCHED_RESET_ON_FORK (hooks, health checks and ip helpers must not inherit it).
+ *  - Adding and removing the VIP through rtnetlink (netlink.c), so a takeover does not wait
+ *    for an `ip` child to be scheduled, run and answer before its gratuitous ARP.
  *
  * Plain C against Node-API (ABI-stable: no rebuild per Node version). Every argument is
  * checked here and a bad one is a TypeError: a wrong call from JS must never crash the
@@ -13,6 +15,7 @@
  * message names the call.
  */
 #include "napi_args.h"
+#include "netlink.h"
 
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -114,21 +117,13 @@ static napi_value packet_open(napi_env env, napi_callback_info info) {
 static napi_value packet_send(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   int64_t fd, ifindex;
-  bool is_buffer = false;
   void *data = NULL;
   size_t len = 0;
   if (!get_args(env, info, 3, argv, "packetSend")) return NULL;
   if (!get_int(env, argv[0], 0, INT32_MAX, &fd, "packetSend: fd")) return NULL;
   if (!get_int(env, argv[1], 1, INT32_MAX, &ifindex, "packetSend: ifindex")) return NULL;
-  if (napi_is_buffer(env, argv[2], &is_buffer) != napi_ok || !is_buffer ||
-      napi_get_buffer_info(env, argv[2], &data, &len) != napi_ok) {
-    throw_type(env, "packetSend: frame must be a Buffer");
-    return NULL;
-  }
-  if (len < ETH_HLEN_ || len > FRAME_MAX) {
-    throw_type(env, "packetSend: frame must hold an Ethernet header (14 to 9216 bytes)");
-    return NULL;
-  }
+  /* At least an Ethernet header. */
+  if (!get_buffer(env, argv[2], ETH_HLEN_, FRAME_MAX, &data, &len, "packetSend: frame")) return NULL;
   if (!require_packet_socket(env, (int)fd, "packetSend")) return NULL;
 
   const unsigned char *frame = data;
@@ -253,6 +248,9 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"setScheduler", NULL, set_scheduler, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getScheduler", NULL, get_scheduler, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gettid", NULL, get_tid, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"ifIndex", NULL, nl_if_index, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"addrAdd", NULL, nl_addr_add, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"addrDel", NULL, nl_addr_del, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_OK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -1,7 +1,8 @@
 /*
- * Argument checking and error throwing for haagent_native.c (one translation unit: these are
- * static). Wrong JS arguments become TypeErrors, failed system calls Errors whose `code` is
- * the errno name, failed Node-API calls an ERR_NAPI Error: never a crash.
+ * Argument checking and error throwing for the addon's C files (haagent_native.c, netlink.c),
+ * each of which includes this header: the helpers are static inline, so a file that does not
+ * use one does not warn about it. Wrong JS arguments become TypeErrors, failed system calls
+ * Errors whose `code` is the errno name, failed Node-API calls an ERR_NAPI Error: never a crash.
  */
 #ifndef HAAGENT_NAPI_ARGS_H
 #define HAAGENT_NAPI_ARGS_H
@@ -25,7 +26,7 @@
     }                                                         \
   } while (0)
 
-static void throw_napi_failure(napi_env env, const char *what) {
+static inline void throw_napi_failure(napi_env env, const char *what) {
   bool pending = false;
   if (napi_is_exception_pending(env, &pending) == napi_ok && pending) return;
   const napi_extended_error_info *info = NULL;
@@ -37,21 +38,21 @@ static void throw_napi_failure(napi_env env, const char *what) {
 }
 
 /* The errno names haagent can meet; the table keeps the `code` stable across libcs. */
-static const char *errno_name(int err) {
+static inline const char *errno_name(int err) {
   switch (err) {
 #define E(x) case x: return #x;
     E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(EBADF) E(EAGAIN) E(ENOMEM)
     E(EACCES) E(EFAULT) E(EBUSY) E(ENODEV) E(EINVAL) E(ENFILE) E(EMFILE) E(ENOSPC)
     E(ENOTSOCK) E(EDESTADDRREQ) E(EMSGSIZE) E(EPROTOTYPE) E(ENOPROTOOPT) E(EPROTONOSUPPORT)
     E(ESOCKTNOSUPPORT) E(EOPNOTSUPP) E(EAFNOSUPPORT) E(EADDRNOTAVAIL) E(ENETDOWN)
-    E(ENETUNREACH) E(ENOBUFS) E(EHOSTUNREACH) E(ENOSYS)
+    E(ENETUNREACH) E(ENOBUFS) E(EHOSTUNREACH) E(ENOSYS) E(EEXIST) E(ETIMEDOUT) E(EPROTO)
 #undef E
     default: return "EUNKNOWN";
   }
 }
 
 /* Throws Error(message "<call>: <strerror>", code "<errno name>", errno <n>). */
-static void throw_errno(napi_env env, const char *call, int err) {
+static inline void throw_errno(napi_env env, const char *call, int err) {
   char msg[256];
   snprintf(msg, sizeof msg, "%s: %s", call, strerror(err));
   napi_value code, text, error, num;
@@ -66,12 +67,12 @@ static void throw_errno(napi_env env, const char *call, int err) {
   napi_throw(env, error);
 }
 
-static void throw_type(napi_env env, const char *msg) {
+static inline void throw_type(napi_env env, const char *msg) {
   napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
 }
 
 /* argc must be exactly `want`; fills argv. */
-static bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv, const char *fn) {
+static inline bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv, const char *fn) {
   size_t argc = want;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
     throw_napi_failure(env, "napi_get_cb_info");
@@ -87,7 +88,7 @@ static bool get_args(napi_env env, napi_callback_info info, size_t want, napi_va
 }
 
 /* A JS number that is an integer in [min, max] (no silent truncation of 1.5 or NaN). */
-static bool get_int(napi_env env, napi_value v, int64_t min, int64_t max, int64_t *out, const char *what) {
+static inline bool get_int(napi_env env, napi_value v, int64_t min, int64_t max, int64_t *out, const char *what) {
   napi_valuetype t;
   double d;
   char msg[160];
@@ -102,7 +103,7 @@ static bool get_int(napi_env env, napi_value v, int64_t min, int64_t max, int64_
 }
 
 /* A JS string of 1..cap-1 UTF-8 bytes without NUL, copied into buf[cap]. */
-static bool get_string(napi_env env, napi_value v, char *buf, size_t cap, const char *what) {
+static inline bool get_string(napi_env env, napi_value v, char *buf, size_t cap, const char *what) {
   napi_valuetype t;
   size_t len = 0;
   char msg[160];
@@ -121,16 +122,29 @@ static bool get_string(napi_env env, napi_value v, char *buf, size_t cap, const 
 }
 
 /* The one argument of fn: an integer in [min, max]. */
-static bool get_sole_int(napi_env env, napi_callback_info info, const char *fn, const char *what, int64_t max, int64_t *out) {
+static inline bool get_sole_int(napi_env env, napi_callback_info info, const char *fn, const char *what, int64_t max, int64_t *out) {
   napi_value argv[1];
   return get_args(env, info, 1, argv, fn) && get_int(env, argv[0], 0, max, out, what);
 }
 
-static bool get_bool(napi_env env, napi_value v, bool *out, const char *what) {
+static inline bool get_bool(napi_env env, napi_value v, bool *out, const char *what) {
   napi_valuetype t;
   if (napi_typeof(env, v, &t) != napi_ok || t != napi_boolean || napi_get_value_bool(env, v, out) != napi_ok) {
     char msg[128];
     snprintf(msg, sizeof msg, "%s must be a boolean", what);
+    throw_type(env, msg);
+    return false;
+  }
+  return true;
+}
+
+/* A Buffer (or Uint8Array) of min..max bytes; data points into it (valid during this call only). */
+static inline bool get_buffer(napi_env env, napi_value v, size_t min, size_t max, void **data, size_t *len, const char *what) {
+  bool is_buffer = false;
+  if (napi_is_buffer(env, v, &is_buffer) != napi_ok || !is_buffer || napi_get_buffer_info(env, v, data, len) != napi_ok ||
+      *len < min || *len > max) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s must be a Buffer of %zu to %zu bytes", what, min, max);
     throw_type(env, msg);
     return false;
   }

@@ -57,6 +57,16 @@ class FakeNative implements Native {
   gettid(): number {
     return 1;
   }
+  // The addon's netlink calls: never used by the announcer.
+  ifIndex(): number {
+    throw new Error('not used');
+  }
+  addrAdd(): number {
+    throw new Error('not used');
+  }
+  addrDel(): number {
+    throw new Error('not used');
+  }
 }
 
 class FakeFallback implements Announcer {
