@@ -1,18 +1,14 @@
 /*
  * The VIP through rtnetlink, in process: one RTM_NEWADDR or RTM_DELADDR request on a
- * NETLINK_ROUTE socket and the kernel's ACK, both inside the call.
+ * NETLINK_ROUTE socket and the kernel's ACK, both inside the call. Through `ip -batch` a
+ * takeover waited for another process to be scheduled, run the command and answer before
+ * its gratuitous ARP; the kernel handles an rtnetlink request inside sendto(), so here the
+ * ACK is queued before recv() is called: two system calls, no other process.
  *
- * Why: through `ip -batch` a takeover waits for another process to be scheduled, read the
- * command, run it, list the interface and write back before the gratuitous ARP can go, and
- * on a saturated host that process waits its turn like any other. The kernel handles an
- * rtnetlink request synchronously inside sendto(), so its ACK is queued before recv() is
- * called: two system calls, no other process.
- *
- * The request is what `ip addr add ADDR/LEN dev X [nodad]` sends (iproute2's
- * ipaddr_modify): IFA_LOCAL and IFA_ADDRESS both the address, no broadcast, the prefix,
- * scope universe, IFA_F_NODAD in ifa_flags for nodad (it fits the 8-bit field, so ip sends
- * no IFA_FLAGS attribute), NLM_F_CREATE|NLM_F_EXCL on add; `ip addr del` the same without
- * the create flags.
+ * The request is what `ip addr add ADDR/LEN dev X [nodad]` sends (iproute2's ipaddr_modify):
+ * IFA_LOCAL and IFA_ADDRESS both the address, no broadcast, the prefix, scope universe,
+ * IFA_F_NODAD in ifa_flags (it fits the 8-bit field, so ip sends no IFA_FLAGS attribute),
+ * NLM_F_CREATE|NLM_F_EXCL on add; `ip addr del` the same without the create flags.
  *
  * The kernel's answer is returned as a positive errno, 0 = done: EEXIST on add and
  * EADDRNOTAVAIL on del are ordinary outcomes of an idempotent verb, and the caller decides
@@ -32,12 +28,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
-#ifndef IFA_F_NODAD
-#define IFA_F_NODAD 0x02
-#endif
-
-/* How long one request waits for its ACK, in all. A recv blocks for at most this long too
- * (SO_RCVTIMEO), so the worst case is under twice this; in practice the ACK is already there. */
+/* The wait for an ACK in all, and per recv (SO_RCVTIMEO): under 2x this at worst, in practice 0. */
 #define NL_TIMEOUT_MS 1000
 /* Datagrams read per request: only ACKs reach this socket (it joins no multicast group). */
 #define NL_MAX_DATAGRAMS 16
@@ -45,8 +36,6 @@
 #define NL_RECV_MAX 4096
 /* Header, ifaddrmsg and two 16-byte attributes: 24 + 2 * 20 bytes. */
 #define NL_REQ_MAX 128
-/* The largest errno the kernel can send (MAX_ERRNO). */
-#define NL_MAX_ERRNO 4095
 
 /* One socket per Node environment (main thread, each worker), closed with it. */
 typedef struct {
@@ -56,11 +45,9 @@ typedef struct {
 } nl_state;
 
 typedef struct {
-  int ifindex;
-  int family; /* AF_INET or AF_INET6 */
+  int ifindex, family, prefix; /* family: AF_INET or AF_INET6 */
   unsigned char addr[16];
   size_t addr_len;
-  int prefix;
   bool nodad;
 } addr_args;
 
@@ -70,8 +57,7 @@ static void nl_close(nl_state *st) {
 }
 
 static void nl_finalize(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
+  (void)env, (void)hint;
   nl_close(data);
   free(data);
 }
@@ -107,9 +93,7 @@ static bool nl_open(napi_env env, nl_state *st) {
     return false;
   }
   struct timeval tv = {.tv_sec = NL_TIMEOUT_MS / 1000, .tv_usec = (NL_TIMEOUT_MS % 1000) * 1000};
-  struct sockaddr_nl local;
-  memset(&local, 0, sizeof local);
-  local.nl_family = AF_NETLINK; /* nl_pid 0: the kernel assigns a free port id */
+  struct sockaddr_nl local = {.nl_family = AF_NETLINK}; /* nl_pid 0: the kernel assigns a free port id */
   socklen_t len = sizeof local;
   const char *call = NULL;
   if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) call = "setsockopt(NETLINK_ROUTE, SO_RCVTIMEO)";
@@ -147,7 +131,7 @@ static int find_ack(const unsigned char *buf, size_t n, uint32_t seq, uint32_t p
       int err;
       if (h.nlmsg_len < NLMSG_LENGTH(sizeof err)) return -1;
       memcpy(&err, buf + off + NLMSG_HDRLEN, sizeof err);
-      if (err > 0 || err < -NL_MAX_ERRNO) return -1;
+      if (err > 0 || err < -4095 /* MAX_ERRNO */) return -1;
       *answer = -err;
       return 1;
     }
@@ -160,9 +144,7 @@ static int find_ack(const unsigned char *buf, size_t n, uint32_t seq, uint32_t p
 
 /* Sends req and waits for its ACK; false with an exception pending on a local failure. */
 static bool nl_talk(napi_env env, nl_state *st, const unsigned char *req, size_t len, uint32_t seq, int *answer) {
-  struct sockaddr_nl kernel;
-  memset(&kernel, 0, sizeof kernel);
-  kernel.nl_family = AF_NETLINK;
+  const struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   ssize_t sent = -1;
   int err = 0;
   /* A signal (libuv's SIGCHLD) may interrupt the call: retry a few times, no more. */
@@ -180,15 +162,11 @@ static bool nl_talk(napi_env env, nl_state *st, const unsigned char *req, size_t
     return false;
   }
   const int64_t deadline = now_ms() + NL_TIMEOUT_MS;
-  union {
-    struct nlmsghdr align;
-    unsigned char bytes[NL_RECV_MAX];
-  } buf;
+  unsigned char buf[NL_RECV_MAX]; /* read with memcpy only: no alignment needed */
   for (int i = 0; i < NL_MAX_DATAGRAMS && now_ms() < deadline; i++) {
-    struct sockaddr_nl from;
+    struct sockaddr_nl from = {.nl_family = AF_NETLINK};
     socklen_t flen = sizeof from;
-    memset(&from, 0, sizeof from);
-    ssize_t n = recvfrom(st->fd, buf.bytes, sizeof buf.bytes, 0, (struct sockaddr *)&from, &flen);
+    ssize_t n = recvfrom(st->fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);
     if (n < 0) {
       err = errno;
       /* A socket with a receive timeout fails with EINTR even under SA_RESTART. */
@@ -199,7 +177,7 @@ static bool nl_talk(napi_env env, nl_state *st, const unsigned char *req, size_t
     }
     /* Only the kernel (port 0) answers requests: another process could write to our port. */
     if (flen < sizeof from || from.nl_pid != 0) continue;
-    int found = find_ack(buf.bytes, (size_t)n, seq, st->portid, answer);
+    int found = find_ack(buf, (size_t)n, seq, st->portid, answer);
     if (found > 0) return true;
     if (found < 0) {
       throw_errno(env, "recv(NETLINK_ROUTE): malformed answer", EPROTO);
@@ -223,49 +201,36 @@ static bool put_attr(unsigned char *buf, size_t *len, unsigned short type, const
 
 /* The request ip would send, in buf (NL_REQ_MAX bytes, zeroed); its length, 0 if it does not fit. */
 static size_t build_request(unsigned char *buf, const addr_args *a, bool add, uint32_t seq) {
-  struct ifaddrmsg ifa;
-  memset(&ifa, 0, sizeof ifa);
-  ifa.ifa_family = (unsigned char)a->family;
-  ifa.ifa_prefixlen = (unsigned char)a->prefix;
-  ifa.ifa_flags = a->nodad ? IFA_F_NODAD : 0;
-  ifa.ifa_scope = RT_SCOPE_UNIVERSE;
-  ifa.ifa_index = (unsigned int)a->ifindex;
+  struct ifaddrmsg ifa = {.ifa_family = (unsigned char)a->family, .ifa_prefixlen = (unsigned char)a->prefix,
+                          .ifa_flags = a->nodad ? IFA_F_NODAD : 0, .ifa_scope = RT_SCOPE_UNIVERSE,
+                          .ifa_index = (unsigned int)a->ifindex};
   memcpy(buf + NLMSG_HDRLEN, &ifa, sizeof ifa);
   size_t len = NLMSG_LENGTH(sizeof ifa);
   if (!put_attr(buf, &len, IFA_LOCAL, a->addr, a->addr_len) || !put_attr(buf, &len, IFA_ADDRESS, a->addr, a->addr_len)) return 0;
-  struct nlmsghdr h;
-  memset(&h, 0, sizeof h);
-  h.nlmsg_len = (uint32_t)len;
-  h.nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
-  h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
-  h.nlmsg_seq = seq;
+  struct nlmsghdr h = {.nlmsg_len = (uint32_t)len, .nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR,
+                       .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0),
+                       .nlmsg_seq = seq};
   memcpy(buf, &h, sizeof h);
   return len;
 }
 
 /* (ifindex, family 4|6, address Buffer of 4|16 bytes, prefix[, nodad]) into *a. */
+#define ARG(what) (add ? "addrAdd: " what : "addrDel: " what)
 static bool get_addr_args(napi_env env, napi_callback_info info, bool add, addr_args *a) {
-  const char *fn = add ? "addrAdd" : "addrDel";
   napi_value argv[5];
   int64_t ifindex, family, prefix;
   void *data = NULL;
   size_t len = 0;
-  char what[48];
-  if (!get_args(env, info, add ? 5 : 4, argv, fn)) return false;
-  snprintf(what, sizeof what, "%s: ifindex", fn);
-  if (!get_int(env, argv[0], 1, INT32_MAX, &ifindex, what)) return false;
-  snprintf(what, sizeof what, "%s: family", fn);
-  if (!get_int(env, argv[1], 4, 6, &family, what)) return false;
+  if (!get_args(env, info, add ? 5 : 4, argv, add ? "addrAdd" : "addrDel")) return false;
+  if (!get_int(env, argv[0], 1, INT32_MAX, &ifindex, ARG("ifindex"))) return false;
+  if (!get_int(env, argv[1], 4, 6, &family, ARG("family"))) return false;
   if (family == 5) {
-    snprintf(what, sizeof what, "%s: family must be 4 or 6", fn);
-    throw_type(env, what);
+    throw_type(env, ARG("family must be 4 or 6"));
     return false;
   }
-  const size_t bytes = family == 4 ? 4 : 16;
-  snprintf(what, sizeof what, "%s: address (IPv%d)", fn, (int)family);
-  if (!get_buffer(env, argv[2], bytes, bytes, &data, &len, what)) return false;
-  snprintf(what, sizeof what, "%s: prefix", fn);
-  if (!get_int(env, argv[3], 0, (int64_t)bytes * 8, &prefix, what)) return false;
+  const size_t bytes = family == 4 ? 4 : 16; /* the address, and the prefix's limit */
+  if (!get_buffer(env, argv[2], bytes, bytes, &data, &len, ARG("address"))) return false;
+  if (!get_int(env, argv[3], 0, (int64_t)bytes * 8, &prefix, ARG("prefix"))) return false;
   a->nodad = false;
   if (add) {
     if (!get_bool(env, argv[4], &a->nodad, "addrAdd: nodad")) return false;
@@ -282,14 +247,14 @@ static bool get_addr_args(napi_env env, napi_callback_info info, bool add, addr_
   a->prefix = (int)prefix;
   return true;
 }
+#undef ARG
 
 static napi_value addr_request(napi_env env, napi_callback_info info, bool add) {
   addr_args a;
   if (!get_addr_args(env, info, add, &a)) return NULL;
   nl_state *st = nl_get(env);
   if (st == NULL || !nl_open(env, st)) return NULL;
-  unsigned char req[NL_REQ_MAX];
-  memset(req, 0, sizeof req);
+  unsigned char req[NL_REQ_MAX] = {0};
   uint32_t seq = ++st->seq;
   size_t len = build_request(req, &a, add, seq);
   if (len == 0) {
