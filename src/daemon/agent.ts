@@ -13,6 +13,7 @@ import { ChildTracker } from '../adapters/child-tracker.js';
 import { monotonicClock } from '../adapters/clock.js';
 import { IpVipHost } from '../adapters/ip-host.js';
 import { IpBatch } from '../adapters/ip-batch.js';
+import { agentVipHost } from '../adapters/netlink-host.js';
 import { SpawnRunner } from '../adapters/runner.js';
 import { UdpTransport } from '../adapters/udp-transport.js';
 import { loadAndBumpBootId } from '../wire/boot-id.js';
@@ -91,13 +92,13 @@ export class Agent {
   readonly done: Promise<number>;
 
   constructor(private readonly opts: AgentOptions) {
-    // Takeovers go through a running `ip -batch`: no fork on the path to the VIP.
+    // VIPs change through rtnetlink in process; the fallback's `ip -batch` spares a fork too.
     this.ipBatch = new IpBatch({
       onDeath: (why) => opts.log.warn({ why }, 'ip -batch helper ended: one ip spawn per VIP change until it is restarted'),
-      // The VIP add goes through this helper: it must not wait behind the load either.
+      // A VIP add that falls back goes through this helper: it must not wait behind the load either.
       onSpawn: (pid) => this.schedule(pid, 'ip -batch helper'),
     });
-    this.vipHost = new IpVipHost(new SpawnRunner(), { batch: this.ipBatch });
+    this.vipHost = agentVipHost(loadNative(), new IpVipHost(new SpawnRunner(), { batch: this.ipBatch }), opts.log);
     this.config = opts.config;
     this.done = new Promise((resolve) => (this.exitResolve = resolve));
   }
