@@ -23,6 +23,7 @@ import { PacketAnnouncer } from '../../src/adapters/packet-announcer.js';
 import type { GarpForm } from '../../src/config/types.js';
 import type { AnnounceOutcome, Announcer } from '../../src/ports/index.js';
 import { epochNow, within } from './exec.js';
+import { runMode, type Modes } from './harness-main.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -116,7 +117,7 @@ function sched(): object {
   return { tid, pid: process.pid, self, otherThread, child: child.status === 0 ? JSON.parse(child.stdout) : { error: child.stderr } };
 }
 
-const modes: Record<string, () => object | Promise<object>> = {
+const modes: Modes = {
   announce,
   arping,
   time,
@@ -124,18 +125,4 @@ const modes: Record<string, () => object | Promise<object>> = {
   'sched-report': () => native().getScheduler(0),
 };
 
-const mode = modes[positionals[0] ?? ''];
-if (mode === undefined) {
-  process.stderr.write(`packet-send: unknown mode ${positionals[0]}; one of ${Object.keys(modes).join(', ')}\n`);
-  process.exitCode = 64;
-} else {
-  Promise.resolve()
-    .then(mode)
-    .then(
-      (out) => process.stdout.write(JSON.stringify(out) + '\n'),
-      (e: unknown) => {
-        process.stderr.write(`packet-send: ${e instanceof Error ? e.message : String(e)}\n`);
-        process.exitCode = 1;
-      },
-    );
-}
+runMode('packet-send', modes, positionals[0]);
