@@ -84,7 +84,7 @@ export class Core {
   }
 
   step(input: Input): StepResult {
-    const ctx: StepCtx = { now: input.now, actions: [], transitions: [], notes: [], sendNow: false, solicit: false, peerReturned: false, peerYielded: null };
+    const ctx: StepCtx = { now: input.now, actions: [], transitions: [], notes: [], sendNow: false, solicit: false, heard: false, peerReturned: false, peerYielded: null };
     this.lastReply = null;
     this.apply(input, ctx);
     for (const d of this.peers.livenessChanges(ctx.now)) {
@@ -96,9 +96,24 @@ export class Core {
     for (const c of this.peers.pathChanges(ctx.now)) {
       ctx.notes.push(c.silent ? { level: 'warn', peer: c.node, msg: `peer ${c.node}: path ${c.address} silent (other paths alive: no failover)` } : { level: 'info', peer: c.node, msg: `peer ${c.node}: path ${c.address} heard again` });
     }
-    for (const g of this.groups) this.evaluate(g, ctx);
-    this.finish(ctx);
-    return { actions: order(ctx.actions), transitions: ctx.transitions, wakeAt: this.wakeAt(ctx.now), notes: ctx.notes };
+    if (!this.quiet(input, ctx)) for (const g of this.groups) this.evaluate(g, ctx);
+    const wants = this.finish(ctx);
+    return { actions: order(ctx.actions), transitions: ctx.transitions, wakeAt: this.wakeAt(ctx.now, wants), notes: ctx.notes };
+  }
+
+  /**
+   * A heartbeat that says what the peer's last one said, from a peer that was alive, while
+   * every group is settled (no claim, release, preemption or VIP change under way): the
+   * evaluation would find what it found at the last step, and every decision that depends on
+   * time alone has its deadline in wakeAt. So only the peer table and the send schedule move.
+   * This is the steady state, a hundred times a second at 10 ms heartbeats.
+   */
+  private quiet(input: Input, ctx: StepCtx): boolean {
+    if (input.kind !== 'message' || input.same !== true || ctx.peerReturned || ctx.sendNow || ctx.notes.length > 0) return false;
+    for (const g of this.groups) {
+      if (g.state === 'init' || g.release || g.preemptAt !== null || g.vipPending > 0 || g.listenUntil !== null) return false;
+    }
+    return true;
   }
 
   private apply(input: Input, ctx: StepCtx): void {
@@ -120,6 +135,7 @@ export class Core {
       case 'message': {
         const before = this.peers.get(input.msg.node)?.groups;
         const { kind, refuted } = this.peers.record(input.msg, input.address, input.port, input.now);
+        ctx.heard = input.msg.type === 'heartbeat';
         if (refuted) {
           ctx.notes.push({ level: 'warn', peer: input.msg.node, msg: `peer ${input.msg.node} answered after an ICMP port unreachable for ${input.address}: not gone (a forged ICMP error?); such errors on that path are ignored for ${HINT_HOLD_MS / 1000} s` });
         }
@@ -489,9 +505,13 @@ export class Core {
 
   // ---- end of step -----------------------------------------------------------------
 
-  private finish(ctx: StepCtx): void {
-    if (this.startedAt === null) return;
-    const type = this.beat.decide({ ...this.sendWants(ctx.now), sendNow: ctx.sendNow, solicit: ctx.solicit });
+  private finish(ctx: StepCtx): SendWants | null {
+    if (this.startedAt === null) return null;
+    const wants = this.sendWants(ctx.now);
+    wants.sendNow = ctx.sendNow;
+    wants.solicit = ctx.solicit;
+    wants.heard = ctx.heard;
+    const type = this.beat.decide(wants);
     if (type !== null) {
       ctx.actions.push({ kind: 'send', type, groups: this.groups.map((g) => this.advertised(g)) });
       if (type === 'probe') this.peers.probeSent(ctx.now);
@@ -500,6 +520,7 @@ export class Core {
       this.exited = true;
       ctx.actions.push({ kind: 'exit' });
     }
+    return wants;
   }
 
   /** What the peer table asks of the send schedule now. */
@@ -512,12 +533,14 @@ export class Core {
       suspect: probing && this.peers.anyOverdue(now),
       probeEvery: this.peers.probeEvery(now),
       confirm: this.peers.needsConfirmProbe(now),
+      follower: this.peers.alive(now).length > 0 && this.groups.some((g) => g.state === 'active' && g.vipReady && !g.release),
     };
   }
 
-  private wakeAt(now: Millis): Millis | null {
-    if (this.startedAt === null || this.exited) return null;
-    let at = this.beat.wakeAt(this.sendWants(now));
+  private wakeAt(now: Millis, wants: SendWants | null): Millis | null {
+    if (this.startedAt === null || this.exited || wants === null) return null;
+    // A probe sent in this step changed the peers' confirmation state: ask again then.
+    let at = this.beat.wakeAt(wants.confirm ? this.sendWants(now) : wants);
     const min = (t: Millis | null): void => {
       if (t !== null && t < at) at = t;
     };

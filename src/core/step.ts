@@ -12,6 +12,8 @@ export interface StepCtx {
   sendNow: boolean;
   /** ask peers to answer at once (a probe): we need their state now (start, back from fault). */
   solicit: boolean;
+  /** a peer's heartbeat arrived in this step (a follower may send with it: beat.ts). */
+  heard: boolean;
   /** a peer appeared or came back: whoever is active re-announces (it may have held the VIP). */
   peerReturned: boolean;
   /** groups a peer just stopped advertising as active: a late GARP of its may point the router at it. */

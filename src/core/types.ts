@@ -28,8 +28,11 @@ export interface CoreOptions {
 export type Input =
   | { kind: 'start'; now: Millis }
   | { kind: 'tick'; now: Millis }
-  /** an authenticated, replay-checked message from a peer (never our own). */
-  | { kind: 'message'; now: Millis; msg: Message; address: string; port: number }
+  /**
+   * An authenticated, replay-checked message from a peer (never our own). `same`: the driver
+   * saw the same bytes as the peer's last accepted message but for its seq (the steady state).
+   */
+  | { kind: 'message'; now: Millis; msg: Message; address: string; port: number; same?: boolean }
   /** the network told us nothing listens at this peer address (ICMP port unreachable). */
   | { kind: 'unreachable'; now: Millis; address: string }
   /** `gid` names the group instance that asked (a reload may replace a group of the same name). */

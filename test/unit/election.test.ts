@@ -496,3 +496,24 @@ t.test('an ICMP error right after a probe waits out the answer bound', async (t)
   t.equal(r.wakeAt, 161 + CONFIRM_FLOOR_MS);
   t.same(c.step({ kind: 'tick', now: 161 + CONFIRM_FLOOR_MS }).transitions.map((x) => x.to), ['active']);
 });
+
+t.test('the active node follows the standby\'s cadence: it sends with each heartbeat it receives, its timer only a fallback', async (t) => {
+  const c = core({ expectedPeers: 0 });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  c.step({ kind: 'tick', now: 300 });
+  c.step({ kind: 'vipResult', now: 301, group: 'web', present: true, ok: true }); // active
+  const sends = (r: StepResult) => kinds(r).filter((k) => k.startsWith('send:'));
+  t.same(sends(c.step({ kind: 'message', now: 305, msg: hb('d1', 'standby', 100, 1n), address: 'x', port: 694 })), ['send:heartbeat'], 'a new peer hears us at once');
+  const f = c.step({ kind: 'message', now: 355, msg: hb('d1', 'standby', 100, 2n), address: 'x', port: 694 });
+  t.same(sends(f), ['send:heartbeat'], 'ours due at 367.5, within half an interval: sent with the received one');
+  t.equal(f.wakeAt, 355 + 50 + 1, 'woken only if d1 is overdue; our own timer is at 355 + 62.5');
+  t.same(sends(c.step({ kind: 'message', now: 380, msg: hb('d1', 'standby', 100, 3n), address: 'x', port: 694 })), [], 'an early one: ours not due within half an interval');
+  t.same(sends(c.step({ kind: 'message', now: 405, msg: hb('d1', 'standby', 100, 4n), address: 'x', port: 694 })), ['send:heartbeat'], 'and with the next one: one wake-up per interval');
+  t.same(sends(c.step({ kind: 'tick', now: 405 + 62.5 })), ['send:probe'], 'd1 silent: the timer takes over (a probe: d1 is overdue by then)');
+  const quiet = core({ groups: [group('web', 100)] });
+  quiet.step({ kind: 'start', now: 0 });
+  quiet.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  quiet.step({ kind: 'message', now: 10, msg: hb('d1', 'active', 150, 1n), address: 'x', port: 694 });
+  t.same(sends(quiet.step({ kind: 'message', now: 55, msg: hb('d1', 'active', 150, 2n), address: 'x', port: 694 })), [], 'a standby keeps its own timer');
+});
