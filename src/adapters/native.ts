@@ -56,11 +56,36 @@ export interface Native {
   addrAdd(ifindex: number, family: 4 | 6, address: Buffer, prefix: number, nodad: boolean): number;
   /** `ip addr del` in process, as addrAdd: 0 = removed, EADDRNOTAVAIL = it was not there. */
   addrDel(ifindex: number, family: 4 | 6, address: Buffer, prefix: number): number;
+  /**
+   * A libuv timer calling `callback` when it expires (src/native/timer.c). Unlike setTimeout,
+   * re-arming it for a later time leaves no stale wake-up behind. It keeps the loop alive
+   * while armed; an exception its callback throws reaches 'uncaughtException'.
+   */
+  timerNew(callback: () => void): NativeTimer;
+  /** (Re-)arms the timer `ms` from now (rounded up to whole ms), replacing any due time. */
+  timerStart(timer: NativeTimer, ms: number): void;
+  timerStop(timer: NativeTimer): void;
+  /** The heartbeat MAC's key, its pads absorbed (src/native/mac.c); the key bytes are not kept. */
+  macKey(key: Buffer): NativeMacKey;
+  /** Writes HMAC-SHA256/128 of every byte before the last 16 into those 16. */
+  macSeal(key: NativeMacKey, datagram: Buffer): void;
+  /** Whether the last 16 bytes are that MAC of the rest (constant-time compare). */
+  macCheck(key: NativeMacKey, datagram: Buffer): boolean;
+}
+
+/** An opaque handle from macKey. */
+export interface NativeMacKey {
+  readonly __nativeMacKey?: never;
+}
+
+/** An opaque handle from timerNew. */
+export interface NativeTimer {
+  readonly __nativeTimer?: never;
 }
 
 export type NativeLoad = { ok: true; native: Native } | { ok: false; reason: string };
 
-const EXPORTS = ['packetOpen', 'packetSend', 'packetClose', 'setScheduler', 'getScheduler', 'gettid', 'ifIndex', 'addrAdd', 'addrDel'] as const;
+const EXPORTS = ['packetOpen', 'packetSend', 'packetClose', 'setScheduler', 'getScheduler', 'gettid', 'ifIndex', 'addrAdd', 'addrDel', 'timerNew', 'timerStart', 'timerStop', 'macKey', 'macSeal', 'macCheck'] as const;
 
 /**
  * The directory holding package.json, whether this file runs from src/adapters (tap's TS

@@ -8,6 +8,9 @@
  *    SCHED_RESET_ON_FORK (hooks, health checks and ip helpers must not inherit it).
  *  - Adding and removing the VIP through rtnetlink (netlink.c), so a takeover does not wait
  *    for an `ip` child to be scheduled, run and answer before its gratuitous ARP.
+ *  - A libuv timer the election loop can move without a stale wake-up (timer.c).
+ *  - The heartbeat MAC (mac.c): sealing and checking each datagram without an OpenSSL
+ *    context and three JS objects per call.
  *
  * Plain C against Node-API (ABI-stable: no rebuild per Node version). Every argument is
  * checked here and a bad one is a TypeError: a wrong call from JS must never crash the
@@ -16,6 +19,8 @@
  */
 #include "napi_args.h"
 #include "netlink.h"
+#include "timer.h"
+#include "mac.h"
 
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -251,6 +256,12 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"ifIndex", NULL, nl_if_index, NULL, NULL, NULL, napi_enumerable, NULL},
       {"addrAdd", NULL, nl_addr_add, NULL, NULL, NULL, napi_enumerable, NULL},
       {"addrDel", NULL, nl_addr_del, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"timerNew", NULL, haagent_timer_new, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"timerStart", NULL, haagent_timer_start, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"timerStop", NULL, haagent_timer_stop, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"macKey", NULL, haagent_mac_key, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"macSeal", NULL, haagent_mac_seal, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"macCheck", NULL, haagent_mac_check, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_OK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -3,7 +3,7 @@
 // rest of the burst to the fallback, a re-created interface gets one fresh socket.
 import t from 'tap';
 import { garpFrame } from '../../src/adapters/arp-frame.js';
-import type { Native, PacketSocket, SchedInfo } from '../../src/adapters/native.js';
+import type { Native, NativeMacKey, NativeTimer, PacketSocket, SchedInfo } from '../../src/adapters/native.js';
 import { NO_NATIVE_ADDON, PacketAnnouncer } from '../../src/adapters/packet-announcer.js';
 import type { GarpConfig, Vip } from '../../src/config/types.js';
 import type { AnnounceOutcome, Announcer } from '../../src/ports/index.js';
@@ -65,6 +65,26 @@ class FakeNative implements Native {
     throw new Error('not used');
   }
   addrDel(): number {
+    throw new Error('not used');
+  }
+  // ...and its timer.
+  timerNew(): NativeTimer {
+    throw new Error('not used');
+  }
+  timerStart(): void {
+    throw new Error('not used');
+  }
+  timerStop(): void {
+    throw new Error('not used');
+  }
+  // ...and its MAC.
+  macKey(): NativeMacKey {
+    throw new Error('not used');
+  }
+  macSeal(): void {
+    throw new Error('not used');
+  }
+  macCheck(): boolean {
     throw new Error('not used');
   }
 }
