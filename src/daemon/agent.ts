@@ -32,6 +32,10 @@ import type { VipHost } from '../ports/index.js';
 import { AgentHealth } from './agent-health.js';
 import { loadNative } from '../adapters/native.js';
 import { setRealtime } from '../adapters/sched.js';
+import { loopTimers } from '../adapters/loop-timer.js';
+import { nativeMac } from '../adapters/native-mac.js';
+import type { DatagramMac } from '../wire/mac.js';
+import type { Timers } from './driver.js';
 import { ConflictWatch } from './conflict.js';
 
 export interface AgentOptions {
@@ -67,6 +71,18 @@ function isExecutable(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The election loop's timer: the addon's libuv timer (no stale wake-ups), else setTimeout. */
+function driverTimers(): Timers | undefined {
+  const load = loadNative();
+  return load.ok ? loopTimers(load.native) : undefined;
+}
+
+/** The steady state's MAC: the addon's, else node:crypto (the driver's default). */
+function driverMac(key: Buffer): DatagramMac | undefined {
+  const load = loadNative();
+  return load.ok ? nativeMac(load.native, key) : undefined;
 }
 
 export class Agent {
@@ -141,12 +157,14 @@ export class Agent {
       maintenance,
       config,
       key: this.opts.key,
+      mac: driverMac(this.opts.key),
       bootId: boot.bootId,
       clock: monotonicClock,
       log,
       transport: this.transport,
       vipHost: this.vipHost,
       announcer,
+      timers: driverTimers(),
       onExit: () => void this.finish(0),
       onStep: (r, input) => {
         if (this.driver) this.levip?.onStep(this.driver.core, this.driver.now());

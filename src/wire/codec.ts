@@ -26,7 +26,7 @@ import {
   U64_MAX,
   VERSION,
 } from './layout.js';
-import { computeMac, macMatches } from './mac.js';
+import { computeMac, macMatches, type DatagramMac } from './mac.js';
 import { BoundedReader } from './reader.js';
 
 export { MAC_LEN, MAX_DATAGRAM, MIN_DATAGRAM } from './layout.js';
@@ -94,13 +94,17 @@ export function encode(msg: Message, key: Buffer): Buffer {
  * sender's steady state, where one heartbeat differs from the last only in `seq`. `datagram`
  * must come from encode() (its name lengths are trusted).
  */
-export function withSeq(datagram: Buffer, seq: bigint, key: Buffer): Buffer {
+export function withSeq(datagram: Buffer, seq: bigint, mac: DatagramMac): Buffer {
   const out = Buffer.from(datagram);
-  const nodeAt = PREFIX_LEN + 1 + (out[PREFIX_LEN] as number);
-  out.writeBigUInt64BE(seq, nodeAt + 1 + (out[nodeAt] as number) + 8);
-  const split = out.length - MAC_LEN;
-  computeMac(out.subarray(0, split), key).copy(out, split);
+  out.writeBigUInt64BE(seq, seqOffset(out));
+  mac.seal(out);
   return out;
+}
+
+/** Where `seq` sits in a datagram encode() made or decode() accepted (its name lengths are trusted). */
+export function seqOffset(datagram: Buffer): number {
+  const nodeAt = PREFIX_LEN + 1 + (datagram[PREFIX_LEN] as number);
+  return nodeAt + 1 + (datagram[nodeAt] as number) + 8;
 }
 
 /**

@@ -12,6 +12,25 @@ export function computeMac(body: Uint8Array, key: Buffer): Buffer {
 }
 
 /**
+ * Seals and checks whole datagrams (MAC in the last MAC_LEN bytes) under one key: what the
+ * driver's steady state needs a hundred times a second. jsMac is node:crypto; the agent uses
+ * the addon's (src/adapters/native-mac.ts) when it is built, with the same results.
+ */
+export interface DatagramMac {
+  /** Writes the MAC of every byte before the last MAC_LEN into them. */
+  seal(datagram: Buffer): void;
+  /** Whether the last MAC_LEN bytes are the MAC of the rest (constant time). */
+  check(datagram: Buffer): boolean;
+}
+
+export function jsMac(key: Buffer): DatagramMac {
+  return {
+    seal: (d) => void computeMac(d.subarray(0, d.length - MAC_LEN), key).copy(d, d.length - MAC_LEN),
+    check: (d) => macMatches(d, key),
+  };
+}
+
+/**
  * Whether the last MAC_LEN bytes of `datagram` authenticate the bytes before them. The compare
  * is constant-time (crypto.timingSafeEqual) so response timing leaks nothing about how many
  * leading MAC bytes a forger got right. An empty key authenticates nothing.

@@ -128,3 +128,31 @@ t.test('a step that leaves the next deadline unchanged leaves the timer alone', 
   t.equal(loop.armed, before);
   driver.stop();
 });
+
+t.test('a datagram that repeats the last one but for its seq skips the parse, never the MAC or the replay check', async (t) => {
+  const { loop, driver, peer, deliver } = rig();
+  const seen: { same: boolean | undefined; seq: bigint }[] = [];
+  const feed = driver.feed.bind(driver);
+  driver.feed = (input) => {
+    if (input.kind === 'message') seen.push({ same: input.same, seq: input.msg.seq });
+    feed(input);
+  };
+  driver.start();
+  await settle();
+  deliver(peer(1n));
+  deliver(peer(2n));
+  deliver(peer(3n));
+  t.same(seen, [{ same: false, seq: 1n }, { same: true, seq: 2n }, { same: true, seq: 3n }], 'parsed once, then recognised');
+  const forged = Buffer.from(peer(4n).data);
+  forged[forged.length - 1] = forged[forged.length - 1]! ^ 1;
+  deliver({ ...peer(4n), data: forged });
+  t.equal(driver.drops.snapshot()['bad-mac'], 1, 'a bad MAC on the fast path is still a bad MAC');
+  deliver(peer(3n));
+  t.equal(driver.drops.snapshot().replay, 1, 'and an old seq still a replay');
+  deliver(peer(4n, 'standby'));
+  t.same(seen.at(-1), { same: false, seq: 4n }, 'new content: parsed');
+  t.equal(driver.core.peers.get('peer')?.groups.get(driver.core.groups[0]!.name)?.state, 'standby');
+  t.equal(seen.length, 4, 'the dropped ones never reached the core');
+  loop.advance(loop.now);
+  driver.stop();
+});
