@@ -71,6 +71,24 @@ export interface Native {
   macSeal(key: NativeMacKey, datagram: Buffer): void;
   /** Whether the last 16 bytes are that MAC of the rest (constant-time compare). */
   macCheck(key: NativeMacKey, datagram: Buffer): boolean;
+  /**
+   * A UDP socket bound to (address, port) with SO_REUSEADDR and the kernel's error queue on
+   * (IP_RECVERR / IPV6_RECVERR), for node:dgram to adopt (socket.bind({ fd })).
+   */
+  udpSocket(family: 4 | 6, address: string, port: number): number;
+  /** Drains the socket's error queue: each ICMP error with the datagram it quoted. */
+  udpErrors(fd: number): QueuedError[];
+}
+
+/** An error the kernel queued for a socket (linux/errqueue.h sock_extended_err). */
+export interface QueuedError {
+  errno: number;
+  /** 2 = ICMP, 3 = ICMPv6 (the kernel's SO_EE_ORIGIN_*). */
+  origin: number;
+  type: number;
+  code: number;
+  /** the datagram the ICMP error quoted (empty when cut short). */
+  quoted: Buffer;
 }
 
 /** An opaque handle from macKey. */
@@ -85,7 +103,7 @@ export interface NativeTimer {
 
 export type NativeLoad = { ok: true; native: Native } | { ok: false; reason: string };
 
-const EXPORTS = ['packetOpen', 'packetSend', 'packetClose', 'setScheduler', 'getScheduler', 'gettid', 'ifIndex', 'addrAdd', 'addrDel', 'timerNew', 'timerStart', 'timerStop', 'macKey', 'macSeal', 'macCheck'] as const;
+const EXPORTS = ['packetOpen', 'packetSend', 'packetClose', 'setScheduler', 'getScheduler', 'gettid', 'ifIndex', 'addrAdd', 'addrDel', 'timerNew', 'timerStart', 'timerStop', 'macKey', 'macSeal', 'macCheck', 'udpSocket', 'udpErrors'] as const;
 
 /**
  * The directory holding package.json, whether this file runs from src/adapters (tap's TS

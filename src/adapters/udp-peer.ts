@@ -14,8 +14,15 @@ import { connectSocket, errorCode } from './udp-socket.js';
 
 export interface PeerEvents {
   sent(): void;
-  unreachable(address: string): void;
+  /** quoted: what the ICMP errors queued for this socket quoted (our datagrams, if real). */
+  unreachable(address: string, quoted: Buffer[]): void;
   sendError(address: string, code: string): void;
+}
+
+/** The addon's error queue of a socket it made (src/native/udp.c). */
+export interface ErrorQueue {
+  fd: number;
+  read(fd: number): { origin: number; type: number; code: number; quoted: Buffer }[];
 }
 
 export class PeerLink {
@@ -31,6 +38,7 @@ export class PeerLink {
     private readonly fallback: Socket,
     private readonly events: PeerEvents,
     private readonly reconnectMs: Millis,
+    private readonly errors: ErrorQueue | null = null,
   ) {
     sock.on('error', (err) => this.report(err));
     this.afterSend = (err) => (err ? this.report(err) : events.sent());
@@ -66,7 +74,24 @@ export class PeerLink {
 
   private report(err: Error): void {
     const code = errorCode(err);
-    if (code === 'ECONNREFUSED') this.events.unreachable(this.peer.address);
+    // Drained at every error: epoll signals EPOLLERR for as long as the queue is not empty.
+    const quoted = this.drain();
+    if (code === 'ECONNREFUSED') this.events.unreachable(this.peer.address, quoted);
     else this.events.sendError(this.peer.address, code);
+  }
+
+  /** The datagrams the queued port-unreachable errors quoted (ICMP 3/3, ICMPv6 1/4). */
+  private drain(): Buffer[] {
+    if (this.errors === null) return [];
+    try {
+      const out: Buffer[] = [];
+      for (const e of this.errors.read(this.errors.fd)) {
+        const portUnreachable = (e.origin === 2 && e.type === 3 && e.code === 3) || (e.origin === 3 && e.type === 1 && e.code === 4);
+        if (portUnreachable && e.quoted.length > 0) out.push(e.quoted);
+      }
+      return out;
+    } catch {
+      return []; // the socket is closing: nothing to read
+    }
   }
 }

@@ -15,11 +15,12 @@ export function socketTypeFor(addresses: readonly (string | null)[]): SocketType
   return v6 > 0 ? 'udp6' : 'udp4';
 }
 
-export function bindSocket(sock: Socket, port: number, address?: string): Promise<void> {
+/** Binds to (address, port), or adopts an already bound socket `fd` (the addon's udpSocket). */
+export function bindSocket(sock: Socket, port: number, address?: string, fd?: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     sock.once('error', onError);
-    sock.bind({ port, address }, () => {
+    sock.bind(fd === undefined ? { port, address } : { fd }, () => {
       sock.off('error', onError);
       resolve();
     });

@@ -11,7 +11,8 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { Millis, PeerAddress } from '../config/types.js';
 import type { Clock, Datagram, HeartbeatTransport } from '../ports/index.js';
 import { monotonicClock } from './clock.js';
-import { PeerLink, type PeerEvents } from './udp-peer.js';
+import type { Native } from './native.js';
+import { PeerLink, type ErrorQueue, type PeerEvents } from './udp-peer.js';
 import { bindSocket, closeSocket, errorCode, socketTypeFor } from './udp-socket.js';
 
 /** Retry spacing for a peer whose connect() failed (no route): cheap, and far below deadTime. */
@@ -30,6 +31,11 @@ export interface UdpTransportOptions {
   multicastInterface?: string;
   reconnectMs?: Millis;
   clock?: Clock;
+  /**
+   * The addon's socket calls: each peer's socket is then made with the kernel's error queue
+   * on, so a port unreachable comes with the datagram it quoted (src/native/udp.c).
+   */
+  errorQueue?: Pick<Native, 'udpSocket' | 'udpErrors'> | null;
 }
 
 export interface UdpCounters {
@@ -46,7 +52,7 @@ type SendErrorHandler = (target: string, code: string) => void;
 export class UdpTransport implements HeartbeatTransport {
   private readonly stats: UdpCounters = { sent: 0, sendErrors: 0, unreachable: 0, received: 0 };
   private messageHandler: (d: Datagram) => void = () => undefined;
-  private unreachableHandler: (address: string) => void = () => undefined;
+  private unreachableHandler: (address: string, quoted: Buffer[]) => void = () => undefined;
   private sendErrorHandler: SendErrorHandler = () => undefined;
   private readonly links: PeerLink[] = [];
   private readonly receivers: Socket[] = [];
@@ -93,7 +99,7 @@ export class UdpTransport implements HeartbeatTransport {
     this.messageHandler = handler;
   }
 
-  onUnreachable(handler: (address: string) => void): void {
+  onUnreachable(handler: (address: string, quoted: Buffer[]) => void): void {
     this.unreachableHandler = handler;
   }
 
@@ -165,17 +171,30 @@ export class UdpTransport implements HeartbeatTransport {
     const sock = createSocket({ type, reuseAddr: true });
     const events: PeerEvents = {
       sent: () => this.stats.sent++,
-      unreachable: (address) => {
+      unreachable: (address, quoted) => {
         this.stats.unreachable++;
-        this.unreachableHandler(address);
+        this.unreachableHandler(address, quoted);
       },
       sendError: (address, code) => this.sendError(address, code),
     };
-    const link = new PeerLink(peer, sock, this.main, events, this.opts.reconnectMs ?? DEFAULT_RECONNECT_MS);
+    const errors = this.errorQueueSocket(type);
+    const link = new PeerLink(peer, sock, this.main, events, this.opts.reconnectMs ?? DEFAULT_RECONNECT_MS, errors);
     this.links.push(link);
-    await bindSocket(sock, this.opts.port, this.opts.bind ?? undefined);
+    await bindSocket(sock, this.opts.port, this.opts.bind ?? undefined, errors?.fd);
     this.listen(sock);
     await link.connect(this.clock.now());
+  }
+
+  /** A peer socket from the addon with its error queue on, or null (node:dgram makes it). */
+  private errorQueueSocket(type: 'udp4' | 'udp6'): ErrorQueue | null {
+    const q = this.opts.errorQueue;
+    if (!q) return null;
+    try {
+      const fd = q.udpSocket(type === 'udp6' ? 6 : 4, this.opts.bind ?? (type === 'udp6' ? '::' : '0.0.0.0'), this.opts.port);
+      return { fd, read: (f) => q.udpErrors(f) };
+    } catch {
+      return null; // node:dgram makes it then, and a port unreachable comes without its quote
+    }
   }
 
   private sendError(target: string, code: string): void {

@@ -47,6 +47,11 @@ export const FAULT_RETRY_MAX: Millis = 16000;
  * then) cannot turn into a stream of arping spawns that loads the host further.
  */
 export const REANNOUNCE_MIN: Millis = 250;
+/**
+ * A tick this late means our own loop was stalled (the timer is whole milliseconds and
+ * rounds up, so up to 1 ms is the timer's own slack).
+ */
+export const STALL_MIN_MS: Millis = 2;
 
 
 export class Core {
@@ -88,9 +93,11 @@ export class Core {
     this.lastReply = null;
     this.apply(input, ctx);
     for (const d of this.peers.livenessChanges(ctx.now)) {
-      const msg = d.confirmMs !== null
-        ? `peer ${d.node} dead: port unreachable and no answer to a probe within ${fmt(d.confirmMs)} ms`
-        : `peer ${d.node} dead: silent for ${fmt(d.silentMs)} ms`;
+      const msg = d.refused
+        ? `peer ${d.node} dead: its host refused our heartbeat (port unreachable, quoting it)`
+        : d.confirmMs !== null
+          ? `peer ${d.node} dead: port unreachable and no answer to a probe within ${fmt(d.confirmMs)} ms`
+          : `peer ${d.node} dead: silent for ${fmt(d.silentMs)} ms`;
       ctx.notes.push({ level: 'warn', peer: d.node, msg });
     }
     for (const c of this.peers.pathChanges(ctx.now)) {
@@ -131,6 +138,10 @@ export class Core {
         }
         return;
       case 'tick':
+        if (input.late !== undefined && input.late >= STALL_MIN_MS) {
+          this.peers.stalled(input.late, input.now);
+          ctx.notes.push({ level: input.late >= this.opts.deadTime / 2 ? 'warn' : 'debug', msg: `our loop stalled ${fmt(input.late)} ms: peers' silence meanwhile does not count` });
+        }
         return;
       case 'message': {
         const before = this.peers.get(input.msg.node)?.groups;
@@ -156,8 +167,9 @@ export class Core {
       }
       case 'unreachable': {
         // A hint only: the peer is probed now and dies if it does not answer (peers.ts).
-        const { hinted, ignored } = this.peers.markUnreachable(input.address, input.now);
-        for (const node of hinted) ctx.notes.push({ level: 'info', peer: node, msg: `peer ${node}: ICMP port unreachable from ${input.address}; probing it` });
+        const verified = input.verified === true;
+        const { hinted, ignored } = this.peers.markUnreachable(input.address, input.now, verified);
+        if (!verified) for (const node of hinted) ctx.notes.push({ level: 'info', peer: node, msg: `peer ${node}: ICMP port unreachable from ${input.address}; probing it` });
         for (const node of ignored) ctx.notes.push({ level: 'debug', peer: node, msg: `peer ${node}: ICMP port unreachable from ${input.address} ignored (a recent one was refuted)` });
         return;
       }

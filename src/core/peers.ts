@@ -49,6 +49,10 @@ export interface PeerPath {
   unreachableAt: Millis | null;
   /** hints on this path are ignored until then (the last one was refuted). */
   hintsIgnoredUntil: Millis;
+  /** ms of our own stalls since it was last heard: silence we could not have observed. */
+  stalledMs: Millis;
+  /** the peer host refused a datagram of ours (a verified ICMP error) then: the path is dead. */
+  refusedAt: Millis | null;
   /** a "path silent" warning was given and not yet cleared. */
   warned: boolean;
 }
@@ -120,6 +124,8 @@ export interface PeerDeath {
   silentMs: Millis;
   /** set when the last path died of an unanswered probe after ICMP port unreachable. */
   confirmMs: Millis | null;
+  /** its host refused a datagram we sent (a verified ICMP port unreachable). */
+  refused: boolean;
 }
 
 export type RecordKind = 'new' | 'restarted' | 'returned' | 'known';
@@ -183,6 +189,8 @@ export class PeerTable {
     path.lastHeard = now;
     path.port = port;
     path.unreachableAt = null;
+    path.refusedAt = null;
+    path.stalledMs = 0;
     p.probedAt = p.answerDue = null;
     p.address = address;
     p.port = port;
@@ -199,11 +207,18 @@ export class PeerTable {
    * ICMP port unreachable for this address: a hint on every live path there, unless hints
    * are being ignored on it. Returns the nodes hinted and the nodes whose hint was ignored.
    */
-  markUnreachable(address: string, now: Millis): { hinted: NodeId[]; ignored: NodeId[] } {
+  markUnreachable(address: string, now: Millis, verified = false): { hinted: NodeId[]; ignored: NodeId[] } {
     const out = { hinted: [] as NodeId[], ignored: [] as NodeId[] };
     for (const p of this.list) {
       const path = pathAt(p, address);
       if (!path || !this.pathAlive(p, path, now)) continue;
+      if (verified) {
+        // The peer host refused a datagram we really sent: no probe to wait for.
+        path.refusedAt = now;
+        this.version++;
+        out.hinted.push(p.node);
+        continue;
+      }
       if (now < path.hintsIgnoredUntil) {
         out.ignored.push(p.node);
         continue;
@@ -214,6 +229,25 @@ export class PeerTable {
       out.hinted.push(p.node);
     }
     return out;
+  }
+
+  /**
+   * Our own loop was stalled for `ms` up to now (a timer fired that late: the CPU was taken
+   * from us, a GC pause, the whole machine paused). Nothing could be read meanwhile, so that
+   * time is not silence we observed: every path that was alive when the stall began gets it
+   * added to its dead time. When both directors stall together (a hypervisor pause, a loaded
+   * host running both), neither calls the other dead for it; a real death is found late by at
+   * most the stall itself.
+   */
+  stalled(ms: Millis, now: Millis): void {
+    const from = now - ms;
+    for (const p of this.list) {
+      for (const path of p.paths) {
+        if (path.lastHeard >= from || this.pathDeath(p, path) <= from) continue;
+        path.stalledMs += ms;
+        this.version++;
+      }
+    }
   }
 
   /** Whether a live peer has a hint on a path and no probe out since it was last heard. */
@@ -246,14 +280,16 @@ export class PeerTable {
    * and an unanswered probe are both there (whichever came last).
    */
   private pathDeath(p: Peer, path: PeerPath): Millis {
-    const silent = path.lastHeard + this.deadTime;
+    const silent = path.lastHeard + this.deadTime + path.stalledMs;
+    if (path.refusedAt !== null) return Math.min(silent, path.refusedAt);
     if (path.unreachableAt === null || p.answerDue === null) return silent;
     return Math.min(silent, Math.max(path.unreachableAt, p.answerDue));
   }
 
   /** Whether the path died of a hint and an unanswered probe rather than of silence. */
   private diedOfHint(p: Peer, path: PeerPath): boolean {
-    return path.unreachableAt !== null && p.answerDue !== null && this.pathDeath(p, path) < path.lastHeard + this.deadTime;
+    if (path.refusedAt !== null) return true;
+    return path.unreachableAt !== null && p.answerDue !== null && this.pathDeath(p, path) < path.lastHeard + this.deadTime + path.stalledMs;
   }
 
   pathAlive(p: Peer, path: PeerPath, now: Millis): boolean {
@@ -334,8 +370,12 @@ export class PeerTable {
       if (!p.reportedAlive || this.isAlive(p, now)) continue;
       p.reportedAlive = false;
       let confirmMs: Millis | null = null;
-      for (const path of p.paths) if (this.diedOfHint(p, path) && p.probedAt !== null) confirmMs = now - p.probedAt;
-      (out ??= []).push({ node: p.node, silentMs: now - p.lastHeard, confirmMs });
+      let refused = false;
+      for (const path of p.paths) {
+        if (path.refusedAt !== null) refused = true;
+        else if (this.diedOfHint(p, path) && p.probedAt !== null) confirmMs = now - p.probedAt;
+      }
+      (out ??= []).push({ node: p.node, silentMs: now - p.lastHeard, confirmMs, refused });
     }
     return out ?? NO_DEATHS;
   }
@@ -365,7 +405,7 @@ function pathAt(p: Peer, address: string): PeerPath | undefined {
 }
 
 function newPath(address: string, port: number, now: Millis): PeerPath {
-  return { address, port, lastHeard: now, unreachableAt: null, hintsIgnoredUntil: 0, warned: false };
+  return { address, port, lastHeard: now, unreachableAt: null, hintsIgnoredUntil: 0, stalledMs: 0, refusedAt: null, warned: false };
 }
 
 /** The groups of a message by name, reusing the old map when nothing changed (the steady state). */

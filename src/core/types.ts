@@ -27,14 +27,19 @@ export interface CoreOptions {
 
 export type Input =
   | { kind: 'start'; now: Millis }
-  | { kind: 'tick'; now: Millis }
+  /** a deadline came; `late`: how long after it the timer fired (our own loop was stalled). */
+  | { kind: 'tick'; now: Millis; late?: Millis }
   /**
    * An authenticated, replay-checked message from a peer (never our own). `same`: the driver
    * saw the same bytes as the peer's last accepted message but for its seq (the steady state).
    */
   | { kind: 'message'; now: Millis; msg: Message; address: string; port: number; same?: boolean }
-  /** the network told us nothing listens at this peer address (ICMP port unreachable). */
-  | { kind: 'unreachable'; now: Millis; address: string }
+  /**
+   * The network told us nothing listens at this peer address (ICMP port unreachable).
+   * `verified`: the error quoted a datagram we sent lately (MAC, node, boot, recent seq), so
+   * it is the peer host's own answer; otherwise it may be forged and is only a hint.
+   */
+  | { kind: 'unreachable'; now: Millis; address: string; verified?: boolean }
   /** `gid` names the group instance that asked (a reload may replace a group of the same name). */
   | { kind: 'vipResult'; now: Millis; group: string; gid?: number; present: boolean; ok: boolean; error?: string }
   | { kind: 'announceResult'; now: Millis; group: string; gid?: number; sent: number; errors: string[] }

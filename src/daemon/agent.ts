@@ -143,7 +143,8 @@ export class Agent {
     }
     const boot = loadAndBumpBootId(path.join(config.stateDir, 'boot-id'), Date.now());
     if (boot.warning) log.warn(boot.warning);
-    this.transport = await UdpTransport.open({ bind: hb.bind, port: hb.port, peers: hb.peers, multicast: hb.multicast });
+    const native = loadNative();
+    this.transport = await UdpTransport.open({ bind: hb.bind, port: hb.port, peers: hb.peers, multicast: hb.multicast, errorQueue: native.ok ? native.native : null });
     this.transport.onSendError((target, code) => {
       if (this.driver) this.driver.stats.sendErrors++;
       log.debug({ target, code }, 'heartbeat send failed');

@@ -64,6 +64,9 @@ interface Accepted {
   msg: Message;
 }
 
+/** An ICMP error quoting one of our last this many datagrams is about now (a few seconds at 10 ms). */
+const RECENT_SEQS = 1000n;
+
 /** Addresses remembered for that (only authenticated datagrams get in; a key holder gets no more). */
 const MAX_ACCEPTED = 64;
 
@@ -113,7 +116,7 @@ export class Driver {
 
   start(): void {
     this.deps.transport.onMessage((d) => this.onDatagram(d));
-    this.deps.transport.onUnreachable((address) => this.feed({ kind: 'unreachable', now: this.now(), address }));
+    this.deps.transport.onUnreachable((address, quoted) => this.feed({ kind: 'unreachable', now: this.now(), address, verified: quoted.some((q) => this.ours(q)) }));
     this.lastTickAt = this.now();
     this.feed({ kind: 'start', now: this.lastTickAt });
   }
@@ -187,6 +190,18 @@ export class Driver {
     this.feed({ kind: 'message', now: this.now(), msg, address: d.address, port: d.port, same: last !== null });
   }
 
+  /**
+   * Whether a datagram an ICMP error quoted is one we sent lately: our MAC, our node name and
+   * boot, a seq among our last ones. Then the error is the peer host's own answer to it (only
+   * a host that reads our unicast heartbeats could quote one), not a forgery.
+   */
+  private ours(quoted: Buffer): boolean {
+    const r = decode(quoted, this.deps.key, this.deps.config.cluster);
+    if (!r.ok) return false;
+    const m = r.msg;
+    return m.node === this.deps.config.node && m.bootId === this.deps.bootId && m.seq <= this.seq && this.seq - m.seq < RECENT_SEQS;
+  }
+
   /** The last datagram accepted from d's address, when d has its bytes everywhere but seq. */
   private sameAsLast(d: Datagram): Accepted | null {
     const a = this.accepted.get(d.address);
@@ -222,12 +237,14 @@ export class Driver {
     this.timer = this.timers.setTimeout(() => {
       this.timer = null;
       this.armedFor = null;
+      // How late the timer fired: our own stall, which the core does not count as silence.
+      const late = Math.max(0, this.now() - wakeAt);
       // Node runs expired timers before it polls the sockets. After a stall (a saturated CPU,
       // a GC pause) a peer's heartbeats may be sitting unread while its deadline has passed:
       // read them first, so a node whose own loop was starved does not call a peer silent.
       this.timers.afterPoll(() => {
         this.lastTickAt = this.now();
-        this.feed({ kind: 'tick', now: this.lastTickAt });
+        this.feed({ kind: 'tick', now: this.lastTickAt, late });
       });
     }, Math.ceil(delay));
   }

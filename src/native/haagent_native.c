@@ -11,6 +11,8 @@
  *  - A libuv timer the election loop can move without a stale wake-up (timer.c).
  *  - The heartbeat MAC (mac.c): sealing and checking each datagram without an OpenSSL
  *    context and three JS objects per call.
+ *  - The peer's heartbeat socket with its ICMP error queue (udp.c), so a "port unreachable"
+ *    can be checked against the datagram it quotes.
  *
  * Plain C against Node-API (ABI-stable: no rebuild per Node version). Every argument is
  * checked here and a bad one is a TypeError: a wrong call from JS must never crash the
@@ -21,6 +23,7 @@
 #include "netlink.h"
 #include "timer.h"
 #include "mac.h"
+#include "udp.h"
 
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -262,6 +265,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"macKey", NULL, haagent_mac_key, NULL, NULL, NULL, napi_enumerable, NULL},
       {"macSeal", NULL, haagent_mac_seal, NULL, NULL, NULL, napi_enumerable, NULL},
       {"macCheck", NULL, haagent_mac_check, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpSocket", NULL, haagent_udp_socket, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpErrors", NULL, haagent_udp_errors, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_OK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

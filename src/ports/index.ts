@@ -70,7 +70,10 @@ export interface HeartbeatTransport {
   broadcast(data: Buffer): void;
   /** Registers the receive handler. */
   onMessage(handler: (d: Datagram) => void): void;
-  /** Registers the handler for "peer address answered ICMP port unreachable". */
-  onUnreachable(handler: (address: string) => void): void;
+  /**
+   * Registers the handler for "peer address answered ICMP port unreachable", with the
+   * datagrams the ICMP errors quoted when the kernel kept them (empty when it did not).
+   */
+  onUnreachable(handler: (address: string, quoted: Buffer[]) => void): void;
   close(): Promise<void>;
 }

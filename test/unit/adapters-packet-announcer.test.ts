@@ -3,8 +3,8 @@
 // rest of the burst to the fallback, a re-created interface gets one fresh socket.
 import t from 'tap';
 import { garpFrame } from '../../src/adapters/arp-frame.js';
-import type { Native, NativeMacKey, NativeTimer, PacketSocket, SchedInfo } from '../../src/adapters/native.js';
-import { NO_NATIVE_ADDON, PacketAnnouncer } from '../../src/adapters/packet-announcer.js';
+import type { PacketSocket } from '../../src/adapters/native.js';
+import { NO_NATIVE_ADDON, PacketAnnouncer, type PacketNative } from '../../src/adapters/packet-announcer.js';
 import type { GarpConfig, Vip } from '../../src/config/types.js';
 import type { AnnounceOutcome, Announcer } from '../../src/ports/index.js';
 
@@ -18,7 +18,7 @@ function errno(code: string, call: string): Error {
 }
 
 /** Records opens, sends (by ARP opcode) and closes in one timeline; failures are queued by the test. */
-class FakeNative implements Native {
+class FakeNative implements PacketNative {
   log: string[] = [];
   frames: Buffer[] = [];
   openErrors: string[] = [];
@@ -49,43 +49,6 @@ class FakeNative implements Native {
   }
   packetClose(fd: number): void {
     this.log.push(`close fd${fd}`);
-  }
-  setScheduler(): void {}
-  getScheduler(): SchedInfo {
-    return { policy: 'other', priority: 0, resetOnFork: false };
-  }
-  gettid(): number {
-    return 1;
-  }
-  // The addon's netlink calls: never used by the announcer.
-  ifIndex(): number {
-    throw new Error('not used');
-  }
-  addrAdd(): number {
-    throw new Error('not used');
-  }
-  addrDel(): number {
-    throw new Error('not used');
-  }
-  // ...and its timer.
-  timerNew(): NativeTimer {
-    throw new Error('not used');
-  }
-  timerStart(): void {
-    throw new Error('not used');
-  }
-  timerStop(): void {
-    throw new Error('not used');
-  }
-  // ...and its MAC.
-  macKey(): NativeMacKey {
-    throw new Error('not used');
-  }
-  macSeal(): void {
-    throw new Error('not used');
-  }
-  macCheck(): boolean {
-    throw new Error('not used');
   }
 }
 

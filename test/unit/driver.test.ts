@@ -59,6 +59,7 @@ function rig() {
   const loop = new Loop();
   const sent: Buffer[] = [];
   let deliver: (d: Datagram) => void = () => undefined;
+  let refuse: (address: string, quoted: Buffer[]) => void = () => undefined;
   const config = parse(withLines());
   const driver = new Driver({
     config,
@@ -66,7 +67,7 @@ function rig() {
     bootId: 1n,
     clock: { now: () => loop.now },
     log: createLogger('silent', config.node),
-    transport: { broadcast: (d) => void sent.push(d), onMessage: (h) => (deliver = h), onUnreachable: () => undefined, close: async () => undefined },
+    transport: { broadcast: (d) => void sent.push(d), onMessage: (h) => (deliver = h), onUnreachable: (h) => (refuse = h), close: async () => undefined },
     vipHost: { ensurePresent: async () => ({ ok: true, changed: true }), ensureAbsent: async () => ({ ok: true, changed: false }), isPresent: async () => false },
     announcer: { announce: async () => ({ sent: 0, errors: [] }), close: () => undefined },
     timers: loop,
@@ -75,7 +76,7 @@ function rig() {
     const msg: Message = { type: 'heartbeat', cluster: config.cluster, node: 'peer', bootId: 9n, seq, intervalMs: config.heartbeat.interval, groups: config.groups.map((g) => ({ name: g.name, state, priority, reach: 0 })) };
     return { data: encode(msg, KEY), address: config.heartbeat.peers[0]?.address ?? '198.51.100.11', port: 694 };
   };
-  return { loop, sent, driver, config, peer, deliver: (d: Datagram) => deliver(d) };
+  return { loop, sent, driver, config, peer, deliver: (d: Datagram) => deliver(d), refuse: (a: string, q: Buffer[]) => refuse(a, q) };
 }
 
 const settle = () => new Promise((r) => setImmediate(r));
@@ -154,5 +155,32 @@ t.test('a datagram that repeats the last one but for its seq skips the parse, ne
   t.equal(driver.core.peers.get('peer')?.groups.get(driver.core.groups[0]!.name)?.state, 'standby');
   t.equal(seen.length, 4, 'the dropped ones never reached the core');
   loop.advance(loop.now);
+  driver.stop();
+});
+
+t.test('an ICMP error counts as verified only when it quotes a datagram of ours, recent, MAC intact', async (t) => {
+  const { loop, sent, driver, config, peer, deliver, refuse } = rig();
+  const verdicts: (boolean | undefined)[] = [];
+  const feed = driver.feed.bind(driver);
+  driver.feed = (input) => {
+    if (input.kind === 'unreachable') verdicts.push(input.verified);
+    feed(input);
+  };
+  driver.start();
+  await settle();
+  deliver(peer(1n));
+  loop.advance(5 * config.heartbeat.interval);
+  const ours = sent.at(-1)!;
+  const address = config.heartbeat.peers[0]!.address;
+  refuse(address, []);
+  refuse(address, [Buffer.from('forged: only the UDP header was quoted')]);
+  const tampered = Buffer.from(ours);
+  tampered[tampered.length - 1] = tampered[tampered.length - 1]! ^ 1;
+  refuse(address, [tampered]);
+  const theirs = peer(2n).data; // valid MAC, but the peer's datagram, not ours
+  refuse(address, [theirs]);
+  t.same(verdicts, [false, false, false, false], 'no quote, junk, a broken MAC, another node\'s datagram: hints only');
+  refuse(address, [ours]);
+  t.equal(verdicts.at(-1), true, 'our own recent heartbeat, quoted whole: verified');
   driver.stop();
 });

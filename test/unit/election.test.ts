@@ -517,3 +517,30 @@ t.test('the active node follows the standby\'s cadence: it sends with each heart
   quiet.step({ kind: 'message', now: 10, msg: hb('d1', 'active', 150, 1n), address: 'x', port: 694 });
   t.same(sends(quiet.step({ kind: 'message', now: 55, msg: hb('d1', 'active', 150, 2n), address: 'x', port: 694 })), [], 'a standby keeps its own timer');
 });
+
+t.test('our own stall is not the peer\'s silence: a late tick adds its lateness to the dead time', async (t) => {
+  const c = hearing(110); // d1 heard at 110, dead time 150: dead at 260 if silent
+  // Our loop freezes from 120 until 300 (a whole-machine pause): the tick due at 160 fires 140 ms late.
+  const r = c.step({ kind: 'tick', now: 300, late: 140 });
+  t.same(r.transitions, [], 'd1 is not dead: for 140 of its 190 ms of silence we could not have heard it');
+  t.match(r.notes.map((n) => n.msg), [/stalled 140 ms/]);
+  t.equal(c.peers.nextDeadline(300), 260 + 140, 'its dead time moved by the stall');
+  const back = c.step({ kind: 'message', now: 301, msg: hb('d1', 'active', 150, 9n), address: '198.51.100.11', port: 694 });
+  t.same(back.transitions, [], 'and it speaks right after: nothing moved');
+  // A real death during a stall is found late by at most the stall.
+  const d = hearing(110);
+  d.step({ kind: 'tick', now: 200, late: 30 });
+  t.same(d.step({ kind: 'tick', now: 289 }).transitions, []);
+  t.same(d.step({ kind: 'tick', now: 290 }).transitions.map((x) => x.to), ['active'], 'dead at 260 + 30');
+  t.same(c.step({ kind: 'tick', now: 310, late: 1 }).notes, [], 'a millisecond is the timer\'s own slack, not a stall');
+});
+
+t.test('an ICMP error that quotes a heartbeat we sent is the peer host\'s own answer: dead at once', async (t) => {
+  const c = hearing(110);
+  const r = c.step({ kind: 'unreachable', now: 120, address: '198.51.100.11', verified: true });
+  t.same(r.transitions.map((x) => x.to), ['active'], 'no probe to wait for');
+  t.match(r.notes.map((n) => n.msg), [/peer d1 dead: its host refused our heartbeat/]);
+  t.equal(c.peers.get('d1')!.refutedHints, 0);
+  const back = c.step({ kind: 'message', now: 500, msg: { ...hb('d1', 'standby', 100, 1n), bootId: 2n }, address: '198.51.100.11', port: 694 });
+  t.match(back.notes.map((n) => n.msg), [/peer d1 restarted/], 'its next run is a new boot, heard as such');
+});

@@ -11,7 +11,7 @@ t.test('one path: dead after the dead time, or when a probe after ICMP unreachab
   t.equal(pt.alive(149).length, 1);
   t.equal(pt.alive(150).length, 0);
   t.equal(pt.nextDeadline(10), 150);
-  t.same(pt.livenessChanges(150), [{ node: 'd1', silentMs: 150, confirmMs: null }], 'the death is reported once');
+  t.same(pt.livenessChanges(150), [{ node: 'd1', silentMs: 150, confirmMs: null, refused: false }], 'the death is reported once');
   t.same(pt.livenessChanges(151), []);
   t.equal(pt.record(msg(2n), 'a', 694, 160).kind, 'returned', 'heard again after being declared dead');
   t.same(pt.markUnreachable('a', 170), { hinted: ['d1'], ignored: [] });
@@ -22,7 +22,7 @@ t.test('one path: dead after the dead time, or when a probe after ICMP unreachab
   t.equal(pt.nextDeadline(172), 172 + CONFIRM_FLOOR_MS, 'the answer is due');
   t.equal(pt.alive(175).length, 1);
   t.equal(pt.alive(176).length, 0, 'no answer: dead');
-  t.same(pt.livenessChanges(176), [{ node: 'd1', silentMs: 16, confirmMs: CONFIRM_FLOOR_MS }]);
+  t.same(pt.livenessChanges(176), [{ node: 'd1', silentMs: 16, confirmMs: CONFIRM_FLOOR_MS, refused: false }]);
 });
 
 t.test('two paths: one silent or refused path is a warning, not a death', async (t) => {
