@@ -50,6 +50,13 @@ export function retiredResult(core: Core, g: GroupRt, r: Extract<Input, { kind: 
     if (g.vipPending === 0) core.retired = core.retired.filter((x) => x !== g);
     return;
   }
+  if (r.ok) {
+    // A change that was in flight when the reload removed the group (one at a time per
+    // group) has finished: now the removal.
+    g.vipWant = null;
+    core.ensureVip(g, false, ctx);
+    return;
+  }
   ctx.notes.push({ level: 'error', group: g.name, msg: `cannot release the VIP of a removed group: ${r.error ?? 'unknown error'}` });
 }
 

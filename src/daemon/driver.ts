@@ -8,11 +8,10 @@ import type { Config } from '../config/types.js';
 import { Core } from '../core/election.js';
 import type { Action, CommandReply, Input, OperatorCommand, StepResult } from '../core/types.js';
 import type { Logger } from '../log.js';
-import type { Announcer, Clock, Datagram, HeartbeatTransport, VipHost } from '../ports/index.js';
-import { decode, encode, MAC_LEN, seqOffset, withSeq } from '../wire/codec.js';
+import type { Announcer, Clock, Datagram, EnsureOutcome, HeartbeatTransport, VipHost } from '../ports/index.js';
 import { jsMac, type DatagramMac } from '../wire/mac.js';
+import { Receiver, Sender, type WireSelf } from './wire-io.js';
 import { DropCounters } from '../wire/counters.js';
-import { ReplayGuard } from '../wire/replay.js';
 import type { DropReason, Message } from '../wire/types.js';
 
 export interface Timers {
@@ -57,42 +56,18 @@ const realTimers: Timers = {
   afterPoll: (fn) => void setImmediate(fn),
 };
 
-/** The last datagram accepted from an address: the next one that differs only in seq needs no parse. */
-interface Accepted {
-  data: Buffer;
-  seqAt: number;
-  msg: Message;
-}
-
-/** An ICMP error quoting one of our last this many datagrams is about now (a few seconds at 10 ms). */
-const RECENT_SEQS = 1000n;
-
-/** Addresses remembered for that (only authenticated datagrams get in; a key holder gets no more). */
-const MAX_ACCEPTED = 64;
-
-/** The last datagram sent and what it said: the next one with the same content only differs in seq. */
-interface SentTemplate {
-  type: Message['type'];
-  groups: Message['groups'];
-  data: Buffer;
-}
-
 export class Driver {
   readonly core: Core;
   readonly drops = new DropCounters();
   readonly stats: DriverStats = { sent: 0, sendErrors: 0, received: 0, receivedByPeer: new Map(), vipFailures: 0, transitions: 0 };
-  private readonly replay = new ReplayGuard();
-  private readonly vipQueues = new Map<string, Promise<void>>();
   /** per group: the burst in progress, aborted when the VIP is being released. */
   private readonly bursts = new Map<string, AbortController>();
   private readonly timers: Timers;
   private timer: unknown = null;
   /** the deadline the timer is set for (a step that leaves it unchanged leaves the timer). */
   private armedFor: number | null = null;
-  private seq = 0n;
-  private template: SentTemplate | null = null;
-  private readonly accepted = new Map<string, Accepted>();
-  private readonly mac: DatagramMac;
+  private readonly receiver: Receiver;
+  private readonly sender: Sender;
   private closed = false;
   /** when the core's own timer last fired (the watchdog's sign that the loop turns). */
   private lastTickAt: number | null = null;
@@ -111,12 +86,21 @@ export class Driver {
       quorum: deps.config.quorum ? Math.floor((hb.peers.length + 1) / 2) + 1 : 0,
     });
     this.timers = deps.timers ?? realTimers;
-    this.mac = deps.mac ?? jsMac(deps.key);
+    const self: WireSelf = {
+      key: deps.key,
+      mac: deps.mac ?? jsMac(deps.key),
+      bootId: deps.bootId,
+      cluster: () => this.deps.config.cluster,
+      node: () => this.deps.config.node,
+      interval: () => this.deps.config.heartbeat.interval,
+    };
+    this.receiver = new Receiver(self);
+    this.sender = new Sender(self);
   }
 
   start(): void {
     this.deps.transport.onMessage((d) => this.onDatagram(d));
-    this.deps.transport.onUnreachable((address, quoted) => this.feed({ kind: 'unreachable', now: this.now(), address, verified: quoted.some((q) => this.ours(q)) }));
+    this.deps.transport.onUnreachable((address, quoted) => this.feed({ kind: 'unreachable', now: this.now(), address, verified: quoted.some((q) => this.sender.ours(q)) }));
     this.lastTickAt = this.now();
     this.feed({ kind: 'start', now: this.lastTickAt });
   }
@@ -125,7 +109,7 @@ export class Driver {
   reconfigure(config: Config): void {
     const hb = config.heartbeat;
     this.deps.config = config;
-    this.template = null; // the interval is in every datagram
+    this.sender.forget(); // the interval is in every datagram
     this.feed({ kind: 'reconfigure', now: this.now(), options: { interval: hb.interval, deadTime: hb.deadTime, initDead: hb.initDead, expectedPeers: hb.peers.length, groups: config.groups } });
   }
 
@@ -164,64 +148,25 @@ export class Driver {
   }
 
   private onDatagram(d: Datagram): void {
-    const last = this.sameAsLast(d);
-    let msg: Message;
-    if (last !== null) {
-      // The steady state: the bytes of the last accepted datagram but for seq. The MAC is
-      // still checked over all of them; what decode() would parse is known already.
-      if (!this.mac.check(d.data)) return this.drop('bad-mac', d.address);
-      msg = { ...last.msg, seq: d.data.readBigUInt64BE(last.seqAt) };
-    } else {
-      const r = decode(d.data, this.deps.key, this.deps.config.cluster);
-      if (!r.ok) return this.drop(r.reason, d.address);
-      msg = r.msg;
-    }
-    if (msg.node === this.deps.config.node) return this.drop('own-node', d.address);
-    const verdict = this.replay.check(msg.node, msg.bootId, msg.seq);
-    if (verdict !== 'ok') return this.drop(verdict, d.address);
-    if (last === null) {
-      if (this.accepted.size >= MAX_ACCEPTED) this.accepted.clear();
-      this.accepted.set(d.address, { data: d.data, seqAt: seqOffset(d.data), msg });
-    } else {
-      last.data = d.data;
-    }
+    const r = this.receiver.accept(d);
+    if (!r.ok) return this.drop(r.reason, d.address);
+    const msg = r.msg;
     this.stats.received++;
     this.stats.receivedByPeer.set(msg.node, (this.stats.receivedByPeer.get(msg.node) ?? 0) + 1);
-    this.feed({ kind: 'message', now: this.now(), msg, address: d.address, port: d.port, same: last !== null });
-  }
-
-  /**
-   * Whether a datagram an ICMP error quoted is one we sent lately: our MAC, our node name and
-   * boot, a seq among our last ones. Then the error is the peer host's own answer to it (only
-   * a host that reads our unicast heartbeats could quote one), not a forgery.
-   */
-  private ours(quoted: Buffer): boolean {
-    const r = decode(quoted, this.deps.key, this.deps.config.cluster);
-    if (!r.ok) return false;
-    const m = r.msg;
-    return m.node === this.deps.config.node && m.bootId === this.deps.bootId && m.seq <= this.seq && this.seq - m.seq < RECENT_SEQS;
-  }
-
-  /** The last datagram accepted from d's address, when d has its bytes everywhere but seq. */
-  private sameAsLast(d: Datagram): Accepted | null {
-    const a = this.accepted.get(d.address);
-    if (a === undefined || a.data.length !== d.data.length) return null;
-    const end = d.data.length - MAC_LEN;
-    const after = a.seqAt + 8;
-    if (after > end || d.data.compare(a.data, 0, a.seqAt, 0, a.seqAt) !== 0 || d.data.compare(a.data, after, end, after, end) !== 0) return null;
-    return a;
+    this.feed({ kind: 'message', now: this.now(), msg, address: d.address, port: d.port, same: r.same });
   }
 
   feed(input: Input): void {
     if (this.closed) return;
     const r = this.core.step(input);
+    // Act first, log after: a takeover's VIP and gratuitous ARP must not wait for log writes.
+    for (const a of r.actions) this.execute(a);
     for (const t of r.transitions) {
       this.stats.transitions++;
       const level = t.to === 'fault' ? 'error' : 'info';
       this.deps.log[level]({ group: t.group, from: t.from, to: t.to, reason: t.reason }, `${t.group}: ${t.from} -> ${t.to}`);
     }
     for (const n of r.notes) this.deps.log[n.level]({ group: n.group, peer: n.peer }, n.msg);
-    for (const a of r.actions) this.execute(a);
     this.deps.onStep?.(r, input);
     this.schedule(r.wakeAt);
   }
@@ -264,50 +209,35 @@ export class Driver {
   }
 
   private send(type: Message['type'], groups: Message['groups']): void {
-    this.seq++;
-    const t = this.template;
-    let data: Buffer;
-    if (t !== null && t.type === type && sameGroups(t.groups, groups)) {
-      // The steady state: the same datagram as last time but for its sequence number.
-      data = withSeq(t.data, this.seq, this.mac);
-    } else {
-      const msg: Message = {
-        type,
-        cluster: this.deps.config.cluster,
-        node: this.deps.config.node,
-        bootId: this.deps.bootId,
-        seq: this.seq,
-        intervalMs: this.deps.config.heartbeat.interval,
-        groups,
-      };
-      data = encode(msg, this.deps.key);
-    }
-    this.template = { type, groups, data };
-    this.deps.transport.broadcast(data);
+    this.deps.transport.broadcast(this.sender.datagram(type, groups));
     this.stats.sent++;
   }
 
+  /**
+   * The core keeps one VIP change per group in flight, so the host is called right away: the
+   * in-process host (netlink) has done the change when this returns, and its result is fed
+   * back in the same turn of the loop (the gratuitous ARP follows at once).
+   */
   private ensureVip(a: Extract<Action, { kind: 'ensureVip' }>): void {
     const { group, gid, present, vip, iface } = a;
     const host = this.deps.vipHost;
     if (!present) this.bursts.get(group)?.abort();
-    const prev = this.vipQueues.get(group) ?? Promise.resolve();
-    const next = prev.then(async () => {
-      let out: Awaited<ReturnType<VipHost['ensurePresent']>>;
-      try {
-        out = present ? await host.ensurePresent(vip, iface) : await host.ensureAbsent(vip, iface);
-      } catch (e) {
-        out = { ok: false, error: e instanceof Error ? e.message : String(e) };
-      }
+    let pending: ReturnType<VipHost['ensurePresent']>;
+    try {
+      pending = present ? host.ensurePresent(vip, iface) : host.ensureAbsent(vip, iface);
+    } catch (e) {
+      pending = Promise.resolve({ ok: false, error: e instanceof Error ? e.message : String(e) });
+    }
+    const done = (out: EnsureOutcome): void => {
       if (out.ok) {
-        if (out.changed) this.deps.log.info({ group, vip: `${vip.address}/${vip.prefix}`, dev: iface }, present ? 'VIP added' : 'VIP removed');
         this.feed({ kind: 'vipResult', now: this.now(), group, gid, present, ok: true });
+        if (out.changed) this.deps.log.info({ group, vip: `${vip.address}/${vip.prefix}`, dev: iface }, present ? 'VIP added' : 'VIP removed');
       } else {
         this.stats.vipFailures++;
         this.feed({ kind: 'vipResult', now: this.now(), group, gid, present, ok: false, error: out.error });
       }
-    });
-    this.vipQueues.set(group, next.catch(() => undefined));
+    };
+    pending.then(done, (e: unknown) => done({ ok: false, error: e instanceof Error ? e.message : String(e) }));
   }
 
   private announce(a: Extract<Action, { kind: 'announce' }>): void {
@@ -321,14 +251,4 @@ export class Driver {
       (e: unknown) => this.feed({ kind: 'announceResult', now: this.now(), group, gid, sent: 0, errors: [String(e)] }),
     );
   }
-}
-
-function sameGroups(a: Message['groups'], b: Message['groups']): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.name !== y.name || x.state !== y.state || x.priority !== y.priority || x.reach !== y.reach) return false;
-  }
-  return true;
 }

@@ -544,3 +544,19 @@ t.test('an ICMP error that quotes a heartbeat we sent is the peer host\'s own an
   const back = c.step({ kind: 'message', now: 500, msg: { ...hb('d1', 'standby', 100, 1n), bootId: 2n }, address: '198.51.100.11', port: 694 });
   t.match(back.notes.map((n) => n.msg), [/peer d1 restarted/], 'its next run is a new boot, heard as such');
 });
+
+t.test('a group removed by reload while its VIP is being added is released once the add finishes', async (t) => {
+  const c = core({ expectedPeers: 0 });
+  c.step({ kind: 'start', now: 0 });
+  c.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true });
+  const claim = c.step({ kind: 'tick', now: 300 });
+  t.same(kinds(claim).filter((k) => k.startsWith('vip')), ['vip:add']);
+  const gid = c.groups[0]!.id;
+  const { groups: _g, node: _n, maintenance: _m, ...rest } = c.opts;
+  const r = c.step({ kind: 'reconfigure', now: 301, options: { ...rest, groups: [] } });
+  t.same(kinds(r).filter((k) => k.startsWith('vip')), [], 'the add is still in flight: one change at a time');
+  const added = c.step({ kind: 'vipResult', now: 302, group: 'web', gid, present: true, ok: true });
+  t.same(kinds(added).filter((k) => k.startsWith('vip')), ['vip:del'], 'then the removal');
+  c.step({ kind: 'vipResult', now: 303, group: 'web', gid, present: false, ok: true });
+  t.same(c.retired, [], 'and the group is forgotten');
+});

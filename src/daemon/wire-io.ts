@@ -1,0 +1,134 @@
+/**
+ * The driver's two ends of the wire, apart from its loop: what comes in (authenticated,
+ * replay-checked, the steady state recognised by its bytes) and what goes out (the steady
+ * state re-sealed with a new seq), and whether an ICMP error quotes something we sent.
+ */
+import { decode, encode, MAC_LEN, seqOffset, withSeq } from '../wire/codec.js';
+import type { DatagramMac } from '../wire/mac.js';
+import { ReplayGuard } from '../wire/replay.js';
+import type { DropReason, Message } from '../wire/types.js';
+import type { Datagram } from '../ports/index.js';
+
+/** Who we are on the wire; `interval` may change on reload. */
+export interface WireSelf {
+  key: Buffer;
+  mac: DatagramMac;
+  bootId: bigint;
+  cluster(): string;
+  node(): string;
+  interval(): number;
+}
+
+/** The last datagram accepted from an address: the next one that differs only in seq needs no parse. */
+interface Accepted {
+  data: Buffer;
+  seqAt: number;
+  msg: Message;
+}
+
+/** Addresses remembered for that (only authenticated datagrams get in; a key holder gets no more). */
+const MAX_ACCEPTED = 64;
+
+export type Inbound = { ok: true; msg: Message; same: boolean } | { ok: false; reason: DropReason };
+
+/** Incoming datagrams: decode or recognise, then the own-node and replay checks. */
+export class Receiver {
+  private readonly replay = new ReplayGuard();
+  private readonly accepted = new Map<string, Accepted>();
+
+  constructor(private readonly self: WireSelf) {}
+
+  accept(d: Datagram): Inbound {
+    const last = this.sameAsLast(d);
+    let msg: Message;
+    if (last !== null) {
+      // The steady state: the bytes of the last accepted datagram but for seq. The MAC is
+      // still checked over all of them; what decode() would parse is known already.
+      if (!this.self.mac.check(d.data)) return { ok: false, reason: 'bad-mac' };
+      msg = { ...last.msg, seq: d.data.readBigUInt64BE(last.seqAt) };
+    } else {
+      const r = decode(d.data, this.self.key, this.self.cluster());
+      if (!r.ok) return r;
+      msg = r.msg;
+    }
+    if (msg.node === this.self.node()) return { ok: false, reason: 'own-node' };
+    const verdict = this.replay.check(msg.node, msg.bootId, msg.seq);
+    if (verdict !== 'ok') return { ok: false, reason: verdict };
+    if (last === null) {
+      if (this.accepted.size >= MAX_ACCEPTED) this.accepted.clear();
+      this.accepted.set(d.address, { data: d.data, seqAt: seqOffset(d.data), msg });
+    } else {
+      last.data = d.data;
+    }
+    return { ok: true, msg, same: last !== null };
+  }
+
+  /** The last datagram accepted from d's address, when d has its bytes everywhere but seq. */
+  private sameAsLast(d: Datagram): Accepted | null {
+    const a = this.accepted.get(d.address);
+    if (a === undefined || a.data.length !== d.data.length) return null;
+    const end = d.data.length - MAC_LEN;
+    const after = a.seqAt + 8;
+    if (after > end || d.data.compare(a.data, 0, a.seqAt, 0, a.seqAt) !== 0 || d.data.compare(a.data, after, end, after, end) !== 0) return null;
+    return a;
+  }
+}
+
+/** An ICMP error quoting one of our last this many datagrams is about now (a few seconds at 10 ms). */
+const RECENT_SEQS = 1000n;
+
+/** The last datagram sent and what it said: the next one with the same content only differs in seq. */
+interface SentTemplate {
+  type: Message['type'];
+  groups: Message['groups'];
+  data: Buffer;
+}
+
+/** Outgoing datagrams, numbered; the steady state re-sealed rather than re-encoded. */
+export class Sender {
+  private seq = 0n;
+  private template: SentTemplate | null = null;
+
+  constructor(private readonly self: WireSelf) {}
+
+  datagram(type: Message['type'], groups: Message['groups']): Buffer {
+    this.seq++;
+    const t = this.template;
+    let data: Buffer;
+    if (t !== null && t.type === type && sameGroups(t.groups, groups)) {
+      data = withSeq(t.data, this.seq, this.self.mac);
+    } else {
+      const s = this.self;
+      data = encode({ type, cluster: s.cluster(), node: s.node(), bootId: s.bootId, seq: this.seq, intervalMs: s.interval(), groups }, s.key);
+    }
+    this.template = { type, groups, data };
+    return data;
+  }
+
+  /** A reload may change the interval, which every datagram carries. */
+  forget(): void {
+    this.template = null;
+  }
+
+  /**
+   * Whether a datagram an ICMP error quoted is one we sent lately: our MAC, our node name and
+   * boot, a seq among our last ones. Then the error is the peer host's own answer to it (only
+   * a host that reads our unicast heartbeats could quote one), not a forgery.
+   */
+  ours(quoted: Buffer): boolean {
+    const r = decode(quoted, this.self.key, this.self.cluster());
+    if (!r.ok) return false;
+    const m = r.msg;
+    return m.node === this.self.node() && m.bootId === this.self.bootId && m.seq <= this.seq && this.seq - m.seq < RECENT_SEQS;
+  }
+}
+
+function sameGroups(a: Message['groups'], b: Message['groups']): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.name !== y.name || x.state !== y.state || x.priority !== y.priority || x.reach !== y.reach) return false;
+  }
+  return true;
+}
