@@ -24,7 +24,9 @@ import type { WireGroup } from '../wire/types.js';
 import { vipDevice } from '../levip/mode.js';
 import { GroupRt } from './group.js';
 import { BeatSchedule, type SendWants } from './beat.js';
-import { HINT_HOLD_MS, PeerTable } from './peers.js';
+import { nextWake, peerNotes, sendWants, type ScheduleView } from './schedule.js';
+import { applyPeerInput } from './peer-inputs.js';
+import { PeerTable } from './peers.js';
 import { best, outranks, type Candidate } from './rank.js';
 import { operatorCommand } from './commands.js';
 import { reconfigure, retiredResult } from './reconfigure.js';
@@ -47,11 +49,6 @@ export const FAULT_RETRY_MAX: Millis = 16000;
  * then) cannot turn into a stream of arping spawns that loads the host further.
  */
 export const REANNOUNCE_MIN: Millis = 250;
-/**
- * A tick this late means our own loop was stalled (the timer is whole milliseconds and
- * rounds up, so up to 1 ms is the timer's own slack).
- */
-export const STALL_MIN_MS: Millis = 2;
 
 
 export class Core {
@@ -92,20 +89,16 @@ export class Core {
     const ctx: StepCtx = { now: input.now, actions: [], transitions: [], notes: [], sendNow: false, solicit: false, heard: false, peerReturned: false, peerYielded: null };
     this.lastReply = null;
     this.apply(input, ctx);
-    for (const d of this.peers.livenessChanges(ctx.now)) {
-      const msg = d.refused
-        ? `peer ${d.node} dead: its host refused our heartbeat (port unreachable, quoting it)`
-        : d.confirmMs !== null
-          ? `peer ${d.node} dead: port unreachable and no answer to a probe within ${fmt(d.confirmMs)} ms`
-          : `peer ${d.node} dead: silent for ${fmt(d.silentMs)} ms`;
-      ctx.notes.push({ level: 'warn', peer: d.node, msg });
+    peerNotes(this.peers, ctx.now, ctx.notes);
+    if (!this.quiet(input, ctx)) {
+      for (let i = 0; i < this.groups.length; i++) {
+        const g = this.groups[i]!;
+        this.evaluate(g, ctx);
+      }
     }
-    for (const c of this.peers.pathChanges(ctx.now)) {
-      ctx.notes.push(c.silent ? { level: 'warn', peer: c.node, msg: `peer ${c.node}: path ${c.address} silent (other paths alive: no failover)` } : { level: 'info', peer: c.node, msg: `peer ${c.node}: path ${c.address} heard again` });
-    }
-    if (!this.quiet(input, ctx)) for (const g of this.groups) this.evaluate(g, ctx);
     const wants = this.finish(ctx);
-    return { actions: order(ctx.actions), transitions: ctx.transitions, wakeAt: this.wakeAt(ctx.now, wants), notes: ctx.notes };
+    const wakeAt = wants === null || this.exited ? null : nextWake(this.view(), ctx.now, wants);
+    return { actions: order(ctx.actions), transitions: ctx.transitions, wakeAt, notes: ctx.notes };
   }
 
   /**
@@ -117,7 +110,8 @@ export class Core {
    */
   private quiet(input: Input, ctx: StepCtx): boolean {
     if (input.kind !== 'message' || input.same !== true || ctx.peerReturned || ctx.sendNow || ctx.notes.length > 0) return false;
-    for (const g of this.groups) {
+    for (let i = 0; i < this.groups.length; i++) {
+      const g = this.groups[i]!;
       if (g.state === 'init' || g.release || g.preemptAt !== null || g.vipPending > 0 || g.listenUntil !== null) return false;
     }
     return true;
@@ -130,7 +124,8 @@ export class Core {
         this.beat = new BeatSchedule(this.opts.interval, input.now);
         // Peers answer a probe at once: init ends as soon as every one of them was heard.
         ctx.solicit = true;
-        for (const g of this.groups) {
+        for (let i = 0; i < this.groups.length; i++) {
+          const g = this.groups[i]!;
           g.since = input.now;
           g.initUntil = input.now + this.opts.initDead;
           // Reconcile a VIP that a crashed run may have left behind: nobody has won yet.
@@ -138,41 +133,9 @@ export class Core {
         }
         return;
       case 'tick':
-        if (input.late !== undefined && input.late >= STALL_MIN_MS) {
-          this.peers.stalled(input.late, input.now);
-          ctx.notes.push({ level: input.late >= this.opts.deadTime / 2 ? 'warn' : 'debug', msg: `our loop stalled ${fmt(input.late)} ms: peers' silence meanwhile does not count` });
-        }
-        return;
-      case 'message': {
-        const before = this.peers.get(input.msg.node)?.groups;
-        const { kind, refuted } = this.peers.record(input.msg, input.address, input.port, input.now);
-        ctx.heard = input.msg.type === 'heartbeat';
-        if (refuted) {
-          ctx.notes.push({ level: 'warn', peer: input.msg.node, msg: `peer ${input.msg.node} answered after an ICMP port unreachable for ${input.address}: not gone (a forged ICMP error?); such errors on that path are ignored for ${HINT_HOLD_MS / 1000} s` });
-        }
-        for (const wg of input.msg.groups) {
-          if (before?.get(wg.name)?.state === 'active' && wg.state !== 'active') (ctx.peerYielded ??= new Set()).add(wg.name);
-        }
-        if (kind !== 'known') {
-          ctx.peerReturned = true;
-          // It has not heard us for a while (or ever): tell it where we stand now, so a dual
-          // active after a healed partition resolves within a round trip, not a heartbeat.
-          ctx.sendNow = true;
-          ctx.notes.push({ level: 'info', peer: input.msg.node, msg: `peer ${input.msg.node} ${kind === 'new' ? 'heard' : kind}` });
-        }
-        if (input.msg.type === 'resign') ctx.notes.push({ level: 'info', peer: input.msg.node, msg: `peer ${input.msg.node} resigned` });
-        // A probing peer missed our heartbeats or is confirming an ICMP error: answer now.
-        if (input.msg.type === 'probe' && this.beat.answerProbe(input.now)) ctx.sendNow = true;
-        return;
-      }
-      case 'unreachable': {
-        // A hint only: the peer is probed now and dies if it does not answer (peers.ts).
-        const verified = input.verified === true;
-        const { hinted, ignored } = this.peers.markUnreachable(input.address, input.now, verified);
-        if (!verified) for (const node of hinted) ctx.notes.push({ level: 'info', peer: node, msg: `peer ${node}: ICMP port unreachable from ${input.address}; probing it` });
-        for (const node of ignored) ctx.notes.push({ level: 'debug', peer: node, msg: `peer ${node}: ICMP port unreachable from ${input.address} ignored (a recent one was refuted)` });
-        return;
-      }
+      case 'message':
+      case 'unreachable':
+        return applyPeerInput(this.peers, this.beat, this.opts.deadTime, input, ctx);
       case 'vipResult':
         return this.onVipResult(input, ctx);
       case 'reconfigure':
@@ -250,7 +213,8 @@ export class Core {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     ctx.sendNow = true;
-    for (const g of this.groups) {
+    for (let i = 0; i < this.groups.length; i++) {
+      const g = this.groups[i]!;
       if (g.state === 'active') this.startRelease(g, 'shutting down', ctx);
       else this.ensureVip(g, false, ctx);
     }
@@ -517,9 +481,13 @@ export class Core {
 
   // ---- end of step -----------------------------------------------------------------
 
+  private view(): ScheduleView {
+    return { peers: this.peers, groups: this.groups, beat: this.beat, shuttingDown: this.shuttingDown, probes: this.opts.probes !== false, handoverGrace: this.handoverGrace };
+  }
+
   private finish(ctx: StepCtx): SendWants | null {
     if (this.startedAt === null) return null;
-    const wants = this.sendWants(ctx.now);
+    const wants = sendWants(this.view(), ctx.now);
     wants.sendNow = ctx.sendNow;
     wants.solicit = ctx.solicit;
     wants.heard = ctx.heard;
@@ -534,50 +502,4 @@ export class Core {
     }
     return wants;
   }
-
-  /** What the peer table asks of the send schedule now. */
-  private sendWants(now: Millis): SendWants {
-    const probing = !this.shuttingDown && this.opts.probes !== false;
-    return {
-      now,
-      sendNow: false,
-      shuttingDown: this.shuttingDown,
-      suspect: probing && this.peers.anyOverdue(now),
-      probeEvery: this.peers.probeEvery(now),
-      confirm: this.peers.needsConfirmProbe(now),
-      follower: this.peers.alive(now).length > 0 && this.groups.some((g) => g.state === 'active' && g.vipReady && !g.release),
-    };
-  }
-
-  private wakeAt(now: Millis, wants: SendWants | null): Millis | null {
-    if (this.startedAt === null || this.exited || wants === null) return null;
-    // A probe sent in this step changed the peers' confirmation state: ask again then.
-    let at = this.beat.wakeAt(wants.confirm ? this.sendWants(now) : wants);
-    const min = (t: Millis | null): void => {
-      if (t !== null && t < at) at = t;
-    };
-    min(this.peers.nextDeadline(now));
-    // The moment a peer becomes overdue it is probed (a step at least then).
-    if (!this.shuttingDown && this.opts.probes !== false) {
-      const overdue = this.peers.nextOverdue(now);
-      if (overdue !== null && overdue > now) min(overdue);
-    }
-    for (const g of this.groups) {
-      if (g.state === 'init') min(g.initUntil);
-      min(g.listenUntil);
-      min(g.preemptAt);
-      min(g.retryAt);
-      min(g.refreshAt);
-      if (g.release) {
-        min(g.release.deadline);
-        if (g.release.successorSince !== null) min(g.release.successorSince + this.handoverGrace);
-      }
-    }
-    return at;
-  }
-}
-
-/** Milliseconds for a log line: whole numbers, one decimal below 10. */
-function fmt(ms: Millis): string {
-  return ms < 10 ? ms.toFixed(1) : String(Math.round(ms));
 }

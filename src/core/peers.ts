@@ -2,133 +2,35 @@
  * The peer table: what we last heard from each node, on each path, and whether it is alive.
  *
  * A peer may be heard on several paths (redundant heartbeat media, as Heartbeat had: a
- * second interface or address). A path is alive while it was heard within the dead time; a
- * peer is alive while any of its paths is. A silent path alone is a warning, never a failover.
+ * second interface or address). A path is alive while it was heard within the dead time (plus
+ * any stall of our own meanwhile: silence we could not have heard is no evidence); a peer is
+ * alive while any of its paths is. A silent path alone is a warning, never a failover.
  *
  * A peer whose heartbeat is overdue (later than its interval plus a margin sized from how
  * late it has been recently) is probed at once and then every fifth of its interval: a live
  * peer answers a probe immediately, so a burst of lost datagrams must also swallow those
  * round trips before the dead time, and a crashed one is asked again and again.
  *
- * ICMP port unreachable is a hint, never a verdict. A crashed agent on a live host shows itself
- * once the kernel has torn the process down and closed its socket (measured here: 3 ms for a
- * 13 MB process, 6-14 ms for a 41 MB Node, 15-23 ms at 86 MB: the socket closes after the
- * memory is freed): its kernel then answers our next datagram with "port unreachable". But ICMP
- * is not authenticated, and anyone on the segment who knows the two addresses can forge one. So
- * a path dies of a hint only when the peer has also failed to answer an authenticated probe for
- * `confirmMs`: the first probe since it was last heard, sent when it became overdue or, if none
- * was, at once on the hint. A live peer answers within a millisecond, so a forged error moves
- * nothing. A hint the peer refutes by speaking is counted, and hints on that path are ignored
- * for `HINT_HOLD_MS`: someone forging them can at most make us fall back to the dead time,
- * which is all keepalived has.
+ * ICMP port unreachable: a crashed agent on a live host shows itself once the kernel has torn
+ * the process down and closed its socket (measured here: 3 ms for a 13 MB process, 6-14 ms
+ * for a 41 MB Node, 15-23 ms at 86 MB: the socket closes after the memory is freed); its kernel
+ * then answers our next datagram with "port unreachable". When the error quotes a datagram we
+ * really sent (the transport reads the kernel's error queue; the driver checks MAC, node, boot
+ * and a recent seq), it is the peer host's own answer: the path dies at once. Anyone who knows
+ * the two addresses can forge an error without such a quote; that is only a hint: the path dies
+ * of it only when the peer has also failed to answer an authenticated probe for `confirmMs`
+ * (the first probe since it was last heard, sent when it became overdue or, if none was, at once
+ * on the hint). A live peer answers within a millisecond, so a forged error moves nothing. A
+ * hint the peer refutes by speaking is counted, and hints on that path are ignored for
+ * `HINT_HOLD_MS`: someone forging them can at most make us fall back to the dead time.
  */
-import type { Message, WireGroup } from '../wire/types.js';
+import type { Message } from '../wire/types.js';
+import { Lateness } from './lateness.js';
+import { CONFIRM_FLOOR_MS, HINT_HOLD_MS, OVERDUE_MIN_MS, OVERDUE_PROBES_PER_INTERVAL, groupMap, newPath, pathAt, type PathChange, type Peer, type PeerDeath, type PeerPath, type RecordKind } from './peer-types.js';
 import type { Millis, NodeId } from './types.js';
 
-/**
- * Least time a probe answer is given after an ICMP hint, on an idle host. An answer takes a
- * wake-up, one HMAC and one datagram each way: well under a millisecond, a few with a
- * young-generation GC in between. Added to it: twice the worst lateness the peer's own
- * heartbeats showed recently, so a loaded or slow peer gets the time it has been needing.
- */
-export const CONFIRM_FLOOR_MS: Millis = 4;
-/** How long hints on a path are ignored after one was refuted (a forger's retry rate). */
-export const HINT_HOLD_MS: Millis = 10_000;
-/** Lateness is remembered over one to two windows of this length. */
-export const LATENESS_WINDOW_MS: Millis = 5_000;
-/** A heartbeat this much past the peer's interval (at least) makes the peer overdue. */
-export const OVERDUE_MIN_MS: Millis = 1;
-/** While a peer is overdue it is probed this often, as a fraction of its interval. */
-export const OVERDUE_PROBES_PER_INTERVAL = 5;
-
-export interface PeerPath {
-  address: string;
-  port: number;
-  lastHeard: Millis;
-  /** an ICMP port unreachable for this address arrived then (after lastHeard): a hint. */
-  unreachableAt: Millis | null;
-  /** hints on this path are ignored until then (the last one was refuted). */
-  hintsIgnoredUntil: Millis;
-  /** ms of our own stalls since it was last heard: silence we could not have observed. */
-  stalledMs: Millis;
-  /** the peer host refused a datagram of ours (a verified ICMP error) then: the path is dead. */
-  refusedAt: Millis | null;
-  /** a "path silent" warning was given and not yet cleared. */
-  warned: boolean;
-}
-
-/** The worst recent lateness of a peer's datagrams: max over the current and the last window. */
-export class Lateness {
-  private cur = 0;
-  private prev = 0;
-  private start: Millis;
-
-  constructor(now: Millis) {
-    this.start = now;
-  }
-
-  add(lateMs: Millis, now: Millis): void {
-    this.roll(now);
-    if (lateMs > this.cur) this.cur = lateMs;
-  }
-
-  max(now: Millis): Millis {
-    this.roll(now);
-    return Math.max(this.cur, this.prev);
-  }
-
-  private roll(now: Millis): void {
-    const age = now - this.start;
-    if (age < LATENESS_WINDOW_MS) return;
-    this.prev = age < 2 * LATENESS_WINDOW_MS ? this.cur : 0;
-    this.cur = 0;
-    this.start = now;
-  }
-}
-
-export interface Peer {
-  node: NodeId;
-  /** the path the last message came on. */
-  address: string;
-  port: number;
-  bootId: bigint;
-  /** the latest message on any path, and its sequence number. */
-  lastHeard: Millis;
-  lastSeq: bigint;
-  intervalMs: number;
-  groups: Map<string, WireGroup>;
-  /** the last message was a resign. */
-  resigned: boolean;
-  /** every path it was heard on (a few at most: an array, iterated without allocating). */
-  paths: PeerPath[];
-  lateness: Lateness;
-  /** the first probe sent since it was last heard, and when its answer is overdue. */
-  probedAt: Millis | null;
-  answerDue: Millis | null;
-  /** ICMP hints this peer refuted by speaking (forged, or a transient). */
-  refutedHints: number;
-  /** what livenessChanges last reported. */
-  reportedAlive: boolean;
-}
-
-export interface PathChange {
-  node: NodeId;
-  address: string;
-  silent: boolean;
-}
-
-/** A peer that died since the last livenessChanges() call, and how. */
-export interface PeerDeath {
-  node: NodeId;
-  /** ms since it was last heard. */
-  silentMs: Millis;
-  /** set when the last path died of an unanswered probe after ICMP port unreachable. */
-  confirmMs: Millis | null;
-  /** its host refused a datagram we sent (a verified ICMP port unreachable). */
-  refused: boolean;
-}
-
-export type RecordKind = 'new' | 'restarted' | 'returned' | 'known';
+export { CONFIRM_FLOOR_MS, HINT_HOLD_MS, OVERDUE_MIN_MS, OVERDUE_PROBES_PER_INTERVAL };
+export type { PathChange, Peer, PeerDeath, PeerPath, RecordKind };
 
 const NO_DEATHS: readonly PeerDeath[] = Object.freeze([]);
 const NO_CHANGES: readonly PathChange[] = Object.freeze([]);
@@ -209,7 +111,8 @@ export class PeerTable {
    */
   markUnreachable(address: string, now: Millis, verified = false): { hinted: NodeId[]; ignored: NodeId[] } {
     const out = { hinted: [] as NodeId[], ignored: [] as NodeId[] };
-    for (const p of this.list) {
+    for (let i = 0; i < this.list.length; i++) {
+      const p = this.list[i]!;
       const path = pathAt(p, address);
       if (!path || !this.pathAlive(p, path, now)) continue;
       if (verified) {
@@ -241,8 +144,10 @@ export class PeerTable {
    */
   stalled(ms: Millis, now: Millis): void {
     const from = now - ms;
-    for (const p of this.list) {
-      for (const path of p.paths) {
+    for (let i = 0; i < this.list.length; i++) {
+      const p = this.list[i]!;
+      for (let j = 0; j < p.paths.length; j++) {
+        const path = p.paths[j]!;
         if (path.lastHeard >= from || this.pathDeath(p, path) <= from) continue;
         path.stalledMs += ms;
         this.version++;
@@ -252,16 +157,23 @@ export class PeerTable {
 
   /** Whether a live peer has a hint on a path and no probe out since it was last heard. */
   needsConfirmProbe(now: Millis): boolean {
-    for (const p of this.alive(now)) {
+    const alive = this.alive(now);
+    for (let i = 0; i < alive.length; i++) {
+      const p = alive[i]!;
       if (p.probedAt !== null) continue;
-      for (const path of p.paths) if (path.unreachableAt !== null) return true;
+      for (let j = 0; j < p.paths.length; j++) {
+        const path = p.paths[j]!;
+        if (path.unreachableAt !== null) return true;
+      }
     }
     return false;
   }
 
   /** A probe went to every peer now: the first one since a peer was last heard starts its answer's clock. */
   probeSent(now: Millis): void {
-    for (const p of this.alive(now)) {
+    const alive = this.alive(now);
+    for (let i = 0; i < alive.length; i++) {
+      const p = alive[i]!;
       if (p.probedAt !== null) continue;
       p.probedAt = now;
       p.answerDue = now + this.confirmMs(p, now);
@@ -297,7 +209,10 @@ export class PeerTable {
   }
 
   isAlive(p: Peer, now: Millis): boolean {
-    for (const path of p.paths) if (this.pathAlive(p, path, now)) return true;
+    for (let j = 0; j < p.paths.length; j++) {
+      const path = p.paths[j]!;
+      if (this.pathAlive(p, path, now)) return true;
+    }
     return false;
   }
 
@@ -313,7 +228,9 @@ export class PeerTable {
   /** When a live peer (not leaving) becomes overdue, or null when none can. */
   nextOverdue(now: Millis): Millis | null {
     let next: Millis | null = null;
-    for (const p of this.alive(now)) {
+    const alive = this.alive(now);
+    for (let i = 0; i < alive.length; i++) {
+      const p = alive[i]!;
       if (p.resigned) continue;
       const at = p.lastHeard + p.intervalMs + this.overdueMargin(p, now);
       if (next === null || at < next) next = at;
@@ -330,7 +247,11 @@ export class PeerTable {
   /** How often to probe while a peer is overdue: a fifth of the shortest interval among them. */
   probeEvery(now: Millis): Millis {
     let every = Number.POSITIVE_INFINITY;
-    for (const p of this.alive(now)) if (!p.resigned) every = Math.min(every, p.intervalMs / OVERDUE_PROBES_PER_INTERVAL);
+    const alive = this.alive(now);
+    for (let i = 0; i < alive.length; i++) {
+      const p = alive[i]!;
+      if (!p.resigned) every = Math.min(every, p.intervalMs / OVERDUE_PROBES_PER_INTERVAL);
+    }
     return Math.max(1, every);
   }
 
@@ -338,7 +259,10 @@ export class PeerTable {
   alive(now: Millis): readonly Peer[] {
     if (now === this.aliveNow && this.version === this.aliveVersion) return this.aliveCache;
     this.aliveCache.length = 0;
-    for (const p of this.list) if (this.isAlive(p, now)) this.aliveCache.push(p);
+    for (let i = 0; i < this.list.length; i++) {
+      const p = this.list[i]!;
+      if (this.isAlive(p, now)) this.aliveCache.push(p);
+    }
     this.aliveNow = now;
     this.aliveVersion = this.version;
     return this.aliveCache;
@@ -355,9 +279,14 @@ export class PeerTable {
   /** The moment the next live peer would be declared dead (its last live path), or null. */
   nextDeadline(now: Millis): Millis | null {
     let next: Millis | null = null;
-    for (const p of this.alive(now)) {
+    const alive = this.alive(now);
+    for (let i = 0; i < alive.length; i++) {
+      const p = alive[i]!;
       let last = 0;
-      for (const path of p.paths) if (this.pathAlive(p, path, now)) last = Math.max(last, this.pathDeath(p, path));
+      for (let j = 0; j < p.paths.length; j++) {
+        const path = p.paths[j]!;
+        if (this.pathAlive(p, path, now)) last = Math.max(last, this.pathDeath(p, path));
+      }
       if (next === null || last < next) next = last;
     }
     return next;
@@ -366,12 +295,14 @@ export class PeerTable {
   /** Peers that died since the last call (each once), with what killed them. */
   livenessChanges(now: Millis): readonly PeerDeath[] {
     let out: PeerDeath[] | null = null;
-    for (const p of this.list) {
+    for (let i = 0; i < this.list.length; i++) {
+      const p = this.list[i]!;
       if (!p.reportedAlive || this.isAlive(p, now)) continue;
       p.reportedAlive = false;
       let confirmMs: Millis | null = null;
       let refused = false;
-      for (const path of p.paths) {
+      for (let j = 0; j < p.paths.length; j++) {
+        const path = p.paths[j]!;
         if (path.refusedAt !== null) refused = true;
         else if (this.diedOfHint(p, path) && p.probedAt !== null) confirmMs = now - p.probedAt;
       }
@@ -386,9 +317,12 @@ export class PeerTable {
    */
   pathChanges(now: Millis): readonly PathChange[] {
     let out: PathChange[] | null = null;
-    for (const p of this.alive(now)) {
+    const alive = this.alive(now);
+    for (let i = 0; i < alive.length; i++) {
+      const p = alive[i]!;
       if (p.paths.length < 2) continue;
-      for (const path of p.paths) {
+      for (let j = 0; j < p.paths.length; j++) {
+        const path = p.paths[j]!;
         const silent = !this.pathAlive(p, path, now);
         if (silent === path.warned) continue;
         path.warned = silent;
@@ -397,27 +331,4 @@ export class PeerTable {
     }
     return out ?? NO_CHANGES;
   }
-}
-
-function pathAt(p: Peer, address: string): PeerPath | undefined {
-  for (const path of p.paths) if (path.address === address) return path;
-  return undefined;
-}
-
-function newPath(address: string, port: number, now: Millis): PeerPath {
-  return { address, port, lastHeard: now, unreachableAt: null, hintsIgnoredUntil: 0, stalledMs: 0, refusedAt: null, warned: false };
-}
-
-/** The groups of a message by name, reusing the old map when nothing changed (the steady state). */
-function groupMap(groups: readonly WireGroup[], old: Map<string, WireGroup> | null): Map<string, WireGroup> {
-  if (old && old.size === groups.length) {
-    let same = true;
-    for (const g of groups) if (!sameGroup(old.get(g.name), g)) same = false;
-    if (same) return old;
-  }
-  return new Map(groups.map((g) => [g.name, g] as const));
-}
-
-function sameGroup(a: WireGroup | undefined, b: WireGroup): boolean {
-  return a !== undefined && a.state === b.state && a.priority === b.priority && a.reach === b.reach;
 }

@@ -10,7 +10,9 @@ import type { Millis } from './types.js';
 /** Live peers that could hold the group: any non-fault state with priority > 0. */
 export function liveCandidates(peers: PeerTable, g: GroupRt, now: Millis): Candidate[] {
   const out: Candidate[] = [];
-  for (const p of peers.alive(now)) {
+  const alive = peers.alive(now);
+  for (let i = 0; i < alive.length; i++) {
+    const p = alive[i]!;
     const pg = p.groups.get(g.name);
     if (pg && pg.priority > 0 && pg.state !== 'fault') out.push({ node: p.node, priority: pg.priority, reach: pg.reach });
   }
@@ -19,7 +21,9 @@ export function liveCandidates(peers: PeerTable, g: GroupRt, now: Millis): Candi
 
 export function activePeers(peers: PeerTable, g: GroupRt, now: Millis): Candidate[] {
   const out: Candidate[] = [];
-  for (const p of peers.alive(now)) {
+  const alive = peers.alive(now);
+  for (let i = 0; i < alive.length; i++) {
+    const p = alive[i]!;
     const pg = p.groups.get(g.name);
     if (pg && pg.state === 'active' && pg.priority > 0) out.push({ node: p.node, priority: pg.priority, reach: pg.reach });
   }
@@ -32,7 +36,11 @@ export function holderPeer(peers: PeerTable, g: GroupRt, now: Millis): Candidate
 
 /** Any live peer advertising active, releasing ones included (they still serve). */
 export function anyActivePeer(peers: PeerTable, g: GroupRt, now: Millis): Peer | null {
-  for (const p of peers.alive(now)) if (p.groups.get(g.name)?.state === 'active') return p;
+  const alive = peers.alive(now);
+  for (let i = 0; i < alive.length; i++) {
+    const p = alive[i]!;
+    if (p.groups.get(g.name)?.state === 'active') return p;
+  }
   return null;
 }
 
