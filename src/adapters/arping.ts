@@ -69,6 +69,9 @@ export class ArpingAnnouncer implements Announcer {
       // an announcement for an address we no longer hold would pull the router to us.
       if (this.closed || signal?.aborted) break;
       for (const flag of FLAGS[garp.form]) {
+        // Before every frame, the reply half of a request+reply step included: the release
+        // may have come while the request's arping was being started.
+        if (this.closed || signal?.aborted) break;
         const argv = this.argv(flag, vip, iface);
         const started = await this.tracker.start(argv, this.maxLifeMs, this.onFailure);
         if (started.error !== undefined) outcome.errors.push(`${argv.join(' ')}: ${started.error}`);

@@ -140,3 +140,18 @@ t.test('an aborted signal ends the burst before its next step (the VIP is being 
   const none = await announcer.announce(VIP, 'eth0', garp('both', 3), ctl.signal);
   t.same(none, { sent: 0, errors: [] }, 'already aborted: nothing sent');
 });
+
+t.test('an abort while the request\'s arping starts stops the reply half of the same step', async (t) => {
+  const ctl = new AbortController();
+  const tracker = new FakeTracker();
+  const start = tracker.start.bind(tracker);
+  tracker.start = async (argv, life, onExit) => {
+    const r = await start(argv, life, onExit);
+    ctl.abort(); // the release arrives while the first frame's child is being spawned
+    return r;
+  };
+  const announcer = new ArpingAnnouncer(tracker, { sleep: async () => undefined });
+  const out = await announcer.announce(VIP, 'eth0', garp('both', 3), ctl.signal);
+  t.same(out, { sent: 1, errors: [] });
+  t.same(tracker.log, ['arping -U -c 1 -I eth0 198.51.100.100'], 'no arping -A for a VIP being given up');
+});
