@@ -64,7 +64,7 @@ export class BeatSchedule {
     this.nextAt = start;
   }
 
-  setInterval(ms: Millis): void {
+  changeInterval(ms: Millis): void {
     this.interval = ms;
   }
 

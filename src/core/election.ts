@@ -76,8 +76,8 @@ export class Core {
   }
 
   /** @internal a reload changed the heartbeat interval. */
-  setInterval(ms: Millis): void {
-    this.beat.setInterval(ms);
+  changeInterval(ms: Millis): void {
+    this.beat.changeInterval(ms);
   }
 
   /** Handover grace: how long a releasing node keeps the VIP after the successor claimed it. */

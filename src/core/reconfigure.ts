@@ -13,7 +13,7 @@ import type { CoreOptions, Input } from './types.js';
 export function reconfigure(core: Core, o: Omit<CoreOptions, 'node' | 'maintenance'>, ctx: StepCtx): void {
   Object.assign(core.opts, { interval: o.interval, deadTime: o.deadTime, initDead: o.initDead, expectedPeers: o.expectedPeers, groups: o.groups });
   core.peers.setDeadTime(o.deadTime);
-  core.setInterval(o.interval);
+  core.changeInterval(o.interval);
   const next: GroupRt[] = [];
   for (const cfg of o.groups) {
     const cur = core.group(cfg.name);

@@ -69,8 +69,8 @@ export class Driver {
   private readonly receiver: Receiver;
   private readonly sender: Sender;
   private closed = false;
-  /** when the core's own timer last fired (the watchdog's sign that the loop turns). */
-  private lastTickAt: number | null = null;
+  /** when the core last took an input (the watchdog's sign that the loop turns). */
+  private lastTurnAt: number | null = null;
 
   constructor(private readonly deps: DriverDeps) {
     const hb = deps.config.heartbeat;
@@ -101,8 +101,7 @@ export class Driver {
   start(): void {
     this.deps.transport.onMessage((d) => this.onDatagram(d));
     this.deps.transport.onUnreachable((address, quoted) => this.feed({ kind: 'unreachable', now: this.now(), address, verified: quoted.some((q) => this.sender.ours(q)) }));
-    this.lastTickAt = this.now();
-    this.feed({ kind: 'start', now: this.lastTickAt });
+    this.feed({ kind: 'start', now: this.now() });
   }
 
   /** Applies a validated new configuration (reload). Heartbeat socket settings are not changed here. */
@@ -134,12 +133,14 @@ export class Driver {
   }
 
   /**
-   * Whether the election loop turns: the core's timer fired within `withinMs` (it is due at
-   * least once per heartbeat interval while running). False once stopped.
+   * Whether the election loop turns: the core took an input within `withinMs` (a tick is due
+   * at least once per interval and a quarter). Any input counts: a follower's timer is a
+   * backstop that the leader's heartbeats keep pushing out, so it may never fire while all
+   * is well. False once stopped.
    */
   turning(withinMs: number): boolean {
-    if (this.closed || this.lastTickAt === null) return false;
-    return this.now() - this.lastTickAt <= withinMs;
+    if (this.closed || this.lastTurnAt === null) return false;
+    return this.now() - this.lastTurnAt <= withinMs;
   }
 
   drop(reason: DropReason, from: string): void {
@@ -158,6 +159,7 @@ export class Driver {
 
   feed(input: Input): void {
     if (this.closed) return;
+    this.lastTurnAt = input.now;
     const r = this.core.step(input);
     // Act first, log after: a takeover's VIP and gratuitous ARP must not wait for log writes.
     for (const a of r.actions) this.execute(a);
@@ -187,10 +189,7 @@ export class Driver {
       // Node runs expired timers before it polls the sockets. After a stall (a saturated CPU,
       // a GC pause) a peer's heartbeats may be sitting unread while its deadline has passed:
       // read them first, so a node whose own loop was starved does not call a peer silent.
-      this.timers.afterPoll(() => {
-        this.lastTickAt = this.now();
-        this.feed({ kind: 'tick', now: this.lastTickAt, late });
-      });
+      this.timers.afterPoll(() => this.feed({ kind: 'tick', now: this.now(), late }));
     }, Math.ceil(delay));
   }
 

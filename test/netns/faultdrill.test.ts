@@ -3,8 +3,8 @@
  * case injects one host-side fault and checks the log line, the resulting state, and that
  * the VIP is on one node only once the fault clears:
  *
- *   1. d1's eth0 renamed away (the link monitor notices), and `ip addr add` failing when d1
- *      must take over (an ip stand-in refuses it) -> fault with a clear line, d2 takes the VIP
+ *   1. d1's eth0 renamed away (the link monitor notices) -> fault with a clear line, d2 takes
+ *      the VIP (the kernel refusing the VIP itself is drilled in ipv6-vip.test.ts)
  *   2. arping missing from PATH -> the agent still takes the VIP; report what the client sees
  *   3. the key file group/world-readable, missing or a directory -> exit 78, nothing changed
  *   4. the control socket path taken (regular file; another live agent) -> refused
@@ -68,33 +68,6 @@ async function linkRenamed({ t, lab, nodes: [d0, d1, d2] }: Ctx): Promise<void> 
   // Back in the election, d1 (100) outranks d2 (50) and preempts it while d0 is down.
   const back = await waitSoleActive(lab, [d1, d2], 'd1', 10_000);
   t.ok(back, 'with eth0 back d1 leaves fault and preempts d2', { diagnostic: !back, log: d1.logTail(30) });
-  d0.start();
-  t.ok(await waitSoleActive(lab, [d0, d1, d2], 'd0', 10_000), 'd0 back: the VIP on d0 only');
-}
-
-/** 1b. `ip addr add` itself fails on d1 (an ip stand-in refuses it) when d1 must take over. */
-async function addFails(c: Ctx): Promise<void> {
-  const { t, lab, cluster, nodes: [d0, d1, d2] } = c;
-  const bin = mkdtempSync(join(cluster.dir, 'ipbin-'));
-  symlinkSync(join(REPO_ROOT, 'test', 'fixtures', 'security', 'ip-fail-add.sh'), join(bin, 'ip'));
-  const flag = join(bin, 'fail');
-  writeFileSync(flag, '');
-  await d1.stop();
-  startWrapped(lab, d1, ['env', `PATH=${bin}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, `HAAGENT_DRILL_IP_FAIL=${flag}`]);
-  t.ok(await waitGroup(d1, (s) => s === 'standby', 10_000), 'd1 restarted with an ip that refuses addr add');
-  const mark = logOf(d1).length;
-  const at = epochNow();
-  await d0.stop();
-  const d2took = await waitGroup(d2, (s, v) => s === 'active' && v === true, 5000);
-  const g1 = groupOf(await fastStatus(d1));
-  t.equal(g1?.state, 'fault', 'd1 tried to take over and is in fault');
-  t.match(g1?.faultReason ?? '', /cannot add VIP/, `status says why: ${g1?.faultReason}`);
-  const line = await waitFor(() => findLog(logOf(d1), /"to":"fault".*cannot add VIP/, ERROR, mark), 3000, 50);
-  t.ok(line, `error-level log line: ${line?.msg} (${String(line?.reason)})`);
-  t.ok(d2took, `d2 took the VIP (${(epochNow() - at).toFixed(0)} ms after d0 stopped)`);
-  t.notOk(await d1.vipPresent(), 'no VIP on d1');
-  rmSync(flag);
-  t.ok(await waitSoleActive(lab, [d1, d2], 'd1', 15_000), 'once ip works again d1 retries, leaves fault and preempts d2');
   d0.start();
   t.ok(await waitSoleActive(lab, [d0, d1, d2], 'd0', 10_000), 'd0 back: the VIP on d0 only');
 }
@@ -233,7 +206,7 @@ t.test('fault drill', { skip }, async (t) => {
     t.ok(await waitSoleActive(lab, c.nodes, 'd0', 10_000), 'd0 active, d1 and d2 standby');
     const only = process.env.HAAGENT_DRILL_CASES?.split(',');
     for (const [name, fn] of [
-      ['1a. VIP interface renamed away', linkRenamed], ['1b. ip addr add fails', addFails], ['2. arping missing', arpingMissing], ['3. bad key file', badKeys],
+      ['1a. VIP interface renamed away', linkRenamed], ['2. arping missing', arpingMissing], ['3. bad key file', badKeys],
       ['4. control socket taken', socketTaken], ['5. read-only state directory', readOnlyState], ['6. clock stepped back', clockBack],
     ] as const) {
       if (!only || only.includes(name.split('.')[0]!)) await t.test(name, async (tt) => fn({ ...c, t: tt }));

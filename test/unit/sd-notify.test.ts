@@ -237,6 +237,13 @@ t.test('Driver.turning: true while the core timer fires, false when it stops', a
   t.ok(driver.turning(300), 'within the bound');
   await advance(200);
   t.notOk(driver.turning(300), 'past the bound: stalled');
+  // Any input is a turn: a follower's timer, pushed out by the leader's heartbeats, may
+  // never fire while all is well.
+  driver.feed({ kind: 'unreachable', now, address: '198.51.100.250', verified: false });
+  t.ok(driver.turning(300), 'an input other than the timer is a turn too');
+  pending.splice(0); // the timer that input armed is lost too
+  await advance(301);
+  t.notOk(driver.turning(300), 'and stalled again once nothing came for longer than the bound');
   driver.stop();
   t.notOk(driver.turning(1e9), 'a stopped driver does not turn');
 });
