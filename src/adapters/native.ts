@@ -78,6 +78,11 @@ export interface Native {
   udpSocket(family: 4 | 6, address: string, port: number): number;
   /** Drains the socket's error queue: each ICMP error with the datagram it quoted. */
   udpErrors(fd: number): QueuedError[];
+  /**
+   * execve(2): replaces this process with `path` (same PID). Returns only by throwing: the
+   * errno's Error (ENOENT, EACCES, ...), or a TypeError for a bad argument.
+   */
+  execve(path: string, argv: readonly string[], env: readonly string[]): never;
 }
 
 /** An error the kernel queued for a socket (linux/errqueue.h sock_extended_err). */
@@ -103,7 +108,7 @@ export interface NativeTimer {
 
 export type NativeLoad = { ok: true; native: Native } | { ok: false; reason: string };
 
-const EXPORTS = ['packetOpen', 'packetSend', 'packetClose', 'setScheduler', 'getScheduler', 'gettid', 'ifIndex', 'addrAdd', 'addrDel', 'timerNew', 'timerStart', 'timerStop', 'macKey', 'macSeal', 'macCheck', 'udpSocket', 'udpErrors'] as const;
+const EXPORTS = ['packetOpen', 'packetSend', 'packetClose', 'setScheduler', 'getScheduler', 'gettid', 'ifIndex', 'addrAdd', 'addrDel', 'timerNew', 'timerStart', 'timerStop', 'macKey', 'macSeal', 'macCheck', 'udpSocket', 'udpErrors', 'execve'] as const;
 
 /**
  * The directory holding package.json, whether this file runs from src/adapters (tap's TS

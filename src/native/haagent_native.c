@@ -13,6 +13,7 @@
  *    context and three JS objects per call.
  *  - The peer's heartbeat socket with its ICMP error queue (udp.c), so a "port unreachable"
  *    can be checked against the datagram it quotes.
+ *  - execve (exec.c), so the agent can relaunch itself with its node flags under the same PID.
  *
  * Plain C against Node-API (ABI-stable: no rebuild per Node version). Every argument is
  * checked here and a bad one is a TypeError: a wrong call from JS must never crash the
@@ -24,6 +25,7 @@
 #include "timer.h"
 #include "mac.h"
 #include "udp.h"
+#include "exec.h"
 
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -267,6 +269,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"macCheck", NULL, haagent_mac_check, NULL, NULL, NULL, napi_enumerable, NULL},
       {"udpSocket", NULL, haagent_udp_socket, NULL, NULL, NULL, napi_enumerable, NULL},
       {"udpErrors", NULL, haagent_udp_errors, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"execve", NULL, haagent_execve, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_OK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

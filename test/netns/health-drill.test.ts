@@ -87,7 +87,7 @@ t.test('http check, link down, uplink loss, partition heal', async (t) => {
     t.equal(await d0.groupState(), 'fault', 'd0 in fault while its link is down');
     t.notOk(await d0.vipPresent(), 'd0 released the VIP');
     await linkUp(d0.host);
-    t.ok(await activeIs(cluster, 'd0'), 'link back: d0 active again');
+    t.ok(await activeIs(cluster, 'd0'), 'link back: d0 active again', { log: d0.logTail(), status: await d0.status() });
 
     // 3. only the active loses its uplink (its path to the ping node)
     const up = await measured(lab, d1, () => run(['ip', '-n', d0.host.ns, 'neigh', 'replace', lab.client.ip, 'lladdr', NOWHERE, 'dev', 'eth0', 'nud', 'permanent']));

@@ -61,7 +61,7 @@ async function capture(lab: Lab, srcMac: string): Promise<{ proc: LabProcess; fr
 }
 
 async function helper(lab: Lab | null, ns: string | null, args: string[]): Promise<Record<string, unknown>> {
-  // With the installed agent's node flags (--lite-mode: no optimising compiler), as it would run.
+  // With the installed agent's node flags, as it would run.
   const argv = [process.execPath, ...HAAGENT_NODE_FLAGS, HELPER, ...args];
   const r = lab && ns ? await lab.exec(ns, argv, 10000) : await run(argv, 10000);
   if (r.code !== 0) throw new Error(`packet-send ${args.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);

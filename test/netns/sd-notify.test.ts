@@ -4,6 +4,8 @@
  * datagram socket this test binds. READY=1 comes once the agent answers on its control socket,
  * STATUS= follows the group's state, keep-alives come every half period and stop while the
  * agent is frozen, STOPPING=1 comes on SIGTERM, and hooks do not inherit NOTIFY_SOCKET.
+ * The agent is started by plain `node` without the binary's node flags, as a hand-written unit
+ * might: it relaunches itself with them under the same PID, so all of the above still holds.
  * Needs root and `npm run build`.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,15 +49,19 @@ t.test('READY, STATUS, WATCHDOG and STOPPING reach the notification socket', asy
     const [d0, d1] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
     // A hook that prints what it inherited of these variables into the agent's log.
     const cfg = parse(readFileSync(d0.configPath, 'utf8')) as Record<string, unknown>;
-    cfg.notify = [['/usr/bin/printenv', 'NOTIFY_SOCKET', 'WATCHDOG_USEC', 'HAAGENT_GROUP']];
+    cfg.notify = [['/usr/bin/printenv', 'NOTIFY_SOCKET', 'WATCHDOG_USEC', 'HAAGENT_RELAUNCHED', 'HAAGENT_GROUP']];
     writeFileSync(d0.configPath, stringify(cfg), { mode: 0o600 });
     d1.start();
-    const argv = [process.execPath, ...HAAGENT_NODE_FLAGS, HAAGENT_MAIN, 'run', '--config', d0.configPath];
+    const argv = [process.execPath, HAAGENT_MAIN, 'run', '--config', d0.configPath];
     d0.proc = lab.spawn(d0.host, argv, { logFile: d0.logPath, env: { NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: String(WATCHDOG_USEC) } });
 
     const ready = await waitFor(async () => kinds('READY=1').length > 0, 10000, 10);
     t.ok(ready, 'READY=1 received', { diagnostic: !ready, log: d0.logTail() });
     if (!ready) return;
+    // The PID systemd started (MAINPID) runs node with the flags now, the guard variable gone.
+    const cmdline = readFileSync(`/proc/${d0.proc.pid}/cmdline`, 'utf8').split('\0');
+    t.same(cmdline.slice(1, 1 + HAAGENT_NODE_FLAGS.length), HAAGENT_NODE_FLAGS, 'relaunched in place with the node flags', { cmdline });
+    t.equal(cmdline[1 + HAAGENT_NODE_FLAGS.length], HAAGENT_MAIN, 'then the same script and arguments');
     // By the time READY=1 is sent the control socket answers.
     t.ok(await d0.status(), 'the control socket answers once READY=1 has come');
     const active = await waitFor(async () => kinds('STATUS=').some((m) => m.text.includes('STATUS=web active 198.51.100.100')), 5000, 20);
@@ -98,7 +104,7 @@ t.test('READY, STATUS, WATCHDOG and STOPPING reach the notification socket', asy
       .map((l) => JSON.parse(l) as { stdout?: string });
     t.ok(hookRuns.length > 0, 'the hook ran');
     // printenv prints the values it finds, one a line: the group only.
-    t.same([...new Set(hookRuns.map((r) => r.stdout))], ['web'], 'hooks do not inherit NOTIFY_SOCKET or WATCHDOG_USEC');
+    t.same([...new Set(hookRuns.map((r) => r.stdout))], ['web'], 'hooks do not inherit NOTIFY_SOCKET, WATCHDOG_USEC or the relaunch guard');
   } finally {
     await cluster.stopAll().catch(() => undefined);
     await within(lab.destroy(), 15000, null);

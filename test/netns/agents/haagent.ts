@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { NODE_FLAGS } from '../../../src/cli/relaunch.js';
 import type { StatusRecord } from '../../../src/daemon/status-view.js';
 import { run, waitFor, within, type CommandResult } from '../exec.js';
 import { REPO_ROOT, VIP_CIDR, type Lab, type LabHost, type LabProcess } from '../lab.js';
@@ -16,8 +17,11 @@ import type { Exit } from '../proc.js';
 export type { StatusRecord };
 
 export const HAAGENT_MAIN = join(REPO_ROOT, 'dist', 'src', 'main.js');
-/** The node flags of the binary's shebang (src/main.ts), so drills run the agent as installed. */
-export const HAAGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode', '--no-expose-wasm'];
+/**
+ * The node flags of the binary's shebang (src/main.ts), so drills run the agent as installed
+ * (without them `run` would relaunch itself with them: test/netns/relaunch.test.ts).
+ */
+export const HAAGENT_NODE_FLAGS: readonly string[] = NODE_FLAGS;
 export const GROUP = 'web';
 
 export interface GarpOptions {
