@@ -7,11 +7,15 @@
  * JSON Schema regex that let 198.51.100.300/32 through.
  */
 import { SocketAddress, isIPv4, isIPv6 } from 'node:net';
+import { MAX_NAME_BYTES } from '../wire/codec.js';
 import { formatDuration, parseDuration } from './duration.js';
 import type { Millis, Vip } from './types.js';
 
-/** Node, cluster and group names: they travel in heartbeats as 1..63 bytes (src/wire/types.ts). */
-export const NAME_RE = /^[A-Za-z0-9_.-]{1,63}$/;
+/**
+ * Node, cluster and group names: they travel in heartbeats as 1..MAX_NAME_BYTES bytes (the
+ * codec's limit; ASCII only, so a character is a byte).
+ */
+export const NAME_RE = new RegExp(`^[A-Za-z0-9_.-]{1,${MAX_NAME_BYTES}}$`);
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string };
 
@@ -25,7 +29,7 @@ export interface IpAddress {
 }
 
 export const EXPECT = {
-  name: 'a name of 1..63 letters, digits, "_", "." or "-"',
+  name: `a name of 1..${MAX_NAME_BYTES} letters, digits, "_", "." or "-"`,
   ip: 'an IPv4 or IPv6 address (e.g. 198.51.100.10 or 2001:db8::10)',
   multicast: 'a multicast address (224.0.0.0/4 or ff00::/8, e.g. 239.255.6.94)',
   vip: 'an IPv4 or IPv6 address with optional /prefix (e.g. 198.51.100.100/32)',

@@ -29,7 +29,7 @@ import {
 import { computeMac, macMatches, type DatagramMac } from './mac.js';
 import { BoundedReader } from './reader.js';
 
-export { MAC_LEN, MAX_DATAGRAM, MIN_DATAGRAM } from './layout.js';
+export { MAC_LEN, MAX_DATAGRAM, MAX_GROUPS, MAX_NAME_BYTES, MIN_DATAGRAM } from './layout.js';
 
 /** Bytes `msg` takes on the wire, MAC included (valid for any message that passes validation). */
 export function encodedLength(msg: Message): number {
