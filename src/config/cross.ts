@@ -1,6 +1,6 @@
 /**
  * Checks that span several fields: uniqueness, timings relative to each other, peers versus
- * bind, address families. They read the raw YAML data (not the zod output) so that they still
+ * bind, address families, the heartbeat's size (wire-fit.ts). They read the raw YAML data (not the zod output) so that they still
  * run when some unrelated field is invalid: the operator gets every problem in one pass.
  * A field that is itself invalid is skipped here; the schema already reported it.
  */
@@ -10,6 +10,7 @@ import { NAME_RE, durationIn, formatPeer, parseIfname, parseIp, parseMulticast, 
 import type { PathKey } from './locate.js';
 import { effectiveTiming } from './resolve.js';
 import { checkRealServer, checkRoles } from './realserver.js';
+import { heartbeatFitIssue } from './wire-fit.js';
 
 export interface CrossIssue {
   path: PathKey[];
@@ -221,6 +222,8 @@ export function crossCheck(raw: unknown, hostname: string): CrossIssue[] {
     checkPeers(hb, out);
   }
   if (Array.isArray(root.groups)) checkGroups(root.groups, out);
+  const fit = heartbeatFitIssue(root, hostname);
+  if (fit) out.push(fit);
   checkQuorum(root, out);
   checkRoles(root, out);
   checkRealServer(root, out);

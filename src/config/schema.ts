@@ -5,6 +5,7 @@
  * Defaults are not filled here: resolve.ts does that, because several depend on other fields.
  */
 import { z } from 'zod';
+import { MAX_GROUPS } from '../wire/codec.js';
 import { LIMITS } from './defaults.js';
 import { EXPECT, NAME_RE, durationIn, parseIfname, parseIp, parseListen, parseMode, parseMulticast, parsePeer, parseVip, type Parsed } from './fields.js';
 import { HEALTH_LIMITS, HTTP_BODY_MAX_BYTES, type CheckWeight } from '../health/types.js';
@@ -208,9 +209,12 @@ export const configSchema = strict({
   notify: hooksSchema().optional(),
   notifyTimeout: leaf(durationIn(LIMITS.notifyTimeout.min, LIMITS.notifyTimeout.max)).optional(),
   metrics: metricsSchema.optional(),
+  // Every heartbeat carries every group, and the codec's count is capped; the datagram size,
+  // which the names decide, is checked in wire-fit.ts.
   groups: z
     .array(groupSchema, { error: 'a list of at least one group' })
     .min(1, { error: 'a list of at least one group' })
+    .max(MAX_GROUPS, { error: `a list of at most ${MAX_GROUPS} groups (every heartbeat carries every group, and it has room for ${MAX_GROUPS})` })
     .optional(),
   realserver: realserverSchema.optional(),
 });
