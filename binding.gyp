@@ -6,7 +6,7 @@
   'targets': [
     {
       'target_name': 'haagent_native',
-      'sources': ['src/native/haagent_native.c', 'src/native/netlink.c', 'src/native/timer.c', 'src/native/mac.c', 'src/native/udp.c', 'src/native/exec.c'],
+      'sources': ['src/native/haagent_native.c', 'src/native/netlink.c', 'src/native/timer.c', 'src/native/mac.c', 'src/native/udp.c', 'src/native/exec.c', 'src/native/cred.c'],
       'defines': ['_GNU_SOURCE'],
       # Warnings on but not fatal: a newer compiler's new warning must not break an install.
       'cflags': ['-std=gnu11', '-Wall', '-Wextra', '-Wshadow', '-Wstrict-prototypes', '-Wformat=2'],

@@ -83,6 +83,19 @@ export interface Native {
    * errno's Error (ENOENT, EACCES, ...), or a TypeError for a bad argument.
    */
   execve(path: string, argv: readonly string[], env: readonly string[]): never;
+  /**
+   * getsockopt(SO_PEERCRED) on a connected Unix socket: the peer's pid, uid and gid as of its
+   * connect(). Optional: a build older than this export keeps everything else working, only
+   * the control socket's log loses the caller's uid.
+   */
+  peerCred?(fd: number): PeerCred;
+}
+
+/** The process at the other end of a Unix socket (struct ucred). */
+export interface PeerCred {
+  pid: number;
+  uid: number;
+  gid: number;
 }
 
 /** An error the kernel queued for a socket (linux/errqueue.h sock_extended_err). */

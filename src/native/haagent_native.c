@@ -14,6 +14,7 @@
  *  - The peer's heartbeat socket with its ICMP error queue (udp.c), so a "port unreachable"
  *    can be checked against the datagram it quotes.
  *  - execve (exec.c), so the agent can relaunch itself with its node flags under the same PID.
+ *  - The control socket's peer (cred.c, SO_PEERCRED), so state changes are logged with the caller's uid.
  *
  * Plain C against Node-API (ABI-stable: no rebuild per Node version). Every argument is
  * checked here and a bad one is a TypeError: a wrong call from JS must never crash the
@@ -26,6 +27,7 @@
 #include "mac.h"
 #include "udp.h"
 #include "exec.h"
+#include "cred.h"
 
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -270,6 +272,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"udpSocket", NULL, haagent_udp_socket, NULL, NULL, NULL, napi_enumerable, NULL},
       {"udpErrors", NULL, haagent_udp_errors, NULL, NULL, NULL, napi_enumerable, NULL},
       {"execve", NULL, haagent_execve, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"peerCred", NULL, haagent_peer_cred, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_OK(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;
