@@ -1,54 +1,27 @@
 /**
  * The control socket: a Unix stream socket speaking newline-delimited JSON, one request
- * and one response per line. Access control is the socket file's mode and group (0660 by
- * default: root and the socket's group only), set before anyone can connect.
+ * and one response per line (control-protocol.ts; each connection in control-conn.ts).
+ * Access control is the socket file's mode and group (0660 by default: root and the
+ * socket's group only), set before anyone can connect, in a directory no other user can
+ * write. A second, read-only socket answers status and events and refuses the rest, so it
+ * can be opened to more users than the one that moves VIPs.
  */
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { peerCred } from '../adapters/peer-cred.js';
+import { closeWith, ControlConnection, DEFAULT_LIMITS, TurnBudget, type ConnContext, type ConnLimits } from './control-conn.js';
+import { line, type AuditSink, type ControlHandler, type ControlRequest, type ControlResponse, type EventSource } from './control-protocol.js';
 
-export type ControlRequest =
-  | { cmd: 'status' }
-  | { cmd: 'takeover'; group?: string }
-  | { cmd: 'standby'; group?: string }
-  | { cmd: 'maintenance'; on: boolean }
-  | { cmd: 'reload' }
-  /** keeps the connection open and streams one JSON line per event */
-  | { cmd: 'events' };
+export { changesState, parseRequest } from './control-protocol.js';
+export type { AuditSink, Caller, ControlHandler, ControlRequest, ControlResponse, EventSource } from './control-protocol.js';
 
-export type ControlResponse = { ok: boolean; message?: string; status?: unknown };
-
-export type ControlHandler = (req: ControlRequest) => ControlResponse | Promise<ControlResponse>;
-
-/** Subscribes a writer to the event stream; returns the unsubscribe function. */
-export type EventSource = (write: (event: object) => void) => () => void;
-
-const MAX_LINE = 64 * 1024;
-
-export function parseRequest(line: string): ControlRequest | string {
-  let v: unknown;
-  try {
-    v = JSON.parse(line);
-  } catch {
-    return 'request is not JSON';
-  }
-  if (typeof v !== 'object' || v === null) return 'request is not an object';
-  const o = v as Record<string, unknown>;
-  const group = typeof o.group === 'string' ? o.group : undefined;
-  switch (o.cmd) {
-    case 'status':
-    case 'reload':
-    case 'events':
-      return { cmd: o.cmd };
-    case 'takeover':
-    case 'standby':
-      return group === undefined ? { cmd: o.cmd } : { cmd: o.cmd, group };
-    case 'maintenance':
-      if (typeof o.on !== 'boolean') return 'maintenance needs "on": true|false';
-      return { cmd: 'maintenance', on: o.on };
-    default:
-      return `unknown command ${JSON.stringify(o.cmd)}`;
-  }
+export interface ControlOptions {
+  /** the read-only socket (status and events only), or none */
+  statusSocket?: { path: string; mode: number } | null;
+  limits?: Partial<ConnLimits>;
+  /** told of every state-changing command with its caller */
+  audit?: AuditSink;
 }
 
 /** Is something answering on this socket path? */
@@ -71,30 +44,40 @@ export function probeSocket(socketPath: string, timeoutMs = 500): Promise<boolea
   });
 }
 
-export class ControlServer {
+/**
+ * Refuses a directory that group or others can write: another user could remove the
+ * socket and put their own in its place, and operators would talk to it.
+ */
+export function checkSocketDir(dir: string): void {
+  const mode = fs.statSync(dir).mode & 0o7777;
+  if ((mode & 0o022) !== 0) {
+    const who = (mode & 0o002) !== 0 ? 'every user' : 'its group';
+    throw new Error(`control socket directory ${dir} has mode 0${mode.toString(8)}: ${who} can write it and so replace the socket; make it 0755 (chmod go-w) or configure a socket in another directory`);
+  }
+}
+
+/** One listening socket with its connection cap; the agent has one or two. */
+class Listener {
   private readonly conns = new Set<net.Socket>();
 
   private constructor(
     private readonly server: net.Server,
     readonly socketPath: string,
-  ) {
-    // Followers of the event stream never hang up by themselves: close() must end them.
-    server.on('connection', (c) => {
-      this.conns.add(c);
-      c.on('close', () => this.conns.delete(c));
-    });
-  }
+  ) {}
 
-  /** Refuses (throws) if another process answers on the path; removes a stale socket file. */
-  static async listen(socketPath: string, mode: number, handler: ControlHandler, events?: EventSource): Promise<ControlServer> {
-    fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o755 });
+  static async open(socketPath: string, mode: number, ctx: ConnContext): Promise<Listener> {
+    const dir = path.dirname(socketPath);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    checkSocketDir(dir);
     if (fs.existsSync(socketPath)) {
       if (await probeSocket(socketPath)) throw new Error(`control socket ${socketPath} is in use by another process (is an agent already running?)`);
       const st = fs.lstatSync(socketPath);
       if (!st.isSocket()) throw new Error(`control socket path ${socketPath} exists and is not a socket; refusing to remove it`);
       fs.unlinkSync(socketPath);
     }
-    const server = net.createServer((conn) => serve(conn, handler, events));
+    const server = net.createServer();
+    const l = new Listener(server, socketPath);
+    server.on('connection', (c) => l.accept(c, ctx));
     // A tight umask while binding, so the socket never exists with a wider mode.
     const old = process.umask(0o177);
     try {
@@ -106,7 +89,26 @@ export class ControlServer {
       process.umask(old);
     }
     fs.chmodSync(socketPath, mode);
-    return new ControlServer(server, socketPath);
+    return l;
+  }
+
+  private accept(c: net.Socket, ctx: ConnContext): void {
+    if (this.conns.size >= ctx.limits.maxConnections) {
+      c.on('error', () => c.destroy());
+      closeWith(c, line({ ok: false, message: `too many connections (${ctx.limits.maxConnections}): try again later` }));
+      return;
+    }
+    // Followers of the event stream never hang up by themselves: close() must end them.
+    this.conns.add(c);
+    c.on('close', () => this.conns.delete(c));
+    new ControlConnection(c, ctx);
+  }
+
+  /** Open connections and the answer bytes they have not read yet. */
+  stats(): { connections: number; pendingBytes: number } {
+    let pendingBytes = 0;
+    for (const c of this.conns) pendingBytes += c.writableLength;
+    return { connections: this.conns.size, pendingBytes };
   }
 
   close(): Promise<void> {
@@ -122,52 +124,43 @@ export class ControlServer {
   }
 }
 
-function serve(conn: net.Socket, handler: ControlHandler, events?: EventSource): void {
-  let buf = '';
-  let unsubscribe: (() => void) | null = null;
-  conn.on('close', () => unsubscribe?.());
-  conn.setEncoding('utf8');
-  conn.on('error', () => conn.destroy());
-  conn.on('data', (chunk: string) => {
-    buf += chunk;
-    if (buf.length > MAX_LINE) {
-      conn.end(JSON.stringify({ ok: false, message: 'request too long' }) + '\n');
-      return;
-    }
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      const req = parseRequest(line);
-      if (typeof req !== 'string' && req.cmd === 'events') {
-        if (!events || unsubscribe) {
-          conn.write(JSON.stringify({ ok: false, message: 'no event stream here' }) + '\n');
-          continue;
-        }
-        conn.write(JSON.stringify({ ok: true, message: 'following events' }) + '\n');
-        // A slow reader must not grow our memory: drop the subscriber when its buffer is full.
-        unsubscribe = events((ev) => {
-          if (conn.writableLength > MAX_LINE * 16) conn.destroy();
-          else conn.write(JSON.stringify(ev) + '\n');
-        });
-        continue;
-      }
-      void answer(conn, req, handler);
-    }
-  });
-}
+export class ControlServer {
+  private constructor(
+    private readonly main: Listener,
+    private readonly ro: Listener | null,
+  ) {}
 
-async function answer(conn: net.Socket, req: ControlRequest | string, handler: ControlHandler): Promise<void> {
-  let res: ControlResponse;
-  if (typeof req === 'string') res = { ok: false, message: req };
-  else {
+  get socketPath(): string {
+    return this.main.socketPath;
+  }
+
+  /** Refuses (throws) if another process answers on a path or its directory is writable by others; removes a stale socket file. */
+  static async listen(socketPath: string, mode: number, handler: ControlHandler, events?: EventSource, opts: ControlOptions = {}): Promise<ControlServer> {
+    const limits: ConnLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+    // One budget for both sockets: the heartbeats wait for neither.
+    const base = { handler, events, limits, budget: new TurnBudget(limits.perTurn), audit: opts.audit, peer: peerCred };
+    const main = await Listener.open(socketPath, mode, { ...base, readOnly: null });
+    const st = opts.statusSocket;
+    if (!st) return new ControlServer(main, null);
     try {
-      res = await handler(req);
+      const readOnly = `refused on the read-only socket ${st.path} (status and events only); state changes go through ${socketPath}`;
+      const ro = await Listener.open(st.path, st.mode, { ...base, readOnly });
+      return new ControlServer(main, ro);
     } catch (e) {
-      res = { ok: false, message: `internal error: ${e instanceof Error ? e.message : String(e)}` };
+      await main.close();
+      throw e;
     }
   }
-  if (!conn.destroyed) conn.write(JSON.stringify(res) + '\n');
+
+  stats(): { connections: number; pendingBytes: number } {
+    const a = this.main.stats();
+    const b = this.ro?.stats() ?? { connections: 0, pendingBytes: 0 };
+    return { connections: a.connections + b.connections, pendingBytes: a.pendingBytes + b.pendingBytes };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.main.close(), this.ro?.close()]);
+  }
 }
 
 /** Client side: one request, one response, bounded in time. */
@@ -180,7 +173,7 @@ export function request(socketPath: string, req: ControlRequest, timeoutMs = 300
       reject(new Error(`no answer from ${socketPath} within ${timeoutMs} ms`));
     }, timeoutMs);
     c.setEncoding('utf8');
-    c.once('connect', () => c.write(JSON.stringify(req) + '\n'));
+    c.once('connect', () => c.write(line(req)));
     c.on('data', (d: string) => {
       buf += d;
       const nl = buf.indexOf('\n');
