@@ -1,8 +1,7 @@
 /** `haagent status [--json]`: ask the running agent over its control socket. */
 import type { CommandModule } from 'yargs';
-import { request } from '../daemon/control.js';
 import { formatStatus, type StatusRecord } from '../daemon/status-view.js';
-import { notRunning, socketOrExit, type ConfigArgs } from './common.js';
+import { failedSocket, notRunning, readRequest, readSocketsOrExit, type ConfigArgs } from './common.js';
 import { EXIT } from './exit.js';
 
 interface StatusArgs extends ConfigArgs {
@@ -18,10 +17,10 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the stable JSON record' })
       .option('socket', { type: 'string', describe: 'control socket (default: from the config)' }) as never,
   handler: async (argv) => {
-    const socket = socketOrExit(argv);
-    if (!socket) return;
+    const sockets = readSocketsOrExit(argv);
+    if (!sockets) return;
     try {
-      const res = await request(socket, { cmd: 'status' });
+      const res = await readRequest(sockets, { cmd: 'status' });
       if (!res.ok) {
         process.stderr.write(`haagent: ${res.message ?? 'status refused'}\n`);
         process.exitCode = EXIT.FAILURE;
@@ -30,7 +29,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       const s = res.status as StatusRecord;
       process.stdout.write(argv.json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s));
     } catch (e) {
-      notRunning(socket, e);
+      notRunning(failedSocket(sockets, e), e);
     }
   },
 };

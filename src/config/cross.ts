@@ -225,6 +225,10 @@ export function crossCheck(raw: unknown, hostname: string): CrossIssue[] {
   const fit = heartbeatFitIssue(root, hostname);
   if (fit) out.push(fit);
   checkQuorum(root, out);
+  const control = asObj(root.control);
+  if (control?.statusSocket !== undefined && control.statusSocket === (control.socket ?? DEFAULTS.controlSocket)) {
+    out.push({ path: ['control', 'statusSocket'], expected: 'a path other than control.socket' });
+  }
   checkRoles(root, out);
   checkRealServer(root, out);
   return out;

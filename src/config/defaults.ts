@@ -31,6 +31,8 @@ export const DEFAULTS = {
   controlSocket: '/run/haagent/haagent.sock',
   /** Owner and group may talk to the agent (operators join the group); others never. */
   controlMode: 0o660,
+  /** The read-only socket (when configured) only tells the state: every local user may ask. */
+  controlStatusMode: 0o666,
   /** systemd StateDirectory=haagent; holds the boot counter that makes replays detectable. */
   stateDir: '/var/lib/haagent',
   /**

@@ -40,6 +40,7 @@ export const EXPECT = {
   hookArg: 'a string argument without NUL bytes (quote numbers and booleans)',
   hookProgram: 'the program as an absolute path (starting with "/"): hooks run without a shell and without a PATH search',
   mode: 'a quoted octal mode such as "0660" (owner read+write, nothing for others)',
+  statusMode: 'a quoted octal mode such as "0666" or "0660" (owner read+write)',
 } as const;
 
 /** One address, no zone id ("%eth0"): a VIP or peer is never link-scoped to an index. */
@@ -161,13 +162,22 @@ export function durationIn(min: Millis, max: Millis, zeroAllowed = false): (v: u
  * decimal 660, which would silently become mode 01224.
  */
 export function parseMode(v: unknown): Parsed<number> {
-  if (typeof v === 'number') return no(`${EXPECT.mode}; quote it, YAML 1.2 reads an unquoted 0660 as decimal 660`);
-  if (typeof v !== 'string') return no(EXPECT.mode);
-  const m = /^(?:0o|0)?([0-7]{3})$/.exec(v);
-  if (!m) return no(EXPECT.mode);
-  const mode = parseInt(m[1] ?? '', 8);
   // Anyone who can connect can take over or release VIPs (keepalived's D-Bus lesson).
-  if ((mode & 0o007) !== 0 || (mode & 0o600) !== 0o600) return no(EXPECT.mode);
+  return parseOctalMode(v, EXPECT.mode, (mode) => (mode & 0o007) === 0);
+}
+
+/** The read-only socket's mode: it only tells the state, so others may connect. */
+export function parseStatusMode(v: unknown): Parsed<number> {
+  return parseOctalMode(v, EXPECT.statusMode, () => true);
+}
+
+function parseOctalMode(v: unknown, expect: string, allowed: (mode: number) => boolean): Parsed<number> {
+  if (typeof v === 'number') return no(`${expect}; quote it, YAML 1.2 reads an unquoted 0660 as decimal 660`);
+  if (typeof v !== 'string') return no(expect);
+  const m = /^(?:0o|0)?([0-7]{3})$/.exec(v);
+  if (!m) return no(expect);
+  const mode = parseInt(m[1] ?? '', 8);
+  if ((mode & 0o600) !== 0o600 || !allowed(mode)) return no(expect);
   return ok(mode);
 }
 

@@ -109,7 +109,10 @@ export function renderEffectiveConfig(config: Config): string {
 }
 
 function renderControl(config: Config): Record<string, unknown> {
-  return { socket: config.control.socket, mode: formatMode(config.control.mode) };
+  const c = config.control;
+  const out: Record<string, unknown> = { socket: c.socket, mode: formatMode(c.mode) };
+  if (c.statusSocket !== null) Object.assign(out, { statusSocket: c.statusSocket, statusMode: formatMode(c.statusMode) });
+  return out;
 }
 
 function directorDoc(config: Config): Record<string, unknown> {

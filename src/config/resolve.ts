@@ -109,6 +109,8 @@ export function resolveConfig(raw: RawConfig, hostname: string): Config {
     control: {
       socket: raw.control?.socket ?? DEFAULTS.controlSocket,
       mode: raw.control?.mode ?? DEFAULTS.controlMode,
+      statusSocket: raw.control?.statusSocket ?? null,
+      statusMode: raw.control?.statusMode ?? DEFAULTS.controlStatusMode,
     },
     stateDir,
     realtime: raw.realtime ?? DEFAULTS.realtime,

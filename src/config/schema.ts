@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { MAX_GROUPS } from '../wire/codec.js';
 import { LIMITS } from './defaults.js';
-import { EXPECT, NAME_RE, durationIn, parseIfname, parseIp, parseListen, parseMode, parseMulticast, parsePeer, parseVip, type Parsed } from './fields.js';
+import { EXPECT, NAME_RE, durationIn, parseIfname, parseIp, parseListen, parseMode, parseMulticast, parseStatusMode, parsePeer, parseVip, type Parsed } from './fields.js';
 import { HEALTH_LIMITS, HTTP_BODY_MAX_BYTES, type CheckWeight } from '../health/types.js';
 import { RS_EXPECT, parseRealServerIfname, parseRealServerVipField } from './realserver.js';
 
@@ -177,6 +177,8 @@ export const heartbeatSchema = strict({
 export const controlSchema = strict({
   socket: absPath(LIMITS.socketPathMaxBytes).optional(),
   mode: leaf(parseMode).optional(),
+  statusSocket: absPath(LIMITS.socketPathMaxBytes).optional(),
+  statusMode: leaf(parseStatusMode).optional(),
 });
 
 /** The real-server role (src/config/realserver.ts: which other keys it makes optional). */

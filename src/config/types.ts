@@ -96,6 +96,10 @@ export interface ControlConfig {
   socket: string;
   /** file mode of the socket, e.g. 0o660. */
   mode: number;
+  /** the read-only socket (status and events only); null = none. */
+  statusSocket: string | null;
+  /** its file mode, e.g. 0o666. */
+  statusMode: number;
 }
 
 export interface ListenAddress {

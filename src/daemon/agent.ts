@@ -22,7 +22,7 @@ import { restartOnlyChanges } from './reload.js';
 import { Notifier } from './notify.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { MetricsServer } from '../metrics/server.js';
-import { ControlServer, type ControlRequest, type ControlResponse } from './control.js';
+import { auditLog, ControlServer, type ControlRequest, type ControlResponse } from './control.js';
 import { Driver } from './driver.js';
 import { LevipService } from '../levip/service.js';
 import { vipDevice } from '../levip/mode.js';
@@ -132,10 +132,13 @@ export class Agent {
     const hb = config.heartbeat;
     const missing = missingTools(config);
     if (missing.length > 0) throw new StartError(`${missing.join(', ')} not found in PATH (${process.env.PATH ?? ''}): install iproute2 and iputils-arping`);
-    this.control = await ControlServer.listen(config.control.socket, config.control.mode, (req) => this.handle(req), (write) => {
+    const { socket, mode, statusSocket, statusMode } = config.control;
+    const events = (write: (ev: object) => void) => {
       this.subscribers.add(write);
       return () => this.subscribers.delete(write);
-    });
+    };
+    const statusSock = statusSocket === null ? null : { path: statusSocket, mode: statusMode };
+    this.control = await ControlServer.listen(socket, mode, (req) => this.handle(req), events, { statusSocket: statusSock, audit: auditLog(log) });
     try {
       fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
     } catch (e) {

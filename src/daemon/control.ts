@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { peerCred } from '../adapters/peer-cred.js';
+import type { Logger } from '../log.js';
 import { closeWith, ControlConnection, DEFAULT_LIMITS, TurnBudget, type ConnContext, type ConnLimits } from './control-conn.js';
 import { line, type AuditSink, type ControlHandler, type ControlRequest, type ControlResponse, type EventSource } from './control-protocol.js';
 
@@ -22,6 +23,17 @@ export interface ControlOptions {
   limits?: Partial<ConnLimits>;
   /** told of every state-changing command with its caller */
   audit?: AuditSink;
+}
+
+/** The agent's audit sink: one log line per state-changing command, with who sent it. */
+export function auditLog(log: Logger): AuditSink {
+  return (req, caller, res) => {
+    const { cmd, ...args } = req;
+    const who = caller.uid === null ? 'an unknown uid' : `uid ${caller.uid}`;
+    const via = caller.readOnly ? ' on the read-only socket' : '';
+    const fields = { cmd, ...args, uid: caller.uid, pid: caller.pid, readOnly: caller.readOnly, ok: res.ok, answer: res.message };
+    log.info(fields, `control: ${cmd} by ${who}${via}: ${res.ok ? 'accepted' : 'refused'}`);
+  };
 }
 
 /** Is something answering on this socket path? */

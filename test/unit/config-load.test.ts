@@ -34,7 +34,7 @@ t.test('a minimal file gets every default from the one defaults object', async (
     logLevel: DEFAULTS.logLevel,
     stateDir: DEFAULTS.stateDir,
     realtime: DEFAULTS.realtime,
-    control: { socket: DEFAULTS.controlSocket, mode: DEFAULTS.controlMode },
+    control: { socket: DEFAULTS.controlSocket, mode: DEFAULTS.controlMode, statusSocket: null, statusMode: DEFAULTS.controlStatusMode },
     heartbeat: {
       bind: null,
       port: DEFAULTS.port,
@@ -124,6 +124,22 @@ t.test('control.mode accepts "0660", "660" and "0o600"', async (t) => {
   t.equal(mode('0660'), 0o660);
   t.equal(mode('660'), 0o660);
   t.equal(mode('0o600'), 0o600);
+});
+
+t.test('control.statusSocket: the read-only socket, "0666" by default, any mode with owner read+write', async (t) => {
+  const text = (control: string) => `cluster: c\nheartbeat: { peers: [198.51.100.11] }\ncontrol: { ${control} }\ngroups: [{ name: g, vip: 198.51.100.1, interface: e }]\n`;
+  t.same(parse(text('statusSocket: /run/haagent/ro.sock')).control, { socket: DEFAULTS.controlSocket, mode: 0o660, statusSocket: '/run/haagent/ro.sock', statusMode: 0o666 });
+  t.equal(parse(text('statusSocket: /run/haagent/ro.sock, statusMode: "0660"')).control.statusMode, 0o660);
+  const issues = (control: string) => {
+    const r = parseConfigText(text(control), 'haagent.yaml', { hostname: 'host-a' });
+    return r.ok ? [] : r.issues.map((i) => `${i.path}: ${i.expected}`);
+  };
+  t.match(issues('statusSocket: /run/ro.sock, statusMode: "0466"'), [/^control\.statusMode: .*owner read\+write/]);
+  t.match(issues('statusSocket: /run/haagent/haagent.sock'), [/^control\.statusSocket: a path other than control\.socket/]);
+  t.match(issues('socket: /run/a.sock, statusSocket: /run/a.sock'), [/^control\.statusSocket: a path other than control\.socket/]);
+  t.same(issues('socket: /run/a.sock, statusSocket: /run/b.sock'), []);
+  t.match(renderEffectiveConfig(parse(text('statusSocket: /run/haagent/ro.sock'))), /statusSocket: \/run\/haagent\/ro\.sock\n\s+statusMode: "?0666"?/);
+  t.notMatch(renderEffectiveConfig(parse(text('mode: "0600"'))), /statusSocket/, 'none unless configured');
 });
 
 t.test('IPv6: VIPs are canonicalised the way ip -json prints them, /128 by default', async (t) => {

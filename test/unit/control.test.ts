@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { loadNative } from '../../src/adapters/native.js';
-import { ControlServer, request, type Caller, type ControlRequest, type ControlResponse } from '../../src/daemon/control.js';
+import type { Logger } from '../../src/log.js';
+import { auditLog, ControlServer, request, type Caller, type ControlRequest, type ControlResponse } from '../../src/daemon/control.js';
 
 function tempDir(t: Test): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'haagent-ctl-'));
@@ -262,4 +263,16 @@ t.test('an audit sink or a handler that throws does not break the connection', a
   t.same(await request(sock, { cmd: 'takeover' }), { ok: true }, 'answered although the audit threw');
   t.same(await request(sock, { cmd: 'status' }), { ok: true });
   t.equal(audits, 2);
+});
+
+t.test("the agent's audit log line names the command, its arguments, the uid and the outcome", async (t) => {
+  const lines: [Record<string, unknown>, string][] = [];
+  const log = { info: (o: Record<string, unknown>, m: string) => lines.push([o, m]) } as unknown as Logger;
+  const sink = auditLog(log);
+  sink({ cmd: 'takeover', group: 'web' }, { uid: 1000, pid: 42, readOnly: false }, { ok: true, message: 'web: taking over' });
+  sink({ cmd: 'maintenance', on: true }, { uid: null, pid: null, readOnly: true }, { ok: false, message: 'refused' });
+  t.same(lines, [
+    [{ cmd: 'takeover', group: 'web', uid: 1000, pid: 42, readOnly: false, ok: true, answer: 'web: taking over' }, 'control: takeover by uid 1000: accepted'],
+    [{ cmd: 'maintenance', on: true, uid: null, pid: null, readOnly: true, ok: false, answer: 'refused' }, 'control: maintenance by an unknown uid on the read-only socket: refused'],
+  ]);
 });
