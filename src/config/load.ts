@@ -1,7 +1,8 @@
 /**
  * Configuration loading: YAML text -> issues located at line:column, or the effective Config.
  * parseConfigText is pure (given a hostname) and is what the tests drive; loadConfigFile adds
- * only the file read.
+ * the file read and the script-security check of every hook and exec-check program
+ * (src/config/script-security.ts), so check-config, run and reload all refuse an unsafe one.
  *
  * Order: YAML syntax first (a broken document is not validated further: the schema errors of
  * a half-parsed file would only be noise), then the zod schema and the cross-field checks
@@ -15,6 +16,7 @@ import { crossCheck, type CrossIssue } from './cross.js';
 import { locate, locateKey, pathText, renderValue, type PathKey } from './locate.js';
 import { resolveConfig } from './resolve.js';
 import { configSchema } from './schema.js';
+import { checkProgram, programIssues, type ProgramCheck } from './script-security.js';
 import type { ConfigIssue, LoadResult } from './types.js';
 
 // Callers that load a file usually print its issues next.
@@ -23,6 +25,8 @@ export { formatIssues } from './render.js';
 export interface LoadOptions {
   /** node name when the file sets none; os.hostname() when not given. */
   hostname?: string;
+  /** what refuses a hook or exec-check program; parseConfigText: none, loadConfigFile: checkProgram. */
+  programs?: ProgramCheck | null;
 }
 
 /** A configuration file is a few kilobytes; anything this big is the wrong file. */
@@ -72,6 +76,7 @@ export function parseConfigText(text: string, file: string, opts: LoadOptions = 
   const issues = [
     ...(parsed.success ? [] : parsed.error.issues.flatMap((i) => zodIssues(i, doc, lc))),
     ...crossCheck(raw, hostname).map((c) => crossIssue(c, doc, lc)),
+    ...(opts.programs ? programIssues(raw, opts.programs).map((c) => crossIssue(c, doc, lc)) : []),
   ];
   if (!parsed.success || issues.length > 0) return { ok: false, file, issues: issues.sort(byPosition) };
   return { ok: true, config: resolveConfig(parsed.data, hostname) };
@@ -88,5 +93,5 @@ export function loadConfigFile(path: string, opts: LoadOptions = {}): LoadResult
     const why = err instanceof Error ? err.message : String(err);
     return { ok: false, file: path, issues: [{ path: '(file)', expected: `a readable configuration file (${why})` }] };
   }
-  return parseConfigText(text, path, opts);
+  return parseConfigText(text, path, { programs: checkProgram, ...opts });
 }

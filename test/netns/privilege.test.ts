@@ -100,10 +100,16 @@ t.test('with the real agent in namespaces', { skip }, async (t) => {
   const sock = join(pub, 'run', 'agent.sock');
   const hookDir = mkdtempSync(join(tmpdir(), 'hathook-'));
   const hookOut = join(hookDir, 'args');
+  // The agent refuses a hook others could change (script security): run a root-owned copy in
+  // a 0700 directory, whoever owns the checkout.
+  const hookBin = mkdtempSync(join(tmpdir(), 'hathookbin-'));
+  const record = join(hookBin, 'record-args.sh');
+  copyFileSync(RECORD, record);
+  chmodSync(record, 0o755);
   try {
     const cfg1 = variantConfig(d1, join(cluster.dir, 'd1-pub'), (y) => {
       y.control.socket = sock;
-      y.notify = [[RECORD, hookOut, ...hostile(hookDir)]];
+      y.notify = [[record, hookOut, ...hostile(hookDir)]];
     });
     d0.start();
     startWrapped(lab, d1, [], cfg1);
@@ -159,5 +165,6 @@ t.test('with the real agent in namespaces', { skip }, async (t) => {
     cluster.cleanup();
     rmSync(pub, { recursive: true, force: true });
     rmSync(hookDir, { recursive: true, force: true });
+    rmSync(hookBin, { recursive: true, force: true });
   }
 });
