@@ -3,6 +3,14 @@
  * never be interpreted), stdin closed, output bounded, hard timeout with SIGKILL. It never
  * rejects: a missing binary is code -1 with the spawn error in stderr, so callers handle one
  * shape of failure.
+ *
+ * With `processGroup` (operator programs: hooks, exec checks) each child leads its own process
+ * group (a new session, `detached`), and the timeout and killAll() SIGKILL the whole group, so
+ * a `sleep` under `sh` or a forked daemon dies with the program. The group is signalled only
+ * while the runner still waits for that child: its leader unreaped, or a member still holding
+ * the pipes, which keeps the PGID from being reused (unless that member left the group with
+ * setsid, and the PID space wrapped within the timeout). The agent's own helpers (ip, ping) do
+ * not fork and stay in the agent's group, as before.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Millis } from '../config/types.js';
@@ -20,13 +28,37 @@ const CLOSE_GRACE_MS = 1000;
 export interface SpawnRunnerOptions {
   /** per stream (stdout, stderr). */
   maxOutputBytes?: number;
+  /** each child in its own process group, killed as a group (see above). */
+  processGroup?: boolean;
+}
+
+/**
+ * SIGKILLs process group `pgid`; false when that failed (ESRCH: already gone; EPERM: no member
+ * we may signal). Never throws: it runs from timers.
+ */
+function killGroup(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export class SpawnRunner implements CommandRunner {
   private readonly maxOutputBytes: number;
+  private readonly processGroup: boolean;
+  /** children not yet settled, with what kills them. */
+  private readonly running = new Set<() => void>();
 
   constructor(opts: SpawnRunnerOptions = {}) {
     this.maxOutputBytes = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    this.processGroup = opts.processGroup === true;
+  }
+
+  /** SIGKILLs every child still running (with its group, in processGroup mode): agent stop. */
+  killAll(): void {
+    for (const kill of this.running) kill();
   }
 
   run(argv: readonly string[], timeoutMs: Millis, opts: RunOptions = {}): Promise<CommandResult> {
@@ -38,7 +70,7 @@ export class SpawnRunner implements CommandRunner {
       let child: ChildProcess;
       try {
         const env = opts.env === undefined ? {} : { env: opts.env };
-        child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], shell: false, ...env });
+        child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], shell: false, detached: this.processGroup, ...env });
       } catch (err) {
         // Synchronous throws are argument errors (e.g. a NUL byte in an argument).
         resolve(spawnFailure(`${argv[0]}: ${errorText(err)}`));
@@ -59,18 +91,26 @@ export class SpawnRunner implements CommandRunner {
     const finish = (r: CommandResult): void => {
       if (settled) return;
       settled = true;
+      this.running.delete(kill);
       clearTimeout(killTimer);
       clearTimeout(graceTimer);
       resolve(r);
     };
-    const killTimer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
+    const kill = (): void => {
+      if (graceTimer !== undefined) return;
+      // Not settled yet, so the group is still pinned (see the header); a failed spawn has no
+      // pid. Killing through the handle is a no-op once the child was reaped.
+      if (!(this.processGroup && child.pid !== undefined && killGroup(child.pid))) child.kill('SIGKILL');
       graceTimer = setTimeout(() => {
         child.stdout?.destroy();
         child.stderr?.destroy();
         finish({ code: -1, signal: 'SIGKILL', stdout: out.text(), stderr: err.text(), timedOut });
       }, CLOSE_GRACE_MS);
+    };
+    this.running.add(kill);
+    const killTimer = setTimeout(() => {
+      timedOut = true;
+      kill();
     }, timeoutMs);
     child.on('error', (e) => {
       // Without a pid the process never started (ENOENT, EACCES); 'close' would report a

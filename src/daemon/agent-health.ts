@@ -9,6 +9,7 @@ import type { Input } from '../core/types.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { monotonicClock } from '../adapters/clock.js';
+import { OperatorRunner } from '../adapters/operator-runner.js';
 import { SpawnRunner } from '../adapters/runner.js';
 import { HealthMonitor, LinkMonitor, createProbe, realTimers, type GroupHealthSpec } from '../health/index.js';
 import type { CheckView } from './status-view.js';
@@ -39,6 +40,8 @@ export class AgentHealth {
   private specs: GroupHealthSpec[];
   private readonly health: HealthMonitor;
   private readonly links: LinkMonitor;
+  /** exec checks: killed with their process groups at stop. */
+  private readonly operator = new OperatorRunner();
 
   constructor(
     private config: Config,
@@ -50,7 +53,7 @@ export class AgentHealth {
     this.health = new HealthMonitor(this.specs, {
       clock: monotonicClock,
       timers: realTimers,
-      probe: createProbe(runner),
+      probe: createProbe(runner, this.operator),
       onChange: (group, sum) => {
         // The core applies the penalty to the group's current priority.
         const base = this.specs.find((x) => x.group === group)?.basePriority ?? sum.priority;
@@ -90,6 +93,7 @@ export class AgentHealth {
   stop(): void {
     this.health.stop();
     this.links.stop();
+    this.operator.killAll();
   }
 
   /** The group's checks for `haagent status`. */

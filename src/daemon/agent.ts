@@ -14,6 +14,7 @@ import { monotonicClock } from '../adapters/clock.js';
 import { IpVipHost } from '../adapters/ip-host.js';
 import { IpBatch } from '../adapters/ip-batch.js';
 import { agentVipHost } from '../adapters/netlink-host.js';
+import { OperatorRunner } from '../adapters/operator-runner.js';
 import { SpawnRunner } from '../adapters/runner.js';
 import { UdpTransport } from '../adapters/udp-transport.js';
 import { loadAndBumpBootId } from '../wire/boot-id.js';
@@ -90,6 +91,8 @@ export class Agent {
   private transport: UdpTransport | null = null;
   private control: ControlServer | null = null;
   private readonly tracker = new ChildTracker();
+  /** notify hooks of every Notifier (a reload makes a new one): killed as groups at stop. */
+  private readonly hooks = new OperatorRunner();
   private readonly vipHost: VipHost;
   private readonly ipBatch: IpBatch;
   /** closed at the end: it holds the raw ICMPv6 socket, which would keep the process alive. */
@@ -293,7 +296,7 @@ export class Agent {
   private makeNotifier(config: Config): Notifier | null {
     const groups = new Map(config.groups.filter((g) => (g.notify ?? []).length > 0).map((g) => [g.name, g.notify ?? []] as const));
     if (config.notify.length === 0 && groups.size === 0) return null;
-    return new Notifier({ runner: new SpawnRunner(), log: this.opts.log, global: config.notify, groups, timeoutMs: config.notifyTimeout, clock: monotonicClock });
+    return new Notifier({ runner: this.hooks, log: this.opts.log, global: config.notify, groups, timeoutMs: config.notifyTimeout, clock: monotonicClock });
   }
 
   private statusRecord() {
@@ -341,6 +344,7 @@ export class Agent {
   async abort(): Promise<void> {
     this.driver?.stop();
     this.tracker.killAll();
+    this.hooks.killAll();
     this.ipBatch.close();
     this.announcer?.close();
     await this.metricsServer?.close();
@@ -394,6 +398,7 @@ export class Agent {
       await Promise.race([this.notifier.idle(), new Promise((r) => setTimeout(r, bound).unref())]);
       this.notifier.close();
     }
+    this.hooks.killAll(); // what is still running after that bound, with all it started
     await this.metricsServer?.close();
     await this.control?.close();
     await this.transport?.close();

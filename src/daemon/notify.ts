@@ -11,12 +11,15 @@
  * - A lane holds at most `maxQueued` waiting transitions; when full the oldest waiting one is
  *   dropped (with a warning), never the newest: after a flood the hooks still learn the final
  *   state, and a flapping group cannot fork without bound.
- * - Every hook is bounded by `timeoutMs` (the runner SIGKILLs it) and its exit code and output
- *   (clipped) are logged: info on exit 0, warn otherwise.
+ * - Every hook is bounded by `timeoutMs` (the runner SIGKILLs it; the OperatorRunner with its
+ *   whole process group) and its exit code and output (clipped) are logged: info on exit 0,
+ *   warn otherwise.
  *
  * Hooks are argv arrays run without a shell; the transition is appended as arguments
- * (GROUP FROM TO VIP) and given in HAAGENT_* environment variables.
+ * (GROUP FROM TO VIP) and given in HAAGENT_* environment variables, added to OPERATOR_ENV:
+ * nothing else of the agent's environment reaches a hook.
  */
+import { OPERATOR_ENV } from '../adapters/operator-runner.js';
 import type { Millis } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Clock, CommandResult, CommandRunner } from '../ports/index.js';
@@ -46,7 +49,7 @@ export interface NotifierOptions {
   maxRunning?: number;
   /** transitions waiting per group (the one whose hooks run is not counted). */
   maxQueued?: number;
-  /** environment the HAAGENT_* variables are added to; default: the agent's. */
+  /** environment the HAAGENT_* variables are added to; default: OPERATOR_ENV. */
   env?: NodeJS.ProcessEnv;
   /** for the duration in the log line; without it no duration is logged. */
   clock?: Clock;
@@ -143,7 +146,7 @@ export class Notifier {
   private async runOne(hook: Hook, ev: NotifyEvent): Promise<void> {
     const argv = [...hook, ev.group, ev.from, ev.to, ev.vip];
     const env = {
-      ...(this.opts.env ?? process.env),
+      ...(this.opts.env ?? OPERATOR_ENV),
       HAAGENT_NODE: ev.node,
       HAAGENT_GROUP: ev.group,
       HAAGENT_FROM: ev.from,

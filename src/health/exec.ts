@@ -1,7 +1,8 @@
 /**
  * Exec probe, as keepalived's track_script: run argv (never through a shell), exit 0 = success.
- * The CommandRunner (SpawnRunner in production) SIGKILLs the command at the timeout, so a hung
- * script can never pile up; its stderr becomes the failure detail.
+ * The CommandRunner (OperatorRunner in production: minimal environment, script security, its
+ * own process group) SIGKILLs the command and all it started at the timeout, so a hung script
+ * can never pile up; its stderr becomes the failure detail.
  */
 import { performance } from 'node:perf_hooks';
 import { describeResult } from '../adapters/runner.js';

@@ -26,10 +26,12 @@ export { execProbe, type ExecProbeSpec } from './exec.js';
 export { pingProbe, pingNodes, pingArgv, type PingProbeSpec, type PingNodesResult } from './ping.js';
 
 /**
- * The real Probe: one function per check type. exec and ping go through the runner (SpawnRunner:
- * argv, no shell, SIGKILL at the timeout), so they ignore the abort signal and stop at the timeout.
+ * The real Probe: one function per check type. exec and ping go through a runner (argv, no
+ * shell, SIGKILL at the timeout), so they ignore the abort signal and stop at the timeout:
+ * ping through `runner` (SpawnRunner: the agent's own helper), exec through `operator`
+ * (OperatorRunner in production: an operator's program).
  */
-export function createProbe(runner: CommandRunner): Probe {
+export function createProbe(runner: CommandRunner, operator: CommandRunner = runner): Probe {
   return (spec, signal) => {
     switch (spec.type) {
       case 'http':
@@ -37,7 +39,7 @@ export function createProbe(runner: CommandRunner): Probe {
       case 'tcp':
         return tcpProbe(spec, signal);
       case 'exec':
-        return execProbe(spec, runner);
+        return execProbe(spec, operator);
       case 'ping':
         return pingProbe(spec, runner);
     }
