@@ -24,6 +24,8 @@ import { Notifier } from './notify.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { MetricsServer } from '../metrics/server.js';
 import { auditLog, ControlServer, type ControlRequest, type ControlResponse } from './control.js';
+import { driverMac, driverTimers, missingTools, StartError } from './agent-adapters.js';
+import { handleControl, maintenanceFile } from './agent-control.js';
 import { Driver } from './driver.js';
 import { LevipService } from '../levip/service.js';
 import { vipDevice } from '../levip/mode.js';
@@ -33,10 +35,6 @@ import type { VipHost } from '../ports/index.js';
 import { AgentHealth } from './agent-health.js';
 import { loadNative } from '../adapters/native.js';
 import { setRealtime } from '../adapters/sched.js';
-import { loopTimers } from '../adapters/loop-timer.js';
-import { nativeMac } from '../adapters/native-mac.js';
-import type { DatagramMac } from '../wire/mac.js';
-import type { Timers } from './driver.js';
 import { ConflictWatch } from './conflict.js';
 
 export interface AgentOptions {
@@ -51,40 +49,6 @@ export interface AgentOptions {
 
 /** Extra time past the dead time that a graceful stop may take before we force the release. */
 const STOP_MARGIN_MS = 2000;
-
-/** A start refused for a reason the operator must fix (exit 69, EX_UNAVAILABLE). */
-export class StartError extends Error {
-  override name = 'StartError';
-}
-
-/** The external tools this configuration needs, missing from PATH. */
-export function missingTools(config: Config, pathEnv = process.env.PATH ?? ''): string[] {
-  const needed = ['ip'];
-  if (config.groups.some((g) => g.vip.family === 4)) needed.push('arping');
-  const dirs = pathEnv.split(':').filter(Boolean);
-  return needed.filter((tool) => !dirs.some((d) => isExecutable(path.join(d, tool))));
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** The election loop's timer: the addon's libuv timer (no stale wake-ups), else setTimeout. */
-function driverTimers(): Timers | undefined {
-  const load = loadNative();
-  return load.ok ? loopTimers(load.native) : undefined;
-}
-
-/** The steady state's MAC: the addon's, else node:crypto (the driver's default). */
-function driverMac(key: Buffer): DatagramMac | undefined {
-  const load = loadNative();
-  return load.ok ? nativeMac(load.native, key) : undefined;
-}
 
 export class Agent {
   private driver: Driver | null = null;
@@ -305,39 +269,11 @@ export class Agent {
   }
 
   private handle(req: ControlRequest): ControlResponse {
-    const d = this.driver;
-    if (!d) return { ok: false, message: 'agent is starting' };
-    switch (req.cmd) {
-      case 'status':
-        return { ok: true, status: this.statusRecord() };
-      case 'reload':
-        return this.reload();
-      case 'events':
-        return { ok: false, message: 'events are streamed by the control server' };
-      case 'takeover':
-      case 'standby':
-        return d.command(req.group === undefined ? { op: req.cmd } : { op: req.cmd, group: req.group });
-      case 'maintenance': {
-        // Persist first: a maintenance flag that would not survive a restart is refused.
-        const err = this.persistMaintenance(req.on);
-        if (err) return { ok: false, message: `refused: cannot record maintenance in ${this.maintenanceFile}: ${err}` };
-        return d.command({ op: 'maintenance', on: req.on });
-      }
-    }
+    return handleControl(req, { driver: () => this.driver, status: () => this.statusRecord(), reload: () => this.reload(), stateDir: () => this.config.stateDir });
   }
 
   get maintenanceFile(): string {
-    return path.join(this.config.stateDir, 'maintenance');
-  }
-
-  private persistMaintenance(on: boolean): string | null {
-    try {
-      if (on) fs.writeFileSync(this.maintenanceFile, `maintenance on since ${new Date().toISOString()}\n`, { mode: 0o600 });
-      else fs.rmSync(this.maintenanceFile, { force: true });
-      return null;
-    } catch (e) {
-      return (e as Error).message;
-    }
+    return maintenanceFile(this.config.stateDir);
   }
 
   /** After a refused start: close whatever start() opened, so the process can exit. */
