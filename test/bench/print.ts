@@ -81,7 +81,7 @@ function steadyNotes(rows: readonly SteadyResult[]): string[] {
   const d0 = (id: string) => rows.find((r) => r.cell === id)?.cpuPct[0];
   const ka = d0('keepalived-fast');
   const out = [
-    'RSS and CPU are per director over its whole process tree; haagent\'s includes its `ip monitor` (link tracking) and `ip -batch` (VIP changes) helpers, ~2.5 MB each.',
+    'RSS and CPU are per director over its whole process tree; haagent\'s includes its `ip monitor` (link tracking), ~2.5 MB (VIPs change through rtnetlink in process; an `ip -batch` helper starts only if that path fails).',
     `${FLOOR_CELL}: two bare Node processes with haagent's node flags, each with one timer, one 100-byte datagram with HMAC-SHA256/128 sent and one received per ${FLOOR_INTERVAL_MS} ms (test/bench/floor-peer.ts): what a Node process pays at keepalived's fastest rate before any election logic. No VIP: no spurious count.`,
   ];
   for (const id of ['haagent-10-30', FLOOR_CELL]) {
