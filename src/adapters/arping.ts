@@ -2,7 +2,7 @@
  * Announcer over iputils `arping` (Debian package iputils-arping, not `arping`). One child per
  * frame: `arping -U` (unsolicited request) and/or `arping -A` (reply), `-c 1` each, spaced
  * `garp.spacing` apart. Bookworm's arping sends its frame ~3 ms after spawn and then lingers
- * ~1 s (FIELD-NOTES), so a burst never waits for an exit: each child is started, tracked by
+ * ~1 s (measured on Debian 12 bookworm), so a burst never waits for an exit: each child is started, tracked by
  * PID, killed at its life bound, and its exit checked later; a non-zero exit (2 = bad device)
  * goes to `onFailure` so it is logged. announce() resolves once every frame was started.
  */

@@ -1,7 +1,7 @@
 /**
  * Fire-and-forget children with a bounded life, tracked by PID. Built for arping: bookworm's
  * arping puts its frame on the wire ~3 ms after spawn but lingers ~1 s before exiting, and
- * `-i 0` hangs forever (FIELD-NOTES), so the caller must not wait for the exit, yet no child
+ * `-i 0` hangs forever (measured on Debian 12 bookworm), so the caller must not wait for the exit, yet no child
  * may outlive its bound. Every child is reaped ('close'), killed by its own handle (never by a
  * name), and its exit reported to the starter so a failure (arping exit 2 = bad device) gets
  * logged rather than lost.

@@ -3,7 +3,7 @@
  * IPaddr2): read the interface, act only if needed, and when `ip` exits 2 ("already there" on
  * add, "not there" on del: someone changed the interface between our read and our write)
  * re-read the state instead of matching the message, whose text differs between kernels
- * (FIELD-NOTES). No decisions here: a failure is reported with the command line and stderr.
+ * (measured on Debian 12 bookworm). No decisions here: a failure is reported with the command line and stderr.
  */
 import type { Millis, Vip } from '../config/types.js';
 import type { CommandRunner, EnsureOutcome, VipHost } from '../ports/index.js';
@@ -12,7 +12,7 @@ import { describeResult } from './runner.js';
 import { errorText } from './bounded-buffer.js';
 import type { IpBatch } from './ip-batch.js';
 
-/** One `ip` call takes ~4 ms (FIELD-NOTES); 2 s means the host is in real trouble. */
+/** One `ip` call takes ~4 ms (measured on Debian 12 bookworm); 2 s means the host is in real trouble. */
 export const DEFAULT_IP_TIMEOUT_MS: Millis = 2000;
 
 export interface IpVipHostOptions {
@@ -64,7 +64,7 @@ export class IpVipHost implements VipHost {
   /**
    * Act first, then verify only when the kernel objects: the common case (a takeover adding
    * an absent VIP) costs one `ip` spawn instead of two, which is most of the takeover time.
-   * Exit 2 means "already there" on add and "not there" on del (FIELD-NOTES); the message
+   * Exit 2 means "already there" on add and "not there" on del (measured on Debian 12 bookworm); the message
    * text differs between kernels, so re-read the state instead of matching it.
    */
   private async ensure(vip: Vip, iface: string, want: boolean): Promise<EnsureOutcome> {
@@ -101,7 +101,7 @@ export class IpVipHost implements VipHost {
   private addArgv(vip: Vip, iface: string): string[] {
     const argv = [this.ipPath, 'addr', 'add', cidr(vip), 'dev', iface];
     // With DAD on, a VIP the old holder still answers for ends up permanently dadfailed
-    // (FIELD-NOTES); the takeover announcement is our job, not the kernel's.
+    // (measured on Debian 12 bookworm); the takeover announcement is our job, not the kernel's.
     if (vip.family === 6) argv.push('nodad');
     return argv;
   }

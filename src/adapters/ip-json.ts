@@ -9,7 +9,7 @@ export interface IfaceAddress {
   local: string;
   prefixlen: number;
   family: 4 | 6;
-  /** IPv4: inside the subnet of another address; vanishes with the primary (FIELD-NOTES). */
+  /** IPv4: inside the subnet of another address; vanishes with the primary (measured on Debian 12 bookworm). */
   secondary: boolean;
   /** IPv6: duplicate address detection failed; the address is there but unusable. */
   dadfailed: boolean;

@@ -1,6 +1,6 @@
 /**
  * Pure parsers for link state as iproute2 prints it. `ip -json monitor` ignores -json
- * (iproute2 6.1, FIELD-NOTES), so events come from `ip -o monitor link` text; the initial read
+ * (iproute2 6.1, measured), so events come from `ip -o monitor link` text; the initial read
  * uses `ip -json link show dev IF`. Lines as captured in a namespace (veth pair, iproute2 6.1):
  *
  *   2: eth0@if2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default \    link/ether ...

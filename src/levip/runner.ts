@@ -262,7 +262,7 @@ export class LevipRunner {
       this.deps.log.debug({ group: r.cfg.name, slot }, 'levip: owning slot');
     }
     const group = r.cfg.name;
-    // Treated as sent once spawned: bookworm's arping lingers ~1 s after its frame (FIELD-NOTES).
+    // Treated as sent once spawned: bookworm's arping lingers ~1 s after its frame (measured on Debian 12 bookworm).
     this.deps.announcer.announce(r.cfg.vip, r.cfg.interface, ONE_REPLY).then(
       (o) => {
         r.announcements += o.sent;

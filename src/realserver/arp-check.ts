@@ -100,7 +100,7 @@ export function pickSource(addrs: readonly IfaceAddress[], vip: Vip): string | n
 }
 
 export const ARPING_DEADLINE_S = 2;
-/** Bookworm's arping lingers ~1 s after its last frame (FIELD-NOTES); kill it past this bound. */
+/** Bookworm's arping lingers ~1 s after its last frame (measured on Debian 12 bookworm); kill it past this bound. */
 const ARPING_GRACE_MS: Millis = 2000;
 
 export function arpingArgv(arping: string, iface: string, source: string, vip: string, deadlineS = ARPING_DEADLINE_S): string[] {

@@ -1,7 +1,7 @@
 /**
  * Pure planning for the LVS direct-routing real-server role. A real server must accept packets
  * sent to the VIP (so the VIP is a local address, on `lo`) yet never answer ARP for it, or it
- * steals the VIP from the director (FIELD-NOTES "Real servers behind direct routing"):
+ * steals the VIP from the director:
  *
  *   arp_ignore=1    answer ARP only for addresses configured on the interface the request
  *                   came in on, so the VIP on lo is never answered on eth0;

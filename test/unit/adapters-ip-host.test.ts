@@ -1,5 +1,5 @@
 // IpVipHost with a scripted CommandRunner: which `ip` commands run, in which order, and what
-// each outcome becomes. Exit codes per FIELD-NOTES: 2 = duplicate add / absent del, 1 = bad device.
+// each outcome becomes. Exit codes of iproute2 6.1 (measured): 2 = duplicate add / absent del, 1 = bad device.
 import t from 'tap';
 import { IpVipHost } from '../../src/adapters/ip-host.js';
 import type { CommandResult, CommandRunner } from '../../src/ports/index.js';

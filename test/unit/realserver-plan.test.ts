@@ -1,5 +1,5 @@
 // Pure planning of the real-server role (src/realserver/plan.ts): table tests for up, down and
-// check. The recipe (FIELD-NOTES "Real servers behind direct routing"): VIP /32 on lo,
+// check. The recipe: VIP /32 on lo,
 // arp_ignore=1 and arp_announce=2 on conf/all and the interface.
 import t from 'tap';
 import type { Vip } from '../../src/config/types.js';

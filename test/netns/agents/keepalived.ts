@@ -5,7 +5,7 @@
  * (unicast_src_ip / unicast_peer) so adverts stay on the lab's namespace addresses; both start
  * in BACKUP and the higher priority wins, with preempt (keepalived's default) so the preferred
  * director takes the VIP back, as haagent's cells do. Foreground with `-n -l -D -P` and its own
- * -f/-p/-r/-c paths per node (FIELD-NOTES), inside a PID namespace (common.ts).
+ * -f/-p/-r/-c paths per node (measured on Debian 12 bookworm), inside a PID namespace (common.ts).
  *
  * advert_int below 1 s needs VRRPv3 (`vrrp_version 3`); VRRPv2 rounds it to whole seconds
  * and keepalived refuses anything below 0.01.
