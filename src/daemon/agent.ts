@@ -114,14 +114,19 @@ export class Agent {
     const boot = loadAndBumpBootId(path.join(config.stateDir, 'boot-id'), Date.now());
     if (boot.warning) log.warn(boot.warning);
     const native = loadNative();
+    // The AF_PACKET sockets are opened before the heartbeat sockets, so they get the lower fd
+    // numbers. A killed process's files are released last fd first, and releasing a packet
+    // socket waits out an RCU grace period (synchronize_net): opened after the heartbeat
+    // sockets, one delayed their close, and with it the port unreachable that tells the peer
+    // we are gone, by 8-17 ms (2-3 ms when opened before; measured on this 2-core VM).
+    const announcers = makeAnnouncers(config.groups, this.tracker, log);
+    const announcer = announcers.all;
+    this.announcer = announcer;
     this.transport = await UdpTransport.open({ bind: hb.bind, port: hb.port, peers: hb.peers, multicast: hb.multicast, errorQueue: native.ok ? native.native : null });
     this.transport.onSendError((target, code) => {
       if (this.driver) this.driver.stats.sendErrors++;
       log.debug({ target, code }, 'heartbeat send failed');
     });
-    const announcers = makeAnnouncers(config.groups, this.tracker, log);
-    const announcer = announcers.all;
-    this.announcer = announcer;
     const maintenance = fs.existsSync(this.maintenanceFile);
     if (maintenance) log.warn({ file: this.maintenanceFile }, 'starting in maintenance: this node stays out of every election');
     this.driver = new Driver({

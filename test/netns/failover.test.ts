@@ -7,6 +7,7 @@ import t from 'tap';
 import { HaagentCluster, haagentAvailable, type HaagentNode } from './agents/haagent.js';
 import { waitFor } from './exec.js';
 import { Lab, VIP } from './lab.js';
+import { socketFds } from './proc-sockets.js';
 import { failoverRound, restorePreferred, type RoundResult } from './round.js';
 
 /** "It moved" within this; generous, not a performance claim (`npm run demo` prints figures). */
@@ -48,6 +49,13 @@ t.test('2 directors: crash (SIGKILL), release, preempt back, planned stop (SIGTE
   try {
     const [d0, d1] = cluster.nodes;
     await upWithD0Active(t, lab, cluster);
+    // A killed process's sockets are released last fd first, and a packet socket's release
+    // waits out an RCU grace period: the heartbeat sockets must come later in the fd table,
+    // or they close (and the peer learns of the crash) 8-17 ms late.
+    const packet = socketFds(d0.proc!.pid, 'packet');
+    const udp = socketFds(d0.proc!.pid, 'udp');
+    t.ok(packet.length > 0 && udp.length > 0, 'the agent holds packet and UDP sockets', { packet, udp });
+    t.ok(Math.max(...packet) < Math.min(...udp), 'every AF_PACKET fd is below every heartbeat fd', { packet, udp });
     const capture = await lab.startArpCapture();
 
     const crash = await failoverRound(lab, d0, d1, 'crash', { capture });
