@@ -86,10 +86,10 @@ export class UdpTransport implements HeartbeatTransport {
     return t;
   }
 
-  broadcast(data: Buffer): void {
+  broadcast(data: Buffer, skip?: readonly string[]): void {
     if (this.closed) return;
     const now = this.clock.now();
-    for (const link of this.links) link.send(data, now);
+    for (const link of this.links) if (skip === undefined || !skip.includes(link.peer.address)) link.send(data, now);
     if (this.opts.multicast !== null) {
       this.main.send(data, this.opts.port, this.opts.multicast, this.afterMulticastSend);
     }

@@ -19,6 +19,7 @@
  *   advertises active, plus a short grace for its gratuitous ARP to land, so clients see
  *   no gap; with no successor alive it releases at once.
  */
+import { QuietPaths } from './quiet.js';
 import type { GroupConfig } from '../config/types.js';
 import type { WireGroup } from '../wire/types.js';
 import { vipDevice } from '../levip/mode.js';
@@ -53,6 +54,7 @@ export const REANNOUNCE_MIN: Millis = 250;
 
 export class Core {
   readonly peers: PeerTable;
+  private readonly quietPaths = new QuietPaths();
   groups: GroupRt[];
   /** groups removed by a reload, until their VIP is confirmed gone. */
   retired: GroupRt[] = [];
@@ -493,7 +495,9 @@ export class Core {
     wants.heard = ctx.heard;
     const type = this.beat.decide(wants);
     if (type !== null) {
-      ctx.actions.push({ kind: 'send', type, groups: this.groups.map((g) => this.advertised(g)) });
+      const groups = this.groups.map((g) => this.advertised(g));
+      const skip = this.quietPaths.skip(this.peers.all(), ctx.now);
+      ctx.actions.push(skip === undefined ? { kind: 'send', type, groups } : { kind: 'send', type, groups, skip });
       if (type === 'probe') this.peers.probeSent(ctx.now);
     }
     if (this.shuttingDown && !this.exited && this.retired.length === 0 && this.groups.every((g) => g.state !== 'active' && g.vipPending === 0 && g.vipHave === false)) {

@@ -71,8 +71,8 @@ export type Action =
   | { kind: 'ensureVip'; group: string; gid: number; present: boolean; vip: Vip; iface: string }
   /** gratuitous ARP burst for the group's VIP. Result comes back as announceResult. */
   | { kind: 'announce'; group: string; gid: number; reason: string; vip: Vip; iface: string; garp: GarpConfig }
-  /** send a datagram to every peer now. */
-  | { kind: 'send'; type: 'heartbeat' | 'resign' | 'probe'; groups: WireGroup[] }
+  /** send a datagram to every peer now, but those at `skip` (paths that refused us: core/quiet.ts). */
+  | { kind: 'send'; type: 'heartbeat' | 'resign' | 'probe'; groups: WireGroup[]; skip?: string[] }
   /** shutdown finished: every VIP released. */
   | { kind: 'exit' };
 

@@ -196,7 +196,7 @@ export class Driver {
   private execute(a: Action): void {
     switch (a.kind) {
       case 'send':
-        return this.send(a.type, a.groups);
+        return this.send(a.type, a.groups, a.skip);
       case 'ensureVip':
         return this.ensureVip(a);
       case 'announce':
@@ -207,8 +207,8 @@ export class Driver {
     }
   }
 
-  private send(type: Message['type'], groups: Message['groups']): void {
-    this.deps.transport.broadcast(this.sender.datagram(type, groups));
+  private send(type: Message['type'], groups: Message['groups'], skip?: readonly string[]): void {
+    this.deps.transport.broadcast(this.sender.datagram(type, groups), skip);
     this.stats.sent++;
   }
 

@@ -66,8 +66,11 @@ export interface Datagram {
 }
 
 export interface HeartbeatTransport {
-  /** Sends the same datagram to every peer (unicast list and/or multicast group). */
-  broadcast(data: Buffer): void;
+  /**
+   * Sends the same datagram to every peer (unicast list and/or multicast group), except the
+   * unicast peers whose address is in `skip`.
+   */
+  broadcast(data: Buffer, skip?: readonly string[]): void;
   /** Registers the receive handler. */
   onMessage(handler: (d: Datagram) => void): void;
   /**

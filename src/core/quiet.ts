@@ -1,0 +1,38 @@
+/**
+ * Which peer addresses a send skips: a path whose host refused our datagram (a verified
+ * ICMP port unreachable: nothing listens there any more) gets one datagram every
+ * REFUSED_RESEND_MS instead of every heartbeat until its peer speaks again.
+ *
+ * Why: the peer host's kernel answers each datagram with a port unreachable, and Linux
+ * rate-limits those per destination (net.ipv4.icmp_ratelimit: one a second, a burst of 6).
+ * Heartbeats every interval to a dead agent drained that budget, so when the agent came back
+ * and died again within about a second there was no error left to send: we waited out the
+ * dead time (measured: 3 of 8 crashes at 10 ms heartbeats, restarted ~0.6 s before). One
+ * datagram every 2 s spends half the refill. A restarted peer sends its own heartbeats and
+ * is answered at once (a new boot id is a new peer, its paths unrefused).
+ */
+import type { Peer, PeerPath } from './peer-types.js';
+import type { Millis } from './types.js';
+
+export const REFUSED_RESEND_MS: Millis = 2000;
+
+/** When each refused path was last sent to (kept here: the peer table has no send state). */
+export class QuietPaths {
+  private readonly sentAt = new WeakMap<PeerPath, Millis>();
+
+  /** The addresses this send skips; records a send on each refused path it does not skip. */
+  skip(peers: readonly Peer[], now: Millis): string[] | undefined {
+    let out: string[] | undefined;
+    for (let i = 0; i < peers.length; i++) {
+      const paths = peers[i]!.paths;
+      for (let j = 0; j < paths.length; j++) {
+        const path = paths[j]!;
+        if (path.refusedAt === null) continue;
+        const last = this.sentAt.get(path);
+        if (last === undefined || now - last >= REFUSED_RESEND_MS) this.sentAt.set(path, now);
+        else (out ??= []).push(path.address);
+      }
+    }
+    return out;
+  }
+}
