@@ -29,6 +29,8 @@ export interface PeerPath {
   stalledMs: Millis;
   /** the peer host refused a datagram of ours (a verified ICMP error) then: the path is dead. */
   refusedAt: Millis | null;
+  /** while refused: when we last sent to it anyway (core/quiet.ts: once every 2 s). */
+  refusedSentAt: Millis | null;
   /** a "path silent" warning was given and not yet cleared. */
   warned: boolean;
 }
@@ -86,7 +88,7 @@ export function pathAt(p: Peer, address: string): PeerPath | undefined {
 }
 
 export function newPath(address: string, port: number, now: Millis): PeerPath {
-  return { address, port, lastHeard: now, unreachableAt: null, hintsIgnoredUntil: 0, stalledMs: 0, refusedAt: null, warned: false };
+  return { address, port, lastHeard: now, unreachableAt: null, hintsIgnoredUntil: 0, stalledMs: 0, refusedAt: null, refusedSentAt: null, warned: false };
 }
 
 /** The groups of a message by name, reusing the old map when nothing changed (the steady state). */

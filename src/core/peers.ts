@@ -26,14 +26,13 @@
  */
 import type { Message } from '../wire/types.js';
 import { Lateness } from './lateness.js';
+import { livenessChanges, pathChanges } from './peer-changes.js';
 import { CONFIRM_FLOOR_MS, HINT_HOLD_MS, OVERDUE_MIN_MS, OVERDUE_PROBES_PER_INTERVAL, groupMap, newPath, pathAt, type PathChange, type Peer, type PeerDeath, type PeerPath, type RecordKind } from './peer-types.js';
 import type { Millis, NodeId } from './types.js';
 
 export { CONFIRM_FLOOR_MS, HINT_HOLD_MS, OVERDUE_MIN_MS, OVERDUE_PROBES_PER_INTERVAL };
 export type { PathChange, Peer, PeerDeath, PeerPath, RecordKind };
 
-const NO_DEATHS: readonly PeerDeath[] = Object.freeze([]);
-const NO_CHANGES: readonly PathChange[] = Object.freeze([]);
 
 export class PeerTable {
   private readonly peers = new Map<NodeId, Peer>();
@@ -91,7 +90,7 @@ export class PeerTable {
     path.lastHeard = now;
     path.port = port;
     path.unreachableAt = null;
-    path.refusedAt = null;
+    path.refusedAt = path.refusedSentAt = null;
     path.stalledMs = 0;
     p.probedAt = p.answerDue = null;
     p.address = address;
@@ -199,7 +198,8 @@ export class PeerTable {
   }
 
   /** Whether the path died of a hint and an unanswered probe rather than of silence. */
-  private diedOfHint(p: Peer, path: PeerPath): boolean {
+  /** @internal */
+  diedOfHint(p: Peer, path: PeerPath): boolean {
     if (path.refusedAt !== null) return true;
     return path.unreachableAt !== null && p.answerDue !== null && this.pathDeath(p, path) < path.lastHeard + this.deadTime + path.stalledMs;
   }
@@ -292,43 +292,13 @@ export class PeerTable {
     return next;
   }
 
-  /** Peers that died since the last call (each once), with what killed them. */
+  /** Peers that died since the last call (each once), with what killed them (peer-changes.ts). */
   livenessChanges(now: Millis): readonly PeerDeath[] {
-    let out: PeerDeath[] | null = null;
-    for (let i = 0; i < this.list.length; i++) {
-      const p = this.list[i]!;
-      if (!p.reportedAlive || this.isAlive(p, now)) continue;
-      p.reportedAlive = false;
-      let confirmMs: Millis | null = null;
-      let refused = false;
-      for (let j = 0; j < p.paths.length; j++) {
-        const path = p.paths[j]!;
-        if (path.refusedAt !== null) refused = true;
-        else if (this.diedOfHint(p, path) && p.probedAt !== null) confirmMs = now - p.probedAt;
-      }
-      (out ??= []).push({ node: p.node, silentMs: now - p.lastHeard, confirmMs, refused });
-    }
-    return out ?? NO_DEATHS;
+    return livenessChanges(this, now);
   }
 
-  /**
-   * Paths of live peers that fell silent (or came back) since the last call: warnings for
-   * the log and status, never an election input.
-   */
+  /** Paths of live peers that fell silent or came back since the last call (peer-changes.ts). */
   pathChanges(now: Millis): readonly PathChange[] {
-    let out: PathChange[] | null = null;
-    const alive = this.alive(now);
-    for (let i = 0; i < alive.length; i++) {
-      const p = alive[i]!;
-      if (p.paths.length < 2) continue;
-      for (let j = 0; j < p.paths.length; j++) {
-        const path = p.paths[j]!;
-        const silent = !this.pathAlive(p, path, now);
-        if (silent === path.warned) continue;
-        path.warned = silent;
-        (out ??= []).push({ node: p.node, address: path.address, silent });
-      }
-    }
-    return out ?? NO_CHANGES;
+    return pathChanges(this, now);
   }
 }

@@ -11,28 +11,22 @@
  * datagram every 2 s spends half the refill. A restarted peer sends its own heartbeats and
  * is answered at once (a new boot id is a new peer, its paths unrefused).
  */
-import type { Peer, PeerPath } from './peer-types.js';
+import type { Peer } from './peer-types.js';
 import type { Millis } from './types.js';
 
 export const REFUSED_RESEND_MS: Millis = 2000;
 
-/** When each refused path was last sent to (kept here: the peer table has no send state). */
-export class QuietPaths {
-  private readonly sentAt = new WeakMap<PeerPath, Millis>();
-
-  /** The addresses this send skips; records a send on each refused path it does not skip. */
-  skip(peers: readonly Peer[], now: Millis): string[] | undefined {
-    let out: string[] | undefined;
-    for (let i = 0; i < peers.length; i++) {
-      const paths = peers[i]!.paths;
-      for (let j = 0; j < paths.length; j++) {
-        const path = paths[j]!;
-        if (path.refusedAt === null) continue;
-        const last = this.sentAt.get(path);
-        if (last === undefined || now - last >= REFUSED_RESEND_MS) this.sentAt.set(path, now);
-        else (out ??= []).push(path.address);
-      }
+/** The addresses this send skips; records the send on each refused path it does not skip. */
+export function skipRefused(peers: readonly Peer[], now: Millis): string[] | undefined {
+  let out: string[] | undefined;
+  for (let i = 0; i < peers.length; i++) {
+    const paths = peers[i]!.paths;
+    for (let j = 0; j < paths.length; j++) {
+      const path = paths[j]!;
+      if (path.refusedAt === null) continue;
+      if (path.refusedSentAt === null || now - path.refusedSentAt >= REFUSED_RESEND_MS) path.refusedSentAt = now;
+      else (out ??= []).push(path.address);
     }
-    return out;
   }
+  return out;
 }
