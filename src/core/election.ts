@@ -19,42 +19,32 @@
  *   advertises active, plus a short grace for its gratuitous ARP to land, so clients see
  *   no gap; with no successor alive it releases at once.
  */
-import { QuietPaths } from './quiet.js';
+import { skipRefused } from './quiet.js';
+import { evalRelease, evaluate, type EvalCore } from './evaluate.js';
+import { announce, ensureVip, toFault, toHealthFault } from './transitions.js';
 import type { GroupConfig } from '../config/types.js';
 import type { WireGroup } from '../wire/types.js';
-import { vipDevice } from '../levip/mode.js';
 import { GroupRt } from './group.js';
 import { BeatSchedule, type SendWants } from './beat.js';
 import { nextWake, peerNotes, sendWants, type ScheduleView } from './schedule.js';
 import { applyPeerInput } from './peer-inputs.js';
 import { PeerTable } from './peers.js';
-import { best, outranks, type Candidate } from './rank.js';
+import type { Candidate } from './rank.js';
 import { operatorCommand } from './commands.js';
 import { reconfigure, retiredResult } from './reconfigure.js';
 import { isLevip, order, type StepCtx } from './step.js';
-import { activePeers, anyActivePeer, holderPeer, liveCandidates } from './views.js';
 import type { CommandReply, CoreOptions, Input, Millis, StepResult } from './types.js';
 
 /** Priority advertised after an operator `takeover`: above any configured priority (1-254). */
 export const TAKEOVER_PRIORITY = 255;
 /** Priority advertised after an operator `standby`: the lowest eligible one (last resort only). */
 export const DEMOTED_PRIORITY = 1;
-/** First and largest retry delay after a VIP operation failed. */
-export const FAULT_RETRY_MIN: Millis = 1000;
-export const FAULT_RETRY_MAX: Millis = 16000;
-/**
- * Least time between two re-announcements for a returning peer or a dual active. Short
- * enough that the first re-announce of a new episode (a partition healing shortly after
- * the last one) is never suppressed; long enough, with re-announcements of one frame pair
- * (see reannounce), that a peer flapping on a loaded host (missing a dead time now and
- * then) cannot turn into a stream of arping spawns that loads the host further.
- */
-export const REANNOUNCE_MIN: Millis = 250;
+export { FAULT_RETRY_MAX, FAULT_RETRY_MIN } from './transitions.js';
+export { REANNOUNCE_MIN } from './evaluate.js';
 
 
-export class Core {
+export class Core implements EvalCore {
   readonly peers: PeerTable;
-  private readonly quietPaths = new QuietPaths();
   groups: GroupRt[];
   /** groups removed by a reload, until their VIP is confirmed gone. */
   retired: GroupRt[] = [];
@@ -95,7 +85,7 @@ export class Core {
     if (!this.quiet(input, ctx)) {
       for (let i = 0; i < this.groups.length; i++) {
         const g = this.groups[i]!;
-        this.evaluate(g, ctx);
+        evaluate(this, g, ctx);
       }
     }
     const wants = this.finish(ctx);
@@ -131,7 +121,7 @@ export class Core {
           g.since = input.now;
           g.initUntil = input.now + this.opts.initDead;
           // Reconcile a VIP that a crashed run may have left behind: nobody has won yet.
-          this.ensureVip(g, false, ctx);
+          ensureVip(g, false, ctx);
         }
         return;
       case 'tick':
@@ -162,7 +152,7 @@ export class Core {
         g.reach = input.reach;
         ctx.sendNow = true; // peers rank on our priority and reach: tell them now
         // In init the flag alone keeps us from claiming; from standby/active it is a fault.
-        if (input.fault && (g.state === 'standby' || g.state === 'active')) this.toHealthFault(g, input.fault, ctx);
+        if (input.fault && (g.state === 'standby' || g.state === 'active')) toHealthFault(g, input.fault, ctx);
         else if (!input.fault && was) ctx.notes.push({ level: 'info', group: g.name, msg: `health recovered (was: ${was})` });
         return;
       }
@@ -194,12 +184,12 @@ export class Core {
       if (r.present) g.retryBackoff = 0; // healthy again only once a claim succeeded
       if (r.present && g.state === 'active' && g.vipWant === true) {
         // LevIP members never announce on their own: the rotation schedule does.
-        if (!isLevip(g)) this.announce(g, 'took over', ctx);
+        if (!isLevip(g)) announce(g, 'took over', ctx);
         ctx.sendNow = true;
         if (g.cfg.garp.refresh > 0) g.refreshAt = ctx.now + g.cfg.garp.refresh;
       }
       // What we want may have changed while this change ran (a flap): follow the latest want.
-      if (g.vipWant !== null && g.vipWant !== r.present) this.ensureVip(g, g.vipWant, ctx);
+      if (g.vipWant !== null && g.vipWant !== r.present) ensureVip(g, g.vipWant, ctx);
       return;
     }
     g.vipError = r.error ?? 'unknown error';
@@ -208,7 +198,7 @@ export class Core {
     if (!r.present) g.vipHave = null; // unknown: evalFault keeps trying to remove it
     // After a failed add, clear the VIP at once; after a failed remove, wait for the retry
     // deadline instead of spinning on a command that just failed.
-    this.toFault(g, `cannot ${what} VIP: ${g.vipError}`, ctx, r.present);
+    toFault(g, `cannot ${what} VIP: ${g.vipError}`, ctx, r.present);
   }
 
   private onShutdown(ctx: StepCtx): void {
@@ -218,220 +208,17 @@ export class Core {
     for (let i = 0; i < this.groups.length; i++) {
       const g = this.groups[i]!;
       if (g.state === 'active') this.startRelease(g, 'shutting down', ctx);
-      else this.ensureVip(g, false, ctx);
+      else ensureVip(g, false, ctx);
     }
   }
 
-  // ---- evaluation ------------------------------------------------------------------
-
-  private evaluate(g: GroupRt, ctx: StepCtx): void {
-    this.trackHolder(g, ctx.now);
-    switch (g.state) {
-      case 'init':
-        return this.evalInit(g, ctx);
-      case 'standby':
-        return this.evalStandby(g, ctx);
-      case 'active':
-        return this.evalActive(g, ctx);
-      case 'fault':
-        return this.evalFault(g, ctx);
-    }
-  }
-
-  private evalInit(g: GroupRt, ctx: StepCtx): void {
-    if (this.shuttingDown || g.vipPending > 0) return;
-    const heardAll = this.opts.expectedPeers > 0 && this.peers.alive(ctx.now).length >= this.opts.expectedPeers;
-    let reason: string | null = null;
-    if (holderPeer(this.peers, g, ctx.now)) reason = 'learned the active node';
-    else if (heardAll) reason = 'heard every peer';
-    else if (ctx.now >= g.initUntil) reason = 'init-dead elapsed';
-    if (reason === null) return;
-    g.become('standby', ctx.now, reason, ctx.transitions);
-    ctx.sendNow = true;
-    this.evalStandby(g, ctx);
-  }
-
-  private evalStandby(g: GroupRt, ctx: StepCtx): void {
-    if (g.healthFault) return this.toHealthFault(g, g.healthFault, ctx);
-    const self = this.selfCandidate(g);
-    if (this.shuttingDown || self.priority <= 0) {
-      g.preemptAt = null;
-      return;
-    }
-    if (!this.hasQuorum(ctx.now)) {
-      g.preemptAt = null;
-      return;
-    }
-    if (isLevip(g)) {
-      // LevIP: every eligible member holds the IP; nobody competes.
-      this.becomeActive(g, 'levip member', ctx);
-      return;
-    }
-    const holder = holderPeer(this.peers, g, ctx.now);
-    const cands = liveCandidates(this.peers, g, ctx.now);
-    const isBest = cands.every((c) => outranks(self, c));
-    if (!holder) {
-      g.preemptAt = null;
-      if (this.listening(g, ctx.now)) return;
-      if (isBest) this.becomeActive(g, cands.length === 0 ? 'no live peer' : 'no active peer; we rank best', ctx);
-      return;
-    }
-    g.listenUntil = null; // an active peer is heard: we know enough
-    const mayPreempt = (g.cfg.preempt || g.boosted) && isBest && outranks(self, holder);
-    if (!mayPreempt) {
-      g.preemptAt = null;
-      return;
-    }
-    const delay = g.boosted ? 0 : g.cfg.preemptDelay;
-    g.preemptAt ??= ctx.now + delay;
-    if (ctx.now >= g.preemptAt) this.becomeActive(g, `preempting ${holder.node} (priority ${self.priority} > ${holder.priority})`, ctx);
-  }
-
-  private evalActive(g: GroupRt, ctx: StepCtx): void {
-    const self = this.selfCandidate(g);
-    if (g.release) return this.evalRelease(g, ctx);
-    if (self.priority <= 0) return this.startRelease(g, this.maintenance ? 'maintenance' : 'not eligible', ctx);
-    if (!this.hasQuorum(ctx.now)) return this.becomeStandby(g, `lost quorum: hear fewer than ${this.opts.quorum} of the configured nodes`, ctx);
-    if (isLevip(g)) return; // no dual-active rule: several active members is the point
-    const others = activePeers(this.peers, g, ctx.now);
-    const top = best(others);
-    if (top && outranks(top, self)) {
-      // Make-before-break, as in a planned handover: the winner re-announces now; we keep
-      // answering for the handover grace (under half an interval) so the client is not left
-      // on our MAC with nobody behind it while that announcement is on its way.
-      this.startRelease(g, `dual active: ${top.node} outranks us`, ctx);
-      return;
-    }
-    const conflict = top !== null || ctx.peerReturned;
-    if (conflict && g.vipReady && (g.conflictAnnouncedAt === null || ctx.now - g.conflictAnnouncedAt >= Math.max(this.opts.deadTime, REANNOUNCE_MIN))) {
-      // Both sides may have been active (a healed partition, a restarted peer): we win, so
-      // pull the router back to us even if the loser already released.
-      g.conflictAnnouncedAt = ctx.now;
-      this.reannounce(g, top ? `dual active: we outrank ${top.node}` : 'a peer came back: re-announcing', ctx);
-    }
-    if (ctx.peerYielded?.has(g.name) && g.vipReady && top === null && g.conflictAnnouncedAt !== ctx.now) {
-      // The other side of a dual active just released: its takeover or conflict GARPs may
-      // have reached the router after ours, so claim the address again, now that it is ours
-      // alone (not rate limited: a peer leaves active at most once per claim of its own).
-      g.conflictAnnouncedAt = ctx.now;
-      this.reannounce(g, 'a peer released the VIP: re-announcing', ctx);
-    }
-    if (g.refreshAt !== null && ctx.now >= g.refreshAt && g.vipReady) {
-      g.refreshAt = ctx.now + g.cfg.garp.refresh;
-      this.announce(g, 'refresh', ctx);
-    }
-  }
-
-  private evalRelease(g: GroupRt, ctx: StepCtx): void {
-    const rel = g.release!;
-    const successor = holderPeer(this.peers, g, ctx.now);
-    if (successor) {
-      rel.successorSince ??= ctx.now;
-      if (ctx.now >= rel.successorSince + this.handoverGrace) this.becomeStandby(g, `${rel.reason}: handed over to ${successor.node}`, ctx);
-      return;
-    }
-    rel.successorSince = null;
-    if (liveCandidates(this.peers, g, ctx.now).length === 0) return this.becomeStandby(g, `${rel.reason}: no live peer to hand over to`, ctx);
-    if (ctx.now >= rel.deadline) this.becomeStandby(g, `${rel.reason}: no successor within the dead time`, ctx);
-  }
-
-  private evalFault(g: GroupRt, ctx: StepCtx): void {
-    if (g.vipPending > 0) return;
-    const due = g.retryAt === null || ctx.now >= g.retryAt;
-    if (g.vipHave !== false) {
-      // Leave fault only once the VIP is known to be gone.
-      if (due) {
-        g.retryAt = ctx.now + this.nextBackoff(g);
-        this.ensureVip(g, false, ctx);
-      }
-      return;
-    }
-    if (g.healthFault) {
-      // VIP gone; stay until the check or link recovers (no timer: the monitor reports it).
-      g.retryAt = null;
-      g.faultReason = g.healthFault;
-      return;
-    }
-    if (!due) return;
-    g.retryAt = null;
-    g.become('standby', ctx.now, 'retrying after fault', ctx.transitions);
-    g.listenUntil = ctx.now + this.opts.deadTime;
-    ctx.sendNow = true;
-    ctx.solicit = true;
-    this.evalStandby(g, ctx);
-  }
-
-  /** Back from fault and not yet sure who is alive: no claim (see GroupRt.listenUntil). */
-  private listening(g: GroupRt, now: Millis): boolean {
-    if (g.listenUntil === null) return false;
-    const heardAll = this.opts.expectedPeers > 0 && this.peers.alive(now).length >= this.opts.expectedPeers;
-    if (now < g.listenUntil && !heardAll) return true;
-    g.listenUntil = null;
-    return false;
-  }
-
-  // ---- state changes ---------------------------------------------------------------
-
-  private becomeActive(g: GroupRt, reason: string, ctx: StepCtx): void {
-    g.become('active', ctx.now, reason, ctx.transitions);
-    this.ensureVip(g, true, ctx);
-    // The triggered heartbeat goes out when the VIP is confirmed (onVipResult).
-  }
-
-  private becomeStandby(g: GroupRt, reason: string, ctx: StepCtx): void {
-    g.become('standby', ctx.now, reason, ctx.transitions);
-    this.ensureVip(g, false, ctx);
-    ctx.sendNow = true;
-  }
-
-  private toFault(g: GroupRt, reason: string, ctx: StepCtx, removeNow: boolean): void {
-    if (g.state !== 'fault') g.become('fault', ctx.now, reason, ctx.transitions);
-    g.faultReason = reason;
-    g.retryAt = ctx.now + this.nextBackoff(g);
-    if (removeNow) this.ensureVip(g, false, ctx);
-    ctx.sendNow = true;
-  }
-
-  /**
-   * A fault the health monitor reports: no retry timer, since the monitor says when it is
-   * over (its rise/fall and hold-down damp flapping). The group leaves fault as soon as its
-   * VIP is gone and the check passes, not a backoff later.
-   */
-  private toHealthFault(g: GroupRt, reason: string, ctx: StepCtx): void {
-    this.toFault(g, reason, ctx, true);
-    g.retryAt = null;
-  }
+  // ---- state changes (the primitives are in transitions.ts) -------------------------
 
   /** @internal */
   startRelease(g: GroupRt, reason: string, ctx: StepCtx): void {
     g.release = { deadline: ctx.now + this.opts.deadTime, reason, successorSince: null };
     ctx.sendNow = true;
-    this.evalRelease(g, ctx);
-  }
-
-  private nextBackoff(g: GroupRt): Millis {
-    g.retryBackoff = g.retryBackoff === 0 ? FAULT_RETRY_MIN : Math.min(FAULT_RETRY_MAX, g.retryBackoff * 2);
-    return g.retryBackoff;
-  }
-
-  /** @internal */
-  ensureVip(g: GroupRt, present: boolean, ctx: StepCtx): void {
-    const settled = g.vipWant === present && g.vipHave === present;
-    g.vipWant = present;
-    // One change in flight per group: a flapping node must not queue add, remove, add... and
-    // re-add a VIP it has lost meanwhile. The result handler follows the latest want.
-    if (g.vipPending > 0 || settled) return;
-    g.vipPending++;
-    ctx.actions.push({ kind: 'ensureVip', group: g.name, gid: g.id, present, vip: g.cfg.vip, iface: vipDevice(g.cfg) }); // lo for LevIP
-  }
-
-  /** One request and one reply: the router already knows us; this only wins back a late race. */
-  private reannounce(g: GroupRt, reason: string, ctx: StepCtx): void {
-    ctx.actions.push({ kind: 'announce', group: g.name, gid: g.id, reason, vip: g.cfg.vip, iface: g.cfg.interface, garp: { ...g.cfg.garp, count: 1, form: 'both' } });
-  }
-
-  private announce(g: GroupRt, reason: string, ctx: StepCtx): void {
-    ctx.actions.push({ kind: 'announce', group: g.name, gid: g.id, reason, vip: g.cfg.vip, iface: g.cfg.interface, garp: g.cfg.garp });
+    evalRelease(this, g, ctx);
   }
 
   // ---- views -----------------------------------------------------------------------
@@ -459,19 +246,6 @@ export class Core {
     return { node: this.opts.node, priority, reach: g.reach };
   }
 
-  private trackHolder(g: GroupRt, now: Millis): void {
-    let holder: string | null = null;
-    if (g.state === 'active' && g.vipReady) holder = this.opts.node;
-    else {
-      const p = anyActivePeer(this.peers, g, now);
-      holder = p?.node ?? null;
-    }
-    if (holder !== g.holder) {
-      g.holder = holder;
-      g.holderSince = holder === null ? null : now;
-    }
-  }
-
   group(name: string): GroupRt | undefined {
     return this.groups.find((g) => g.name === name);
   }
@@ -496,7 +270,7 @@ export class Core {
     const type = this.beat.decide(wants);
     if (type !== null) {
       const groups = this.groups.map((g) => this.advertised(g));
-      const skip = this.quietPaths.skip(this.peers.all(), ctx.now);
+      const skip = skipRefused(this.peers.all(), ctx.now);
       ctx.actions.push(skip === undefined ? { kind: 'send', type, groups } : { kind: 'send', type, groups, skip });
       if (type === 'probe') this.peers.probeSent(ctx.now);
     }

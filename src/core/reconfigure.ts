@@ -2,6 +2,7 @@
 import type { Core } from './election.js';
 import { GroupRt } from './group.js';
 import { sameVip, type StepCtx } from './step.js';
+import { ensureVip } from './transitions.js';
 import type { CoreOptions, Input } from './types.js';
 
 /**
@@ -26,7 +27,7 @@ export function reconfigure(core: Core, o: Omit<CoreOptions, 'node' | 'maintenan
     g.initUntil = ctx.now + o.initDead;
     next.push(g);
     ctx.notes.push({ level: 'info', group: cfg.name, msg: cur ? 'group VIP or interface changed: replacing it' : 'group added' });
-    core.ensureVip(g, false, ctx);
+    ensureVip(g, false, ctx);
   }
   for (const g of core.groups) {
     if (next.includes(g)) continue;
@@ -40,7 +41,7 @@ export function reconfigure(core: Core, o: Omit<CoreOptions, 'node' | 'maintenan
 function retire(core: Core, g: GroupRt, ctx: StepCtx): void {
   core.retired.push(g);
   g.vipWant = null; // force the removal even if we believe it absent
-  core.ensureVip(g, false, ctx);
+  ensureVip(g, false, ctx);
 }
 
 /** A VIP result for a group a reload removed: forget the group once its VIP is gone. */
@@ -54,7 +55,7 @@ export function retiredResult(core: Core, g: GroupRt, r: Extract<Input, { kind: 
     // A change that was in flight when the reload removed the group (one at a time per
     // group) has finished: now the removal.
     g.vipWant = null;
-    core.ensureVip(g, false, ctx);
+    ensureVip(g, false, ctx);
     return;
   }
   ctx.notes.push({ level: 'error', group: g.name, msg: `cannot release the VIP of a removed group: ${r.error ?? 'unknown error'}` });
