@@ -1,7 +1,7 @@
 /**
- * What the agent checks and picks before it starts, without any agent state: the external
- * tools a configuration needs, and the addon-backed timer and MAC for the election loop
- * (each with its pure-Node fallback when the addon is not built).
+ * What the agent checks and picks, without any agent state: the external tools a
+ * configuration needs, the addon-backed timer and MAC for the election loop (each with its
+ * pure-Node fallback when the addon is not built), and a thread's realtime scheduling.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +11,9 @@ import { loopTimers } from '../adapters/loop-timer.js';
 import { nativeMac } from '../adapters/native-mac.js';
 import type { DatagramMac } from '../wire/mac.js';
 import type { Timers } from './driver.js';
+import { setRealtime } from '../adapters/sched.js';
+import type { Logger } from '../log.js';
+import type { ServiceManager } from '../adapters/sd-notify.js';
 
 /** A start refused for a reason the operator must fix (exit 69, EX_UNAVAILABLE). */
 export class StartError extends Error {
@@ -44,4 +47,27 @@ export function driverTimers(): Timers | undefined {
 export function driverMac(key: Buffer): DatagramMac | undefined {
   const load = loadNative();
   return load.ok ? nativeMac(load.native, key) : undefined;
+}
+
+/** Gives thread `tid` (0: the event loop) SCHED_RR at `prio` (0: normal); logs what it got. */
+export function scheduleThread(prio: number, tid: number, what: string, log: Logger): void {
+  const load = loadNative();
+  const r = setRealtime(load.ok ? load.native : null, tid, prio);
+  if (r.ok) log.info({ what, realtime: prio }, `${what}: ${r.detail}`);
+  else if (prio > 0) log.warn({ what, realtime: prio, reason: load.ok ? r.reason : load.reason }, `${what}: realtime scheduling refused, running at normal priority: on a saturated host heartbeats may go out late`);
+}
+
+/**
+ * READY=1 once the heartbeat socket, the control socket and the election run; then the
+ * watchdog keep-alive, sent only while `turning` says the core's timer keeps firing.
+ */
+export function notifyReady(service: ServiceManager | undefined, status: string, intervalMs: number, turning: (withinMs: number) => boolean, log: Logger): void {
+  if (!service?.enabled) return;
+  service.ready(status);
+  const pingMs = service.watchdogPingMs;
+  if (pingMs === null) return;
+  // The core's timer fires at least once per heartbeat interval while it runs.
+  const withinMs = Math.max(pingMs, 3 * intervalMs);
+  service.startWatchdog(() => turning(withinMs));
+  log.info({ pingMs, stallAfterMs: withinMs }, 'systemd watchdog keep-alive on');
 }

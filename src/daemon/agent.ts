@@ -18,13 +18,12 @@ import { OperatorRunner } from '../adapters/operator-runner.js';
 import { SpawnRunner } from '../adapters/runner.js';
 import { UdpTransport } from '../adapters/udp-transport.js';
 import { loadAndBumpBootId } from '../wire/boot-id.js';
-import { formatIssues, loadConfigFile } from '../config/load.js';
-import { restartOnlyChanges } from './reload.js';
+import { checkReload } from './reload.js';
 import { Notifier } from './notify.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { MetricsServer } from '../metrics/server.js';
 import { auditLog, ControlServer, type ControlRequest, type ControlResponse } from './control.js';
-import { driverMac, driverTimers, missingTools, StartError } from './agent-adapters.js';
+import { driverMac, driverTimers, missingTools, notifyReady, scheduleThread, StartError } from './agent-adapters.js';
 import { handleControl, maintenanceFile } from './agent-control.js';
 import { Driver } from './driver.js';
 import { LevipService } from '../levip/service.js';
@@ -34,7 +33,6 @@ import type { ServiceManager } from '../adapters/sd-notify.js';
 import type { VipHost } from '../ports/index.js';
 import { AgentHealth } from './agent-health.js';
 import { loadNative } from '../adapters/native.js';
-import { setRealtime } from '../adapters/sched.js';
 import { ConflictWatch } from './conflict.js';
 
 export interface AgentOptions {
@@ -173,25 +171,9 @@ export class Agent {
     this.health.start();
     this.conflicts = new ConflictWatch(this.driver, new SpawnRunner());
     this.conflicts.start();
-    this.notifyReady(hb.interval);
-    log.info({ bootId: boot.bootId.toString(), groups: config.groups.map((g) => g.name), peers: hb.peers.map((p) => p.address) }, 'agent started');
-  }
-
-  /**
-   * READY=1 once the heartbeat socket, the control socket and the election run; then the
-   * watchdog keep-alive, sent only while the core's timer keeps firing.
-   */
-  private notifyReady(intervalMs: number): void {
-    const service = this.opts.service;
-    if (!service?.enabled) return;
-    service.ready(this.serviceStatus());
-    const pingMs = service.watchdogPingMs;
-    if (pingMs === null) return;
-    // The core's timer fires at least once per heartbeat interval while it runs.
-    const withinMs = Math.max(pingMs, 3 * intervalMs);
     // While finish() winds down (bounded) the loop has stopped on purpose: not a stall.
-    service.startWatchdog(() => this.finished || (this.driver?.turning(withinMs) ?? false));
-    this.opts.log.info({ pingMs, stallAfterMs: withinMs }, 'systemd watchdog keep-alive on');
+    notifyReady(this.opts.service, this.serviceStatus(), hb.interval, (withinMs) => this.finished || (this.driver?.turning(withinMs) ?? false), log);
+    log.info({ bootId: boot.bootId.toString(), groups: config.groups.map((g) => g.name), peers: hb.peers.map((p) => p.address) }, 'agent started');
   }
 
   private serviceStatus(): string {
@@ -226,18 +208,8 @@ export class Agent {
 
   private applyReload(): ControlResponse {
     const { log } = this.opts;
-    const r = loadConfigFile(this.opts.configPath);
-    if (!r.ok) {
-      const message = `reload refused, still running the previous config:\n${formatIssues(r.file, r.issues)}`;
-      log.error({ file: r.file, issues: r.issues }, 'reload refused: invalid config');
-      return { ok: false, message };
-    }
-    const restart = restartOnlyChanges(this.config, r.config);
-    if (restart.length > 0) {
-      const message = `reload refused, still running the previous config: these settings need a restart: ${restart.join(', ')}`;
-      log.error({ keys: restart }, 'reload refused');
-      return { ok: false, message };
-    }
+    const r = checkReload(this.opts.configPath, this.config, log);
+    if (!r.ok) return r.response;
     const rescheduled = r.config.realtime !== this.config.realtime;
     this.config = r.config;
     if (rescheduled) {
@@ -255,11 +227,7 @@ export class Agent {
 
   /** Gives thread `tid` (0: the event loop) the configured scheduling; logs what it got. */
   private schedule(tid: number, what: string): void {
-    const prio = this.config.realtime;
-    const load = loadNative();
-    const r = setRealtime(load.ok ? load.native : null, tid, prio);
-    if (r.ok) this.opts.log.info({ what, realtime: prio }, `${what}: ${r.detail}`);
-    else if (prio > 0) this.opts.log.warn({ what, realtime: prio, reason: load.ok ? r.reason : load.reason }, `${what}: realtime scheduling refused, running at normal priority: on a saturated host heartbeats may go out late`);
+    scheduleThread(this.config.realtime, tid, what, this.opts.log);
   }
 
   private makeNotifier(config: Config): Notifier | null {

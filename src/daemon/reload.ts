@@ -1,9 +1,13 @@
 /**
- * Which settings a reload cannot change in a running agent (pure). Node identity, cluster,
- * the heartbeat socket, the key and the control socket belong to the process; changing
- * them live would mean a new identity or a new socket, which is a restart.
+ * A reload's checks: which settings a reload cannot change in a running agent (pure: node
+ * identity, cluster, the heartbeat socket, the key and the control socket belong to the
+ * process; changing them live would mean a new identity or a new socket, which is a
+ * restart), and the file read and validated before anything is applied.
  */
 import type { Config } from '../config/types.js';
+import { formatIssues, loadConfigFile } from '../config/load.js';
+import type { Logger } from '../log.js';
+import type { ControlResponse } from './control.js';
 
 export function restartOnlyChanges(a: Config, b: Config): string[] {
   const out: string[] = [];
@@ -25,4 +29,22 @@ export function restartOnlyChanges(a: Config, b: Config): string[] {
   // Groups themselves reload (added, removed, changed), checks, tracked interfaces and ping
   // nodes included: the health monitors keep what did not change (src/daemon/agent.ts).
   return out;
+}
+
+/**
+ * Reads and validates the file for a reload: the new config, or the refusal to answer with
+ * (an invalid file, or a change only a restart can make), logged. Nothing is applied here.
+ */
+export function checkReload(file: string, current: Config, log: Logger): { ok: true; config: Config } | { ok: false; response: ControlResponse } {
+  const r = loadConfigFile(file);
+  if (!r.ok) {
+    log.error({ file: r.file, issues: r.issues }, 'reload refused: invalid config');
+    return { ok: false, response: { ok: false, message: `reload refused, still running the previous config:\n${formatIssues(r.file, r.issues)}` } };
+  }
+  const restart = restartOnlyChanges(current, r.config);
+  if (restart.length > 0) {
+    log.error({ keys: restart }, 'reload refused');
+    return { ok: false, response: { ok: false, message: `reload refused, still running the previous config: these settings need a restart: ${restart.join(', ')}` } };
+  }
+  return { ok: true, config: r.config };
 }

@@ -27,11 +27,13 @@
  */
 import type { GarpConfig, Millis } from '../config/types.js';
 import type { NodeId } from '../core/types.js';
-import type { Announcer } from '../ports/index.js';
 import { joinSlot, plan, upcoming, type Member, type Plan, type Timing } from './schedule.js';
 import type { LevipGroupConfig } from './mode.js';
 import type { LevipGroupStatus } from './status.js';
 import type { LevipGroupView, MemberView } from './view.js';
+import type { LevipRunnerDeps } from './runner-ports.js';
+
+export type { LevipHostPort, LevipRunnerDeps, LevipTimers, RunnerLog } from './runner-ports.js';
 
 export type { LevipGroupStatus, LevipSlotStatus } from './status.js';
 
@@ -41,34 +43,6 @@ export const ONE_REPLY: GarpConfig = { count: 1, spacing: 0, form: 'reply', refr
 export const MAX_SLEEP_MS: Millis = 1000;
 /** Upcoming slots shown in status. */
 export const STATUS_SLOTS = 6;
-
-export interface LevipTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The interface sysctls (host.ts LevipHost fits): suppress once, then the owner's switch. */
-export interface LevipHostPort {
-  prepare(iface: string): Promise<{ done: string[]; warnings: string[] }>;
-  answer(iface: string, on: boolean): Promise<void>;
-}
-
-export interface RunnerLog {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-export interface LevipRunnerDeps {
-  node: NodeId;
-  /** wall-clock ms (Date.now in production): slots are defined on the shared epoch. */
-  wallClock: () => Millis;
-  timers: LevipTimers;
-  announcer: Announcer;
-  host: LevipHostPort;
-  log: RunnerLog;
-}
 
 interface Departed {
   since: number;

@@ -1,0 +1,32 @@
+/** What the LevIP runner (runner.ts) is given: timers, the interface sysctls, the announcer, a log. */
+import type { Millis } from '../config/types.js';
+import type { NodeId } from '../core/types.js';
+import type { Announcer } from '../ports/index.js';
+
+export interface LevipTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The interface sysctls (host.ts LevipHost fits): suppress once, then the owner's switch. */
+export interface LevipHostPort {
+  prepare(iface: string): Promise<{ done: string[]; warnings: string[] }>;
+  answer(iface: string, on: boolean): Promise<void>;
+}
+
+export interface RunnerLog {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface LevipRunnerDeps {
+  node: NodeId;
+  /** wall-clock ms (Date.now in production): slots are defined on the shared epoch. */
+  wallClock: () => Millis;
+  timers: LevipTimers;
+  announcer: Announcer;
+  host: LevipHostPort;
+  log: RunnerLog;
+}
