@@ -116,7 +116,9 @@ export class Agent {
     // numbers. A killed process's files are released last fd first, and releasing a packet
     // socket waits out an RCU grace period (synchronize_net): opened after the heartbeat
     // sockets, one delayed their close, and with it the port unreachable that tells the peer
-    // we are gone, by 8-17 ms (2-3 ms when opened before; measured on this 2-core VM).
+    // we are gone, by 8-17 ms (2-3 ms when opened before; measured on this 2-core VM). A
+    // reload that adds an interface opens its socket later, above them: until the next
+    // restart a crash of this node is seen that much later.
     const announcers = makeAnnouncers(config.groups, this.tracker, log);
     const announcer = announcers.all;
     this.announcer = announcer;
