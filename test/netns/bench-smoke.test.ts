@@ -47,7 +47,11 @@ t.test('bench: haagent vs keepalived, crash + crash-svc + planned, one repetitio
         const mine = data.records.filter((r) => r.cell === cell && r.row === row);
         t.ok(mine.length >= 1, `${cell}: a ${row} record`);
         t.ok(mine.every((r) => r.ok && r.holder !== null), `${cell} ${row}: the round ended with one holder the client reaches`);
-        t.ok(mine.every((r) => typeof r.outageMs === 'number'), `${cell} ${row}: the outage ended`);
+        const ended = mine.every((r) => typeof r.outageMs === 'number');
+        // haagent's outage must end; another agent's is what it is (keepalived-fast's failback
+        // now and then leaves the client unanswered to the end of the round): reported, not judged.
+        if (cell.startsWith('haagent')) t.ok(ended, `${cell} ${row}: the outage ended`);
+        else if (!ended) t.comment(`${cell} ${row}: the outage did not end within the round (the agent's, not the bench's)`);
       }
       t.ok(data.records.some((r) => r.cell === cell && r.garpMs !== null), `${cell}: a first GARP from the taker was captured`);
       const s = data.steady.find((x) => x.cell === cell);
