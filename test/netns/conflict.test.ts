@@ -28,8 +28,9 @@ t.test('a rogue claim of the VIP is detected, counted and answered', async (t) =
 
     const at = epochNow();
     await run(['ip', '-n', rogue.ns, 'addr', 'add', VIP_CIDR, 'dev', 'eth0']);
-    await run(['ip', 'netns', 'exec', rogue.ns, 'arping', '-U', '-c', '1', '-I', 'eth0', VIP]);
-    t.ok(await waitFor(async () => (await lab.neighMac(lab.client, VIP)) === rogue.mac, 2000, 5), 'the rogue pulled the client');
+    const garp = await run(['ip', 'netns', 'exec', rogue.ns, 'arping', '-U', '-c', '1', '-I', 'eth0', VIP]);
+    const pulled = await waitFor(async () => (await lab.neighMac(lab.client, VIP)) === rogue.mac, 2000, 5);
+    t.ok(pulled, 'the rogue pulled the client', { garp, neigh: (await run(['ip', '-n', lab.client.ns, 'neigh', 'show'])).stdout, d0: d0!.logTail(15) });
     const seen = await waitFor(async () => ((await d0!.status())?.groups[0]?.conflicts ?? 0) > 0, 8000, 100);
     t.ok(seen, 'd0 counted the conflict');
     t.comment(`conflict seen ${(epochNow() - at).toFixed(0)} ms after the rogue claim (steady probe every 5 s)`);
