@@ -9,7 +9,7 @@
  * name in the payload, never by address or port.
  */
 import type { Socket } from 'node:dgram';
-import type { Millis, PeerAddress } from '../config/types.js';
+import type { Millis, PeerEndpoint } from '../config/types.js';
 import { connectSocket, errorCode } from './udp-socket.js';
 
 export interface PeerEvents {
@@ -33,7 +33,7 @@ export class PeerLink {
   private readonly afterSend: (err: Error | null) => void;
 
   constructor(
-    readonly peer: PeerAddress,
+    readonly peer: PeerEndpoint,
     readonly sock: Socket,
     private readonly fallback: Socket,
     private readonly events: PeerEvents,

@@ -8,7 +8,7 @@
  * name; the codec above authenticates every datagram.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import type { Millis, PeerAddress } from '../config/types.js';
+import type { Millis, PeerEndpoint } from '../config/types.js';
 import type { Clock, Datagram, HeartbeatTransport } from '../ports/index.js';
 import { monotonicClock } from './clock.js';
 import type { Native } from './native.js';
@@ -22,7 +22,7 @@ export interface UdpTransportOptions {
   /** local address for every socket (source of our heartbeats); null = any. */
   bind: string | null;
   port: number;
-  peers: PeerAddress[];
+  peers: PeerEndpoint[];
   multicast: string | null;
   /**
    * As node:dgram takes it: the local IPv4 address of the interface (defaults to bind), or
@@ -167,7 +167,7 @@ export class UdpTransport implements HeartbeatTransport {
    * and never the peers' (docs/reliability.md, F4). Connected, it also reports ICMP port
    * unreachable. Peers still identify each other by the authenticated node name only.
    */
-  private async addPeer(peer: PeerAddress, type: 'udp4' | 'udp6'): Promise<void> {
+  private async addPeer(peer: PeerEndpoint, type: 'udp4' | 'udp6'): Promise<void> {
     const sock = createSocket({ type, reuseAddr: true });
     const events: PeerEvents = {
       sent: () => this.stats.sent++,

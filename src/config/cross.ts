@@ -6,7 +6,7 @@
  */
 import { formatDuration } from './duration.js';
 import { DEFAULTS, LIMITS } from './defaults.js';
-import { NAME_RE, durationIn, formatPeer, parseIfname, parseIp, parseMulticast, parsePeer, parseVip, type IpAddress, type Parsed } from './fields.js';
+import { NAME_RE, durationIn, formatPeer, parseIfname, parseIp, parseMulticast, parsePeerEntry, parseVip, type IpAddress, type Parsed } from './fields.js';
 import type { PathKey } from './locate.js';
 import { effectiveTiming } from './resolve.js';
 import { checkRealServer, checkRoles } from './realserver.js';
@@ -62,7 +62,7 @@ function checkTiming(hb: Obj, out: CrossIssue[]): void {
 
 const family = (ip: IpAddress) => `an IPv${ip.family} address`;
 
-function checkPeers(hb: Obj, out: CrossIssue[]): void {
+function checkPeers(hb: Obj, self: string, out: CrossIssue[]): void {
   const peers = Array.isArray(hb.peers) ? hb.peers : [];
   const multicast = valid(hb.multicast, parseMulticast);
   if (peers.length === 0 && hb.multicast === undefined) {
@@ -73,10 +73,15 @@ function checkPeers(hb: Obj, out: CrossIssue[]): void {
   // One UDP socket carries one address family; the first address written sets it.
   let fam: IpAddress | undefined = bind;
   const seen = new Map<string, number>();
+  let named: number | undefined;
+  let unnamed: number | undefined;
   peers.forEach((raw, i) => {
-    const peer = valid(raw, parsePeer);
+    const peer = valid(raw, parsePeerEntry);
     if (!peer) return;
     const path = ['heartbeat', 'peers', i];
+    if (peer.node === undefined) unnamed ??= i;
+    else named ??= i;
+    if (peer.node === self) out.push({ path, expected: `a node other than this one (${self}): a peer is another director` });
     const key = formatPeer(peer.ip.address, peer.port ?? port);
     if (fam && fam.family !== peer.ip.family) {
       out.push({ path, expected: `${family(fam)}, like ${bind ? 'heartbeat.bind' : 'the first peer'} (one socket, one address family)` });
@@ -88,6 +93,10 @@ function checkPeers(hb: Obj, out: CrossIssue[]): void {
     fam ??= peer.ip;
     if (!seen.has(key)) seen.set(key, i);
   });
+  if (named !== undefined && unnamed !== undefined) {
+    // Half-bound names would bind nothing: an unnamed path could carry any name.
+    out.push({ path: ['heartbeat', 'peers', Math.max(named, unnamed)], expected: `the same form as heartbeat.peers[${Math.min(named, unnamed)}]: name every peer ({ node, address }) or none` });
+  }
   if (multicast && fam && fam.family !== multicast.family) {
     out.push({ path: ['heartbeat', 'multicast'], expected: `${family(fam)} multicast group, like ${bind ? 'heartbeat.bind' : 'the peers'} (one socket, one address family)` });
   }
@@ -179,10 +188,13 @@ function checkHealth(g: Obj, i: number, out: CrossIssue[]): void {
 function checkQuorum(root: Obj, out: CrossIssue[]): void {
   if (root.quorum !== true) return;
   const hb = asObj(root.heartbeat);
-  const peers = Array.isArray(hb?.peers) ? hb.peers.length : 0;
+  const entries = (Array.isArray(hb?.peers) ? hb.peers : []).map((raw) => valid(raw, parsePeerEntry)).filter((p) => p !== undefined);
+  // Named peers count once per node however many paths they have.
+  const names = new Set(entries.map((p) => p.node).filter((n) => n !== undefined));
+  const peers = names.size > 0 ? names.size : entries.length;
   if (peers >= 2) return;
-  const why = peers === 0 && hb?.multicast !== undefined ? 'with multicast alone the node count is unknown' : `heartbeat.peers lists ${peers}`;
-  out.push({ path: ['quorum'], expected: `false, or 2+ heartbeat.peers: quorum needs at least 3 nodes (2 peers); ${why}` });
+  const why = peers === 0 && hb?.multicast !== undefined ? 'with multicast alone the node count is unknown' : `heartbeat.peers names ${peers} node${peers === 1 ? '' : 's'}`;
+  out.push({ path: ['quorum'], expected: `false, or 2+ peer nodes in heartbeat.peers: quorum needs at least 3 nodes (2 peers); ${why}` });
 }
 
 function checkGroups(groups: unknown[], out: CrossIssue[]): void {
@@ -219,7 +231,7 @@ export function crossCheck(raw: unknown, hostname: string): CrossIssue[] {
   const hb = asObj(root.heartbeat);
   if (hb) {
     checkTiming(hb, out);
-    checkPeers(hb, out);
+    checkPeers(hb, typeof root.node === 'string' ? root.node : hostname, out);
   }
   if (Array.isArray(root.groups)) checkGroups(root.groups, out);
   const fit = heartbeatFitIssue(root, hostname);

@@ -34,6 +34,7 @@ export const EXPECT = {
   multicast: 'a multicast address (224.0.0.0/4 or ff00::/8, e.g. 239.255.6.94)',
   vip: 'an IPv4 or IPv6 address with optional /prefix (e.g. 198.51.100.100/32)',
   peer: 'a peer address with optional port (e.g. 198.51.100.11, "198.51.100.12:695" or "[2001:db8::11]:695")',
+  peerEntry: 'a peer: a mapping with its node name and address (e.g. { node: d1, address: 198.51.100.11 }), or an address alone (e.g. 198.51.100.11, "[2001:db8::11]:695")',
   ifname: 'a Linux interface name: 1..15 characters, no "/", ":" or whitespace, not "." or ".."',
   listen: 'an address with optional port to listen on (e.g. 127.0.0.1:9694, "[::1]:9694", 0.0.0.0)',
   hook: 'a hook: a list of strings, the program first (e.g. ["/usr/local/bin/ha-notify", "--site", "a"]); notify is a list of such lists',
@@ -91,6 +92,11 @@ export interface PeerSpec {
   port: number | undefined;
 }
 
+/** A heartbeat.peers entry: a path to a peer, and the node name it must speak as (or none). */
+export interface PeerEntrySpec extends PeerSpec {
+  node: string | undefined;
+}
+
 function parsePort(text: string): number | undefined {
   if (!/^\d{1,5}$/.test(text)) return undefined;
   const n = Number(text);
@@ -120,6 +126,24 @@ export function parsePeer(v: unknown): Parsed<PeerSpec> {
   if (parts.portText === undefined) return ok({ ip: ip.value, port: undefined });
   const port = parsePort(parts.portText);
   return port === undefined ? no(`${EXPECT.peer}; the port must be 1..65535`) : ok({ ip: ip.value, port });
+}
+
+/**
+ * A heartbeat.peers entry: `{ node: d1, address: 198.51.100.11 }` (the node d1 speaks from that
+ * address; list a node once per path) or, without a name, the address alone.
+ */
+export function parsePeerEntry(v: unknown): Parsed<PeerEntrySpec> {
+  if (typeof v === 'string') {
+    const r = parsePeer(v);
+    return r.ok ? ok({ ...r.value, node: undefined }) : r;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return no(EXPECT.peerEntry);
+  const keys = Object.keys(v);
+  const o = v as Record<string, unknown>;
+  if (keys.length !== 2 || !keys.includes('node') || !keys.includes('address')) return no(`${EXPECT.peerEntry}; the mapping has exactly the keys node and address`);
+  if (typeof o.node !== 'string' || !NAME_RE.test(o.node)) return no(`${EXPECT.peerEntry}; node is ${EXPECT.name}`);
+  const r = parsePeer(o.address);
+  return r.ok ? ok({ ...r.value, node: o.node }) : no(`${EXPECT.peerEntry}; address is ${r.expected}`);
 }
 
 export interface ListenSpec {

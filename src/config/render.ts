@@ -120,7 +120,7 @@ function directorDoc(config: Config): Record<string, unknown> {
   const heartbeat: Record<string, unknown> = {};
   if (hb.bind !== null) heartbeat.bind = hb.bind;
   heartbeat.port = hb.port;
-  if (hb.peers.length > 0) heartbeat.peers = hb.peers.map((p) => formatPeer(p.address, p.port));
+  if (hb.peers.length > 0) heartbeat.peers = hb.peers.map((p) => (p.node === null ? formatPeer(p.address, p.port) : { node: p.node, address: formatPeer(p.address, p.port) }));
   if (hb.multicast !== null) heartbeat.multicast = hb.multicast;
   Object.assign(heartbeat, {
     interval: formatDuration(hb.interval),

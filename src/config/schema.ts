@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { MAX_GROUPS } from '../wire/codec.js';
 import { LIMITS } from './defaults.js';
-import { EXPECT, NAME_RE, durationIn, parseIfname, parseIp, parseListen, parseMode, parseMulticast, parseStatusMode, parsePeer, parseVip, type Parsed } from './fields.js';
+import { EXPECT, NAME_RE, durationIn, parseIfname, parseIp, parseListen, parseMode, parseMulticast, parseStatusMode, parsePeerEntry, parseVip, type Parsed } from './fields.js';
 import { HEALTH_LIMITS, HTTP_BODY_MAX_BYTES, type CheckWeight } from '../health/types.js';
 import { RS_EXPECT, parseRealServerIfname, parseRealServerVipField } from './realserver.js';
 
@@ -164,7 +164,7 @@ export const groupSchema = strict({
 export const heartbeatSchema = strict({
   bind: leaf(parseIp).optional(),
   port: intIn(LIMITS.port.min, LIMITS.port.max).optional(),
-  peers: z.array(leaf(parsePeer), { error: 'a list of peer addresses' }).optional(),
+  peers: z.array(leaf(parsePeerEntry), { error: 'a list of peers (each { node: NAME, address: ADDRESS }, or an address alone)' }).optional(),
   multicast: leaf(parseMulticast).optional(),
   interval: leaf(durationIn(LIMITS.interval.min, LIMITS.interval.max)).optional(),
   // Lower bounds of deadTime and initDead depend on other fields: checked in cross.ts.

@@ -70,9 +70,16 @@ export interface GroupConfig {
   notify?: string[][];
 }
 
-export interface PeerAddress {
+/** Where a peer's heartbeats go (all the transport needs). */
+export interface PeerEndpoint {
   address: string;
   port: number;
+}
+
+/** One path to a peer: where heartbeats go, and the node name that must answer from there. */
+export interface PeerAddress extends PeerEndpoint {
+  /** the node that speaks from this address; null when the configuration names no peers. */
+  node: string | null;
 }
 
 export interface HeartbeatConfig {

@@ -1,7 +1,8 @@
 /**
  * What the agent checks and picks, without any agent state: the external tools a
  * configuration needs, the addon-backed timer and MAC for the election loop (each with its
- * pure-Node fallback when the addon is not built), and a thread's realtime scheduling.
+ * pure-Node fallback when the addon is not built), the file of peers' replay marks, and a
+ * thread's realtime scheduling.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,9 @@ import { loadNative } from '../adapters/native.js';
 import { loopTimers } from '../adapters/loop-timer.js';
 import { nativeMac } from '../adapters/native-mac.js';
 import type { DatagramMac } from '../wire/mac.js';
+import { PeerIdentity } from '../wire/identity.js';
+import { DEFAULT_REPLAY_CAPACITY } from '../wire/replay.js';
+import { ReplayFile } from '../adapters/replay-file.js';
 import type { Timers } from './driver.js';
 import { setRealtime } from '../adapters/sched.js';
 import type { Logger } from '../log.js';
@@ -47,6 +51,19 @@ export function driverTimers(): Timers | undefined {
 export function driverMac(key: Buffer): DatagramMac | undefined {
   const load = loadNative();
   return load.ok ? nativeMac(load.native, key) : undefined;
+}
+
+/**
+ * Peers' replay marks in the state directory (src/adapters/replay-file.ts). Records of nodes
+ * the configuration no longer names are dropped. Its descriptor lives as long as the process.
+ */
+export function openMarkStore(config: Config, log: Logger): ReplayFile {
+  return new ReplayFile({
+    path: path.join(config.stateDir, 'peer-marks'),
+    capacity: DEFAULT_REPLAY_CAPACITY,
+    nodes: new PeerIdentity(config.heartbeat).names(),
+    warn: (msg) => log.warn(msg),
+  });
 }
 
 /** Gives thread `tid` (0: the event loop) SCHED_RR at `prio` (0: normal); logs what it got. */

@@ -23,7 +23,7 @@ import { Notifier } from './notify.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { MetricsServer } from '../metrics/server.js';
 import { auditLog, ControlServer, type ControlRequest, type ControlResponse } from './control.js';
-import { driverMac, driverTimers, missingTools, notifyReady, scheduleThread, StartError } from './agent-adapters.js';
+import { driverMac, driverTimers, missingTools, openMarkStore, notifyReady, scheduleThread, StartError } from './agent-adapters.js';
 import { handleControl, maintenanceFile } from './agent-control.js';
 import { Driver } from './driver.js';
 import { LevipService } from '../levip/service.js';
@@ -135,6 +135,7 @@ export class Agent {
       key: this.opts.key,
       mac: driverMac(this.opts.key),
       bootId: boot.bootId,
+      markStore: openMarkStore(config, log),
       clock: monotonicClock,
       log,
       transport: this.transport,

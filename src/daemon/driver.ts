@@ -9,7 +9,9 @@ import { Core } from '../core/election.js';
 import type { Action, CommandReply, Input, OperatorCommand, StepResult } from '../core/types.js';
 import type { Logger } from '../log.js';
 import type { Announcer, Clock, Datagram, EnsureOutcome, HeartbeatTransport, VipHost } from '../ports/index.js';
+import { PeerIdentity, peerNodeCount } from '../wire/identity.js';
 import { jsMac, type DatagramMac } from '../wire/mac.js';
+import type { MarkStore } from '../wire/replay.js';
 import { Receiver, Sender, type WireSelf } from './wire-io.js';
 import { DropCounters } from '../wire/counters.js';
 import type { DropReason, Message } from '../wire/types.js';
@@ -29,6 +31,10 @@ export interface DriverDeps {
   mac?: DatagramMac;
   bootId: bigint;
   clock: Clock;
+  /** wall-clock ms (default Date.now): judges how plausible a peer's bootId is. */
+  wall?: () => number;
+  /** keeps peers' replay marks across restarts (default: memory only). */
+  markStore?: MarkStore;
   log: Logger;
   transport: HeartbeatTransport;
   vipHost: VipHost;
@@ -79,11 +85,11 @@ export class Driver {
       interval: hb.interval,
       deadTime: hb.deadTime,
       initDead: hb.initDead,
-      expectedPeers: hb.peers.length,
+      expectedPeers: peerNodeCount(hb.peers),
       groups: deps.config.groups,
       maintenance: deps.maintenance ?? false,
       // A majority of the configured nodes (peers + self), when quorum is on.
-      quorum: deps.config.quorum ? Math.floor((hb.peers.length + 1) / 2) + 1 : 0,
+      quorum: deps.config.quorum ? Math.floor((peerNodeCount(hb.peers) + 1) / 2) + 1 : 0,
     });
     this.timers = deps.timers ?? realTimers;
     const self: WireSelf = {
@@ -93,8 +99,9 @@ export class Driver {
       cluster: () => this.deps.config.cluster,
       node: () => this.deps.config.node,
       interval: () => this.deps.config.heartbeat.interval,
+      wall: deps.wall ?? Date.now,
     };
-    this.receiver = new Receiver(self);
+    this.receiver = new Receiver(self, new PeerIdentity(hb), deps.markStore);
     this.sender = new Sender(self);
   }
 
@@ -109,7 +116,7 @@ export class Driver {
     const hb = config.heartbeat;
     this.deps.config = config;
     this.sender.forget(); // the interval is in every datagram
-    this.feed({ kind: 'reconfigure', now: this.now(), options: { interval: hb.interval, deadTime: hb.deadTime, initDead: hb.initDead, expectedPeers: hb.peers.length, groups: config.groups } });
+    this.feed({ kind: 'reconfigure', now: this.now(), options: { interval: hb.interval, deadTime: hb.deadTime, initDead: hb.initDead, expectedPeers: peerNodeCount(hb.peers), groups: config.groups } });
   }
 
   shutdown(): void {

@@ -1,11 +1,12 @@
 /**
- * The driver's two ends of the wire, apart from its loop: what comes in (authenticated,
- * replay-checked, the steady state recognised by its bytes) and what goes out (the steady
+ * The driver's two ends of the wire, apart from its loop: what comes in (authenticated, from a
+ * configured peer, replay-checked, the steady state recognised by its bytes) and what goes out (the steady
  * state re-sealed with a new seq), and whether an ICMP error quotes something we sent.
  */
 import { decode, encode, MAC_LEN, seqOffset, withSeq } from '../wire/codec.js';
 import type { DatagramMac } from '../wire/mac.js';
-import { ReplayGuard } from '../wire/replay.js';
+import type { PeerIdentity } from '../wire/identity.js';
+import { ReplayGuard, type MarkStore } from '../wire/replay.js';
 import type { DropReason, Message } from '../wire/types.js';
 import type { Datagram } from '../ports/index.js';
 
@@ -17,6 +18,8 @@ export interface WireSelf {
   cluster(): string;
   node(): string;
   interval(): number;
+  /** wall-clock ms: a bootId is the sender's wall clock at its start (src/wire/replay.ts). */
+  wall(): number;
 }
 
 /** The last datagram accepted from an address: the next one that differs only in seq needs no parse. */
@@ -31,12 +34,19 @@ const MAX_ACCEPTED = 64;
 
 export type Inbound = { ok: true; msg: Message; same: boolean } | { ok: false; reason: DropReason };
 
-/** Incoming datagrams: decode or recognise, then the own-node and replay checks. */
+/** Incoming datagrams: decode or recognise, then the own-node, identity and replay checks. */
 export class Receiver {
-  private readonly replay = new ReplayGuard();
+  private readonly replay: ReplayGuard;
   private readonly accepted = new Map<string, Accepted>();
 
-  constructor(private readonly self: WireSelf) {}
+  constructor(
+    private readonly self: WireSelf,
+    // Peers are fixed for the life of the process (a reload cannot change them).
+    private readonly identity: PeerIdentity,
+    store?: MarkStore,
+  ) {
+    this.replay = new ReplayGuard(store === undefined ? {} : { store });
+  }
 
   accept(d: Datagram): Inbound {
     const last = this.sameAsLast(d);
@@ -52,7 +62,8 @@ export class Receiver {
       msg = r.msg;
     }
     if (msg.node === this.self.node()) return { ok: false, reason: 'own-node' };
-    const verdict = this.replay.check(msg.node, msg.bootId, msg.seq);
+    if (!this.identity.admit(msg.node, d.address)) return { ok: false, reason: 'unknown-peer' };
+    const verdict = this.replay.check(msg.node, msg.bootId, msg.seq, this.self.wall());
     if (verdict !== 'ok') return { ok: false, reason: verdict };
     if (last === null) {
       if (this.accepted.size >= MAX_ACCEPTED) this.accepted.clear();

@@ -6,8 +6,8 @@
  * the file keeps it monotonic across clock steps.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
+import { closeQuietly, errCode, errText, tempPathBeside } from '../adapters/fs-util.js';
 import { U64_MAX } from './layout.js';
 
 /** Pure: the bootId that follows `prev` at wall time `wallMs`. */
@@ -71,7 +71,7 @@ function readPrevious(stateFile: string, warnings: string[]): bigint | null {
 function persist(stateFile: string, bootId: bigint): string | null {
   const dir = dirname(stateFile);
   // Random suffix + O_EXCL ('wx'): no predictable temp path, never follows a planted symlink.
-  const tmp = join(dir, `.${basename(stateFile)}.${randomBytes(8).toString('hex')}.tmp`);
+  const tmp = tempPathBeside(stateFile);
   let fd: number | null = null;
   try {
     fd = openSync(tmp, 'wx', 0o600);
@@ -105,20 +105,4 @@ function syncDir(dir: string): void {
   } catch {
     // The value is written; only its durability across a power cut is weaker.
   }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // Already failing; the original error is the one worth reporting.
-  }
-}
-
-function errCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
-}
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

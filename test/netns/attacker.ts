@@ -14,6 +14,11 @@
  *   flood  --to IP --rate R --seconds S [--seed N] [--cluster lab]
  *          garbage of several kinds (random bytes, our magic with junk, other versions,
  *          sizes around the limits, well-formed but signed with a wrong key).
+ *   holder --to IP --key FILE --node N --count N [--rate R] [--boot-ahead-ms MS]
+ *          [--state standby] [--priority 100] [--group web]
+ *          the one mode that knows the key: valid heartbeats as a key holder would send
+ *          them, naming any node, with a bootId MS ahead of the wall clock (default 0). Run
+ *          it in a director's namespace to send from that director's address.
  *
  * The summary holds what was sent and, per drop reason, what the director should count:
  * each datagram is classified with the real decoder under a key that is not the cluster's,
@@ -205,6 +210,15 @@ function source(mode: string, v: Values): () => Outgoing | null {
     const pick = (): Outgoing => (mode === 'tamper' ? judged(base[i++ % base.length]!) : { data: base[i++ % base.length]!, verdict: 'accepted' });
     return () => (base.length > 0 && i < total ? pick() : null);
   }
+  if (mode === 'holder') {
+    const key = Buffer.from(readFileSync(required(v.key, '--key'), 'utf8').trim(), 'hex');
+    const bootId = BigInt(Date.now() + Number(v['boot-ahead-ms'] ?? '0'));
+    const state = (v.state ?? 'standby') as Message['groups'][number]['state'];
+    const groups = [{ name: v.group ?? 'web', state, priority: Number(v.priority ?? '100'), reach: 0 }];
+    // Listed as 'accepted': a valid datagram; the test says what the target must make of it.
+    const build = (seq: bigint): Outgoing => ({ data: encode({ type: 'heartbeat', cluster, node: required(v.node, '--node'), bootId, seq, intervalMs: 50, groups }, key), verdict: 'accepted' });
+    return () => (i < count ? build(BigInt(++i)) : null);
+  }
   if (mode === 'flood') {
     const rand = prng(Number(v.seed ?? '1'));
     return () => judged(garbage(rand, cluster, signKey));
@@ -225,6 +239,7 @@ async function main(): Promise<void> {
       rate: { type: 'string', default: '1000' }, seconds: { type: 'string' }, seed: { type: 'string' },
       cluster: { type: 'string' }, node: { type: 'string' }, group: { type: 'string' },
       file: { type: 'string' }, times: { type: 'string' },
+      key: { type: 'string' }, 'boot-ahead-ms': { type: 'string' }, state: { type: 'string' }, priority: { type: 'string' },
     },
   });
   const mode = positionals[0] ?? '';

@@ -5,7 +5,9 @@
  *   a. forged heartbeats under a wrong key claiming d1 active at priority 255, and captured
  *      d1 heartbeats with state and priority rewritten (the MAC then fails);
  *   b. replays of captured valid d1 heartbeats, byte for byte, then again after d1 restarted
- *      (its bootId grew, so the old captures are old-boot rather than replay);
+ *      (its bootId grew, so the old captures are old-boot rather than replay); these are sent
+ *      from d1's address (d1 is a named peer: from r0 they would be unknown-peer, which
+ *      test/netns/hostile-identity.test.ts covers);
  *   c. a flood of garbage at 20 000 datagrams per second, at d0 and then at the standby d1
  *      (5 s each here; the 30 s version: `HAAGENT_FLOOD_S=30 npx tap test/netns/hostile.test.ts`).
  *
@@ -198,7 +200,7 @@ t.test('hostile traffic against the active director', { skip }, async (t) => {
       () => attack(lab, attacker, 'tamper', [...to, '--file', hexFile, '--count', '500', '--rate', '1000']), (s) => ({ 'bad-mac': s.sent })));
     await steady(t, d0, d1, watch, 'tampered', transitions);
     phases.push(await runPhase(t, lab, atD0, cap, 'replayed captures',
-      () => attack(lab, attacker, 'replay', [...to, '--file', hexFile, '--times', '20', '--rate', '1000']), (s) => ({ replay: s.sent })));
+      () => attack(lab, d1.host, 'replay', [...to, '--file', hexFile, '--times', '20', '--rate', '1000']), (s) => ({ replay: s.sent })));
     await steady(t, d0, d1, watch, 'replayed', transitions);
 
     // d1 restarts: its bootId grows, so the same captures are now from an old boot.
@@ -212,7 +214,7 @@ t.test('hostile traffic against the active director', { skip }, async (t) => {
     t.ok(rejoined, 'd1 restarted with a new bootId and d0 accepts it');
     transitions = await tr();
     phases.push(await runPhase(t, lab, atD0, cap, 'replayed after the peer restarted',
-      () => attack(lab, attacker, 'replay', [...to, '--file', hexFile, '--times', '20', '--rate', '1000']), (s) => ({ 'old-boot': s.sent })));
+      () => attack(lab, d1.host, 'replay', [...to, '--file', hexFile, '--times', '20', '--rate', '1000']), (s) => ({ 'old-boot': s.sent })));
     await steady(t, d0, d1, watch, 'old captures after restart', transitions);
 
     phases.push(await runPhase(t, lab, atD0, cap, `garbage flood ${FLOOD_RATE}/s for ${FLOOD_S} s`,

@@ -38,7 +38,7 @@ t.test('a minimal file gets every default from the one defaults object', async (
     heartbeat: {
       bind: null,
       port: DEFAULTS.port,
-      peers: [{ address: '198.51.100.11', port: DEFAULTS.port }],
+      peers: [{ address: '198.51.100.11', port: DEFAULTS.port, node: null }],
       multicast: null,
       interval: DEFAULTS.interval,
       deadTime: DEFAULTS.deadCount * DEFAULTS.interval,
@@ -96,18 +96,18 @@ t.test('every key written is taken as written', async (t) => {
 
 t.test('peers: "addr:port" keeps its port, a bare address takes heartbeat.port', async (t) => {
   t.same(hb('  port: 700\n  peers: [198.51.100.11, "198.51.100.12:695", 198.51.100.13:1]').peers, [
-    { address: '198.51.100.11', port: 700 },
-    { address: '198.51.100.12', port: 695 },
-    { address: '198.51.100.13', port: 1 },
+    { address: '198.51.100.11', port: 700, node: null },
+    { address: '198.51.100.12', port: 695, node: null },
+    { address: '198.51.100.13', port: 1, node: null },
   ]);
   t.same(hb('  peers: [2001:db8::11, "[2001:DB8::12]:695"]').peers, [
-    { address: '2001:db8::11', port: DEFAULTS.port },
-    { address: '2001:db8::12', port: 695 },
+    { address: '2001:db8::11', port: DEFAULTS.port, node: null },
+    { address: '2001:db8::12', port: 695, node: null },
   ]);
 });
 
 t.test('a peer on the bind address but another port is another agent, not this one', async (t) => {
-  t.same(hb('  bind: 198.51.100.10\n  peers: ["198.51.100.10:695"]').peers, [{ address: '198.51.100.10', port: 695 }]);
+  t.same(hb('  bind: 198.51.100.10\n  peers: ["198.51.100.10:695"]').peers, [{ address: '198.51.100.10', port: 695, node: null }]);
 });
 
 t.test('deadCount is counted in intervals; initDead defaults to twice deadTime', async (t) => {

@@ -44,7 +44,10 @@ export interface HaagentOptions {
   logLevel?: string;
   /** LevIP mode (docs/levip.md): every director a member; weights by director index (default 1). */
   levip?: LevipOptions;
-  /** heartbeat.peers by director index (default: the other directors' addresses); a lossy path's relay addresses. */
+  /**
+   * heartbeat.peers by director index: a lossy path's relay addresses, unnamed (the relay
+   * forwards from its own address). Default: the other directors, each named with its address.
+   */
   peers?: string[][];
 }
 
@@ -72,7 +75,7 @@ export function configFor(lab: Lab, i: number, dir: string, opts: HaagentOptions
     heartbeat: {
       bind: me.ip,
       port: opts.port ?? 694,
-      peers: opts.peers?.[i] ?? lab.directors.filter((d) => d !== me).map((d) => d.ip),
+      peers: opts.peers?.[i] ?? lab.directors.filter((d) => d !== me).map((d) => ({ node: d.name, address: d.ip })),
       interval: opts.interval ?? '50ms',
       deadTime: opts.deadTime ?? '150ms',
       initDead: opts.initDead ?? '300ms',
