@@ -5,6 +5,7 @@
  * access goes through an injected SysctlFs, so unit tests use an in-memory map.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { ipv4ConfName } from '../config/sysctl-name.js';
 
 export const IPV4_CONF_ROOT = '/proc/sys/net/ipv4/conf';
 
@@ -56,10 +57,6 @@ export function interfaceNameProblem(name: string): string | null {
 
 const KEY_RE = /^[a-z][a-z0-9_]{0,63}$/;
 
-/** sysctl(8) spelling: a '.' inside an interface name (VLAN eth0.100) is written as '/'. */
-export function ipv4ConfName(iface: string, key: string): string {
-  return `net.ipv4.conf.${iface.replaceAll('.', '/')}.${key}`;
-}
 
 export class Ipv4ConfSysctl {
   constructor(

@@ -7,7 +7,7 @@ import type { CommandModule } from 'yargs';
 import { IpVipHost } from '../adapters/ip-host.js';
 import { Ipv4ConfSysctl } from '../adapters/sysctl.js';
 import { levipHostFor } from '../levip/host.js';
-import { vipDevice } from '../levip/mode.js';
+import { vipDevice } from '../config/vip-device.js';
 import { SpawnRunner } from '../adapters/runner.js';
 import { probeSocket } from '../daemon/control.js';
 import { configOrExit, type ConfigArgs } from './common.js';

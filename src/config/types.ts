@@ -4,8 +4,9 @@
  * the raw YAML. Durations are milliseconds (Millis) by the time they get here.
  */
 import type { CheckSpec } from '../health/types.js';
+import type { Millis } from './millis.js';
 
-export type Millis = number;
+export type { Millis };
 
 export type GarpForm = 'request' | 'reply' | 'both';
 

@@ -3,13 +3,19 @@
  * never the state directly, so the ordinary election carries them out (takeover advertises
  * priority 255, standby priority 1 after a planned handover, maintenance priority 0).
  */
-import type { Core } from './election.js';
+import type { EvalCore } from './evaluate.js';
 import type { GroupRt } from './group.js';
 import { isLevip, type StepCtx } from './step.js';
 import type { CommandReply, OperatorCommand } from './types.js';
 import { liveCandidates } from './views.js';
 
-export function operatorCommand(core: Core, cmd: OperatorCommand, ctx: StepCtx): CommandReply {
+/** What a command reads and changes of the core (the Core class; an interface, so no import cycle). */
+interface CommandCore extends EvalCore {
+  maintenance: boolean;
+  readonly groups: readonly GroupRt[];
+}
+
+export function operatorCommand(core: CommandCore, cmd: OperatorCommand, ctx: StepCtx): CommandReply {
   if (cmd.op === 'maintenance') {
     core.maintenance = cmd.on;
     ctx.sendNow = true;
@@ -28,7 +34,7 @@ export function operatorCommand(core: Core, cmd: OperatorCommand, ctx: StepCtx):
   return { ok, message: msgs.join('; ') };
 }
 
-function takeover(core: Core, g: GroupRt, ctx: StepCtx): CommandReply {
+function takeover(core: CommandCore, g: GroupRt, ctx: StepCtx): CommandReply {
   if (isLevip(g)) return { ok: false, message: 'refused: every eligible LevIP member is already active (the rotation shares the IP)' };
   if (core.shuttingDown) return { ok: false, message: 'refused: agent is shutting down' };
   if (core.maintenance) return { ok: false, message: 'refused: node is in maintenance' };
@@ -41,7 +47,7 @@ function takeover(core: Core, g: GroupRt, ctx: StepCtx): CommandReply {
   return { ok: true, message: 'taking over' };
 }
 
-function standby(core: Core, g: GroupRt, ctx: StepCtx): CommandReply {
+function standby(core: CommandCore, g: GroupRt, ctx: StepCtx): CommandReply {
   if (isLevip(g)) return { ok: false, message: 'refused: a LevIP member has no standby; `haagent maintenance on` takes it out of the rotation' };
   g.boosted = false;
   g.demoted = true;

@@ -1,9 +1,20 @@
 /** Live reload inside the core: groups diffed by name. */
-import type { Core } from './election.js';
 import { GroupRt } from './group.js';
+import type { PeerTable } from './peers.js';
 import { sameVip, type StepCtx } from './step.js';
 import { ensureVip } from './transitions.js';
-import type { CoreOptions, Input } from './types.js';
+import type { CoreOptions, Input, Millis } from './types.js';
+
+/** What a reload reads and changes of the core (the Core class; an interface, so no import cycle). */
+interface ReloadCore {
+  readonly opts: CoreOptions;
+  readonly peers: PeerTable;
+  groups: GroupRt[];
+  retired: GroupRt[];
+  nextGid: number;
+  changeInterval(ms: Millis): void;
+  group(name: string): GroupRt | undefined;
+}
 
 /**
  * Applies a new configuration. A group whose VIP and interface are unchanged keeps its
@@ -11,7 +22,7 @@ import type { CoreOptions, Input } from './types.js';
  * changed is replaced (old VIP released, new group starts in init); removed groups release
  * their VIP; new groups start in init and listen for the init-dead time.
  */
-export function reconfigure(core: Core, o: Omit<CoreOptions, 'node' | 'maintenance'>, ctx: StepCtx): void {
+export function reconfigure(core: ReloadCore, o: Omit<CoreOptions, 'node' | 'maintenance'>, ctx: StepCtx): void {
   Object.assign(core.opts, { interval: o.interval, deadTime: o.deadTime, initDead: o.initDead, expectedPeers: o.expectedPeers, groups: o.groups });
   core.peers.setDeadTime(o.deadTime);
   core.changeInterval(o.interval);
@@ -38,14 +49,14 @@ export function reconfigure(core: Core, o: Omit<CoreOptions, 'node' | 'maintenan
   ctx.sendNow = true;
 }
 
-function retire(core: Core, g: GroupRt, ctx: StepCtx): void {
+function retire(core: ReloadCore, g: GroupRt, ctx: StepCtx): void {
   core.retired.push(g);
   g.vipWant = null; // force the removal even if we believe it absent
   ensureVip(g, false, ctx);
 }
 
 /** A VIP result for a group a reload removed: forget the group once its VIP is gone. */
-export function retiredResult(core: Core, g: GroupRt, r: Extract<Input, { kind: 'vipResult' }>, ctx: StepCtx): void {
+export function retiredResult(core: ReloadCore, g: GroupRt, r: Extract<Input, { kind: 'vipResult' }>, ctx: StepCtx): void {
   g.vipPending = Math.max(0, g.vipPending - 1);
   if (r.ok && !r.present) {
     if (g.vipPending === 0) core.retired = core.retired.filter((x) => x !== g);

@@ -1,6 +1,6 @@
 /** Shared pieces of one election step: the step context and the action order. */
 import type { GroupConfig } from '../config/types.js';
-import { vipDevice } from '../levip/mode.js';
+import { vipDevice } from '../config/vip-device.js';
 import type { GroupRt } from './group.js';
 import type { Action, Millis, Note, Transition } from './types.js';
 

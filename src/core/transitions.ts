@@ -2,7 +2,7 @@
  * The core's state changes of one group, each a function of the group and the step: a
  * state, the VIP wanted, the announcements. Core's evaluation (election.ts) decides when.
  */
-import { vipDevice } from '../levip/mode.js';
+import { vipDevice } from '../config/vip-device.js';
 import type { GroupRt } from './group.js';
 import type { StepCtx } from './step.js';
 import type { Millis } from './types.js';

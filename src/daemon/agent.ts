@@ -27,7 +27,7 @@ import { driverMac, driverTimers, missingTools, openMarkStore, notifyReady, sche
 import { handleControl, maintenanceFile } from './agent-control.js';
 import { Driver } from './driver.js';
 import { LevipService } from '../levip/service.js';
-import { vipDevice } from '../levip/mode.js';
+import { vipDevice } from '../config/vip-device.js';
 import { serviceStatusLine, statusView } from './status-view.js';
 import type { ServiceManager } from '../adapters/sd-notify.js';
 import type { VipHost } from '../ports/index.js';

@@ -3,7 +3,7 @@
  * defaults with the reason for each value, and the allowed ranges. docs/health.md proposes the
  * YAML these come from and repeats the defaults; change both together.
  */
-import type { Millis } from '../config/types.js';
+import type { Millis } from '../config/millis.js';
 
 export type { Millis };
 

@@ -22,7 +22,7 @@
  * two of them at once, and an answer-on/answer-off pair is applied in order.
  */
 import { join } from 'node:path';
-import { ipv4ConfName } from '../adapters/sysctl.js';
+import { ipv4ConfName } from '../config/sysctl-name.js';
 import type { ArpKey } from '../realserver/plan.js';
 import type { SysctlAccess } from '../realserver/apply.js';
 import { emptyState, readBootId, readStateFile, removeStateFile, writeStateFile, type RealServerState } from '../realserver/state.js';

@@ -28,7 +28,7 @@
 import type { GarpConfig, Millis } from '../config/types.js';
 import type { NodeId } from '../core/types.js';
 import { joinSlot, plan, upcoming, type Member, type Plan, type Timing } from './schedule.js';
-import type { LevipGroupConfig } from './mode.js';
+import type { LevipGroupConfig } from '../config/vip-device.js';
 import type { LevipGroupStatus } from './status.js';
 import type { LevipGroupView, MemberView } from './view.js';
 import type { LevipRunnerDeps } from './runner-ports.js';

@@ -14,7 +14,7 @@ import type { Core } from '../core/election.js';
 import type { Millis, NodeId } from '../core/types.js';
 import type { Logger } from '../log.js';
 import { levipHostFor, type HostReport, type LevipHost } from './host.js';
-import { isLevipGroup } from './mode.js';
+import { isLevipGroup } from '../config/vip-device.js';
 import { LevipRunner, type LevipGroupStatus, type LevipTimers } from './runner.js';
 import { levipViews } from './view.js';
 

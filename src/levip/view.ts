@@ -11,7 +11,7 @@
 import type { Core } from '../core/election.js';
 import type { Millis, NodeId } from '../core/types.js';
 import type { WireGroup } from '../wire/types.js';
-import { isLevipGroup, type LevipGroupConfig } from './mode.js';
+import { isLevipGroup, type LevipGroupConfig } from '../config/vip-device.js';
 import { MAX_WEIGHT, MIN_WEIGHT } from './sequence.js';
 
 export interface MemberView {

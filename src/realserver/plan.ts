@@ -18,7 +18,7 @@
  * while the host still answers ARP for it.
  */
 import type { Vip } from '../config/types.js';
-import { ipv4ConfName } from '../adapters/sysctl.js';
+import { ipv4ConfName } from '../config/sysctl-name.js';
 import { sameVip, vipCidr } from './vip.js';
 
 export type ArpKey = 'arp_ignore' | 'arp_announce';

@@ -1,10 +1,10 @@
 // What the rotation reads off the election (src/levip/view.ts) and where the core puts the
-// shared IP of a LevIP group (lo, src/levip/mode.ts). Members are nodes that ADVERTISE the group
+// shared IP of a LevIP group (lo, src/config/vip-device.ts). Members are nodes that ADVERTISE the group
 // active with a priority above 0, ourselves judged by the very record our peers receive.
 import t from 'tap';
 import { Core } from '../../src/core/election.js';
 import type { Action } from '../../src/core/types.js';
-import { isLevipGroup, vipDevice } from '../../src/levip/mode.js';
+import { isLevipGroup, vipDevice } from '../../src/config/vip-device.js';
 import { levipViews, weightOf } from '../../src/levip/view.js';
 import { Sim, group } from '../scenarios/sim.js';
 

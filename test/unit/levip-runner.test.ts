@@ -5,7 +5,7 @@
 import t from 'tap';
 import type { GarpConfig, Vip } from '../../src/config/types.js';
 import type { AnnounceOutcome, Announcer } from '../../src/ports/index.js';
-import type { LevipGroupConfig } from '../../src/levip/mode.js';
+import type { LevipGroupConfig } from '../../src/config/vip-device.js';
 import { LevipRunner, MAX_SLEEP_MS, ONE_REPLY, type LevipHostPort } from '../../src/levip/runner.js';
 import { joinSlot, ownerOf, plan, slotOf, type Member } from '../../src/levip/schedule.js';
 import { formatLevipStatus } from '../../src/levip/status.js';

@@ -1,7 +1,8 @@
 // The sysctl adapter (src/adapters/sysctl.ts) over an in-memory file system: path validation
 // (no way out of /proc/sys/net/ipv4/conf), integer parsing, errors with their errno code.
 import t from 'tap';
-import { Ipv4ConfSysctl, InvalidSysctlName, SysctlError, interfaceNameProblem, ipv4ConfName, type SysctlFs } from '../../src/adapters/sysctl.js';
+import { Ipv4ConfSysctl, InvalidSysctlName, SysctlError, interfaceNameProblem, type SysctlFs } from '../../src/adapters/sysctl.js';
+import { ipv4ConfName } from '../../src/config/sysctl-name.js';
 
 const ROOT = '/proc/sys/net/ipv4/conf';
 

@@ -7,7 +7,7 @@
  * unsolicited replies (and, during its slot, its answers) tell the router where it is
  * (docs/levip.md "Keeping the levelers quiet").
  */
-import type { GroupConfig, LevipConfig } from '../config/types.js';
+import type { GroupConfig, LevipConfig } from './types.js';
 
 /** The device a LevIP group's shared IP is added to. */
 export const LEVIP_VIP_DEVICE = 'lo';
