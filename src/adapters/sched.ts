@@ -22,7 +22,8 @@ export function setRealtime(native: Native | null, tid: number, priority: number
     return { ok: true, detail: s.policy === 'rr' ? `SCHED_RR priority ${s.priority}` : `normal scheduling (${s.policy})` };
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const hint = err.code === 'EPERM' ? ' (needs CAP_SYS_NICE: the unit grants it; `realtime: 0` turns this off)' : '';
+    // EPERM with CAP_SYS_NICE held: a cgroup-v1 cpu group with cpu.rt_runtime_us 0 (RT group scheduling).
+    const hint = err.code === 'EPERM' ? ' (needs CAP_SYS_NICE, which the unit grants, and realtime runtime in its cpu cgroup; `realtime: 0` turns this off)' : '';
     return { ok: false, reason: `${err.message}${hint}` };
   }
 }

@@ -3,7 +3,7 @@
  * director, started as `ip netns exec NS node dist/src/main.js run --config FILE` and
  * controlled by PID. Status and release go through the real CLI, run inside the namespace.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,42 @@ export const HAAGENT_MAIN = join(REPO_ROOT, 'dist', 'src', 'main.js');
  */
 export const HAAGENT_NODE_FLAGS: readonly string[] = NODE_FLAGS;
 export const GROUP = 'web';
+
+/**
+ * The capabilities systemd/haagent.service gives the agent (ambient, bounding and inheritable
+ * sets), in setpriv's spelling: NET_ADMIN for the VIP and net.* sysctls, NET_RAW for ARP
+ * frames and arping, NET_BIND_SERVICE for port 694, SYS_NICE for SCHED_RR.
+ */
+export const AGENT_CAPS: readonly string[] = ['net_admin', 'net_raw', 'net_bind_service', 'sys_nice'];
+
+/** An unprivileged identity to run the agent as, as the unit's User=/Group= do. */
+export interface RunAs {
+  uid: number;
+  gid: number;
+  /** setpriv names (AGENT_CAPS by default). */
+  caps?: readonly string[];
+}
+
+/**
+ * The argv prefix that runs a program as the unit runs the agent: another uid and gid, no
+ * supplementary groups, no_new_privs, and only `caps`, raised as ambient capabilities (so
+ * they survive the execve of node and are handed on to `ip` and `arping` children) and the
+ * only ones left in the bounding set.
+ */
+export function setprivPrefix(as: RunAs): string[] {
+  const set = ['-all', ...(as.caps ?? AGENT_CAPS).map((c) => `+${c}`)].join(',');
+  return ['setpriv', `--reuid=${as.uid}`, `--regid=${as.gid}`, '--clear-groups', '--no-new-privs', `--inh-caps=${set}`, `--ambient-caps=${set}`, `--bounding-set=${set}`];
+}
+
+/** chown -R, for a tree an unprivileged agent must own (its key, config, state, socket dir). */
+export function chownTree(path: string, uid: number, gid: number): void {
+  chownSync(path, uid, gid);
+  for (const e of readdirSync(path, { withFileTypes: true })) {
+    const p = join(path, e.name);
+    if (e.isDirectory()) chownTree(p, uid, gid);
+    else chownSync(p, uid, gid);
+  }
+}
 
 export interface GarpOptions {
   count: number;
@@ -49,6 +85,11 @@ export interface HaagentOptions {
    * forwards from its own address). Default: the other directors, each named with its address.
    */
   peers?: string[][];
+  /**
+   * Run every agent, and its `release`, as this user with only its capabilities (setpriv),
+   * as systemd/haagent.service does; the lab's files are then owned by that user.
+   */
+  runAs?: RunAs;
 }
 
 export interface LevipOptions {
@@ -105,11 +146,18 @@ export class HaagentNode {
   proc: LabProcess | null = null;
   readonly configPath: string;
   readonly logPath: string;
+  /**
+   * Start with the binary's node flags (as installed); false starts plain `node main.js run`,
+   * which relaunches itself with them (execve, same PID: src/cli/relaunch.ts).
+   */
+  nodeFlags = true;
 
   constructor(
     private readonly lab: Lab,
     readonly host: LabHost,
     readonly dir: string,
+    /** argv prefix of `run` and `release` (setpriv for a non-root agent), empty for root. */
+    readonly prefix: readonly string[] = [],
   ) {
     this.configPath = join(dir, 'config.yaml');
     this.logPath = join(dir, 'agent.log');
@@ -122,7 +170,7 @@ export class HaagentNode {
   /** Starts the agent (stdout and stderr appended to logPath); tracked by the lab for teardown. */
   start(): LabProcess {
     if (this.proc?.alive()) throw new Error(`${this.name} is already running (pid ${this.proc.pid})`);
-    const argv = [process.execPath, ...HAAGENT_NODE_FLAGS, HAAGENT_MAIN, 'run', '--config', this.configPath];
+    const argv = [...this.prefix, process.execPath, ...(this.nodeFlags ? HAAGENT_NODE_FLAGS : []), HAAGENT_MAIN, 'run', '--config', this.configPath];
     this.proc = this.lab.spawn(this.host, argv, { logFile: this.logPath });
     return this.proc;
   }
@@ -144,9 +192,9 @@ export class HaagentNode {
     return within(p.exited, timeoutMs, null);
   }
 
-  /** `haagent release` inside the director's namespace. */
+  /** `haagent release` inside the director's namespace, as the agent's user (ExecStopPost). */
   release(): Promise<CommandResult> {
-    return this.lab.exec(this.host, [process.execPath, HAAGENT_MAIN, 'release', '--config', this.configPath], 10000);
+    return this.lab.exec(this.host, [...this.prefix, process.execPath, HAAGENT_MAIN, 'release', '--config', this.configPath], 10000);
   }
 
   /** `haagent status --json`, parsed; null when no agent answers. */
@@ -196,10 +244,12 @@ export class HaagentCluster {
     this.nodes = lab.directors.map((d, i) => {
       const dir = join(this.dir, d.name);
       mkdirSync(join(dir, 'state'), { recursive: true, mode: 0o700 });
-      const node = new HaagentNode(lab, d, dir);
+      const node = new HaagentNode(lab, d, dir, opts.runAs ? setprivPrefix(opts.runAs) : []);
       writeFileSync(node.configPath, stringify(configFor(lab, i, this.dir, opts)), { mode: 0o600 });
       return node;
     });
+    // As the unit's user would own /etc/haagent/key and systemd hands it /var/lib/haagent.
+    if (opts.runAs) chownTree(this.dir, opts.runAs.uid, opts.runAs.gid);
   }
 
   node(name: string): HaagentNode {
