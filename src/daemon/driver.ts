@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { Announcer, Clock, Datagram, EnsureOutcome, HeartbeatTransport, VipHost } from '../ports/index.js';
 import { jsMac, type DatagramMac } from '../wire/mac.js';
 import { Receiver, Sender, type WireSelf } from './wire-io.js';
+import { KeyRing, type HeartbeatKeys, type KeyView } from '../wire/keyring.js';
 import { DropCounters } from '../wire/counters.js';
 import type { DropReason, Message } from '../wire/types.js';
 
@@ -24,9 +25,12 @@ export interface Timers {
 export interface DriverDeps {
   /** replaced by reconfigure(). */
   config: Config;
+  /** the key heartbeats are sealed with; replaced by rekey(). */
   key: Buffer;
-  /** seals and checks the steady-state datagrams (default: node:crypto with `key`). */
-  mac?: DatagramMac;
+  /** a second key accepted, never sealed with (a key rotation); replaced by rekey(). */
+  acceptKey?: Buffer | null;
+  /** the MAC object of a key (default: node:crypto; the agent uses the addon's when built). */
+  macFor?: (key: Buffer) => DatagramMac;
   bootId: bigint;
   clock: Clock;
   log: Logger;
@@ -68,6 +72,7 @@ export class Driver {
   private armedFor: number | null = null;
   private readonly receiver: Receiver;
   private readonly sender: Sender;
+  private readonly keys: KeyRing;
   private closed = false;
   /** when the core last took an input (the watchdog's sign that the loop turns). */
   private lastTurnAt: number | null = null;
@@ -86,9 +91,9 @@ export class Driver {
       quorum: deps.config.quorum ? Math.floor((hb.peers.length + 1) / 2) + 1 : 0,
     });
     this.timers = deps.timers ?? realTimers;
+    this.keys = new KeyRing({ send: deps.key, accept: deps.acceptKey ?? null }, deps.macFor ?? jsMac, () => this.now());
     const self: WireSelf = {
-      key: deps.key,
-      mac: deps.mac ?? jsMac(deps.key),
+      keys: this.keys,
       bootId: deps.bootId,
       cluster: () => this.deps.config.cluster,
       node: () => this.deps.config.node,
@@ -110,6 +115,20 @@ export class Driver {
     this.deps.config = config;
     this.sender.forget(); // the interval is in every datagram
     this.feed({ kind: 'reconfigure', now: this.now(), options: { interval: hb.interval, deadTime: hb.deadTime, initDead: hb.initDead, expectedPeers: hb.peers.length, groups: config.groups } });
+  }
+
+  /**
+   * Replaces the heartbeat keys (a reload, both keys already loaded and checked): the next
+   * datagram is sealed with the new send key, and from now on only the keys given
+   * authenticate (src/wire/keyring.ts).
+   */
+  rekey(keys: HeartbeatKeys): void {
+    this.keys.set(keys);
+  }
+
+  /** The keys held, send key first, with what each authenticated (never their bytes). */
+  keyViews(): KeyView[] {
+    return this.keys.views();
   }
 
   shutdown(): void {
