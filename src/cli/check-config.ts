@@ -5,7 +5,8 @@
  * "stdout has a configuration" meaning "it is good".
  */
 import type { CommandModule } from 'yargs';
-import { loadKey } from '../config/key.js';
+import { loadKeys } from '../config/key.js';
+import { keyId } from '../wire/keyring.js';
 import { loadConfigFile } from '../config/load.js';
 import { formatIssues, renderEffectiveConfig } from '../config/render.js';
 import { EXIT } from './exit.js';
@@ -23,13 +24,17 @@ export function checkConfig(path: string, out: TextOut, err: TextOut): number {
     err.write(`${formatIssues(r.file, r.issues)}\nhaagent: ${r.file}: ${n} issue${n === 1 ? '' : 's'}, configuration not valid\n`);
     return EXIT.CONFIG;
   }
-  // A real server's file (no groups) sends no heartbeat: it has no key to check.
-  const key = r.config.director ? loadKey(r.config.heartbeat.keyFile) : null;
-  if (key && !key.ok) {
-    err.write(`haagent: ${key.error}\n`);
+  // A real server's file (no groups) sends no heartbeat: it has no key to check. The key files
+  // are checked as the agent reads them, owner included (root or the uid running this).
+  const keys = r.config.director ? loadKeys(r.config.heartbeat) : null;
+  if (keys && !keys.ok) {
+    err.write(keys.errors.map((e) => `haagent: ${e}\n`).join(''));
     return EXIT.CONFIG;
   }
-  const what = key ? 'key file ok' : 'real-server role only, no key file needed';
+  // Key ids (never the keys) let an operator compare nodes, e.g. before the next rotation step.
+  const what = !keys
+    ? 'real-server role only, no key file needed'
+    : `key file ok (key id ${keyId(keys.keys.send)})` + (keys.keys.accept ? `, accept key file ok (key id ${keyId(keys.keys.accept)})` : '');
   out.write(`# effective configuration of ${path} (defaults filled in); ${what}\n`);
   out.write(renderEffectiveConfig(r.config));
   return EXIT.OK;

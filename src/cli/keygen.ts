@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { DEFAULTS } from '../config/defaults.js';
 import { generateKey, writeKeyFile } from '../config/key.js';
+import { keyId } from '../wire/keyring.js';
 import { loadConfigFile } from '../config/load.js';
 import { formatIssues } from '../config/render.js';
 import type { TextOut } from './check-config.js';
@@ -41,7 +42,7 @@ export function keygen(args: KeygenArgs, out: TextOut, err: TextOut, key: Buffer
     err.write(`haagent: ${w.error}\n`);
     return EXIT.FAILURE;
   }
-  out.write(`wrote a new ${key.length}-byte key to ${path} (mode 0600); copy it to every peer over a secure channel\n`);
+  out.write(`wrote a new ${key.length}-byte key to ${path} (mode 0600, key id ${keyId(key)}); copy it to every peer over a secure channel\n`);
   return EXIT.OK;
 }
 

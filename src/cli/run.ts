@@ -1,6 +1,6 @@
 /** `haagent run`: the agent in the foreground (systemd runs this). */
 import type { CommandModule } from 'yargs';
-import { loadKey } from '../config/key.js';
+import { loadKeys } from '../config/key.js';
 import { ServiceManager, takeNotifyEnv } from '../adapters/sd-notify.js';
 import { Agent } from '../daemon/agent.js';
 import { createLogger } from '../log.js';
@@ -23,9 +23,9 @@ export const runCommand: CommandModule<object, ConfigArgs> = {
       service.close();
       return;
     }
-    const key = loadKey(config.heartbeat.keyFile);
-    if (!key.ok) {
-      process.stderr.write(`haagent: ${key.error}\n`);
+    const keys = loadKeys(config.heartbeat);
+    if (!keys.ok) {
+      for (const e of keys.errors) process.stderr.write(`haagent: ${e}\n`);
       process.exitCode = EXIT.CONFIG;
       return;
     }
@@ -34,7 +34,7 @@ export const runCommand: CommandModule<object, ConfigArgs> = {
       process.exitCode = EXIT.FAILURE;
       return;
     }
-    const agent = new Agent({ configPath: argv.config, config, key: key.key, log, service });
+    const agent = new Agent({ configPath: argv.config, config, keys: keys.keys, log, service });
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => agent.stop(sig));
     process.on('SIGHUP', () => void agent.reload());
     process.on('uncaughtException', (err) => {

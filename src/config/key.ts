@@ -7,13 +7,18 @@
  * hex rather than base64 because it has a single spelling. keygen writes 32 random bytes
  * (64 digits): the full HMAC-SHA256 block of entropy. At least 16 bytes are required.
  *
- * The key never appears in an error, a log line or the effective configuration.
+ * The key never appears in an error, a log line or the effective configuration; keyId()
+ * (src/wire/keyring.ts) is the name status, check-config and the log show for it.
  */
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, fchmodSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync,
+  closeSync, constants as fsConstants, fchmodSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync,
+  type Stats,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import type { HeartbeatKeys } from '../wire/keyring.js';
+
+export type { HeartbeatKeys };
 
 export type KeyResult = { ok: true; key: Buffer } | { ok: false; error: string };
 export type WriteResult = { ok: true } | { ok: false; error: string };
@@ -49,34 +54,93 @@ export function generateKey(): Buffer {
   return randomBytes(KEY_BYTES);
 }
 
-/** Reads the key, refusing a file that group or others can read or write. */
-export function loadKey(path: string): KeyResult {
+/** The euid whose files the agent trusts besides root's: its own (for check-config, the caller's). */
+export function agentUid(): number {
+  return process.geteuid?.() ?? 0;
+}
+
+/**
+ * Opens without following a symbolic link in the last component (O_NOFOLLOW: ELOOP) and
+ * without waiting for a writer (O_NONBLOCK: a FIFO opens at once and fstat then refuses it),
+ * and never makes a terminal the controlling one (O_NOCTTY).
+ */
+const OPEN_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY;
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+/**
+ * Reads a key file, refusing what another user could have written or what could hang or
+ * redirect the read: a symbolic link (the path must name the file itself), anything but a
+ * regular file (a FIFO, a device), a file owned by someone other than root or `uid` (the
+ * agent's euid: a key written by another user is that user's key), or one group or others
+ * can read or write. Every check is on the open descriptor (fstat), so the file checked is
+ * the file read. Errors name the file, what is wrong and the fix; never the key.
+ */
+export function loadKey(path: string, uid: number = agentUid(), what = 'key file'): KeyResult {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, OPEN_FLAGS);
   } catch (err) {
     const code = errCode(err);
-    const hint = code === 'ENOENT' ? `missing; create it with: haagent keygen --out ${path}` : `cannot be opened (${code})`;
-    return { ok: false, error: `key file ${path}: ${hint}` };
+    const hint =
+      code === 'ENOENT'
+        ? `missing; create it with: haagent keygen --out ${path}`
+        : code === 'ELOOP'
+          ? `is a symbolic link (refused: another user could point it elsewhere); set the path of the file itself (readlink -f ${path})`
+          : `cannot be opened (${code})`;
+    return { ok: false, error: `${what} ${path}: ${hint}` };
   }
   try {
-    // fstat on the open descriptor: the file checked is the file read, even if renamed meanwhile.
     const st = fstatSync(fd);
-    if (!st.isFile()) return { ok: false, error: `key file ${path}: not a regular file` };
+    if (!st.isFile()) return { ok: false, error: `${what} ${path}: ${kindOf(st)}, not a regular file; haagent keygen --out FILE writes one` };
+    if (st.uid !== 0 && st.uid !== uid) {
+      const who = uid === 0 ? 'root' : `root or uid ${uid} (the user haagent runs as)`;
+      return { ok: false, error: `${what} ${path}: owned by uid ${st.uid}, must be owned by ${who}: another user could replace the key; run: chown ${uid === 0 ? 'root' : uid} ${path}` };
+    }
     if ((st.mode & 0o077) !== 0) {
       const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
-      return { ok: false, error: `key file ${path}: mode ${mode} lets group or others access it; run: chmod 600 ${path}` };
+      return { ok: false, error: `${what} ${path}: mode ${mode} lets group or others access it; run: chmod 600 ${path}` };
     }
-    if (st.size > MAX_FILE_BYTES) return { ok: false, error: `key file ${path}: ${st.size} bytes, too big for a key` };
-    const buf = Buffer.alloc(st.size);
-    const n = readSync(fd, buf, 0, st.size, 0);
-    const r = decodeKey(buf.subarray(0, n).toString('utf8'));
-    return r.ok ? r : { ok: false, error: `key file ${path}: ${r.error}` };
+    if (st.size > MAX_FILE_BYTES) return { ok: false, error: `${what} ${path}: ${st.size} bytes, too big for a key` };
+    const text = readAll(fd);
+    if (text === null) return { ok: false, error: `${what} ${path}: grew past ${MAX_FILE_BYTES} bytes while read, too big for a key` };
+    const r = decodeKey(text);
+    return r.ok ? r : { ok: false, error: `${what} ${path}: ${r.error}` };
   } catch (err) {
-    return { ok: false, error: `key file ${path}: cannot be read (${errCode(err)})` };
+    return { ok: false, error: `${what} ${path}: cannot be read (${errCode(err)})` };
   } finally {
     closeSync(fd);
   }
+}
+
+/** The file's text up to end of file; null past MAX_FILE_BYTES (it grew since fstat). */
+function readAll(fd: number): string | null {
+  const buf = Buffer.alloc(MAX_FILE_BYTES + 1);
+  let n = 0;
+  for (;;) {
+    const got = readSync(fd, buf, n, buf.length - n, n);
+    if (got === 0) break;
+    n += got;
+    if (n > MAX_FILE_BYTES) return null;
+  }
+  return buf.subarray(0, n).toString('utf8');
+}
+
+export type KeysResult = { ok: true; keys: HeartbeatKeys } | { ok: false; errors: string[] };
+
+/** Loads heartbeat.keyFile and heartbeat.acceptKeyFile (when set); every problem of both. */
+export function loadKeys(hb: { keyFile: string; acceptKeyFile: string | null }, uid: number = agentUid()): KeysResult {
+  const send = loadKey(hb.keyFile, uid);
+  const accept = hb.acceptKeyFile === null ? { ok: true as const, key: null } : loadKey(hb.acceptKeyFile, uid, 'accept key file');
+  if (send.ok && accept.ok) return { ok: true, keys: { send: send.key, accept: accept.key } };
+  return { ok: false, errors: [send, accept].flatMap((r) => (r.ok ? [] : [r.error])) };
 }
 
 /** O_CREAT|O_EXCL with mode 0600: never follows a planted symlink, never reuses a file. */

@@ -128,6 +128,7 @@ function directorDoc(config: Config): Record<string, unknown> {
     initDead: formatDuration(hb.initDead),
     keyFile: hb.keyFile,
   });
+  if (hb.acceptKeyFile !== null) heartbeat.acceptKeyFile = hb.acceptKeyFile;
   const doc: Record<string, unknown> = {
     node: config.node,
     cluster: config.cluster,

@@ -36,6 +36,7 @@ function resolveHeartbeat(hb: NonNullable<RawConfig['heartbeat']>): HeartbeatCon
     multicast: hb.multicast?.address ?? null,
     ...effectiveTiming(hb),
     keyFile: hb.keyFile ?? DEFAULTS.keyFile,
+    acceptKeyFile: hb.acceptKeyFile ?? null,
   };
 }
 

@@ -172,6 +172,8 @@ export const heartbeatSchema = strict({
   deadCount: intIn(LIMITS.deadCount.min, LIMITS.deadCount.max).optional(),
   initDead: leaf(durationIn(0, LIMITS.initDead.max)).optional(),
   keyFile: absPath().optional(),
+  // A second key accepted but never sent with: a rotation in progress (docs/operations.md).
+  acceptKeyFile: absPath().optional(),
 });
 
 export const controlSchema = strict({

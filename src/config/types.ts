@@ -96,7 +96,10 @@ export interface HeartbeatConfig {
   deadTime: Millis;
   /** listen this long after start before claiming any VIP. */
   initDead: Millis;
+  /** the key heartbeats are sealed with (and accepted under). */
   keyFile: string;
+  /** a second key heartbeats are accepted under, never sealed with (key rotation); null = none. */
+  acceptKeyFile: string | null;
 }
 
 export interface ControlConfig {

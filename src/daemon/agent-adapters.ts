@@ -47,10 +47,12 @@ export function driverTimers(): Timers | undefined {
   return load.ok ? loopTimers(load.native) : undefined;
 }
 
-/** The steady state's MAC: the addon's, else node:crypto (the driver's default). */
-export function driverMac(key: Buffer): DatagramMac | undefined {
+/** The heartbeat MAC of a key: the addon's, else node:crypto (the driver's default). */
+export function driverMacFor(): ((key: Buffer) => DatagramMac) | undefined {
   const load = loadNative();
-  return load.ok ? nativeMac(load.native, key) : undefined;
+  if (!load.ok) return undefined;
+  const native = load.native;
+  return (key) => nativeMac(native, key);
 }
 
 /**

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
+import { keyId, type HeartbeatKeys } from '../wire/keyring.js';
 import type { Logger } from '../log.js';
 import type { RoutingAnnouncer } from '../adapters/ndisc.js';
 import { makeAnnouncers } from './announcers.js';
@@ -23,7 +24,7 @@ import { Notifier } from './notify.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { MetricsServer } from '../metrics/server.js';
 import { auditLog, ControlServer, type ControlRequest, type ControlResponse } from './control.js';
-import { driverMac, driverTimers, missingTools, openMarkStore, notifyReady, scheduleThread, StartError } from './agent-adapters.js';
+import { driverMacFor, driverTimers, missingTools, notifyReady, openMarkStore, scheduleThread, StartError } from './agent-adapters.js';
 import { handleControl, maintenanceFile } from './agent-control.js';
 import { Driver } from './driver.js';
 import { LevipService } from '../levip/service.js';
@@ -39,7 +40,8 @@ export interface AgentOptions {
   /** the file the config came from, re-read on reload. */
   configPath: string;
   config: Config;
-  key: Buffer;
+  /** the heartbeat keys loaded at start; a reload loads them again (src/daemon/reload.ts). */
+  keys: HeartbeatKeys;
   log: Logger;
   /** systemd notifications (Type=notify); absent or disabled outside systemd. */
   service?: ServiceManager;
@@ -132,8 +134,9 @@ export class Agent {
     this.driver = new Driver({
       maintenance,
       config,
-      key: this.opts.key,
-      mac: driverMac(this.opts.key),
+      key: this.opts.keys.send,
+      acceptKey: this.opts.keys.accept,
+      macFor: driverMacFor(),
       bootId: boot.bootId,
       markStore: openMarkStore(config, log),
       clock: monotonicClock,
@@ -176,7 +179,7 @@ export class Agent {
     this.conflicts.start();
     // While finish() winds down (bounded) the loop has stopped on purpose: not a stall.
     notifyReady(this.opts.service, this.serviceStatus(), hb.interval, (withinMs) => this.finished || (this.driver?.turning(withinMs) ?? false), log);
-    log.info({ bootId: boot.bootId.toString(), groups: config.groups.map((g) => g.name), peers: hb.peers.map((p) => p.address) }, 'agent started');
+    log.info({ bootId: boot.bootId.toString(), groups: config.groups.map((g) => g.name), peers: hb.peers.map((p) => p.address), ...keyIds(this.opts.keys) }, 'agent started');
   }
 
   private serviceStatus(): string {
@@ -213,6 +216,11 @@ export class Agent {
     const { log } = this.opts;
     const r = checkReload(this.opts.configPath, this.config, log);
     if (!r.ok) return r.response;
+    // Everything is loaded and checked: from here on the reload only applies.
+    const keysBefore = this.driver?.keyViews().map((k) => `${k.use} ${k.id}`).join(', ');
+    this.driver?.rekey(r.keys);
+    const keysAfter = this.driver?.keyViews().map((k) => `${k.use} ${k.id}`).join(', ');
+    if (keysAfter !== keysBefore) log.info({ ...keyIds(r.keys) }, `heartbeat keys changed: ${keysBefore ?? '-'} -> ${keysAfter ?? '-'}`);
     const rescheduled = r.config.realtime !== this.config.realtime;
     this.config = r.config;
     if (rescheduled) {
@@ -225,7 +233,8 @@ export class Agent {
     this.health?.reload(r.config);
     log.info({ groups: r.config.groups.map((g) => g.name) }, 'config reloaded');
     this.emit({ event: 'reload', groups: r.config.groups.map((g) => g.name) });
-    return { ok: true, message: `reloaded ${this.opts.configPath}: groups ${r.config.groups.map((g) => g.name).join(', ')}` };
+    const keys = this.driver?.keyViews().map((k) => `${k.use === 'send' ? 'key' : 'accept key'} ${k.id}`).join(', ');
+    return { ok: true, message: `reloaded ${this.opts.configPath}: groups ${r.config.groups.map((g) => g.name).join(', ')}${keys ? `; ${keys}` : ''}` };
   }
 
   /** Gives thread `tid` (0: the event loop) the configured scheduling; logs what it got. */
@@ -241,7 +250,7 @@ export class Agent {
 
   private statusRecord() {
     const d = this.driver!;
-    return { ...statusView(d.core, d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now(), checks: (g) => this.health?.checkViews(g) ?? [] }), levip: this.levip?.status() };
+    return { ...statusView(d.core, d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now(), checks: (g) => this.health?.checkViews(g) ?? [], keys: d.keyViews() }), levip: this.levip?.status() };
   }
 
   private handle(req: ControlRequest): ControlResponse {
@@ -318,4 +327,9 @@ export class Agent {
     this.opts.log.info({ code }, 'agent stopped');
     this.exitResolve(code);
   }
+}
+
+/** The keys' public names for the log (src/wire/keyring.ts keyId), never the keys. */
+function keyIds(keys: HeartbeatKeys): { keyId: string; acceptKeyId: string | null } {
+  return { keyId: keyId(keys.send), acceptKeyId: keys.accept === null ? null : keyId(keys.accept) };
 }

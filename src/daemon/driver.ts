@@ -13,6 +13,7 @@ import { PeerIdentity, peerNodeCount } from '../wire/identity.js';
 import { jsMac, type DatagramMac } from '../wire/mac.js';
 import type { MarkStore } from '../wire/replay.js';
 import { Receiver, Sender, type WireSelf } from './wire-io.js';
+import { KeyRing, type HeartbeatKeys, type KeyView } from '../wire/keyring.js';
 import { DropCounters } from '../wire/counters.js';
 import type { DropReason, Message } from '../wire/types.js';
 
@@ -26,9 +27,12 @@ export interface Timers {
 export interface DriverDeps {
   /** replaced by reconfigure(). */
   config: Config;
+  /** the key heartbeats are sealed with; replaced by rekey(). */
   key: Buffer;
-  /** seals and checks the steady-state datagrams (default: node:crypto with `key`). */
-  mac?: DatagramMac;
+  /** a second key accepted, never sealed with (a key rotation); replaced by rekey(). */
+  acceptKey?: Buffer | null;
+  /** the MAC object of a key (default: node:crypto; the agent uses the addon's when built). */
+  macFor?: (key: Buffer) => DatagramMac;
   bootId: bigint;
   clock: Clock;
   /** wall-clock ms (default Date.now): judges how plausible a peer's bootId is. */
@@ -74,6 +78,7 @@ export class Driver {
   private armedFor: number | null = null;
   private readonly receiver: Receiver;
   private readonly sender: Sender;
+  private readonly keys: KeyRing;
   private closed = false;
   /** when the core last took an input (the watchdog's sign that the loop turns). */
   private lastTurnAt: number | null = null;
@@ -92,9 +97,9 @@ export class Driver {
       quorum: deps.config.quorum ? Math.floor((peerNodeCount(hb.peers) + 1) / 2) + 1 : 0,
     });
     this.timers = deps.timers ?? realTimers;
+    this.keys = new KeyRing({ send: deps.key, accept: deps.acceptKey ?? null }, deps.macFor ?? jsMac, () => this.now());
     const self: WireSelf = {
-      key: deps.key,
-      mac: deps.mac ?? jsMac(deps.key),
+      keys: this.keys,
       bootId: deps.bootId,
       cluster: () => this.deps.config.cluster,
       node: () => this.deps.config.node,
@@ -117,6 +122,20 @@ export class Driver {
     this.deps.config = config;
     this.sender.forget(); // the interval is in every datagram
     this.feed({ kind: 'reconfigure', now: this.now(), options: { interval: hb.interval, deadTime: hb.deadTime, initDead: hb.initDead, expectedPeers: peerNodeCount(hb.peers), groups: config.groups } });
+  }
+
+  /**
+   * Replaces the heartbeat keys (a reload, both keys already loaded and checked): the next
+   * datagram is sealed with the new send key, and from now on only the keys given
+   * authenticate (src/wire/keyring.ts).
+   */
+  rekey(keys: HeartbeatKeys): void {
+    this.keys.set(keys);
+  }
+
+  /** The keys held, send key first, with what each authenticated (never their bytes). */
+  keyViews(): KeyView[] {
+    return this.keys.views();
   }
 
   shutdown(): void {

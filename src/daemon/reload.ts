@@ -1,11 +1,12 @@
 /**
  * A reload's checks: which settings a reload cannot change in a running agent (pure: node
- * identity, cluster, the heartbeat socket, the key and the control socket belong to the
- * process; changing them live would mean a new identity or a new socket, which is a
- * restart), and the file read and validated before anything is applied.
+ * identity, cluster, the heartbeat socket and the control socket belong to the process;
+ * changing them live would mean a new identity or a new socket, which is a restart), and the
+ * file and both key files read and validated before anything is applied.
  */
 import type { Config } from '../config/types.js';
 import { formatIssues, loadConfigFile } from '../config/load.js';
+import { loadKeys, type HeartbeatKeys } from '../config/key.js';
 import type { Logger } from '../log.js';
 import type { ControlResponse } from './control.js';
 
@@ -21,7 +22,7 @@ export function restartOnlyChanges(a: Config, b: Config): string[] {
   if (a.heartbeat.port !== b.heartbeat.port) out.push('heartbeat.port');
   if (!same(a.heartbeat.peers, b.heartbeat.peers)) out.push('heartbeat.peers');
   if (a.heartbeat.multicast !== b.heartbeat.multicast) out.push('heartbeat.multicast');
-  if (a.heartbeat.keyFile !== b.heartbeat.keyFile) out.push('heartbeat.keyFile');
+  // keyFile and acceptKeyFile reload (a key rotation: docs/operations.md).
   if (!same(a.control, b.control)) out.push('control');
   if (a.stateDir !== b.stateDir) out.push('stateDir');
   if (!same(a.metrics, b.metrics)) out.push('metrics');
@@ -32,10 +33,18 @@ export function restartOnlyChanges(a: Config, b: Config): string[] {
 }
 
 /**
- * Reads and validates the file for a reload: the new config, or the refusal to answer with
- * (an invalid file, or a change only a restart can make), logged. Nothing is applied here.
+ * Reads and validates the file for a reload, then the key files it names (read again even
+ * when their paths did not change: a reload is how a key file's new content is taken): the
+ * new config and keys, or the refusal to answer with (an invalid file, a change only a
+ * restart can make, a key file refused), logged. Nothing is applied here, so a refusal
+ * leaves the agent running with its previous config and keys.
  */
-export function checkReload(file: string, current: Config, log: Logger): { ok: true; config: Config } | { ok: false; response: ControlResponse } {
+export function checkReload(
+  file: string,
+  current: Config,
+  log: Logger,
+  uid?: number,
+): { ok: true; config: Config; keys: HeartbeatKeys } | { ok: false; response: ControlResponse } {
   const r = loadConfigFile(file);
   if (!r.ok) {
     log.error({ file: r.file, issues: r.issues }, 'reload refused: invalid config');
@@ -46,5 +55,10 @@ export function checkReload(file: string, current: Config, log: Logger): { ok: t
     log.error({ keys: restart }, 'reload refused');
     return { ok: false, response: { ok: false, message: `reload refused, still running the previous config: these settings need a restart: ${restart.join(', ')}` } };
   }
-  return { ok: true, config: r.config };
+  const keys = loadKeys(r.config.heartbeat, uid);
+  if (!keys.ok) {
+    log.error({ errors: keys.errors }, 'reload refused: key file');
+    return { ok: false, response: { ok: false, message: `reload refused, still running the previous config and keys:\n${keys.errors.join('\n')}` } };
+  }
+  return { ok: true, config: r.config, keys: keys.keys };
 }

@@ -6,6 +6,7 @@
 import type { Core } from '../core/election.js';
 import type { DriverStats } from './driver.js';
 import type { DropReason } from '../wire/types.js';
+import type { KeyView } from '../wire/keyring.js';
 import { formatLevipStatus, type LevipGroupStatus } from '../levip/status.js';
 
 export interface GroupStatus {
@@ -72,8 +73,23 @@ export interface StatusRecord {
   peers: PeerStatus[];
   heartbeats: { sent: number; received: number; sendErrors: number };
   dropped: Partial<Record<DropReason, number>>;
+  /**
+   * The heartbeat keys held (send key first; an accept key during a rotation), by key id,
+   * with the datagrams each authenticated (absent in records of agents without it).
+   */
+  keys?: KeyStatus[];
   /** LevIP rotations (absent in records of agents without them). */
   levip?: LevipGroupStatus[];
+}
+
+/** A heartbeat key as status shows it: its id (src/wire/keyring.ts keyId), never the key. */
+export interface KeyStatus {
+  id: string;
+  /** send: seals our heartbeats and is tried first; accept: only accepted (a rotation). */
+  use: 'send' | 'accept';
+  /** peer datagrams it authenticated since it was loaded. */
+  authenticated: number;
+  lastAuthenticatedMsAgo: number | null;
 }
 
 export interface StatusContext {
@@ -82,6 +98,8 @@ export interface StatusContext {
   now: number;
   /** per group, the health checks' view (empty when the group has none). */
   checks?: (group: string) => CheckView[];
+  /** the keys held (the driver's keyViews()). */
+  keys?: KeyView[];
 }
 
 export function statusView(core: Core, stats: DriverStats, drops: Partial<Record<DropReason, number>>, ctx: StatusContext): StatusRecord {
@@ -133,6 +151,7 @@ export function statusView(core: Core, stats: DriverStats, drops: Partial<Record
     peers,
     heartbeats: { sent: stats.sent, received: stats.received, sendErrors: stats.sendErrors },
     dropped: drops,
+    ...(ctx.keys ? { keys: ctx.keys.map((k) => ({ id: k.id, use: k.use, authenticated: k.authenticated, lastAuthenticatedMsAgo: k.lastAt === null ? null : now - k.lastAt })) } : {}),
   };
 }
 
@@ -170,7 +189,14 @@ export function formatStatus(s: StatusRecord): string {
   const drops = Object.entries(s.dropped).filter(([, n]) => (n ?? 0) > 0).map(([k, n]) => `${k}=${n}`).join(' ');
   const hb = `heartbeats sent ${s.heartbeats.sent}, received ${s.heartbeats.received}, send errors ${s.heartbeats.sendErrors}; dropped: ${drops || 'none'}`;
   const checkBlock = checks.length ? ['', table(c)] : [];
-  return [head, '', table(g), ...checkBlock, '', s.peers.length ? table(p) : 'no peer heard yet', '', hb, ...(s.levip?.length ? ['', ...formatLevipStatus(s.levip)] : []), ''].join('\n');
+  const keys = s.keys?.length ? [formatKeys(s.keys)] : [];
+  return [head, '', table(g), ...checkBlock, '', s.peers.length ? table(p) : 'no peer heard yet', '', hb, ...keys, ...(s.levip?.length ? ['', ...formatLevipStatus(s.levip)] : []), ''].join('\n');
+}
+
+/** E.g. "keys: send 1a2b3c4d (authenticated 1200, last 20ms ago), accept 5e6f7a8b (authenticated 0)". */
+function formatKeys(keys: readonly KeyStatus[]): string {
+  const one = (k: KeyStatus) => `${k.use} ${k.id} (authenticated ${k.authenticated}${k.lastAuthenticatedMsAgo === null ? '' : `, last ${ago(k.lastAuthenticatedMsAgo)} ago`})`;
+  return `keys: ${keys.map(one).join(', ')}`;
 }
 
 /**

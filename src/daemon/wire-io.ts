@@ -3,17 +3,17 @@
  * configured peer, replay-checked, the steady state recognised by its bytes) and what goes out (the steady
  * state re-sealed with a new seq), and whether an ICMP error quotes something we sent.
  */
-import { decode, encode, MAC_LEN, seqOffset, withSeq } from '../wire/codec.js';
-import type { DatagramMac } from '../wire/mac.js';
+import { decode, decodeChecked, encode, MAC_LEN, seqOffset, withSeq } from '../wire/codec.js';
+import type { HeldKey, KeyRing } from '../wire/keyring.js';
 import type { PeerIdentity } from '../wire/identity.js';
 import { ReplayGuard, type MarkStore } from '../wire/replay.js';
 import type { DropReason, Message } from '../wire/types.js';
 import type { Datagram } from '../ports/index.js';
 
-/** Who we are on the wire; `interval` may change on reload. */
+/** Who we are on the wire; `interval` and the keys may change on reload. */
 export interface WireSelf {
-  key: Buffer;
-  mac: DatagramMac;
+  /** seals with the send key; authenticates under it or the accept key (a rotation). */
+  keys: KeyRing;
   bootId: bigint;
   cluster(): string;
   node(): string;
@@ -39,6 +39,9 @@ export class Receiver {
   private readonly replay: ReplayGuard;
   private readonly accepted = new Map<string, Accepted>();
 
+  /** The keys held now: one dropped by a reload authenticates nothing, on either path. */
+  private readonly authentic = (data: Buffer): boolean => this.self.keys.check(data);
+
   constructor(
     private readonly self: WireSelf,
     // Peers are fixed for the life of the process (a reload cannot change them).
@@ -54,10 +57,10 @@ export class Receiver {
     if (last !== null) {
       // The steady state: the bytes of the last accepted datagram but for seq. The MAC is
       // still checked over all of them; what decode() would parse is known already.
-      if (!this.self.mac.check(d.data)) return { ok: false, reason: 'bad-mac' };
+      if (!this.self.keys.check(d.data)) return { ok: false, reason: 'bad-mac' };
       msg = { ...last.msg, seq: d.data.readBigUInt64BE(last.seqAt) };
     } else {
-      const r = decode(d.data, this.self.key, this.self.cluster());
+      const r = decodeChecked(d.data, this.authentic, this.self.cluster());
       if (!r.ok) return r;
       msg = r.msg;
     }
@@ -99,18 +102,27 @@ interface SentTemplate {
 export class Sender {
   private seq = 0n;
   private template: SentTemplate | null = null;
+  /** the key the last datagram was sealed with. */
+  private sealer: HeldKey | null = null;
+  /** the one before, after a reload changed the send key, and the last seq it sealed. */
+  private retired: { key: Buffer; upTo: bigint } | null = null;
 
   constructor(private readonly self: WireSelf) {}
 
   datagram(type: Message['type'], groups: Message['groups']): Buffer {
+    const key = this.self.keys.send;
+    if (this.sealer !== key) {
+      if (this.sealer !== null) this.retired = { key: this.sealer.key, upTo: this.seq };
+      this.sealer = key;
+    }
     this.seq++;
     const t = this.template;
     let data: Buffer;
     if (t !== null && t.type === type && sameGroups(t.groups, groups)) {
-      data = withSeq(t.data, this.seq, this.self.mac);
+      data = withSeq(t.data, this.seq, key.mac);
     } else {
       const s = this.self;
-      data = encode({ type, cluster: s.cluster(), node: s.node(), bootId: s.bootId, seq: this.seq, intervalMs: s.interval(), groups }, s.key);
+      data = encode({ type, cluster: s.cluster(), node: s.node(), bootId: s.bootId, seq: this.seq, intervalMs: s.interval(), groups }, key.key);
     }
     this.template = { type, groups, data };
     return data;
@@ -124,13 +136,22 @@ export class Sender {
   /**
    * Whether a datagram an ICMP error quoted is one we sent lately: our MAC, our node name and
    * boot, a seq among our last ones. Then the error is the peer host's own answer to it (only
-   * a host that reads our unicast heartbeats could quote one), not a forgery.
+   * a host that reads our unicast heartbeats could quote one), not a forgery. Our MAC is that
+   * of the key we sealed it with: right after a reload changed the send key, a quote of a
+   * datagram sent before is checked with the key it was sealed with, up to the last seq
+   * that key sealed.
    */
   ours(quoted: Buffer): boolean {
-    const r = decode(quoted, this.self.key, this.self.cluster());
+    if (this.sealer === null) return false;
+    let r = decode(quoted, this.sealer.key, this.self.cluster());
+    let upTo = this.seq;
+    if (!r.ok && r.reason === 'bad-mac' && this.retired !== null) {
+      r = decode(quoted, this.retired.key, this.self.cluster());
+      upTo = this.retired.upTo;
+    }
     if (!r.ok) return false;
     const m = r.msg;
-    return m.node === this.self.node() && m.bootId === this.self.bootId && m.seq <= this.seq && this.seq - m.seq < RECENT_SEQS;
+    return m.node === this.self.node() && m.bootId === this.self.bootId && m.seq <= upTo && this.seq - m.seq < RECENT_SEQS;
   }
 }
 

@@ -191,6 +191,9 @@ export class Metrics {
     this.counter('haagent_packets_dropped_total', 'Datagrams dropped before the election, by reason (see docs/protocol.md).', ['reason'], (s) =>
       DROP_REASONS.map((reason): Sample => [{ reason }, s.dropped[reason] ?? 0]),
     );
+    this.counter('haagent_heartbeats_authenticated_total', 'Peer datagrams whose MAC a heartbeat key verified, by key id and use (accept: a rotation\'s second key; it can go once this stops growing).', ['key', 'use'], (s) =>
+      (s.keys ?? []).map((k): Sample => [{ key: k.id, use: k.use }, k.authenticated]),
+    );
     this.counter('haagent_levip_slots_owned_total', 'LevIP rotation slots in which this node owned the shared IP and announced it.', ['group'], (s) =>
       (s.levip ?? []).map((g): Sample => [{ group: g.group }, g.slotsOwned]),
     );

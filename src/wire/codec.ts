@@ -115,11 +115,20 @@ export function seqOffset(datagram: Buffer): number {
  * 'bad-type' (a newer peer), not 'malformed'.
  */
 export function decode(buf: Buffer, key: Buffer, cluster: string): DecodeResult {
+  return decodeChecked(buf, (b) => macMatches(b, key), cluster);
+}
+
+/**
+ * decode() with the MAC check given: `authentic` answers whether the last MAC_LEN bytes
+ * authenticate the rest (a receiver holding two keys during a rotation, src/wire/keyring.ts).
+ * It is called at the same point, after the prefix checks and before any parsing.
+ */
+export function decodeChecked(buf: Buffer, authentic: (datagram: Buffer) => boolean, cluster: string): DecodeResult {
   if (buf.length > MAX_DATAGRAM) return drop('oversized');
   if (buf.length < MIN_DATAGRAM) return drop('truncated');
   if (buf[0] !== MAGIC_0 || buf[1] !== MAGIC_1) return drop('bad-magic');
   if (buf[OFF_VERSION] !== VERSION) return drop('bad-version');
-  if (!macMatches(buf, key)) return drop('bad-mac');
+  if (!authentic(buf)) return drop('bad-mac');
   const body = parseBody(buf);
   if (body === null) return drop('malformed');
   const type = TYPE_BY_CODE.get(buf[OFF_TYPE] as number);

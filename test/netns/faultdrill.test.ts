@@ -15,7 +15,8 @@
  * The wall clock is never changed (it is the host's). That timers use the monotonic clock is
  * checked statically at the end, without root. Needs root and `npm run build`.
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { HaagentCluster, haagentAvailable, type HaagentNode } from './agents/haagent.js';
@@ -99,6 +100,10 @@ async function badKeys({ t, lab, cluster, nodes: [d0] }: Ctx): Promise<void> {
     { name: 'group-readable (0640)', prepare: (p) => (copyFileSync(key, p), chmodSync(p, 0o640)), expect: /mode 0640 lets group or others/ },
     { name: 'missing', prepare: () => undefined, expect: /missing; create it with: haagent keygen/ },
     { name: 'a directory', prepare: (p) => mkdirSync(p), expect: /not a regular file/ },
+    // Opened with O_NOFOLLOW|O_NONBLOCK: a link is refused, a FIFO without a writer at once.
+    { name: 'a symbolic link to the good key', prepare: (p) => symlinkSync(key, p), expect: /is a symbolic link \(refused: another user could point it elsewhere\)/ },
+    { name: 'a FIFO', prepare: (p) => execFileSync('mkfifo', ['-m', '0600', p]), expect: /a FIFO \(named pipe\), not a regular file/ },
+    { name: 'owned by nobody', prepare: (p) => (copyFileSync(key, p), chownSync(p, 65534, 65534)), expect: /owned by uid 65534, must be owned by root: another user could replace the key; run: chown root / },
   ];
   const before = await addrSnapshot(d0.host);
   for (const [i, k] of cases.entries()) {

@@ -118,7 +118,8 @@ export async function upWithD0Active(t: Test, lab: Lab, cluster: HaagentCluster)
   cluster.startAll();
   const d0 = cluster.nodes[0];
   const ok = await waitFor(async () => (await cluster.activeNodes()).join() === 'd0', 10000, 100);
-  t.ok(ok, 'd0 becomes the only active node', { diagnostic: !ok, log: d0.logTail() });
+  const logs = ok ? {} : Object.fromEntries(cluster.nodes.map((n) => [n.name, n.logTail()]));
+  t.ok(ok, 'd0 becomes the only active node', { diagnostic: !ok, active: ok ? [] : await cluster.activeNodes(), ...logs });
   t.ok(await d0.vipPresent(), 'VIP on d0 eth0');
   return d0;
 }

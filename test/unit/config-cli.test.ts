@@ -1,6 +1,6 @@
 // check-config and keygen through their handler functions (the lead spawns the real binary).
 import t, { type Test } from 'tap';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkConfig, type TextOut } from '../../src/cli/check-config.js';
@@ -8,6 +8,7 @@ import { EXIT } from '../../src/cli/exit.js';
 import { keygen } from '../../src/cli/keygen.js';
 import { loadKey } from '../../src/config/key.js';
 import { parseConfigText } from '../../src/config/load.js';
+import { keyId } from '../../src/wire/keyring.js';
 
 class Collect implements TextOut {
   text = '';
@@ -78,6 +79,30 @@ t.test('check-config: a key readable by others is exit 78, config not printed', 
   t.equal(r.code, EXIT.CONFIG);
   t.equal(r.out, '');
   t.equal(r.err, `haagent: key file ${key}: mode 0644 lets group or others access it; run: chmod 600 ${key}\n`);
+});
+
+t.test('check-config: the accept key file is checked like the key file; key ids, never keys, are printed', async (t) => {
+  const { dir, config, key } = setup(t);
+  const accept = join(dir, 'key.new');
+  writeFileSync(accept, `${'6b'.repeat(32)}\n`, { mode: 0o600 });
+  writeFileSync(config, configText(key).replace(`keyFile: ${key}\n`, `keyFile: ${key}\n  acceptKeyFile: ${accept}\n`));
+  const ok = run(config);
+  t.equal(ok.code, EXIT.OK, ok.err);
+  t.match(ok.out, `key file ok (key id ${keyId(Buffer.alloc(32, 0x5a))}), accept key file ok (key id ${keyId(Buffer.alloc(32, 0x6b))})`);
+  t.match(ok.out, `acceptKeyFile: ${accept}\n`, 'the effective configuration has it');
+  t.notMatch(ok.out, /5a5a|6b6b/);
+  rmSync(accept);
+  symlinkSync(key, accept);
+  chmodSync(key, 0o640);
+  const bad = run(config);
+  t.equal(bad.code, EXIT.CONFIG);
+  t.equal(bad.out, '');
+  t.equal(
+    bad.err,
+    `haagent: key file ${key}: mode 0640 lets group or others access it; run: chmod 600 ${key}\n` +
+      `haagent: accept key file ${accept}: is a symbolic link (refused: another user could point it elsewhere); set the path of the file itself (readlink -f ${accept})\n`,
+    'both files, one line each',
+  );
 });
 
 function gen(args: { config: string; out?: string; force?: boolean }, key?: Buffer) {

@@ -44,6 +44,7 @@ t.test('a minimal file gets every default from the one defaults object', async (
       deadTime: DEFAULTS.deadCount * DEFAULTS.interval,
       initDead: DEFAULTS.initDeadFactor * DEFAULTS.deadCount * DEFAULTS.interval,
       keyFile: DEFAULTS.keyFile,
+      acceptKeyFile: null,
     },
     groups: [
       {
@@ -76,7 +77,7 @@ t.test('every key written is taken as written', async (t) => {
     logLevel: 'debug',
     stateDir: '/var/lib/haagent-test',
     control: { socket: '/run/haagent/test.sock', mode: 0o640 },
-    heartbeat: { bind: '198.51.100.10', interval: 50, deadTime: 150, initDead: 500, keyFile: '/etc/haagent/test.key' },
+    heartbeat: { bind: '198.51.100.10', interval: 50, deadTime: 150, initDead: 500, keyFile: '/etc/haagent/test.key', acceptKeyFile: '/etc/haagent/test.key.old' },
   });
   t.same(c.groups[0], {
     name: 'web',

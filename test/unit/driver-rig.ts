@@ -2,7 +2,7 @@
  * The driver on fake ports, shared by the driver tests: hand-driven timers and a rig that
  * records every datagram the driver sends and can deliver a peer's heartbeats to it.
  */
-import { Driver, type Timers } from '../../src/daemon/driver.js';
+import { Driver, type DriverDeps, type Timers } from '../../src/daemon/driver.js';
 import { createLogger } from '../../src/log.js';
 import type { Config } from '../../src/config/types.js';
 import type { Datagram } from '../../src/ports/index.js';
@@ -54,8 +54,8 @@ export class Loop implements Timers {
   }
 }
 
-/** A driver for `config` (the base document by default) on a Loop, sending into `sent`. */
-export function rig(config: Config = parse(withLines())) {
+/** A driver for `config` (the base document by default) on a Loop, sending into `sent`; `extra` overrides deps (keys). */
+export function rig(config: Config = parse(withLines()), extra: Partial<DriverDeps> = {}) {
   const loop = new Loop();
   const sent: Buffer[] = [];
   let deliver: (d: Datagram) => void = () => undefined;
@@ -70,10 +70,11 @@ export function rig(config: Config = parse(withLines())) {
     vipHost: { ensurePresent: async () => ({ ok: true, changed: true }), ensureAbsent: async () => ({ ok: true, changed: false }), isPresent: async () => false },
     announcer: { announce: async () => ({ sent: 0, errors: [] }), close: () => undefined },
     timers: loop,
+    ...extra,
   });
-  const peer = (seq: bigint, state: 'active' | 'standby' = 'active', priority = 200): Datagram => {
+  const peer = (seq: bigint, state: 'active' | 'standby' = 'active', priority = 200, key = KEY): Datagram => {
     const msg: Message = { type: 'heartbeat', cluster: config.cluster, node: 'peer', bootId: 9n, seq, intervalMs: config.heartbeat.interval, groups: config.groups.map((g) => ({ name: g.name, state, priority, reach: 0 })) };
-    return { data: encode(msg, KEY), address: config.heartbeat.peers[0]?.address ?? '198.51.100.11', port: 694 };
+    return { data: encode(msg, key), address: config.heartbeat.peers[0]?.address ?? '198.51.100.11', port: 694 };
   };
   return { loop, sent, driver, config, peer, deliver: (d: Datagram) => deliver(d), refuse: (a: string, q: Buffer[]) => refuse(a, q) };
 }

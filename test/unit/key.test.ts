@@ -1,9 +1,10 @@
 // The heartbeat key file: format, permission checks, exclusive creation, never printed.
 import t, { type Test } from 'tap';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KEY_BYTES, decodeKey, encodeKey, generateKey, loadKey, writeKeyFile } from '../../src/config/key.js';
+import { KEY_BYTES, decodeKey, encodeKey, generateKey, loadKey, loadKeys, writeKeyFile } from '../../src/config/key.js';
 
 function tempDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'haagent-key-'));
@@ -48,6 +49,79 @@ t.test('refused: group or other bits, short keys, not hex, missing, not a file',
     t.match(r, { ok: false, error }, name);
     if (!r.ok) t.ok(r.error.startsWith(`key file ${path}: `), `${name}: names the file`);
   }
+});
+
+t.test('a symbolic link is refused, even to a good key; a link in a directory above is followed', async (t) => {
+  const dir = tempDir(t);
+  const real = keyFile(dir, HEX32);
+  const link = join(dir, 'link');
+  symlinkSync(real, link);
+  const r = loadKey(link);
+  t.match(r, { ok: false, error: `key file ${link}: is a symbolic link (refused: another user could point it elsewhere); set the path of the file itself (readlink -f ${link})` });
+  t.same(loadKey(real), { ok: true, key: Buffer.from(HEX32, 'hex') }, 'the file itself loads');
+  const dirLink = join(dir, 'dirlink');
+  mkdirSync(join(dir, 'sub'));
+  const inSub = join(dir, 'sub', 'key');
+  writeFileSync(inSub, HEX32, { mode: 0o600 });
+  symlinkSync(join(dir, 'sub'), dirLink);
+  t.ok(loadKey(join(dirLink, 'key')).ok, 'only the last component must not be a link');
+  const dangling = join(dir, 'dangling');
+  symlinkSync(join(dir, 'nowhere'), dangling);
+  t.match(loadKey(dangling), { ok: false, error: /is a symbolic link/ }, 'a dangling link: the link is what is wrong');
+});
+
+t.test('a FIFO is refused at once, without waiting for a writer', async (t) => {
+  const dir = tempDir(t);
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', ['-m', '0600', fifo]);
+  // A plain open(2) for reading would block this (synchronous) call until a writer came: the
+  // test would then hang until tap's file timeout kills it.
+  const start = process.hrtime.bigint();
+  const r = loadKey(fifo);
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  t.match(r, { ok: false, error: `key file ${fifo}: a FIFO (named pipe), not a regular file; haagent keygen --out FILE writes one` });
+  t.ok(ms < 1000, `answered in ${ms.toFixed(1)} ms`);
+  t.match(loadKey('/dev/null'), { ok: false, error: /key file \/dev\/null: a character device, not a regular file/ });
+});
+
+const asRoot = process.geteuid?.() === 0 ? false : 'chown needs root';
+
+t.test('the owner must be root or the agent\'s uid', { skip: asRoot }, async (t) => {
+  const dir = tempDir(t);
+  const path = keyFile(dir, HEX32);
+  chownSync(path, 65534, 65534);
+  t.match(loadKey(path), {
+    ok: false,
+    error: `key file ${path}: owned by uid 65534, must be owned by root: another user could replace the key; run: chown root ${path}`,
+  }, 'root agent: a key owned by nobody is refused');
+  t.same(loadKey(path, 65534), { ok: true, key: Buffer.from(HEX32, 'hex') }, 'an agent running as that uid: accepted');
+  t.match(loadKey(path, 1000), { ok: false, error: /owned by uid 65534, must be owned by root or uid 1000 \(the user haagent runs as\)[^]*run: chown 1000 / });
+  chownSync(path, 0, 0);
+  t.ok(loadKey(path, 1000).ok, 'root-owned: accepted whoever the agent runs as');
+  const loose = keyFile(dir, HEX32, 0o644);
+  chownSync(loose, 65534, 65534);
+  t.match(loadKey(loose), { ok: false, error: /owned by uid 65534/ }, 'the owner is checked before the mode');
+});
+
+t.test('loadKeys: both files with the same checks; every problem reported, the accept key named as such', async (t) => {
+  const dir = tempDir(t);
+  const send = keyFile(dir, HEX32);
+  const acceptPath = join(dir, 'accept');
+  writeFileSync(acceptPath, 'b2'.repeat(32), { mode: 0o600 });
+  t.same(loadKeys({ keyFile: send, acceptKeyFile: null }), { ok: true, keys: { send: Buffer.from(HEX32, 'hex'), accept: null } });
+  t.same(loadKeys({ keyFile: send, acceptKeyFile: acceptPath }), { ok: true, keys: { send: Buffer.from(HEX32, 'hex'), accept: Buffer.alloc(32, 0xb2) } });
+  chmodSync(acceptPath, 0o640);
+  const missing = join(dir, 'missing');
+  t.same(loadKeys({ keyFile: missing, acceptKeyFile: acceptPath }), {
+    ok: false,
+    errors: [
+      `key file ${missing}: missing; create it with: haagent keygen --out ${missing}`,
+      `accept key file ${acceptPath}: mode 0640 lets group or others access it; run: chmod 600 ${acceptPath}`,
+    ],
+  });
+  const link = join(dir, 'accept-link');
+  symlinkSync(send, link);
+  t.match(loadKeys({ keyFile: send, acceptKeyFile: link }), { ok: false, errors: [/^accept key file .*: is a symbolic link/] });
 });
 
 t.test('errors never contain the key material', async (t) => {

@@ -198,6 +198,20 @@ t.test('values come from the status snapshot', async (t) => {
   t.equal(value(f, 'haagent_vip_command_failures_total', { group: 'db' }), 0, 'failure counters start at zero for every group');
 });
 
+t.test('the heartbeat keys: one series per key held, by id and use (a rotation shows two)', async (t) => {
+  const keys: StatusRecord['keys'] = [
+    { id: '6086242f', use: 'send', authenticated: 500, lastAuthenticatedMsAgo: 20 },
+    { id: 'f01baf5e', use: 'accept', authenticated: 35, lastAuthenticatedMsAgo: 2800 },
+  ];
+  const { scrape } = await serving(t, () => status({ keys }));
+  const f = await scrape();
+  t.equal(f.get('haagent_heartbeats_authenticated_total')?.type, 'counter');
+  t.equal(value(f, 'haagent_heartbeats_authenticated_total', { key: '6086242f', use: 'send' }), 500);
+  t.equal(value(f, 'haagent_heartbeats_authenticated_total', { key: 'f01baf5e', use: 'accept' }), 35);
+  const none = await serving(t, () => status());
+  t.same((await none.scrape()).get('haagent_heartbeats_authenticated_total')?.samples ?? [], [], 'a record without keys: no series');
+});
+
 t.test('values move with the snapshot and with observed events', async (t) => {
   let snap = status();
   const { m, scrape } = await serving(t, () => snap);
