@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what haagent's demo, tests and drills need on a Debian machine (run as root):
 # iproute2, iputils-arping (NOT Debian's "arping": another program with other flags),
-# tcpdump, a C/C++ toolchain for the native addons, then the npm dependencies (which builds
-# haagent's own addon too), then the TypeScript build. Idempotent.
+# tcpdump, nftables, a C/C++ toolchain for the native addons, then the npm dependencies
+# (which builds haagent's own addon too), then the TypeScript build. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,7 @@ if ! arping -V 2>&1 | grep -qi iputils; then need_apt+=(iputils-arping); fi
 command -v tcpdump >/dev/null || need_apt+=(tcpdump)
 command -v ping >/dev/null || need_apt+=(iputils-ping)   # ping checks and ping nodes
 command -v tc >/dev/null || need_apt+=(iproute2)
+command -v nft >/dev/null || need_apt+=(nftables)   # test/netns/firewall.test.ts: the documented rules
 command -v node >/dev/null || need_apt+=(nodejs npm)
 # unix-dgram (systemd notifications) and raw-socket are C++ addons that node-gyp builds at
 # install; haagent's own (src/native: AF_PACKET gratuitous ARP, scheduling) is C.

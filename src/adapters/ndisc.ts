@@ -8,6 +8,11 @@
  * through raw-socket (a maintained native addon): the kernel fills in the checksum and the
  * link-local source address. Needs CAP_NET_RAW, like arping.
  *
+ * The socket only sends. A raw ICMPv6 socket is otherwise handed a copy of every ICMPv6
+ * packet of the host (pings, neighbour discovery, our own looped-back NAs), and the addon
+ * polls it for reading from the start: so an ICMP6_FILTER that blocks every type keeps the
+ * kernel from queueing anything on it, and pauseRecv() stops the addon's read watcher.
+ *
  * RoutingAnnouncer sends each family to its announcer: IPv4 to arping, IPv6 here.
  */
 import { readFile } from 'node:fs/promises';
@@ -23,6 +28,15 @@ const OPT_TARGET_LLADDR = 2;
 /** IPPROTO_IPV6 / IPV6_MULTICAST_HOPS on Linux. */
 const IPPROTO_IPV6 = 41;
 const IPV6_MULTICAST_HOPS = 18;
+/** IPPROTO_ICMPV6 / ICMP6_FILTER on Linux (linux/in6.h, linux/icmpv6.h). */
+export const IPPROTO_ICMPV6 = 58;
+export const ICMP6_FILTER = 1;
+/**
+ * The filter that passes nothing. The kernel's struct icmp6_filter is 8 u32 words, one bit
+ * per ICMPv6 type, and a SET bit BLOCKS the type (net/ipv6/raw.c icmpv6_filter(); RFC 3542's
+ * ICMP6_FILTER_SETBLOCK sets it): all ones, so the words' byte order does not matter.
+ */
+export const ICMP6_BLOCK_ALL: Readonly<Buffer> = Buffer.alloc(32, 0xff);
 
 /** The 16 bytes of an IPv6 address in any textual form (RFC 4291 §2.2, IPv4 tail included). */
 export function ipv6Bytes(text: string): Buffer {
@@ -76,9 +90,12 @@ export interface Icmp6Socket {
   close(): void;
 }
 
-interface RawSocketModule {
+/** What openIcmp6Socket uses of raw-socket (injectable for tests). */
+export interface RawSocketModule {
   createSocket(o: { addressFamily: number; protocol: number }): {
     setOption(level: number, option: number, value: number): void;
+    setOption(level: number, option: number, value: Buffer, length: number): void;
+    pauseRecv(): unknown;
     send(buf: Buffer, offset: number, length: number, address: string, before: null, after: (err: Error | null) => void): void;
     on(event: 'error', fn: (e: Error) => void): void;
     close(): void;
@@ -87,12 +104,23 @@ interface RawSocketModule {
   Protocol: { ICMPv6: number };
 }
 
-/** The real socket (raw-socket), hop limit 255 for the multicast it sends. */
-export function openIcmp6Socket(): Icmp6Socket {
-  const raw = createRequire(import.meta.url)('raw-socket') as RawSocketModule;
+/**
+ * The real socket (raw-socket), hop limit 255 for the multicast it sends, receiving nothing:
+ * every ICMPv6 type filtered out in the kernel and the addon's read watcher paused, both
+ * before the first send (raw-socket starts reading when it creates the socket, and never
+ * resumes by itself: a send resumes only its write watcher, paused again once sent).
+ */
+export function openIcmp6Socket(raw: RawSocketModule = createRequire(import.meta.url)('raw-socket') as RawSocketModule): Icmp6Socket {
   const sock = raw.createSocket({ addressFamily: raw.AddressFamily.IPv6, protocol: raw.Protocol.ICMPv6 });
   sock.on('error', () => undefined); // each send reports its own error
-  sock.setOption(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255);
+  try {
+    sock.setOption(IPPROTO_ICMPV6, ICMP6_FILTER, Buffer.from(ICMP6_BLOCK_ALL), ICMP6_BLOCK_ALL.length);
+    sock.pauseRecv();
+    sock.setOption(IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255);
+  } catch (e) {
+    sock.close();
+    throw e;
+  }
   return {
     send: (msg, destination) =>
       new Promise<void>((resolve, reject) => {

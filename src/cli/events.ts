@@ -2,6 +2,7 @@
 import net from 'node:net';
 import type { CommandModule } from 'yargs';
 import { notRunning, socketOrExit, type ConfigArgs } from './common.js';
+import { safeJson } from '../printable.js';
 
 interface EventsArgs extends ConfigArgs {
   socket?: string;
@@ -30,7 +31,8 @@ export const eventsCommand: CommandModule<object, EventsArgs> = {
             first = false; // the {"ok":true} acknowledgement
             continue;
           }
-          process.stdout.write(line + '\n');
+          // JSON already, from the agent; what JSON leaves raw but a terminal acts on is escaped.
+          process.stdout.write(safeJson(line) + '\n');
         }
       });
       c.once('error', (e: NodeJS.ErrnoException) => {

@@ -9,6 +9,7 @@ import { request, type ControlRequest } from '../daemon/control.js';
 import type { StatusRecord } from '../daemon/status-view.js';
 import { notRunning, socketOrExit, type ConfigArgs } from './common.js';
 import { EXIT } from './exit.js';
+import { printable } from '../printable.js';
 
 interface OpArgs extends ConfigArgs {
   group?: string;
@@ -31,7 +32,7 @@ function pick(s: StatusRecord, group: string | undefined) {
 
 function summary(s: StatusRecord, group: string | undefined): string {
   return pick(s, group)
-    .map((g) => `${g.name}: ${g.state} (active node: ${g.activeNode ?? 'none'})`)
+    .map((g) => printable(`${g.name}: ${g.state} (active node: ${g.activeNode ?? 'none'})`))
     .join('\n');
 }
 
@@ -45,7 +46,7 @@ async function operate(argv: OpArgs, req: ControlRequest, want: Want): Promise<v
     notRunning(socket, e);
     return;
   }
-  process.stdout.write(`${reply.message ?? ''}\n`);
+  process.stdout.write(`${printable(reply.message ?? '')}\n`);
   if (!reply.ok) {
     process.exitCode = EXIT.FAILURE;
     return;

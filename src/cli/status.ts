@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { formatStatus, type StatusRecord } from '../daemon/status-view.js';
 import { failedSocket, notRunning, readRequest, readSocketsOrExit, type ConfigArgs } from './common.js';
 import { EXIT } from './exit.js';
+import { printable, safeJson } from '../printable.js';
 
 interface StatusArgs extends ConfigArgs {
   json: boolean;
@@ -22,12 +23,13 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     try {
       const res = await readRequest(sockets, { cmd: 'status' });
       if (!res.ok) {
-        process.stderr.write(`haagent: ${res.message ?? 'status refused'}\n`);
+        process.stderr.write(`haagent: ${printable(res.message ?? 'status refused')}\n`);
         process.exitCode = EXIT.FAILURE;
         return;
       }
       const s = res.status as StatusRecord;
-      process.stdout.write(argv.json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s));
+      // Names from the network are escaped in both forms (src/printable.ts).
+      process.stdout.write(argv.json ? safeJson(JSON.stringify(s, null, 2)) + '\n' : formatStatus(s));
     } catch (e) {
       notRunning(failedSocket(sockets, e), e);
     }

@@ -3,6 +3,8 @@
  * line. Which commands change state (and so are refused on the read-only socket and logged
  * with the caller's uid) is decided here.
  */
+import { safeJson } from '../printable.js';
+
 export type ControlRequest =
   | { cmd: 'status' }
   | { cmd: 'takeover'; group?: string }
@@ -63,7 +65,7 @@ export function parseRequest(line: string): ControlRequest | string {
   }
 }
 
-/** One response line. */
+/** One response line, ASCII-safe for a terminal (safeJson: names in it come from the network). */
 export function line(res: ControlResponse | object): string {
-  return JSON.stringify(res) + '\n';
+  return safeJson(JSON.stringify(res)) + '\n';
 }

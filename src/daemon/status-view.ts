@@ -8,6 +8,7 @@ import type { DriverStats } from './driver.js';
 import type { DropReason } from '../wire/types.js';
 import type { KeyView } from '../wire/keyring.js';
 import { formatLevipStatus, type LevipGroupStatus } from '../levip/status.js';
+import { printable, printableDeep } from '../printable.js';
 
 export interface GroupStatus {
   name: string;
@@ -168,8 +169,13 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-/** The human form of `haagent status`. */
-export function formatStatus(s: StatusRecord): string {
+/**
+ * The human form of `haagent status`. Every string of the record is escaped first
+ * (printable()): peer and group names come from the network, so do the reasons that quote
+ * them.
+ */
+export function formatStatus(record: StatusRecord): string {
+  const s = printableDeep(record);
   const head = `node ${s.node}  cluster ${s.cluster}  pid ${s.pid}  up ${ago(s.uptimeMs)}` + (s.maintenance ? '  MAINTENANCE' : '') + (s.shuttingDown ? '  SHUTTING DOWN' : '');
   const g = [['GROUP', 'STATE', 'VIP', 'DEV', 'PRIO', 'ACTIVE NODE', 'SINCE', 'TRANSITIONS', 'NOTE']];
   for (const x of s.groups) {
@@ -202,14 +208,16 @@ function formatKeys(keys: readonly KeyStatus[]): string {
 /**
  * One line for systemd's STATUS= (`systemctl status haagent`): each group's state, with the
  * holder when it is a peer. E.g. "web active 198.51.100.100/24; db standby (active: d1)".
+ * The holder's name comes from the network: escaped (printable()), as `systemctl status` prints it.
  */
 export function serviceStatusLine(groups: readonly { name: string; state: string; vip: string; activeNode: string | null }[], self: string): string {
   if (groups.length === 0) return 'no groups';
   return groups
     .map((g) => {
-      if (g.state === 'active') return `${g.name} active ${g.vip}`;
-      const holder = g.activeNode !== null && g.activeNode !== self ? ` (active: ${g.activeNode})` : '';
-      return `${g.name} ${g.state}${holder}`;
+      const name = printable(g.name);
+      if (g.state === 'active') return `${name} active ${printable(g.vip)}`;
+      const holder = g.activeNode !== null && g.activeNode !== self ? ` (active: ${printable(g.activeNode)})` : '';
+      return `${name} ${g.state}${holder}`;
     })
     .join('; ');
 }

@@ -1,7 +1,22 @@
 /**
  * The HTTP side of the metrics: node:http, one path (GET or HEAD /metrics), nothing else.
  * The listener is opt-in (metrics.listen) and unauthenticated, so it is kept small and
- * bounded: no request body is read, slow clients are cut off, connections are capped.
+ * bounded: no request body is read, connections are capped, and no client holds one for
+ * long, whatever it does (each bound below, `SLOW_CLIENT_LIMITS`):
+ *
+ * - connects and sends nothing, or stops sending or reading: `idleMs` without any progress
+ *   either way (the socket's inactivity timeout; a write that does not move counts as none);
+ * - sends its headers slowly: `headersMs` to send them all (node:http's headersTimeout),
+ *   `requestMs` for the whole request; checked every `checkMs` (node's default is 30 s);
+ * - reads the answer slowly: `responseMs` from the request to the last byte handed to the
+ *   kernel, then the socket is destroyed;
+ * - keeps an idle keep-alive connection: `keepAliveMs`;
+ * - opens many connections: past `maxConnections` each new one is closed at once, so the
+ *   file descriptors it costs stay bounded (plus the transient one of the accept);
+ * - sends many or long headers: `maxHeaderBytes`, `maxHeadersCount`.
+ *
+ * Timers and I/O only: nothing here blocks the event loop, so the heartbeats go on while the
+ * slots are held (test/unit/metrics-slow-clients.test.ts measures it).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,10 +32,34 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** A scrape is a few kilobytes; a client that takes longer than this is stuck or hostile. */
-const REQUEST_TIMEOUT_MS = 10_000;
-/** A Prometheus server or two plus an operator's curl; more is not a scraper. */
-const MAX_CONNECTIONS = 16;
+export interface SlowClientLimits {
+  idleMs: number;
+  headersMs: number;
+  requestMs: number;
+  checkMs: number;
+  responseMs: number;
+  keepAliveMs: number;
+  maxConnections: number;
+  maxHeaderBytes: number;
+  maxHeadersCount: number;
+}
+
+/**
+ * A scrape is one small request and a few kilobytes of answer, on a LAN or loopback: a client
+ * that needs seconds for it is stuck or hostile. A Prometheus server or two plus an
+ * operator's curl need a handful of connections.
+ */
+export const SLOW_CLIENT_LIMITS: Readonly<SlowClientLimits> = {
+  idleMs: 5_000,
+  headersMs: 5_000,
+  requestMs: 5_000,
+  checkMs: 1_000,
+  responseMs: 10_000,
+  keepAliveMs: 5_000,
+  maxConnections: 16,
+  maxHeaderBytes: 8 * 1024,
+  maxHeadersCount: 64,
+};
 
 async function answer(source: MetricsSource, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
@@ -46,12 +85,37 @@ async function answer(source: MetricsSource, req: IncomingMessage, res: ServerRe
 /**
  * Listens on host:port; rejects when the address cannot be bound (EADDRINUSE, EADDRNOTAVAIL).
  * `onError` hears server errors after that (the agent logs them; the next scrape retries).
+ * `limits` replaces some of SLOW_CLIENT_LIMITS (tests).
  */
-export function serveMetrics(source: MetricsSource, host: string, port: number, onError: (e: Error) => void = () => undefined): Promise<MetricsServer> {
-  const server = createServer((req, res) => void answer(source, req, res));
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
-  server.headersTimeout = REQUEST_TIMEOUT_MS;
-  server.maxConnections = MAX_CONNECTIONS;
+export function serveMetrics(
+  source: MetricsSource,
+  host: string,
+  port: number,
+  onError: (e: Error) => void = () => undefined,
+  limits: Partial<SlowClientLimits> = {},
+): Promise<MetricsServer> {
+  const l: SlowClientLimits = { ...SLOW_CLIENT_LIMITS, ...limits };
+  const server = createServer(
+    {
+      headersTimeout: l.headersMs,
+      requestTimeout: l.requestMs,
+      keepAliveTimeout: l.keepAliveMs,
+      connectionsCheckingInterval: l.checkMs,
+      maxHeaderSize: l.maxHeaderBytes,
+    },
+    (req, res) => {
+      // The answer must be out within responseMs, or the connection goes (a slow reader).
+      const deadline = setTimeout(() => req.socket.destroy(), l.responseMs);
+      deadline.unref();
+      res.once('close', () => clearTimeout(deadline));
+      void answer(source, req, res);
+    },
+  );
+  // Inactivity (no byte in or out, including a stalled write): with no 'timeout' listener
+  // node:http destroys the socket.
+  server.timeout = l.idleMs;
+  server.maxConnections = l.maxConnections;
+  server.maxHeadersCount = l.maxHeadersCount;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port, exclusive: true }, () => {

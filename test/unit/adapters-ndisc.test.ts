@@ -1,10 +1,11 @@
 /**
  * IPv6 takeover announcements: address and MAC parsing, the exact bytes of an unsolicited
  * neighbour advertisement, and the announcer's burst (count, spacing, abort, errors) against
- * a fake raw socket. The real socket is drilled in test/netns/ipv6-vip.test.ts.
+ * a fake raw socket; the raw socket's setup (receive nothing) against a fake raw-socket module.
+ * The real socket is drilled in test/netns/ipv6-vip.test.ts and test/netns/ndisc-quiet.test.ts.
  */
 import t from 'tap';
-import { ipv6Bytes, macBytes, NdiscAnnouncer, RoutingAnnouncer, unsolicitedNa, type Icmp6Socket } from '../../src/adapters/ndisc.js';
+import { ICMP6_BLOCK_ALL, ipv6Bytes, macBytes, NdiscAnnouncer, openIcmp6Socket, RoutingAnnouncer, unsolicitedNa, type Icmp6Socket, type RawSocketModule } from '../../src/adapters/ndisc.js';
 import type { GarpConfig, Vip } from '../../src/config/types.js';
 import type { AnnounceOutcome, Announcer } from '../../src/ports/index.js';
 
@@ -132,4 +133,55 @@ t.test('RoutingAnnouncer sends each family to its own announcer', async (t) => {
   await r.announce(VIP6, 'eth0', garp(1));
   r.close();
   t.same(seen, ['arp 198.51.100.100', 'nd 2001:db8::100', 'arp closed', 'nd closed']);
+});
+
+/** A raw-socket stand-in that records every call on its one socket, in order. */
+function fakeRaw(opts: { failOption?: number } = {}) {
+  const calls: string[] = [];
+  const mod: RawSocketModule = {
+    AddressFamily: { IPv6: 2 },
+    Protocol: { ICMPv6: 58 },
+    createSocket: (o) => {
+      calls.push(`create family=${o.addressFamily} protocol=${o.protocol}`);
+      return {
+        setOption: (level: number, option: number, value: number | Buffer, length?: number) => {
+          calls.push(`setOption ${level} ${option} ${Buffer.isBuffer(value) ? `${value.toString('hex')}/${length}` : value}`);
+          if (option === opts.failOption) throw new Error('Invalid argument');
+        },
+        pauseRecv: () => void calls.push('pauseRecv'),
+        send: (_buf, _offset, length, address, _before, after) => {
+          calls.push(`send ${length} ${address}`);
+          after(null);
+        },
+        on: () => undefined,
+        close: () => void calls.push('close'),
+      };
+    },
+  };
+  return { mod, calls };
+}
+
+t.test('the raw socket receives nothing: every ICMPv6 type filtered and reading paused, before the first send', async (t) => {
+  const { mod, calls } = fakeRaw();
+  const sock = openIcmp6Socket(mod);
+  await sock.send(Buffer.alloc(32), 'ff02::1%eth0');
+  sock.close();
+  t.same(calls, [
+    'create family=2 protocol=58',
+    `setOption 58 1 ${'ff'.repeat(32)}/32`, // IPPROTO_ICMPV6, ICMP6_FILTER: every bit set blocks every type
+    'pauseRecv',
+    'setOption 41 18 255', // IPV6_MULTICAST_HOPS
+    'send 32 ff02::1%eth0',
+    'close',
+  ]);
+  t.equal(ICMP6_BLOCK_ALL.length, 32, 'struct icmp6_filter: 8 words of 32 bits, one per type 0..255');
+  t.ok(ICMP6_BLOCK_ALL.every((b) => b === 0xff));
+});
+
+t.test('a socket whose filter cannot be set is closed, and the announcement reports it', async (t) => {
+  const { mod, calls } = fakeRaw({ failOption: 1 });
+  t.throws(() => openIcmp6Socket(mod), /Invalid argument/);
+  t.same(calls.slice(-1), ['close'], 'not left open');
+  const a = new NdiscAnnouncer({ openSocket: () => openIcmp6Socket(mod), macOf: () => macBytes('02:00:00:00:00:0a'), sleep: async () => undefined });
+  t.match(await a.announce(VIP6, 'eth0', garp(2)), { sent: 0, errors: [/neighbour advertisement for 2001:db8::100 on eth0: Invalid argument/] });
 });
