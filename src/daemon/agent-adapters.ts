@@ -1,8 +1,8 @@
 /**
  * What the agent checks and picks, without any agent state: the external tools a
  * configuration needs, the addon-backed timer and MAC for the election loop (each with its
- * pure-Node fallback when the addon is not built), the file of peers' replay marks, and a
- * thread's realtime scheduling.
+ * pure-Node fallback when the addon is not built), the boot id and the file of peers' replay
+ * marks, the notify hooks, the metrics listener, and a thread's realtime scheduling.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,6 +18,13 @@ import type { Timers } from './driver.js';
 import { setRealtime } from '../adapters/sched.js';
 import type { Logger } from '../log.js';
 import type { ServiceManager } from '../adapters/sd-notify.js';
+import { monotonicClock } from '../adapters/clock.js';
+import type { OperatorRunner } from '../adapters/operator-runner.js';
+import { Notifier } from './notify.js';
+import { loadAndBumpBootId } from '../wire/boot-id.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { MetricsServer } from '../metrics/server.js';
+import type { StatusRecord } from './status-view.js';
 
 /** A start refused for a reason the operator must fix (exit 69, EX_UNAVAILABLE). */
 export class StartError extends Error {
@@ -89,4 +96,34 @@ export function notifyReady(service: ServiceManager | undefined, status: string,
   const withinMs = Math.max(pingMs, 3 * intervalMs);
   service.startWatchdog(() => turning(withinMs));
   log.info({ pingMs, stallAfterMs: withinMs }, 'systemd watchdog keep-alive on');
+}
+
+/** The notify hooks of `config` (global and per group) on `runner`, or null when there are none. */
+export function hookNotifier(config: Config, runner: OperatorRunner, log: Logger): Notifier | null {
+  const groups = new Map(config.groups.filter((g) => (g.notify ?? []).length > 0).map((g) => [g.name, g.notify ?? []] as const));
+  if (config.notify.length === 0 && groups.size === 0) return null;
+  return new Notifier({ runner, log, global: config.notify, groups, timeoutMs: config.notifyTimeout, clock: monotonicClock });
+}
+
+/** Creates the state directory if needed, then this start's boot id (logged when it is weak). */
+export function nextBoot(config: Config, log: Logger): { bootId: bigint } {
+  try {
+    fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    log.warn({ stateDir: config.stateDir, err: (e as Error).message }, 'cannot create the state directory');
+  }
+  const boot = loadAndBumpBootId(path.join(config.stateDir, 'boot-id'), Date.now());
+  if (boot.warning) log.warn(boot.warning);
+  return boot;
+}
+
+/** The Prometheus listener when configured (prom-client costs ~10 MB of RSS: loaded only then). */
+export async function startMetrics(config: Config, status: () => StatusRecord, log: Logger): Promise<{ metrics: Metrics; server: MetricsServer } | null> {
+  if (!config.metrics.listen) return null;
+  const { Metrics } = await import('../metrics/metrics.js');
+  const metrics = new Metrics(status);
+  const { host, port } = config.metrics.listen;
+  const server = await metrics.serve(host, port, (e) => log.error({ err: e.message }, 'metrics listener error'));
+  log.info({ host, port: server.port }, 'metrics listening');
+  return { metrics, server };
 }

@@ -4,9 +4,8 @@
  * Nothing on the host changes before the config and the key have been accepted.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Config } from '../config/types.js';
-import { keyId, type HeartbeatKeys } from '../wire/keyring.js';
+import type { HeartbeatKeys } from '../wire/keyring.js';
 import type { Logger } from '../log.js';
 import type { RoutingAnnouncer } from '../adapters/ndisc.js';
 import { makeAnnouncers } from './announcers.js';
@@ -18,13 +17,12 @@ import { agentVipHost } from '../adapters/netlink-host.js';
 import { OperatorRunner } from '../adapters/operator-runner.js';
 import { SpawnRunner } from '../adapters/runner.js';
 import { UdpTransport } from '../adapters/udp-transport.js';
-import { loadAndBumpBootId } from '../wire/boot-id.js';
-import { checkReload } from './reload.js';
-import { Notifier } from './notify.js';
+import { applyKeys, checkReload, keyIds } from './reload.js';
+import type { Notifier } from './notify.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { MetricsServer } from '../metrics/server.js';
 import { auditLog, ControlServer, type ControlRequest, type ControlResponse } from './control.js';
-import { driverMacFor, driverTimers, missingTools, notifyReady, openMarkStore, scheduleThread, StartError } from './agent-adapters.js';
+import { driverMacFor, driverTimers, hookNotifier, missingTools, nextBoot, notifyReady, openMarkStore, scheduleThread, startMetrics, StartError } from './agent-adapters.js';
 import { handleControl, maintenanceFile } from './agent-control.js';
 import { Driver } from './driver.js';
 import { LevipService } from '../levip/service.js';
@@ -106,13 +104,7 @@ export class Agent {
     };
     const statusSock = statusSocket === null ? null : { path: statusSocket, mode: statusMode };
     this.control = await ControlServer.listen(socket, mode, (req) => this.handle(req), events, { statusSocket: statusSock, audit: auditLog(log) });
-    try {
-      fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-    } catch (e) {
-      log.warn({ stateDir: config.stateDir, err: (e as Error).message }, 'cannot create the state directory');
-    }
-    const boot = loadAndBumpBootId(path.join(config.stateDir, 'boot-id'), Date.now());
-    if (boot.warning) log.warn(boot.warning);
+    const boot = nextBoot(config, log);
     const native = loadNative();
     // The AF_PACKET sockets are opened before the heartbeat sockets, so they get the lower fd
     // numbers. A killed process's files are released last fd first, and releasing a packet
@@ -159,14 +151,9 @@ export class Agent {
       },
     });
     this.notifier = this.makeNotifier(this.config);
-    if (config.metrics.listen) {
-      // prom-client costs ~10 MB of RSS: loaded only when the listener is configured.
-      const { Metrics } = await import('../metrics/metrics.js');
-      this.metrics = new Metrics(() => this.statusRecord());
-      const { host, port } = config.metrics.listen;
-      this.metricsServer = await this.metrics.serve(host, port, (e) => log.error({ err: e.message }, 'metrics listener error'));
-      log.info({ host, port: this.metricsServer.port }, 'metrics listening');
-    }
+    const metrics = await startMetrics(config, () => this.statusRecord(), log);
+    this.metrics = metrics?.metrics ?? null;
+    this.metricsServer = metrics?.server ?? null;
     this.schedule(0, 'event loop');
     this.touchedHost = true;
     // LevIP: ARP suppressed on the interfaces before a shared IP can go on lo (docs/levip.md).
@@ -217,10 +204,7 @@ export class Agent {
     const r = checkReload(this.opts.configPath, this.config, log);
     if (!r.ok) return r.response;
     // Everything is loaded and checked: from here on the reload only applies.
-    const keysBefore = this.driver?.keyViews().map((k) => `${k.use} ${k.id}`).join(', ');
-    this.driver?.rekey(r.keys);
-    const keysAfter = this.driver?.keyViews().map((k) => `${k.use} ${k.id}`).join(', ');
-    if (keysAfter !== keysBefore) log.info({ ...keyIds(r.keys) }, `heartbeat keys changed: ${keysBefore ?? '-'} -> ${keysAfter ?? '-'}`);
+    const keys = this.driver === null ? '' : applyKeys(this.driver, r.keys, log);
     const rescheduled = r.config.realtime !== this.config.realtime;
     this.config = r.config;
     if (rescheduled) {
@@ -233,8 +217,7 @@ export class Agent {
     this.health?.reload(r.config);
     log.info({ groups: r.config.groups.map((g) => g.name) }, 'config reloaded');
     this.emit({ event: 'reload', groups: r.config.groups.map((g) => g.name) });
-    const keys = this.driver?.keyViews().map((k) => `${k.use === 'send' ? 'key' : 'accept key'} ${k.id}`).join(', ');
-    return { ok: true, message: `reloaded ${this.opts.configPath}: groups ${r.config.groups.map((g) => g.name).join(', ')}${keys ? `; ${keys}` : ''}` };
+    return { ok: true, message: `reloaded ${this.opts.configPath}: groups ${r.config.groups.map((g) => g.name).join(', ')}${keys}` };
   }
 
   /** Gives thread `tid` (0: the event loop) the configured scheduling; logs what it got. */
@@ -243,9 +226,7 @@ export class Agent {
   }
 
   private makeNotifier(config: Config): Notifier | null {
-    const groups = new Map(config.groups.filter((g) => (g.notify ?? []).length > 0).map((g) => [g.name, g.notify ?? []] as const));
-    if (config.notify.length === 0 && groups.size === 0) return null;
-    return new Notifier({ runner: this.hooks, log: this.opts.log, global: config.notify, groups, timeoutMs: config.notifyTimeout, clock: monotonicClock });
+    return hookNotifier(config, this.hooks, this.opts.log);
   }
 
   private statusRecord() {
@@ -327,9 +308,4 @@ export class Agent {
     this.opts.log.info({ code }, 'agent stopped');
     this.exitResolve(code);
   }
-}
-
-/** The keys' public names for the log (src/wire/keyring.ts keyId), never the keys. */
-function keyIds(keys: HeartbeatKeys): { keyId: string; acceptKeyId: string | null } {
-  return { keyId: keyId(keys.send), acceptKeyId: keys.accept === null ? null : keyId(keys.accept) };
 }

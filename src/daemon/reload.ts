@@ -9,6 +9,8 @@ import { formatIssues, loadConfigFile } from '../config/load.js';
 import { loadKeys, type HeartbeatKeys } from '../config/key.js';
 import type { Logger } from '../log.js';
 import type { ControlResponse } from './control.js';
+import type { Driver } from './driver.js';
+import { keyId } from '../wire/keyring.js';
 
 export function restartOnlyChanges(a: Config, b: Config): string[] {
   const out: string[] = [];
@@ -61,4 +63,20 @@ export function checkReload(
     return { ok: false, response: { ok: false, message: `reload refused, still running the previous config and keys:\n${keys.errors.join('\n')}` } };
   }
   return { ok: true, config: r.config, keys: keys.keys };
+}
+
+/** The ids of the keys, for log lines (never the keys). */
+export function keyIds(keys: HeartbeatKeys): { keyId: string; acceptKeyId: string | null } {
+  return { keyId: keyId(keys.send), acceptKeyId: keys.accept === null ? null : keyId(keys.accept) };
+}
+
+/** Hands reloaded keys to the driver, logs a change, and returns the reply's key part ("; key X, accept key Y"). */
+export function applyKeys(driver: Driver, keys: HeartbeatKeys, log: Logger): string {
+  const views = (): string => driver.keyViews().map((k) => `${k.use} ${k.id}`).join(', ');
+  const before = views();
+  driver.rekey(keys);
+  const after = views();
+  if (after !== before) log.info({ ...keyIds(keys) }, `heartbeat keys changed: ${before} -> ${after}`);
+  const reply = driver.keyViews().map((k) => `${k.use === 'send' ? 'key' : 'accept key'} ${k.id}`).join(', ');
+  return reply ? `; ${reply}` : '';
 }
