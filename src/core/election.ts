@@ -55,7 +55,6 @@ export class Core implements EvalCore {
   startedAt: Millis | null = null;
   private beat: BeatSchedule;
   private exited = false;
-  lastReply: CommandReply | null = null;
 
   readonly opts: CoreOptions;
 
@@ -79,8 +78,7 @@ export class Core implements EvalCore {
 
   step(input: Input): StepResult {
     const ctx: StepCtx = { now: input.now, actions: [], transitions: [], notes: [], sendNow: false, solicit: false, heard: false, peerReturned: false, peerYielded: null };
-    this.lastReply = null;
-    this.apply(input, ctx);
+    const reply = this.apply(input, ctx) ?? undefined;
     peerNotes(this.peers, ctx.now, ctx.notes);
     if (!this.quiet(input, ctx)) {
       for (let i = 0; i < this.groups.length; i++) {
@@ -90,7 +88,9 @@ export class Core implements EvalCore {
     }
     const wants = this.finish(ctx);
     const wakeAt = wants === null || this.exited ? null : nextWake(this.view(), ctx.now, wants);
-    return { actions: order(ctx.actions), transitions: ctx.transitions, wakeAt, notes: ctx.notes };
+    const r: StepResult = { actions: order(ctx.actions), transitions: ctx.transitions, wakeAt, notes: ctx.notes };
+    if (reply) r.reply = reply;
+    return r;
   }
 
   /**
@@ -109,7 +109,8 @@ export class Core implements EvalCore {
     return true;
   }
 
-  private apply(input: Input, ctx: StepCtx): void {
+  /** Updates the view from one input; an operator command returns its reply. */
+  private apply(input: Input, ctx: StepCtx): CommandReply | void {
     switch (input.kind) {
       case 'start':
         this.startedAt = input.now;
@@ -165,8 +166,7 @@ export class Core implements EvalCore {
       case 'shutdown':
         return this.onShutdown(ctx);
       case 'command':
-        this.lastReply = operatorCommand(this, input.command, ctx);
-        return;
+        return operatorCommand(this, input.command, ctx);
     }
   }
 

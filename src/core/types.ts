@@ -90,6 +90,8 @@ export interface StepResult {
   wakeAt: Millis | null;
   /** notable events for the log (not transitions), e.g. a conflict re-announce. */
   notes: Note[];
+  /** the answer to an operator command; set only when the input was one. */
+  reply?: CommandReply;
 }
 
 export interface Note {

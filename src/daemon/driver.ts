@@ -143,8 +143,7 @@ export class Driver {
   }
 
   command(command: OperatorCommand): CommandReply {
-    this.feed({ kind: 'command', now: this.now(), command });
-    return this.core.lastReply ?? { ok: false, message: 'no reply' };
+    return this.feed({ kind: 'command', now: this.now(), command })?.reply ?? { ok: false, message: 'no reply' };
   }
 
   /** Stops timers; the transport and announcer are closed by the owner. */
@@ -183,8 +182,9 @@ export class Driver {
     this.feed({ kind: 'message', now: this.now(), msg, address: d.address, port: d.port, same: r.same });
   }
 
-  feed(input: Input): void {
-    if (this.closed) return;
+  /** One step of the core on `input`, its actions performed; null once stopped. */
+  feed(input: Input): StepResult | null {
+    if (this.closed) return null;
     this.lastTurnAt = input.now;
     const r = this.core.step(input);
     // Act first, log after: a takeover's VIP and gratuitous ARP must not wait for log writes.
@@ -197,6 +197,7 @@ export class Driver {
     for (const n of r.notes) this.deps.log[n.level]({ group: n.group, peer: n.peer }, n.msg);
     this.deps.onStep?.(r, input);
     this.schedule(r.wakeAt);
+    return r;
   }
 
   private schedule(wakeAt: number | null): void {

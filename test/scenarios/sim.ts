@@ -5,7 +5,7 @@
  * entry points at) is what scenario tests assert on.
  */
 import { Core } from '../../src/core/election.js';
-import type { Action, CoreOptions, Input, OperatorCommand } from '../../src/core/types.js';
+import type { Action, CoreOptions, Input, OperatorCommand, StepResult } from '../../src/core/types.js';
 import type { GroupConfig } from '../../src/config/types.js';
 import type { Message } from '../../src/wire/types.js';
 
@@ -134,8 +134,7 @@ export class Sim {
 
   command(name: string, command: OperatorCommand): string {
     const n = this.node(name);
-    this.feed(n, { kind: 'command', now: this.now, command });
-    const r = n.core.lastReply;
+    const r = this.feed(n, { kind: 'command', now: this.now, command })?.reply;
     return r ? `${r.ok ? 'ok' : 'refused'}: ${r.message}` : 'no reply';
   }
 
@@ -191,13 +190,14 @@ export class Sim {
     return r !== null && this.node(r).hostUp && this.node(r).vip.get(groupName) ? r : null;
   }
 
-  private feed(n: SimNode, input: Input): void {
-    if (!n.running) return;
+  private feed(n: SimNode, input: Input): StepResult | null {
+    if (!n.running) return null;
     const r = n.core.step(input);
     for (const t of r.transitions) this.line(`${n.name} ${t.group} ${t.from} -> ${t.to} (${t.reason})`);
     for (const a of r.actions) this.exec(n, a);
     const token = ++n.tickToken;
     if (r.wakeAt !== null) this.at(Math.max(0, r.wakeAt - this.now), () => token === n.tickToken && this.feed(n, { kind: 'tick', now: this.now }));
+    return r;
   }
 
   private exec(n: SimNode, a: Action): void {

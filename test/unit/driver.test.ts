@@ -62,7 +62,7 @@ t.test('a datagram that repeats the last one but for its seq skips the parse, ne
   const feed = driver.feed.bind(driver);
   driver.feed = (input) => {
     if (input.kind === 'message') seen.push({ same: input.same, seq: input.msg.seq });
-    feed(input);
+    return feed(input);
   };
   driver.start();
   await settle();
@@ -90,7 +90,7 @@ t.test('an ICMP error counts as verified only when it quotes a datagram of ours,
   const feed = driver.feed.bind(driver);
   driver.feed = (input) => {
     if (input.kind === 'unreachable') verdicts.push(input.verified);
-    feed(input);
+    return feed(input);
   };
   driver.start();
   await settle();

@@ -264,11 +264,11 @@ t.test('takeover advertises the takeover priority and preempts regardless of pre
   c.step({ kind: 'message', now: 10, msg: hb('d1', 'active', 150), address: 'x', port: 694 });
   t.equal(c.groups[0]!.state, 'standby');
   const r = c.step({ kind: 'command', now: 20, command: { op: 'takeover' } });
-  t.same(c.lastReply, { ok: true, message: 'web: taking over' });
+  t.same(r.reply, { ok: true, message: 'web: taking over' });
   t.same(r.transitions.map((x) => x.to), ['active']);
   t.equal(c.selfCandidate(c.groups[0]!).priority, TAKEOVER_PRIORITY);
-  c.step({ kind: 'command', now: 30, command: { op: 'takeover', group: 'nope' } });
-  t.same(c.lastReply, { ok: false, message: 'no group named nope' });
+  t.same(c.step({ kind: 'command', now: 30, command: { op: 'takeover', group: 'nope' } }).reply, { ok: false, message: 'no group named nope' });
+  t.equal(c.step({ kind: 'tick', now: 40 }).reply, undefined, 'only a command carries a reply');
 });
 
 t.test('illegal transitions throw', async (t) => {

@@ -89,7 +89,7 @@ for (const [name, macFor] of macs) {
     const feed = driver.feed.bind(driver);
     driver.feed = (input) => {
       if (input.kind === 'message') seen.push({ same: input.same, seq: input.msg.seq });
-      feed(input);
+      return feed(input);
     };
     driver.start();
     await settle();
@@ -112,7 +112,7 @@ for (const [name, macFor] of macs) {
     const feed = driver.feed.bind(driver);
     driver.feed = (input) => {
       if (input.kind === 'unreachable') verdicts.push(input.verified);
-      feed(input);
+      return feed(input);
     };
     driver.start();
     await settle();
