@@ -8,7 +8,7 @@
  * left a stale wake-up behind (it fires, finds nothing due, re-arms): one extra wake-up per
  * heartbeat. uv_timer_start replaces the due time in place.
  */
-import type { Timers } from '../daemon/driver.js';
+import type { LoopTimers as Timers } from '../ports/index.js';
 import type { Native } from './native.js';
 
 export type TimerNative = Pick<Native, 'timerNew' | 'timerStart' | 'timerStop'>;

@@ -14,7 +14,7 @@ import type { DatagramMac } from '../wire/mac.js';
 import { PeerIdentity } from '../wire/identity.js';
 import { DEFAULT_REPLAY_CAPACITY } from '../wire/replay.js';
 import { ReplayFile } from '../adapters/replay-file.js';
-import type { Timers } from './driver.js';
+import type { LoopTimers as Timers } from '../ports/index.js';
 import { setRealtime } from '../adapters/sched.js';
 import type { Logger } from '../log.js';
 import type { ServiceManager } from '../adapters/sd-notify.js';

@@ -11,7 +11,8 @@ import type { Metrics } from '../metrics/metrics.js';
 import { monotonicClock } from '../adapters/clock.js';
 import { OperatorRunner } from '../adapters/operator-runner.js';
 import { SpawnRunner } from '../adapters/runner.js';
-import { HealthMonitor, LinkMonitor, createProbe, realTimers, type GroupHealthSpec } from '../health/index.js';
+import { HealthMonitor, LinkMonitor, createProbe, type GroupHealthSpec } from '../health/index.js';
+import { realTimers } from '../ports/index.js';
 import type { CheckView } from './status-view.js';
 
 export interface AgentHealthDeps {

@@ -8,7 +8,7 @@ import type { Config } from '../config/types.js';
 import { Core } from '../core/election.js';
 import type { Action, CommandReply, Input, OperatorCommand, StepResult } from '../core/types.js';
 import type { Logger } from '../log.js';
-import type { Announcer, Clock, Datagram, EnsureOutcome, HeartbeatTransport, VipHost } from '../ports/index.js';
+import { realTimers, type Announcer, type Clock, type Datagram, type EnsureOutcome, type HeartbeatTransport, type LoopTimers, type VipHost } from '../ports/index.js';
 import { PeerIdentity, peerNodeCount } from '../wire/identity.js';
 import { jsMac, type DatagramMac } from '../wire/mac.js';
 import type { MarkStore } from '../wire/replay.js';
@@ -17,12 +17,8 @@ import { KeyRing, type HeartbeatKeys, type KeyView } from '../wire/keyring.js';
 import { DropCounters } from '../wire/counters.js';
 import type { DropReason, Message } from '../wire/types.js';
 
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  /** runs fn after the event loop has polled its sockets (setImmediate). */
-  afterPoll(fn: () => void): void;
-}
+/** The driver's timers: the timer port with afterPoll (src/ports/index.ts). */
+export type Timers = LoopTimers;
 
 export interface DriverDeps {
   /** replaced by reconfigure(). */
@@ -60,11 +56,6 @@ export interface DriverStats {
   transitions: number;
 }
 
-const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-  afterPoll: (fn) => void setImmediate(fn),
-};
 
 export class Driver {
   readonly core: Core;

@@ -17,7 +17,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { BoundedBuffer, errorText } from '../adapters/bounded-buffer.js';
 import type { Clock, CommandRunner } from '../ports/index.js';
 import { LineSplitter, parseLinkShow, parseMonitorLine } from './link-parse.js';
-import type { Millis, TimerHandle, Timers } from './types.js';
+import type { Millis } from './types.js';
+import type { TimerHandle, Timers } from '../ports/index.js';
 
 export { parseMonitorLine, parseLinkShow, flagsUp, type LinkEvent } from './link-parse.js';
 

@@ -24,9 +24,8 @@ import {
   type HealthSummary,
   type Millis,
   type PingNodeOptions,
-  type TimerHandle,
-  type Timers,
 } from './types.js';
+import type { TimerHandle, Timers } from '../ports/index.js';
 
 /** Runs one check once. Should never reject; a rejection is counted as a failure anyway. */
 export type Probe = (spec: CheckSpec, signal: AbortSignal) => Promise<CheckResult>;

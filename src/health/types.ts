@@ -118,17 +118,6 @@ export interface HealthSummary {
   pingTotal: number;
 }
 
-/** Timers the HealthMonitor and LinkMonitor use, injectable so tests drive time by hand. */
-export type TimerHandle = unknown;
-export interface Timers {
-  setTimeout(fn: () => void, ms: Millis): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-}
-
-export const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 /** Read at most this much of an HTTP body: a health page is small; a huge one must not fill the heap. */
 export const HTTP_BODY_MAX_BYTES = 64 * 1024;

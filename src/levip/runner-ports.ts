@@ -1,12 +1,10 @@
 /** What the LevIP runner (runner.ts) is given: timers, the interface sysctls, the announcer, a log. */
 import type { Millis } from '../config/types.js';
 import type { NodeId } from '../core/types.js';
-import type { Announcer } from '../ports/index.js';
+import type { Announcer, Timers } from '../ports/index.js';
 
-export interface LevipTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+/** LevIP's timers: the one timer port (src/ports/index.ts). */
+export type LevipTimers = Timers;
 
 /** The interface sysctls (host.ts LevipHost fits): suppress once, then the owner's switch. */
 export interface LevipHostPort {

@@ -5,6 +5,27 @@
 import type { GarpConfig, Millis, Vip } from '../config/types.js';
 
 /** Monotonic time in milliseconds. Never wall-clock: steps of the system clock must not matter. */
+/**
+ * Timers: the one port every timed component uses (the driver, health checks and links, the
+ * real-server role, LevIP), so tests drive time by hand. `afterPoll` is the driver's: run fn
+ * once the event loop has read its sockets (setImmediate).
+ */
+export type TimerHandle = unknown;
+export interface Timers {
+  setTimeout(fn: () => void, ms: Millis): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+export interface LoopTimers extends Timers {
+  afterPoll(fn: () => void): void;
+}
+
+/** Node's own timers. */
+export const realTimers: LoopTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  afterPoll: (fn) => void setImmediate(fn),
+};
+
 export interface Clock {
   now(): Millis;
 }

@@ -15,7 +15,7 @@
  */
 import type { RealServerConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
-import { realTimers, type TimerHandle, type Timers } from '../health/types.js';
+import { realTimers, type TimerHandle, type Timers } from '../ports/index.js';
 import { realServerCheck, realServerDown, realServerUp, type RealServerDeps, type RunReport } from './apply.js';
 import type { Wanted } from './plan.js';
 import { vipCidr } from './vip.js';

@@ -2,7 +2,7 @@
 // advance() fires due timers in deadline order and lets promise continuations run after each,
 // so a probe resolved "later" is seen at the right moment. Nothing sleeps.
 import type { Clock } from '../../src/ports/index.js';
-import type { Timers } from '../../src/health/types.js';
+import type { Timers } from '../../src/ports/index.js';
 
 interface Pending {
   id: number;

@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RealServerConfig, Vip } from '../../src/config/types.js';
-import type { Timers } from '../../src/health/types.js';
+import type { Timers } from '../../src/ports/index.js';
 import { Ipv4ConfSysctl } from '../../src/adapters/sysctl.js';
 import { RealServerRole } from '../../src/realserver/role.js';
 import { readStateFile } from '../../src/realserver/state.js';
