@@ -139,7 +139,7 @@ export class Agent {
       timers: driverTimers(),
       onExit: () => void this.finish(0),
       onStep: (r, input) => {
-        if (this.driver) this.levip?.onStep(this.driver.core, this.driver.now());
+        if (this.driver) this.levip?.onStep(this.driver.view(), this.driver.now());
         this.metrics?.observeStep(r, input);
         for (const t of r.transitions) {
           const vip = this.vipOf(t.group);
@@ -172,7 +172,7 @@ export class Agent {
   private serviceStatus(): string {
     const d = this.driver;
     if (!d) return 'starting';
-    return serviceStatusLine(d.core.groups.map((g) => ({ name: g.name, state: g.state, vip: this.vipOf(g.name), activeNode: g.holder })), this.config.node);
+    return serviceStatusLine(d.view().groups.map((g) => ({ name: g.name, state: g.state, vip: this.vipOf(g.name), activeNode: g.holder })), this.config.node);
   }
 
   private vipOf(group: string): string {
@@ -231,7 +231,7 @@ export class Agent {
 
   private statusRecord() {
     const d = this.driver!;
-    return { ...statusView(d.core, d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now(), checks: (g) => this.health?.checkViews(g) ?? [], keys: d.keyViews() }), levip: this.levip?.status() };
+    return { ...statusView(d.view(), d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now(), checks: (g) => this.health?.checkViews(g) ?? [], keys: d.keyViews() }), levip: this.levip?.status() };
   }
 
   private handle(req: ControlRequest): ControlResponse {

@@ -61,7 +61,7 @@ export class ConflictWatch {
   /** One round: probe every active group whose turn it is, then sleep. Never overlaps itself. */
   private async round(): Promise<void> {
     let fast = false;
-    for (const g of this.driver.core.groups) {
+    for (const g of this.driver.view().groups) {
       if (this.stopped) return;
       if (g.state !== 'active' || !g.vipReady || g.cfg.mode === 'levip' || g.cfg.vip.family !== 4) {
         this.terms.delete(g.name);

@@ -6,6 +6,7 @@
  */
 import type { Config } from '../config/types.js';
 import { Core } from '../core/election.js';
+import type { CoreView } from '../core/read-view.js';
 import type { Action, CommandReply, Input, OperatorCommand, StepResult } from '../core/types.js';
 import type { Logger } from '../log.js';
 import { realTimers, type Announcer, type Clock, type Datagram, type EnsureOutcome, type HeartbeatTransport, type LoopTimers, type VipHost } from '../ports/index.js';
@@ -58,7 +59,7 @@ export interface DriverStats {
 
 
 export class Driver {
-  readonly core: Core;
+  private readonly core: Core;
   readonly drops = new DropCounters();
   readonly stats: DriverStats = { sent: 0, sendErrors: 0, received: 0, receivedByPeer: new Map(), vipFailures: 0, transitions: 0 };
   /** per group: the burst in progress, aborted when the VIP is being released. */
@@ -99,6 +100,11 @@ export class Driver {
     };
     this.receiver = new Receiver(self, new PeerIdentity(hb), deps.markStore);
     this.sender = new Sender(self);
+  }
+
+  /** The core, read-only: for status, metrics, LevIP and the conflict watch. */
+  view(): CoreView {
+    return this.core;
   }
 
   start(): void {

@@ -3,7 +3,7 @@
  * --json` prints exactly this object, so its keys are a stable interface for scripts:
  * add keys, never rename or remove them.
  */
-import type { Core } from '../core/election.js';
+import type { CoreView } from '../core/read-view.js';
 import type { DriverStats } from './driver.js';
 import type { DropReason } from '../wire/types.js';
 import type { KeyView } from '../wire/keyring.js';
@@ -103,7 +103,7 @@ export interface StatusContext {
   keys?: KeyView[];
 }
 
-export function statusView(core: Core, stats: DriverStats, drops: Partial<Record<DropReason, number>>, ctx: StatusContext): StatusRecord {
+export function statusView(core: CoreView, stats: DriverStats, drops: Partial<Record<DropReason, number>>, ctx: StatusContext): StatusRecord {
   const now = ctx.now;
   const groups = core.groups.map((g): GroupStatus => ({
     name: g.name,

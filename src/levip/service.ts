@@ -10,7 +10,7 @@ import type { Announcer } from '../ports/index.js';
 import type { ChildStarter } from '../adapters/child-tracker.js';
 import { Ipv4ConfSysctl } from '../adapters/sysctl.js';
 import type { GroupConfig } from '../config/types.js';
-import type { Core } from '../core/election.js';
+import type { CoreView } from '../core/read-view.js';
 import type { Millis, NodeId } from '../core/types.js';
 import type { Logger } from '../log.js';
 import { levipHostFor, type HostReport, type LevipHost } from './host.js';
@@ -66,7 +66,7 @@ export class LevipService {
   private active = false;
 
   /** After every election step, with the driver's monotonic now (peer liveness). */
-  onStep(core: Core, now: Millis): void {
+  onStep(core: CoreView, now: Millis): void {
     // The failover-only agent (the common case) steps a few hundred times a second: no
     // views to build unless LevIP groups exist now or did at the last step (reload removed them).
     const any = core.groups.some((g) => isLevipGroup(g.cfg));

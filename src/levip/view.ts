@@ -8,7 +8,7 @@
  * or in maintenance, so a member always holds the IP. The advertised priority of a LevIP group
  * is its weight (src/core/election.ts selfCandidate).
  */
-import type { Core } from '../core/election.js';
+import type { CoreView } from '../core/read-view.js';
 import type { Millis, NodeId } from '../core/types.js';
 import type { WireGroup } from '../wire/types.js';
 import { isLevipGroup, type LevipGroupConfig } from '../config/vip-device.js';
@@ -49,7 +49,7 @@ function isMember(g: WireGroup | undefined): g is WireGroup {
 }
 
 /** One view per LevIP group of the core, at monotonic time now (for peer liveness). */
-export function levipViews(core: Core, now: Millis): LevipGroupView[] {
+export function levipViews(core: CoreView, now: Millis): LevipGroupView[] {
   const out: LevipGroupView[] = [];
   const alive = core.peers.alive(now);
   for (const g of core.groups) {

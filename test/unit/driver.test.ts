@@ -30,14 +30,14 @@ t.test('a timer that fires late lets the sockets be read before the tick (starve
   const dead = config.heartbeat.deadTime;
   deliver(peer(1n));
   loop.advance(dead - 1);
-  t.equal(driver.core.peers.alive(loop.now).length, 1, 'heard');
+  t.equal(driver.view().peers.alive(loop.now).length, 1, 'heard');
   // The loop stalls past the peer's deadline; the peer kept sending, its datagram waits unread.
   loop.fireTimers(dead + 50);
   t.ok(loop.polled.length > 0, 'the tick is deferred until after the poll phase');
   deliver(peer(2n)); // the poll phase reads it
   loop.runPolled();
-  t.equal(driver.core.peers.alive(loop.now).length, 1, 'still alive at the tick: its heartbeat was read first');
-  t.notOk(driver.core.groups.some((g) => g.state === 'active' && g.holder === config.node), 'no takeover from our own stall');
+  t.equal(driver.view().peers.alive(loop.now).length, 1, 'still alive at the tick: its heartbeat was read first');
+  t.notOk(driver.view().groups.some((g) => g.state === 'active' && g.holder === config.node), 'no takeover from our own stall');
   driver.stop();
 });
 
@@ -78,7 +78,7 @@ t.test('a datagram that repeats the last one but for its seq skips the parse, ne
   t.equal(driver.drops.snapshot().replay, 1, 'and an old seq still a replay');
   deliver(peer(4n, 'standby'));
   t.same(seen.at(-1), { same: false, seq: 4n }, 'new content: parsed');
-  t.equal(driver.core.peers.get('peer')?.groups.get(driver.core.groups[0]!.name)?.state, 'standby');
+  t.equal(driver.view().peers.all().find((p) => p.node === 'peer')?.groups.get(driver.view().groups[0]!.name)?.state, 'standby');
   t.equal(seen.length, 4, 'the dropped ones never reached the core');
   loop.advance(loop.now);
   driver.stop();

@@ -154,7 +154,7 @@ t.test('status shows the keys by id, with what each authenticated and when last;
   deliver(peer(2n, 'active', 200, NEW));
   loop.now = 3000;
   const ctx = { cluster: 'c', pid: 1, now: loop.now, keys: driver.keyViews() };
-  const s = statusView(driver.core, driver.stats, driver.drops.snapshot(), ctx);
+  const s = statusView(driver.view(), driver.stats, driver.drops.snapshot(), ctx);
   t.same(s.keys, [
     { id: keyId(NEW), use: 'send', authenticated: 1, lastAuthenticatedMsAgo: 1500 },
     { id: keyId(OLD), use: 'accept', authenticated: 1, lastAuthenticatedMsAgo: 2000 },
@@ -163,7 +163,7 @@ t.test('status shows the keys by id, with what each authenticated and when last;
   t.match(text, `keys: send ${keyId(NEW)} (authenticated 1, last 1.5s ago), accept ${keyId(OLD)} (authenticated 1, last 2.0s ago)`);
   t.notMatch(JSON.stringify(s) + text, new RegExp(`${NEW.toString('hex').slice(0, 16)}|${OLD.toString('hex').slice(0, 16)}`), 'no key bytes');
   driver.rekey({ send: NEW, accept: null });
-  t.match(formatStatus(statusView(driver.core, driver.stats, driver.drops.snapshot(), { ...ctx, keys: driver.keyViews() })), /keys: send [0-9a-f]{8} \(authenticated 1, last 1\.5s ago\)\n/);
-  t.notOk(statusView(driver.core, driver.stats, driver.drops.snapshot(), { cluster: 'c', pid: 1, now: 0 }).keys, 'no keys in the context: no keys in the record');
+  t.match(formatStatus(statusView(driver.view(), driver.stats, driver.drops.snapshot(), { ...ctx, keys: driver.keyViews() })), /keys: send [0-9a-f]{8} \(authenticated 1, last 1\.5s ago\)\n/);
+  t.notOk(statusView(driver.view(), driver.stats, driver.drops.snapshot(), { cluster: 'c', pid: 1, now: 0 }).keys, 'no keys in the context: no keys in the record');
   driver.stop();
 });
