@@ -19,6 +19,9 @@ export interface PeerReader {
 export interface CoreView {
   readonly opts: Readonly<CoreOptions>;
   readonly groups: readonly Readonly<GroupRt>[];
+  /** groups a reload removed, until their VIP is confirmed gone. */
+  readonly retired: readonly Readonly<GroupRt>[];
+  group(name: string): Readonly<GroupRt> | undefined;
   readonly peers: PeerReader;
   readonly startedAt: Millis | null;
   readonly maintenance: boolean;

@@ -42,6 +42,8 @@ export interface DriverDeps {
   announcer: Announcer;
   timers?: Timers;
   maintenance?: boolean;
+  /** heartbeat probes (default on; off only to measure without them, as the simulator does). */
+  probes?: boolean;
   /** called once the core says every VIP is released after a shutdown. */
   onExit?: () => void;
   /** called after every step (metrics, events stream, tests). */
@@ -87,6 +89,7 @@ export class Driver {
       maintenance: deps.maintenance ?? false,
       // A majority of the configured nodes (peers + self), when quorum is on.
       quorum: deps.config.quorum ? Math.floor((peerNodeCount(hb.peers) + 1) / 2) + 1 : 0,
+      probes: deps.probes,
     });
     this.timers = deps.timers ?? realTimers;
     this.keys = new KeyRing({ send: deps.key, accept: deps.acceptKey ?? null }, deps.macFor ?? jsMac, () => this.now());

@@ -15,8 +15,9 @@ function pair(opts: ConstructorParameters<typeof Sim>[0] = {}, g1 = {}, g2 = {})
   return sim;
 }
 
-t.test('start-up: the higher priority node wins after init-dead, exactly once', async (t) => {
+t.test('start-up: the higher priority node wins once every configured peer is heard, exactly once', async (t) => {
   const sim = pair();
+  t.ok(sim.transcript.some((l) => / d0 web init -> standby \(heard every peer\)/.test(l)), 'no init-dead wait: both peers are configured and heard');
   t.same(sim.actives('web'), ['d0']);
   t.same(sim.holders('web'), ['d0']);
   t.equal(sim.serving('web'), 'd0');
@@ -42,6 +43,21 @@ t.test('host gone (no ICMP): failover after the dead time', async (t) => {
   const { outage } = measureOutage(sim, 'web', 1000);
   t.equal(sim.serving('web'), 'd1');
   t.ok(outage >= 100 && outage <= 150 + 1 + 4 + 4 + 2, `outage ${outage} ms`);
+});
+
+t.test('link down on the active: fault at once, the peer takes over after the dead time; link up: back', async (t) => {
+  const sim = pair();
+  sim.linkDown('d0');
+  const down = measureOutage(sim, 'web', 1000);
+  t.equal(sim.node('d0').core.group('web')!.state, 'fault');
+  t.same(sim.holders('web'), ['d1'], 'd0 released the VIP on its dead link');
+  t.equal(sim.serving('web'), 'd1');
+  // d1 hears nothing from the cut-off d0: dead time (150) + ip add + garp
+  t.ok(down.outage >= 100 && down.outage <= 150 + 50 + 4 + 4 + 2, `outage ${down.outage} ms`);
+  sim.linkUp('d0');
+  const up = measureOutage(sim, 'web', 1000);
+  t.same(sim.actives('web'), ['d0'], 'preempts back');
+  t.equal(up.outage, 0);
 });
 
 t.test('planned stop: resign, hand over, no client-visible gap, exit', async (t) => {

@@ -1,4 +1,7 @@
-/** LevIP groups in the election: every eligible member is active; the rotation (src/levip) announces. */
+/**
+ * LevIP groups in the election: every eligible member is active; the rotation (the real
+ * LevIP runner, src/levip/runner.ts, beside each driver) announces.
+ */
 import t from 'tap';
 import { Sim, group } from './sim.js';
 
@@ -13,13 +16,30 @@ t.test('every member becomes active, none announces on its own, a stopped one le
   sim.run(1000);
   t.same(sim.actives('lev').sort(), ['l0', 'l1', 'l2']);
   t.same(sim.holders('lev').sort(), ['l0', 'l1', 'l2']);
-  t.equal(sim.router.get('lev'), undefined, 'no takeover burst: the schedule owns announcements');
+  t.notOk(sim.arpLog.some((l) => l.endsWith(' burst')), 'no takeover burst: the schedule owns announcements');
   t.equal(sim.node('l1').core.advertised(sim.node('l1').core.groups[0]!).priority, 2, 'weight advertised');
   sim.stop('l2');
   sim.run(500);
   t.ok(sim.node('l2').exited);
   t.same(sim.actives('lev').sort(), ['l0', 'l1']);
   t.same(sim.holders('lev').sort(), ['l0', 'l1']);
+});
+
+t.test("the router follows the rotation: each member's share of slots is its weight", async (t) => {
+  const sim = new Sim();
+  sim.add('l0', [levip(1)]);
+  sim.add('l1', [levip(2)]);
+  sim.start('l0');
+  sim.start('l1');
+  sim.run(3000); // members from slot 2 (two slots after they were first seen)
+  const owners: string[] = [];
+  for (let slot = 2; slot < 14; slot++) {
+    sim.run(2000); // the middle of each 2 s slot, past its owner's first reply
+    owners.push(sim.router.get('lev') ?? '-');
+  }
+  t.equal(owners.filter((o) => o === 'l0').length, 4, owners.join(' '));
+  t.equal(owners.filter((o) => o === 'l1').length, 8, owners.join(' '));
+  t.notOk(sim.arpLog.some((l) => l.endsWith(' burst')));
 });
 
 t.test('maintenance takes a member out', async (t) => {

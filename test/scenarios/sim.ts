@@ -1,13 +1,41 @@
 /**
- * In-process simulator: several cores on a virtual clock and a seeded, lossy virtual
- * network. VIP changes take `vipMs`, a gratuitous ARP lands `garpMs` after it was asked
- * for, datagrams take `latencyMs`. The transcript (transitions and who the router's ARP
- * entry points at) is what scenario tests assert on.
+ * The scenario simulator: the real agent parts of several nodes on one virtual clock and a
+ * seeded, lossy virtual network, deterministic for a seed.
+ *
+ * Each node runs the real `Driver` (src/daemon/driver.ts) with its real Core, keys, MAC and
+ * replay guard, beside the real HealthMonitor (links) and LevIP runner, on fake ports: a
+ * simulated network as its HeartbeatTransport (sim-net.ts), a fake VipHost and Announcer
+ * (sim-host.ts), a monotonic clock and timers on one discrete-event queue shared by all
+ * nodes (sim-clock.ts). Timing: VIP changes take `vipMs`, a gratuitous ARP frame reaches the
+ * router `garpMs` after it left, datagrams take `latencyMs`, a link change reaches the agent
+ * after `linkMs`. The router's ARP entry (per group: the node its last frame came from, if that
+ * host held the VIP) is what decides who serves clients.
+ *
+ * What tests read:
+ *   - `transcript`: transitions, router changes, releases and exits, one line each;
+ *   - `vipLog`: every VIP change each host went through ("d0 web +");
+ *   - `actives`, `holders`, `serving`, `node(n).core` for the state now;
+ *   - with `record: true`, `golden`: the full transcript of every driver step (transcript.ts).
+ *
+ * Golden transcripts. test/scenarios/golden.test.ts runs the classic scenarios with `record`
+ * and compares `golden.text()` with test/scenarios/golden/NAME.txt. A line is
+ * `TIME NODE INPUT => TRANSITIONS; ACTIONS`, `TIME -- EVENT` for the world, or a `quiet until`
+ * count of steady-state steps (transcript.ts says exactly what is compressed). A behaviour
+ * change shows as a diff of those files: read it as "this node now does that at this time".
+ * When the change is meant, rewrite them with
+ *   HAAGENT_UPDATE_GOLDEN=1 npx tap test/scenarios/golden.test.ts
+ * and review the diff of test/scenarios/golden/ like code.
  */
-import { Core } from '../../src/core/election.js';
-import type { Action, CoreOptions, Input, OperatorCommand, StepResult } from '../../src/core/types.js';
 import type { GroupConfig } from '../../src/config/types.js';
-import type { Message } from '../../src/wire/types.js';
+import type { Input, OperatorCommand, StepResult } from '../../src/core/types.js';
+import { createLogger } from '../../src/log.js';
+import { EventQueue, Rng } from './sim-clock.js';
+import type { HostEvents } from './sim-host.js';
+import { SimNet } from './sim-net.js';
+import { NIC, SimNode, type NodeEnv, type NodeExtra } from './sim-node.js';
+import { Transcript } from './transcript.js';
+
+export { SimNode } from './sim-node.js';
 
 export interface SimOptions {
   interval?: number;
@@ -16,35 +44,18 @@ export interface SimOptions {
   latencyMs?: number;
   vipMs?: number;
   garpMs?: number;
+  linkMs?: number;
   lossPct?: number;
   seed?: number;
-}
-
-interface Ev {
-  at: number;
-  seq: number;
-  fn: () => void;
-}
-
-export interface SimNode {
-  name: string;
-  core: Core;
-  running: boolean;
-  /** the host still exists (a killed agent on a live host answers ICMP unreachable). */
-  hostUp: boolean;
-  vip: Map<string, boolean>;
-  tickToken: number;
-  bootId: bigint;
-  seq: bigint;
-  exited: boolean;
-  opts: CoreOptions;
+  /** keep the golden transcript of every step (`golden`). */
+  record?: boolean;
 }
 
 export function group(name: string, priority: number, extra: Partial<GroupConfig> = {}): GroupConfig {
   return {
     name,
     vip: { address: '198.51.100.100', prefix: 32, family: 4 },
-    interface: 'eth0',
+    interface: NIC,
     priority,
     preempt: true,
     preemptDelay: 0,
@@ -53,97 +64,114 @@ export function group(name: string, priority: number, extra: Partial<GroupConfig
   };
 }
 
+const silent = createLogger('silent', 'sim');
+
 export class Sim {
-  now = 0;
   readonly nodes = new Map<string, SimNode>();
   readonly transcript: string[] = [];
+  /** Every VIP change each node's host went through, in order ("d0 web +", "d0 web -"). */
+  readonly vipLog: string[] = [];
+  /** Every ARP frame that reached the router ("d0 web burst", "l1 lev levip"). */
+  readonly arpLog: string[] = [];
   /** per group: which node the router's ARP entry names. */
   readonly router = new Map<string, string | null>();
-  readonly cut = new Set<string>();
-  private q: Ev[] = [];
-  private seqNo = 0;
-  private rng: number;
-  readonly o: Required<SimOptions>;
+  readonly golden: Transcript | null;
+  readonly o: Required<Omit<SimOptions, 'record'>>;
+  private readonly q = new EventQueue();
+  private readonly net: SimNet;
+  /** VIP address -> group, learned from the drivers' actions (a host knows only addresses). */
+  private readonly groupOf = new Map<string, string>();
 
   constructor(opts: SimOptions = {}) {
-    this.o = { interval: 50, deadTime: 150, initDead: 300, latencyMs: 1, vipMs: 4, garpMs: 4, lossPct: 0, seed: 1, ...opts };
-    this.rng = this.o.seed;
+    const { record, ...o } = opts;
+    this.o = { interval: 50, deadTime: 150, initDead: 300, latencyMs: 1, vipMs: 4, garpMs: 4, linkMs: 2, lossPct: 0, seed: 1, ...o };
+    this.net = new SimNet(this.q, new Rng(this.o.seed), this.o);
+    this.golden = record ? new Transcript(() => this.q.now, (a) => this.nameOf(a)) : null;
   }
 
-  private random(): number {
-    // xorshift32: deterministic, seeded.
-    let x = this.rng || 1;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.rng = x >>> 0;
-    return this.rng / 0x100000000;
+  get now(): number {
+    return this.q.now;
   }
 
-  add(name: string, groups: GroupConfig[], extra: Partial<CoreOptions> = {}): SimNode {
-    const opts: CoreOptions = {
-      node: name,
-      interval: this.o.interval,
-      deadTime: this.o.deadTime,
-      initDead: this.o.initDead,
-      expectedPeers: 0,
-      groups,
-      ...extra,
-    };
-    const n: SimNode = { name, core: new Core(opts), running: false, hostUp: true, vip: new Map(), tickToken: 0, bootId: 0n, seq: 0n, exited: false, opts };
+  /** cut pairs ("a|b", both ways). */
+  get cut(): Set<string> {
+    return this.net.cut;
+  }
+
+  add(name: string, groups: GroupConfig[], extra: NodeExtra = {}): SimNode {
+    const n = new SimNode(name, `198.51.100.${11 + this.nodes.size}`, groups, extra);
     this.nodes.set(name, n);
+    this.net.attach(n);
     return n;
   }
 
+  /** Starts (or restarts) the agent on a node; every other node is a configured peer. */
   start(name: string): void {
     const n = this.node(name);
-    n.core = new Core(n.opts);
-    n.running = true;
-    n.exited = false;
-    n.bootId++;
-    n.seq = 0n;
-    this.feed(n, { kind: 'start', now: this.now });
+    this.golden?.world(`start ${name}`);
+    n.start(this.env(n), this.peersOf(n));
   }
 
   /** SIGKILL of the agent; the VIP stays on the host (like every real agent) unless released. */
   kill(name: string): void {
-    this.node(name).running = false;
+    this.golden?.world(`kill ${name}`);
+    this.node(name).kill();
   }
 
   /** What `haagent release` (systemd ExecStopPost) does after a crash. */
   release(name: string): void {
     const n = this.node(name);
-    for (const g of n.vip.keys()) n.vip.set(g, false);
+    for (const address of n.addrs.clear()) this.hostChanged(n, address, false);
     this.line(`${name} released its VIPs`);
   }
 
   /** A reload with a new group list (same timing). */
   reconfigure(name: string, groups: GroupConfig[]): void {
     const n = this.node(name);
-    n.opts = { ...n.opts, groups };
-    const { interval, deadTime, initDead, expectedPeers } = n.opts;
-    this.feed(n, { kind: 'reconfigure', now: this.now, options: { interval, deadTime, initDead, expectedPeers, groups } });
+    this.golden?.world(`reload ${name}`);
+    n.reconfigure(this.env(n), groups, this.peersOf(n));
   }
 
-  /** Every VIP change each node's host went through, in order ("d0 web +", "d0 web -"). */
-  readonly vipLog: string[] = [];
-
+  /** A planned stop (SIGTERM): the agent hands over, releases and exits. */
   stop(name: string): void {
-    this.feed(this.node(name), { kind: 'shutdown', now: this.now });
+    this.golden?.world(`stop ${name}`);
+    this.node(name).driver?.shutdown();
   }
 
   command(name: string, command: OperatorCommand): string {
     const n = this.node(name);
-    const r = this.feed(n, { kind: 'command', now: this.now, command })?.reply;
-    return r ? `${r.ok ? 'ok' : 'refused'}: ${r.message}` : 'no reply';
+    if (!n.running || n.driver === null) return 'no agent';
+    const r = n.driver.command(command);
+    const reply = `${r.ok ? 'ok' : 'refused'}: ${r.message}`;
+    this.golden?.world(`${name} replies ${reply}`);
+    return reply;
   }
 
   partition(a: string, b: string): void {
-    this.cut.add(`${a}|${b}`).add(`${b}|${a}`);
+    this.golden?.world(`partition ${a} | ${b}`);
+    this.net.cut.add(`${a}|${b}`).add(`${b}|${a}`);
   }
 
   heal(): void {
-    this.cut.clear();
+    this.golden?.world('heal');
+    this.net.cut.clear();
+  }
+
+  /** The host itself goes off (no agent, no ICMP, nothing on the wire) or comes back. */
+  power(name: string, on: boolean): void {
+    this.golden?.world(`host ${name} ${on ? 'on' : 'off'}`);
+    this.node(name).hostUp = on;
+  }
+
+  /** The node's interface goes down: no heartbeats in or out, no frames, its groups fault. */
+  linkDown(name: string, iface = NIC): void {
+    this.golden?.world(`link ${name} ${iface} down`);
+    this.node(name).setLink(iface, false, this.o.linkMs);
+  }
+
+  linkUp(name: string, iface = NIC): void {
+    this.golden?.world(`link ${name} ${iface} up`);
+    this.node(name).setLink(iface, true, this.o.linkMs);
   }
 
   node(name: string): SimNode {
@@ -153,25 +181,7 @@ export class Sim {
   }
 
   run(ms: number): void {
-    const end = this.now + ms;
-    let guard = 0;
-    while (this.q.length > 0 && guard++ < 1_000_000) {
-      this.q.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const ev = this.q[0]!;
-      if (ev.at > end) break;
-      this.q.shift();
-      this.now = ev.at;
-      ev.fn();
-    }
-    this.now = end;
-  }
-
-  private at(delay: number, fn: () => void): void {
-    this.q.push({ at: this.now + delay, seq: this.seqNo++, fn });
-  }
-
-  private line(s: string): void {
-    this.transcript.push(`${String(this.now).padStart(6)} ${s}`);
+    this.q.runUntil(this.q.now + ms);
   }
 
   /** Nodes whose agent thinks it is active for the group. */
@@ -184,59 +194,57 @@ export class Sim {
     return [...this.nodes.values()].filter((n) => n.hostUp && n.vip.get(groupName)).map((n) => n.name);
   }
 
-  /** The client reaches the VIP iff the router's entry names a node whose host holds it. */
+  /** The client reaches the VIP iff the router's entry names a reachable node whose host holds it. */
   serving(groupName: string): string | null {
     const r = this.router.get(groupName) ?? null;
-    return r !== null && this.node(r).hostUp && this.node(r).vip.get(groupName) ? r : null;
+    if (r === null) return null;
+    const n = this.node(r);
+    return n.hostUp && n.linkUp && n.vip.get(groupName) ? r : null;
   }
 
-  private feed(n: SimNode, input: Input): StepResult | null {
-    if (!n.running) return null;
-    const r = n.core.step(input);
-    for (const t of r.transitions) this.line(`${n.name} ${t.group} ${t.from} -> ${t.to} (${t.reason})`);
-    for (const a of r.actions) this.exec(n, a);
-    const token = ++n.tickToken;
-    if (r.wakeAt !== null) this.at(Math.max(0, r.wakeAt - this.now), () => token === n.tickToken && this.feed(n, { kind: 'tick', now: this.now }));
-    return r;
+  private line(s: string): void {
+    this.transcript.push(`${String(this.q.now).padStart(6)} ${s}`);
+    this.golden?.world(s);
   }
 
-  private exec(n: SimNode, a: Action): void {
-    switch (a.kind) {
-      case 'send': {
-        n.seq++;
-        const msg: Message = { type: a.type, cluster: 'sim', node: n.name, bootId: n.bootId, seq: n.seq, intervalMs: this.o.interval, groups: a.groups };
-        for (const m of this.nodes.values()) {
-          if (m === n || this.cut.has(`${n.name}|${m.name}`) || this.random() * 100 < this.o.lossPct) continue;
-          this.at(this.o.latencyMs, () => {
-            if (m.running) this.feed(m, { kind: 'message', now: this.now, msg, address: n.name, port: 694 });
-            else if (m.hostUp && !this.cut.has(`${n.name}|${m.name}`)) this.at(this.o.latencyMs, () => this.feed(n, { kind: 'unreachable', now: this.now, address: m.name }));
-          });
-        }
-        return;
-      }
-      case 'ensureVip':
-        this.at(this.o.vipMs, () => {
-          if (!n.running) return;
-          if ((n.vip.get(a.group) ?? false) !== a.present) this.vipLog.push(`${n.name} ${a.group} ${a.present ? '+' : '-'}`);
-          n.vip.set(a.group, a.present);
-          this.feed(n, { kind: 'vipResult', now: this.now, group: a.group, gid: a.gid, present: a.present, ok: true });
-        });
-        return;
-      case 'announce':
-        this.at(this.o.garpMs, () => {
-          if (n.vip.get(a.group)) {
-            if (this.router.get(a.group) !== n.name) this.line(`router: ${a.group} -> ${n.name}`);
-            this.router.set(a.group, n.name);
-          }
-          this.feed(n, { kind: 'announceResult', now: this.now, group: a.group, gid: a.gid, sent: 1, errors: [] });
-        });
-        return;
-      case 'exit':
-        n.exited = true;
-        n.running = false;
-        this.line(`${n.name} exited`);
-        return;
-    }
+  private peersOf(n: SimNode): SimNode[] {
+    return [...this.nodes.values()].filter((m) => m !== n);
+  }
+
+  private nameOf(address: string): string {
+    return [...this.nodes.values()].find((n) => n.address === address)?.name ?? address;
+  }
+
+  private env(n: SimNode): NodeEnv {
+    const events: HostEvents = {
+      vip: (address, present) => this.hostChanged(n, address, present),
+      frame: (address, from) => this.arpFrame(n, address, from),
+      answering: (iface, on) => this.golden?.world(`${n.name} levip answers ARP on ${iface}: ${on ? 'on' : 'off'}`),
+    };
+    const onStep = (r: StepResult, input: Input): void => {
+      for (const a of r.actions) if (a.kind === 'ensureVip' || a.kind === 'announce') this.groupOf.set(a.vip.address, a.group);
+      this.golden?.step(n.name, r, input);
+      for (const t of r.transitions) this.transcript.push(`${String(this.q.now).padStart(6)} ${n.name} ${t.group} ${t.from} -> ${t.to} (${t.reason})`);
+      if (r.actions.some((a) => a.kind === 'exit')) this.line(`${n.name} exited`);
+    };
+    return { q: this.q, net: this.net, timing: this.o, log: silent, events, onStep };
+  }
+
+  private hostChanged(n: SimNode, address: string, present: boolean): void {
+    const g = this.groupOf.get(address) ?? address;
+    if ((n.vip.get(g) ?? false) !== present) this.vipLog.push(`${n.name} ${g} ${present ? '+' : '-'}`);
+    n.vip.set(g, present);
+    this.golden?.world(`${n.name} host ${present ? 'adds' : 'removes'} ${address} (${g})`);
+  }
+
+  private arpFrame(n: SimNode, address: string, from: 'burst' | 'levip'): void {
+    const g = this.groupOf.get(address) ?? address;
+    this.arpLog.push(`${n.name} ${g} ${from}`);
+    // A takeover burst shows as the driver's announce and its result; LevIP replies only here.
+    if (from === 'levip') this.golden?.world(`${n.name} levip reply for ${g} reaches the router`);
+    if (!n.hostUp || !n.linkUp || !n.addrs.has(address)) return;
+    if (this.router.get(g) !== n.name) this.line(`router: ${g} -> ${n.name}`);
+    this.router.set(g, n.name);
   }
 }
 

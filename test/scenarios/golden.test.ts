@@ -1,0 +1,157 @@
+/**
+ * Golden transcripts of the classic scenarios: each runs on the simulator with `record` and
+ * its transcript (every driver step that mattered, the world's events, the steady state
+ * compressed; test/scenarios/transcript.ts) must equal test/scenarios/golden/NAME.txt. A
+ * behaviour change of the core, the driver, the health monitor or the LevIP runner shows up
+ * as a diff of those files. When the change is meant:
+ *   HAAGENT_UPDATE_GOLDEN=1 npx tap test/scenarios/golden.test.ts
+ * rewrites them; review their diff like code. Each scenario also checks its outcome, so a
+ * transcript is never blessed for a story that went wrong.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { Sim, group, type SimOptions } from './sim.js';
+
+const DIR = fileURLToPath(new URL('./golden/', import.meta.url));
+const UPDATE = process.env.HAAGENT_UPDATE_GOLDEN === '1';
+
+interface Scenario {
+  name: string;
+  about: string;
+  opts?: SimOptions;
+  run(sim: Sim): void;
+  /** the outcome, checked before the transcript is compared or written. */
+  outcome(sim: Sim): { ok: boolean; what: string };
+}
+
+/** d0 (150) and d1 (100) on `web`, both started at 0, settled for a second. */
+function pair(sim: Sim): void {
+  sim.add('d0', [group('web', 150)]);
+  sim.add('d1', [group('web', 100)]);
+  sim.start('d0');
+  sim.start('d1');
+  sim.run(1000);
+}
+
+const levip = (weight: number) => group('lev', 100, { mode: 'levip', levip: { period: 1000, guard: 100, repeat: 500, weight } });
+
+const serving = (sim: Sim, g: string, node: string) => ({ ok: sim.serving(g) === node && sim.actives(g).join() === node, what: `${node} alone active and serving ${g}` });
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'crash',
+    about: 'the agent on d0 (active) is killed, its host stays up; systemd releases the VIP',
+    run(sim) {
+      pair(sim);
+      sim.kill('d0');
+      sim.release('d0');
+      sim.run(600);
+    },
+    outcome: (sim) => serving(sim, 'web', 'd1'),
+  },
+  {
+    name: 'link-down',
+    about: "d0's interface goes down for a second (heartbeats and VIP on it), then comes back",
+    run(sim) {
+      pair(sim);
+      sim.linkDown('d0');
+      sim.run(1000);
+      sim.linkUp('d0');
+      sim.run(1000);
+    },
+    outcome: (sim) => serving(sim, 'web', 'd0'),
+  },
+  {
+    name: 'planned-stop',
+    about: 'd0 (active) is stopped: it hands over to d1, releases and exits',
+    run(sim) {
+      pair(sim);
+      sim.stop('d0');
+      sim.run(500);
+    },
+    outcome: (sim) => ({ ok: sim.node('d0').exited && sim.serving('web') === 'd1', what: 'd0 exited, d1 serving' }),
+  },
+  {
+    name: 'partition-heal',
+    about: 'd0 and d1 cannot hear each other for a second (both go active), then the cut heals',
+    run(sim) {
+      pair(sim);
+      sim.partition('d0', 'd1');
+      sim.run(1000);
+      sim.heal();
+      sim.run(500);
+    },
+    outcome: (sim) => serving(sim, 'web', 'd0'),
+  },
+  {
+    name: 'preempt',
+    about: 'd0 crashes and is released, d1 takes over; d0 comes back and takes the VIP back (preempt)',
+    run(sim) {
+      pair(sim);
+      sim.kill('d0');
+      sim.release('d0');
+      sim.run(600);
+      sim.start('d0');
+      sim.run(1000);
+    },
+    outcome: (sim) => serving(sim, 'web', 'd0'),
+  },
+  {
+    name: 'levip-join-leave',
+    about: 'LevIP group lev (period 1000, guard 100, repeat 500): l0 (weight 1) and l1 (2) rotate, l2 (1) joins (its host comes up), l1 leaves (stop)',
+    run(sim) {
+      sim.add('l0', [levip(1)]);
+      sim.add('l1', [levip(2)]);
+      sim.add('l2', [levip(1)]);
+      sim.power('l2', false);
+      sim.start('l0');
+      sim.start('l1');
+      sim.run(5000);
+      sim.power('l2', true);
+      sim.start('l2');
+      sim.run(5000);
+      sim.stop('l1');
+      sim.run(4000);
+    },
+    outcome: (sim) => ({ ok: sim.actives('lev').sort().join() === 'l0,l2' && sim.node('l1').exited && ['l0', 'l2'].includes(sim.serving('lev') ?? ''), what: 'l0 and l2 active, l1 gone, the router on one of them' }),
+  },
+];
+
+function settings(o: Sim['o']): string {
+  return `interval ${o.interval}, dead time ${o.deadTime}, init-dead ${o.initDead}, latency ${o.latencyMs}, vip ${o.vipMs}, garp ${o.garpMs}, link ${o.linkMs} ms; loss ${o.lossPct} %, seed ${o.seed}`;
+}
+
+for (const s of SCENARIOS) {
+  t.test(s.name, async (t) => {
+    const sim = new Sim({ ...s.opts, record: true });
+    sim.golden!.header(`${s.name}: ${s.about}`);
+    sim.golden!.header(settings(sim.o));
+    s.run(sim);
+    const text = sim.golden!.text();
+    const { ok, what } = s.outcome(sim);
+    t.ok(ok, `outcome: ${what}`, { transcript: sim.transcript.join('\n') });
+    const file = `${DIR}${s.name}.txt`;
+    if (UPDATE) {
+      mkdirSync(DIR, { recursive: true });
+      writeFileSync(file, text);
+      t.comment(`rewrote ${file}`);
+      return;
+    }
+    if (!existsSync(file)) return void t.fail(`no golden transcript ${file}: run HAAGENT_UPDATE_GOLDEN=1 npx tap test/scenarios/golden.test.ts`);
+    t.equal(text, readFileSync(file, 'utf8'), `transcript equals golden/${s.name}.txt (if the change is meant: HAAGENT_UPDATE_GOLDEN=1 npx tap test/scenarios/golden.test.ts)`);
+  });
+}
+
+t.test('the same seed gives the same transcript, another seed under loss does not', async (t) => {
+  const lossy = (seed: number): string => {
+    const sim = new Sim({ record: true, lossPct: 20, seed });
+    pair(sim);
+    sim.kill('d0');
+    sim.release('d0');
+    sim.run(600);
+    return sim.golden!.text();
+  };
+  t.equal(lossy(3), lossy(3));
+  t.not(lossy(3), lossy(4));
+});
