@@ -5,15 +5,13 @@
  * re-read the state instead of matching the message, whose text differs between kernels
  * (measured on Debian 12 bookworm). No decisions here: a failure is reported with the command line and stderr.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import type { Millis, Vip } from '../config/types.js';
 import type { CommandRunner, EnsureOutcome, VipHost } from '../ports/index.js';
 import { parseIpAddrJson, type IfaceAddress } from './ip-json.js';
 import { describeResult } from './runner.js';
 import { errorText } from './bounded-buffer.js';
 import type { IpBatch } from './ip-batch.js';
-
-/** One `ip` call takes ~4 ms (measured on Debian 12 bookworm); 2 s means the host is in real trouble. */
-export const DEFAULT_IP_TIMEOUT_MS: Millis = 2000;
 
 export interface IpVipHostOptions {
   ipPath?: string;
@@ -39,7 +37,7 @@ export class IpVipHost implements VipHost {
     opts: IpVipHostOptions = {},
   ) {
     this.ipPath = opts.ipPath ?? 'ip';
-    this.timeoutMs = opts.timeoutMs ?? DEFAULT_IP_TIMEOUT_MS;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULTS.commands.ipTimeout;
     this.batch = opts.batch ?? null;
   }
 

@@ -12,12 +12,11 @@
  * setsid, and the PID space wrapped within the timeout). The agent's own helpers (ip, ping) do
  * not fork and stay in the agent's group, as before.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Millis } from '../config/types.js';
 import type { CommandResult, CommandRunner, RunOptions } from '../ports/index.js';
 import { BoundedBuffer, errorText } from './bounded-buffer.js';
-
-export const DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024;
 
 /**
  * After SIGKILL the pipes normally close at once; a grandchild that inherited them could keep
@@ -52,7 +51,7 @@ export class SpawnRunner implements CommandRunner {
   private readonly running = new Set<() => void>();
 
   constructor(opts: SpawnRunnerOptions = {}) {
-    this.maxOutputBytes = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    this.maxOutputBytes = opts.maxOutputBytes ?? DEFAULTS.commands.maxOutputBytes;
     this.processGroup = opts.processGroup === true;
   }
 

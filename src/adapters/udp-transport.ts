@@ -7,6 +7,7 @@
  * never throw: they are counted and reported to onSendError. Nothing here knows peers by
  * name; the codec above authenticates every datagram.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { Millis, PeerEndpoint } from '../config/types.js';
 import type { Clock, Datagram, HeartbeatTransport } from '../ports/index.js';
@@ -14,9 +15,6 @@ import { monotonicClock } from './clock.js';
 import type { Native } from './native.js';
 import { PeerLink, type ErrorQueue, type PeerEvents } from './udp-peer.js';
 import { bindSocket, closeSocket, errorCode, socketTypeFor } from './udp-socket.js';
-
-/** Retry spacing for a peer whose connect() failed (no route): cheap, and far below deadTime. */
-export const DEFAULT_RECONNECT_MS: Millis = 1000;
 
 export interface UdpTransportOptions {
   /** local address for every socket (source of our heartbeats); null = any. */
@@ -178,7 +176,7 @@ export class UdpTransport implements HeartbeatTransport {
       sendError: (address, code) => this.sendError(address, code),
     };
     const errors = this.errorQueueSocket(type);
-    const link = new PeerLink(peer, sock, this.main, events, this.opts.reconnectMs ?? DEFAULT_RECONNECT_MS, errors);
+    const link = new PeerLink(peer, sock, this.main, events, this.opts.reconnectMs ?? DEFAULTS.transport.reconnect, errors);
     this.links.push(link);
     await bindSocket(sock, this.opts.port, this.opts.bind ?? undefined, errors?.fd);
     this.listen(sock);

@@ -4,6 +4,7 @@
  * pure-Node fallback when the addon is not built), the boot id and the file of peers' replay
  * marks, the notify hooks, the metrics listener, and a thread's realtime scheduling.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
@@ -12,7 +13,6 @@ import { loopTimers } from '../adapters/loop-timer.js';
 import { nativeMac } from '../adapters/native-mac.js';
 import type { DatagramMac } from '../wire/mac.js';
 import { PeerIdentity } from '../wire/identity.js';
-import { DEFAULT_REPLAY_CAPACITY } from '../wire/replay.js';
 import { ReplayFile } from '../adapters/replay-file.js';
 import type { Timers } from './driver.js';
 import { setRealtime } from '../adapters/sched.js';
@@ -69,7 +69,7 @@ export function driverMacFor(): ((key: Buffer) => DatagramMac) | undefined {
 export function openMarkStore(config: Config, log: Logger): ReplayFile {
   return new ReplayFile({
     path: path.join(config.stateDir, 'peer-marks'),
-    capacity: DEFAULT_REPLAY_CAPACITY,
+    capacity: DEFAULTS.replay.capacity,
     nodes: new PeerIdentity(config.heartbeat).names(),
     warn: (msg) => log.warn(msg),
   });

@@ -10,6 +10,7 @@
  * Right after a takeover the probes run back to back (the announcement check: the old owner
  * must stop answering, or we keep announcing, bounded by `fastProbes`); then every `interval`.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import type { Millis } from '../config/types.js';
 import { parseArpingReplies } from '../realserver/arp-check.js';
 import type { CommandRunner } from '../ports/index.js';
@@ -23,14 +24,6 @@ export interface ConflictWatchOptions {
   arpingPath: string;
 }
 
-export const CONFLICT_DEFAULTS: ConflictWatchOptions = {
-  /** Every 5 s: cheap (one arping a group), and a rogue claim is found within seconds. */
-  interval: 5000,
-  /** Five probes (~1 s each, the arping deadline) right after a takeover. */
-  fastProbes: 5,
-  arpingPath: 'arping',
-};
-
 export class ConflictWatch {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -40,7 +33,7 @@ export class ConflictWatch {
   constructor(
     private readonly driver: Driver,
     private readonly runner: CommandRunner,
-    private readonly opts: ConflictWatchOptions = CONFLICT_DEFAULTS,
+    private readonly opts: ConflictWatchOptions = DEFAULTS.conflict,
   ) {}
 
   start(): void {

@@ -15,8 +15,8 @@
 import { errorText } from '../adapters/bounded-buffer.js';
 import type { Clock } from '../ports/index.js';
 import { CheckTracker, sameSummary, summarize, type CheckView } from './scheduler.js';
+import { DEFAULTS } from '../config/defaults.js';
 import {
-  HEALTH_DEFAULTS,
   type CheckResult,
   type CheckSpec,
   type CheckState,
@@ -97,7 +97,7 @@ export class HealthMonitor {
    * differs from the last one reported (a new group: always) is reported.
    */
   update(groups: readonly GroupHealthSpec[]): void {
-    const pn = this.deps.pingNode ?? HEALTH_DEFAULTS.pingNode;
+    const pn = this.deps.pingNode ?? DEFAULTS.health.pingNode;
     const oldChecks = new Map(this.checkJobs);
     const oldPings = new Map(this.pingJobs);
     const fresh: Job[] = [];

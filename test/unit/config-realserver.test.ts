@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkConfig } from '../../src/cli/check-config.js';
 import { EXIT } from '../../src/cli/exit.js';
-import { DEFAULTS, LIMITS } from '../../src/config/defaults.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
+import { LIMITS } from '../../src/config/limits.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { renderEffectiveConfig } from '../../src/config/render.js';
 

@@ -2,7 +2,8 @@
 // timeouts, summaries, links, ping nodes, stop. Nothing sleeps and nothing is spawned.
 import t from 'tap';
 import { HealthMonitor, GUARD_GRACE_MS, type CheckChange, type Probe } from '../../src/health/monitor.js';
-import { HEALTH_DEFAULTS, type CheckResult, type CheckSpec, type GroupHealthSpec, type HealthSummary } from '../../src/health/types.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
+import type { CheckResult, CheckSpec, GroupHealthSpec, HealthSummary } from '../../src/health/types.js';
 import { FakeTime, deferred } from './health-fakes.js';
 
 const OK: CheckResult = { ok: true, detail: 'ok', ms: 1 };
@@ -191,7 +192,7 @@ t.test('defaults: the default ping-node options are used when none are given', a
   });
   m.start();
   await time.advance(0);
-  t.match(calls[0], { type: 'ping', host: '198.51.100.1', ...HEALTH_DEFAULTS.pingNode });
+  t.match(calls[0], { type: 'ping', host: '198.51.100.1', ...DEFAULTS.health.pingNode });
   m.stop();
 });
 
