@@ -5,6 +5,7 @@
  * re-read the state instead of matching the message, whose text differs between kernels
  * (measured on Debian 12 bookworm). No decisions here: a failure is reported with the command line and stderr.
  */
+import { vipCidr } from '../config/vip.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { Millis, Vip } from '../config/types.js';
 import type { CommandRunner, EnsureOutcome, VipHost } from '../ports/index.js';
@@ -97,7 +98,7 @@ export class IpVipHost implements VipHost {
   }
 
   private addArgv(vip: Vip, iface: string): string[] {
-    const argv = [this.ipPath, 'addr', 'add', cidr(vip), 'dev', iface];
+    const argv = [this.ipPath, 'addr', 'add', vipCidr(vip), 'dev', iface];
     // With DAD on, a VIP the old holder still answers for ends up permanently dadfailed
     // (measured on Debian 12 bookworm); the takeover announcement is our job, not the kernel's.
     if (vip.family === 6) argv.push('nodad');
@@ -106,12 +107,8 @@ export class IpVipHost implements VipHost {
 
   private delArgv(vip: Vip, iface: string): string[] {
     // Always the exact prefix: without it ip warns and removes the first matching address.
-    return [this.ipPath, 'addr', 'del', cidr(vip), 'dev', iface];
+    return [this.ipPath, 'addr', 'del', vipCidr(vip), 'dev', iface];
   }
-}
-
-function cidr(vip: Vip): string {
-  return `${vip.address}/${vip.prefix}`;
 }
 
 /**

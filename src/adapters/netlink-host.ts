@@ -21,6 +21,7 @@
  * capabilities, seccomp or systemd's RestrictAddressFamilies) is remembered, so later calls
  * go straight to the fallback.
  */
+import { vipCidr } from '../config/vip.js';
 import { getSystemErrorMap } from 'node:util';
 import { constants } from 'node:os';
 import type { Vip } from '../config/types.js';
@@ -98,7 +99,7 @@ export class NetlinkVipHost implements VipHost {
   private attempt(op: Op, vip: Vip, iface: string): Attempt {
     const native = this.native;
     if (this.disabled !== null || native === null) return { fallback: this.disabled ?? NO_NETLINK_ADDON };
-    const what = `netlink: ${op} ${vip.address}/${vip.prefix} dev ${iface}`;
+    const what = `netlink: ${op} ${vipCidr(vip)} dev ${iface}`;
     let errno: number;
     try {
       // Per call: an interface deleted and created again has a new index.

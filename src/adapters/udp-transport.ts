@@ -4,7 +4,8 @@
  * makes ICMP port unreachable visible) and to the multicast group through the bound socket,
  * with TTL 1 (heartbeats never leave the segment) and loopback off (our own datagrams would
  * only be dropped as own-node). Send errors (EHOSTUNREACH, ENETUNREACH with the link down)
- * never throw: they are counted and reported to onSendError. Nothing here knows peers by
+ * never throw: they are reported to onSendError (the driver counts them with its other
+ * heartbeat counters). Nothing here knows peers by
  * name; the codec above authenticates every datagram.
  */
 import { DEFAULTS } from '../config/defaults.js';
@@ -36,19 +37,9 @@ export interface UdpTransportOptions {
   errorQueue?: Pick<Native, 'udpSocket' | 'udpErrors'> | null;
 }
 
-export interface UdpCounters {
-  /** datagrams the kernel accepted. */
-  sent: number;
-  sendErrors: number;
-  /** ICMP port unreachable reports (ECONNREFUSED on a peer's connected socket). */
-  unreachable: number;
-  received: number;
-}
-
 type SendErrorHandler = (target: string, code: string) => void;
 
 export class UdpTransport implements HeartbeatTransport {
-  private readonly stats: UdpCounters = { sent: 0, sendErrors: 0, unreachable: 0, received: 0 };
   private messageHandler: (d: Datagram) => void = () => undefined;
   private unreachableHandler: (address: string, quoted: Buffer[]) => void = () => undefined;
   private sendErrorHandler: SendErrorHandler = () => undefined;
@@ -62,7 +53,9 @@ export class UdpTransport implements HeartbeatTransport {
     private readonly opts: UdpTransportOptions,
     private readonly clock: Clock,
   ) {
-    this.afterMulticastSend = (err) => (err ? this.sendError(opts.multicast ?? '', errorCode(err)) : this.stats.sent++);
+    this.afterMulticastSend = (err) => {
+      if (err) this.sendError(opts.multicast ?? '', errorCode(err));
+    };
     main.on('error', (err) => this.sendError('socket', errorCode(err)));
   }
 
@@ -106,10 +99,6 @@ export class UdpTransport implements HeartbeatTransport {
     this.sendErrorHandler = handler;
   }
 
-  counters(): Readonly<UdpCounters> {
-    return { ...this.stats };
-  }
-
   /** The bound receive address (port resolved when opened with port 0). */
   localAddress(): { address: string; port: number } {
     const a = this.main.address();
@@ -131,7 +120,6 @@ export class UdpTransport implements HeartbeatTransport {
   private listen(sock: Socket): void {
     this.receivers.push(sock);
     sock.on('message', (data: Buffer, rinfo: RemoteInfo) => {
-      this.stats.received++;
       this.messageHandler({ data, address: rinfo.address, port: rinfo.port });
     });
   }
@@ -168,11 +156,7 @@ export class UdpTransport implements HeartbeatTransport {
   private async addPeer(peer: PeerEndpoint, type: 'udp4' | 'udp6'): Promise<void> {
     const sock = createSocket({ type, reuseAddr: true });
     const events: PeerEvents = {
-      sent: () => this.stats.sent++,
-      unreachable: (address, quoted) => {
-        this.stats.unreachable++;
-        this.unreachableHandler(address, quoted);
-      },
+      unreachable: (address, quoted) => this.unreachableHandler(address, quoted),
       sendError: (address, code) => this.sendError(address, code),
     };
     const errors = this.errorQueueSocket(type);
@@ -196,7 +180,6 @@ export class UdpTransport implements HeartbeatTransport {
   }
 
   private sendError(target: string, code: string): void {
-    this.stats.sendErrors++;
     this.sendErrorHandler(target, code);
   }
 }

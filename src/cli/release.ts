@@ -3,6 +3,7 @@
  * ExecStopPost runs it after any stop, a crash included, so a killed agent never leaves
  * its VIP behind (keepalived, ucarp and Heartbeat all do).
  */
+import { vipCidr } from '../config/vip.js';
 import type { CommandModule } from 'yargs';
 import { IpVipHost } from '../adapters/ip-host.js';
 import { Ipv4ConfSysctl } from '../adapters/sysctl.js';
@@ -32,7 +33,7 @@ export const releaseCommand: CommandModule<object, ReleaseArgs> = {
     const host = new IpVipHost(new SpawnRunner());
     let failed = 0;
     for (const g of config.groups) {
-      const vip = `${g.vip.address}/${g.vip.prefix}`;
+      const vip = vipCidr(g.vip);
       const dev = vipDevice(g); // lo for a LevIP group
       const r = await host.ensureAbsent(g.vip, dev);
       if (!r.ok) {

@@ -3,6 +3,7 @@
  * together, and owns the process lifecycle (signals, graceful stop, last-resort release).
  * Nothing on the host changes before the config and the key have been accepted.
  */
+import { vipCidr } from '../config/vip.js';
 import fs from 'node:fs';
 import type { Config } from '../config/types.js';
 import type { HeartbeatKeys } from '../wire/keyring.js';
@@ -177,7 +178,7 @@ export class Agent {
 
   private vipOf(group: string): string {
     const g = this.config.groups.find((x) => x.name === group);
-    return g ? `${g.vip.address}/${g.vip.prefix}` : '';
+    return g ? vipCidr(g.vip) : '';
   }
 
   private emit(ev: Record<string, unknown>): void {
@@ -231,7 +232,7 @@ export class Agent {
 
   private statusRecord() {
     const d = this.driver!;
-    return { ...statusView(d.core, d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now(), checks: (g) => this.health?.checkViews(g) ?? [], keys: d.keyViews() }), levip: this.levip?.status() };
+    return { ...statusView(d.core, d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now(), checks: (g) => this.health?.checkStatus(g) ?? [], keys: d.keyViews() }), levip: this.levip?.status() };
   }
 
   private handle(req: ControlRequest): ControlResponse {

@@ -14,12 +14,13 @@
  */
 import { errorText } from '../adapters/bounded-buffer.js';
 import type { Clock } from '../ports/index.js';
-import { CheckTracker, sameSummary, summarize, type CheckView } from './scheduler.js';
+import { CheckTracker, sameSummary, summarize } from './scheduler.js';
 import { DEFAULTS } from '../config/defaults.js';
 import {
   type CheckResult,
   type CheckSpec,
   type CheckState,
+  type CheckView,
   type GroupHealthSpec,
   type HealthSummary,
   type Millis,
@@ -52,12 +53,6 @@ export interface HealthMonitorDeps {
   /** one check or ping node changed state; for logs. */
   onCheckChange?: (change: CheckChange) => void;
   pingNode?: PingNodeOptions;
-}
-
-export interface CheckStatus {
-  name: string;
-  state: CheckState;
-  last: CheckResult | null;
 }
 
 interface Job {
@@ -159,9 +154,9 @@ export class HealthMonitor {
     return this.last.get(group);
   }
 
-  /** Per-check state and last result, for the status view. */
-  checks(group: string): CheckStatus[] {
-    return (this.checkJobs.get(group) ?? []).map((j) => ({ name: j.spec.name, state: j.tracker.state, last: j.tracker.last }));
+  /** The group's checks, for the summary and the status view. */
+  checks(group: string): CheckView[] {
+    return (this.checkJobs.get(group) ?? []).map((j) => ({ spec: j.spec, state: j.tracker.state, last: j.tracker.last }));
   }
 
   private allJobs(): Job[] {
@@ -225,7 +220,7 @@ export class HealthMonitor {
 
   /** Recomputes a group's summary and reports it when it differs from the last one reported. */
   private report(g: GroupHealthSpec): void {
-    const views: CheckView[] = (this.checkJobs.get(g.group) ?? []).map((j) => ({ spec: j.spec, state: j.tracker.state }));
+    const views = this.checks(g.group);
     const reachable = g.pingNodes.filter((h) => this.pingJobs.get(h)?.tracker.state === 'passing').length;
     const s = summarize(g, views, (iface) => this.links.get(iface), reachable);
     const before = this.last.get(g.group);

@@ -77,6 +77,14 @@ export interface CheckResult {
   ms: Millis;
 }
 
+/** One check as the monitor holds it: what it is, where it stands, and its last run. */
+export interface CheckView {
+  spec: CheckSpec;
+  state: CheckState;
+  /** null until the first run ends. */
+  last: CheckResult | null;
+}
+
 /** Ping nodes are probed like ping checks but only counted (uplink comparison), never weighted. */
 export interface PingNodeOptions {
   interval: Millis;

@@ -25,6 +25,7 @@
  * own timer at the next instant that matters (announce, quiet start, slot boundary). Timers
  * and both clocks are injected; unit tests never sleep.
  */
+import { vipCidr } from '../config/vip.js';
 import type { GarpConfig, Millis } from '../config/types.js';
 import type { NodeId } from '../core/types.js';
 import { joinSlot, plan, upcoming, type Member, type Plan, type Timing } from './schedule.js';
@@ -136,7 +137,7 @@ export class LevipRunner {
       return {
         group: r.cfg.name,
         interface: r.cfg.interface,
-        vip: `${r.cfg.vip.address}/${r.cfg.vip.prefix}`,
+        vip: vipCidr(r.cfg.vip),
         ...timingOf(r.cfg),
         member: r.member,
         members,

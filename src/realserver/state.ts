@@ -14,7 +14,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { Vip } from '../config/types.js';
 import type { Change } from './plan.js';
-import { sameVip } from './vip.js';
+import { sameVip } from '../config/vip.js';
 
 /** Where `haagent realserver` keeps its record when no configuration names one. */
 export const DEFAULT_STATE_FILE = `${DEFAULTS.stateDir}/${DEFAULTS.realserver.stateFileName}`;

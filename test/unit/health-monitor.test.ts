@@ -62,7 +62,7 @@ t.test('runs every interval; reports the start and each summary change once', as
   await h.time.advance(2000);
   t.same(h.changes.at(-1), { group: 'g', at: 5000, s: { ...h.changes[1].s, fault: 'check a failing', failing: ['a'] } });
   t.same(h.checkChanges.map((c) => `${c.check}:${c.from}->${c.to}:${c.detail}`), ['a:unknown->passing:ok', 'a:passing->failing:down']);
-  t.same(h.monitor.checks('g'), [{ name: 'a', state: 'failing', last: KO }]);
+  t.same(h.monitor.checks('g').map((c) => [c.spec.name, c.state, c.last]), [['a', 'failing', KO]]);
   t.same(h.monitor.summary('g'), h.changes.at(-1)?.s);
   h.monitor.stop();
 });
@@ -120,7 +120,7 @@ t.test('a probe that rejects or throws counts as a failure', async (t) => {
   h.monitor.start();
   await h.time.advance(0);
   t.same(
-    h.monitor.checks('g').map((c) => [c.name, c.state, c.last?.detail]),
+    h.monitor.checks('g').map((c) => [c.spec.name, c.state, c.last?.detail]),
     [['rejects', 'failing', 'nope'], ['throws', 'failing', 'boom']],
   );
   h.monitor.stop();

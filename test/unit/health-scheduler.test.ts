@@ -9,11 +9,10 @@ import {
   effect,
   sameSummary,
   summarize,
-  type CheckView,
   type TrackerParams,
 } from '../../src/health/scheduler.js';
 import { DEFAULTS } from '../../src/config/defaults.js';
-import type { CheckState } from '../../src/health/types.js';
+import type { CheckState, CheckView } from '../../src/health/types.js';
 
 const ok = { ok: true, detail: 'ok', ms: 1 };
 const ko = { ok: false, detail: 'ko', ms: 1 };
@@ -137,7 +136,11 @@ t.test('countsAsFailing: unknown is failing for a fault check, passing for a wei
   t.equal(countsAsFailing(20, 'passing'), false);
 });
 
-const view = (name: string, weight: number | 'fault', state: CheckState): CheckView => ({ spec: { name, weight }, state });
+const view = (name: string, weight: number | 'fault', state: CheckState): CheckView => ({
+  spec: { type: 'exec', command: ['/bin/true'], name, weight, interval: 1000, timeout: 500, rise: 2, fall: 2, holdDown: 0 },
+  state,
+  last: null,
+});
 
 t.test('effect table', async (t) => {
   const table: [string, CheckView[], number, { priority: number; fault: string | null; pending: string | null; failing: string[] }][] = [
