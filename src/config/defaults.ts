@@ -230,6 +230,12 @@ export const DEFAULTS = deepFreeze({
     interval: 5000 as Millis,
     /** Five probes (~1 s each, the arping deadline) right after a takeover. */
     fastProbes: 5,
+    /** The gap between those: next to nothing, the arping deadline already spaces them. */
+    fastGap: 50 as Millis,
+    /** The first round, shortly after start: a round skips every group not active with its VIP in place, so an early one costs nothing. */
+    firstRound: 200 as Millis,
+    /** Bound of one `arping -D -w 1`: its one-second deadline plus room for a loaded host. */
+    runTimeout: 2500 as Millis,
     /** Found on PATH, as every other tool the agent runs. */
     arpingPath: 'arping',
   },

@@ -21,6 +21,12 @@ export interface ConflictWatchOptions {
   interval: Millis;
   /** probes back to back after a takeover. */
   fastProbes: number;
+  /** the gap between those. */
+  fastGap: Millis;
+  /** the first round after start(). */
+  firstRound: Millis;
+  /** bound of one arping run. */
+  runTimeout: Millis;
   arpingPath: string;
 }
 
@@ -37,7 +43,7 @@ export class ConflictWatch {
   ) {}
 
   start(): void {
-    this.schedule(200);
+    this.schedule(this.opts.firstRound);
   }
 
   stop(): void {
@@ -70,11 +76,11 @@ export class ConflictWatch {
       const macs = await this.probe(g.cfg.interface, g.cfg.vip.address);
       if (macs.length > 0) this.driver.feed({ kind: 'conflict', now: this.driver.now(), group: g.name, macs });
     }
-    this.schedule(fast ? 50 : this.opts.interval);
+    this.schedule(fast ? this.opts.fastGap : this.opts.interval);
   }
 
   private async probe(iface: string, vip: string): Promise<string[]> {
-    const r = await this.runner.run([this.opts.arpingPath, '-D', '-c', '1', '-w', '1', '-I', iface, vip], 2500);
+    const r = await this.runner.run([this.opts.arpingPath, '-D', '-c', '1', '-w', '1', '-I', iface, vip], this.opts.runTimeout);
     // -D exits 1 when somebody answered; 0 when nobody did; anything else is not evidence.
     if (r.code !== 1) return [];
     return [...new Set(parseArpingReplies(r.stdout).map((x) => x.mac))];
