@@ -10,7 +10,7 @@ import { Ipv4ConfSysctl } from '../adapters/sysctl.js';
 import { levipHostFor } from '../levip/host.js';
 import { vipDevice } from '../config/vip-device.js';
 import { SpawnRunner } from '../adapters/runner.js';
-import { probeSocket } from '../daemon/control.js';
+import { socketInUse } from '../daemon/control.js';
 import { configOrExit, type ConfigArgs } from './common.js';
 import { EXIT } from './exit.js';
 
@@ -25,7 +25,7 @@ export const releaseCommand: CommandModule<object, ReleaseArgs> = {
   handler: async (argv) => {
     const config = configOrExit(argv.config);
     if (!config) return;
-    if (!argv.force && (await probeSocket(config.control.socket))) {
+    if (!argv.force && (await socketInUse(config.control.socket))) {
       process.stderr.write(`haagent: an agent is running (${config.control.socket}); stop it first or use --force\n`);
       process.exitCode = EXIT.FAILURE;
       return;

@@ -228,8 +228,8 @@ export const DEFAULTS = deepFreeze({
   conflict: {
     /** Every 5 s: cheap (one arping a group), and a rogue claim is found within seconds. */
     interval: 5000 as Millis,
-    /** Five probes (~1 s each, the arping deadline) right after a takeover. */
-    fastProbes: 5,
+    /** Five detections (~1 s each, the arping deadline) right after a takeover. */
+    fastDetections: 5,
     /** The gap between those: next to nothing, the arping deadline already spaces them. */
     fastGap: 50 as Millis,
     /** The first round, shortly after start: a round skips every group not active with its VIP in place, so an early one costs nothing. */

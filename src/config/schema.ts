@@ -99,7 +99,7 @@ function parseWeight(v: unknown): Parsed<CheckWeight> {
   return { ok: false, expected: CHECK_EXPECT.weight };
 }
 
-/** Kept as written (the probe parses it again); credentials would end up in logs and status. */
+/** Kept as written (the http check parses it again); credentials would end up in logs and status. */
 function parseHttpUrl(v: unknown): Parsed<string> {
   const url = typeof v === 'string' && URL.canParse(v) ? new URL(v) : undefined;
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) return { ok: false, expected: CHECK_EXPECT.url };

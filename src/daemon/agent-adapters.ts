@@ -17,7 +17,7 @@ import { ReplayFile } from '../adapters/replay-file.js';
 import type { Timers } from './driver.js';
 import { setRealtime } from '../adapters/sched.js';
 import type { Logger } from '../log.js';
-import type { ServiceManager } from '../adapters/sd-notify.js';
+import type { ServiceManager } from '../adapters/service-manager.js';
 import { monotonicClock } from '../adapters/clock.js';
 import type { OperatorRunner } from '../adapters/operator-runner.js';
 import { Notifier } from './notify.js';
@@ -87,7 +87,7 @@ export function scheduleThread(prio: number, tid: number, what: string, log: Log
  * READY=1 once the heartbeat socket, the control socket and the election run; then the
  * watchdog keep-alive, sent only while `turning` says the core's timer keeps firing.
  */
-export function notifyReady(service: ServiceManager | undefined, status: string, intervalMs: number, turning: (withinMs: number) => boolean, log: Logger): void {
+export function reportReady(service: ServiceManager | undefined, status: string, intervalMs: number, turning: (withinMs: number) => boolean, log: Logger): void {
   if (!service?.enabled) return;
   service.ready(status);
   const pingMs = service.watchdogPingMs;

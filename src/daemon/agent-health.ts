@@ -11,7 +11,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { monotonicClock } from '../adapters/clock.js';
 import { OperatorRunner } from '../adapters/operator-runner.js';
 import { SpawnRunner } from '../adapters/runner.js';
-import { HealthMonitor, LinkMonitor, createProbe, realTimers, type GroupHealthSpec } from '../health/index.js';
+import { HealthMonitor, LinkMonitor, createChecker, realTimers, type GroupHealthSpec } from '../health/index.js';
 import type { CheckStatus } from './status-view.js';
 
 export interface AgentHealthDeps {
@@ -53,7 +53,7 @@ export class AgentHealth {
     this.health = new HealthMonitor(this.specs, {
       clock: monotonicClock,
       timers: realTimers,
-      probe: createProbe(runner, this.operator),
+      checker: createChecker(runner, this.operator),
       onChange: (group, sum) => {
         // The core applies the penalty to the group's current priority.
         const base = this.specs.find((x) => x.group === group)?.basePriority ?? sum.priority;

@@ -23,13 +23,13 @@ import type { Notifier } from './notify.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { MetricsServer } from '../metrics/server.js';
 import { auditLog, ControlServer, type ControlRequest, type ControlResponse } from './control.js';
-import { driverMacFor, driverTimers, hookNotifier, missingTools, nextBoot, notifyReady, openMarkStore, scheduleThread, startMetrics, StartError } from './agent-adapters.js';
+import { driverMacFor, driverTimers, hookNotifier, missingTools, nextBoot, reportReady, openMarkStore, scheduleThread, startMetrics, StartError } from './agent-adapters.js';
 import { handleControl, maintenanceFile } from './agent-control.js';
 import { Driver } from './driver.js';
 import { LevipService } from '../levip/service.js';
 import { vipDevice } from '../config/vip-device.js';
 import { serviceStatusLine, statusView } from './status-view.js';
-import type { ServiceManager } from '../adapters/sd-notify.js';
+import type { ServiceManager } from '../adapters/service-manager.js';
 import type { VipHost } from '../ports/index.js';
 import { AgentHealth } from './agent-health.js';
 import { loadNative } from '../adapters/native.js';
@@ -166,7 +166,7 @@ export class Agent {
     this.conflicts = new ConflictWatch(this.driver, new SpawnRunner());
     this.conflicts.start();
     // While finish() winds down (bounded) the loop has stopped on purpose: not a stall.
-    notifyReady(this.opts.service, this.serviceStatus(), hb.interval, (withinMs) => this.finished || (this.driver?.turning(withinMs) ?? false), log);
+    reportReady(this.opts.service, this.serviceStatus(), hb.interval, (withinMs) => this.finished || (this.driver?.turning(withinMs) ?? false), log);
     log.info({ bootId: boot.bootId.toString(), groups: config.groups.map((g) => g.name), peers: hb.peers.map((p) => p.address), ...keyIds(this.opts.keys) }, 'agent started');
   }
 

@@ -38,7 +38,7 @@ export function auditLog(log: Logger): AuditSink {
 }
 
 /** Is something answering on this socket path? */
-export function probeSocket(socketPath: string, timeoutMs = 500): Promise<boolean> {
+export function socketInUse(socketPath: string, timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
     const c = net.connect(socketPath);
     const t = setTimeout(() => {
@@ -83,7 +83,7 @@ class Listener {
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     checkSocketDir(dir);
     if (fs.existsSync(socketPath)) {
-      if (await probeSocket(socketPath)) throw new Error(`control socket ${socketPath} is in use by another process (is an agent already running?)`);
+      if (await socketInUse(socketPath)) throw new Error(`control socket ${socketPath} is in use by another process (is an agent already running?)`);
       const st = fs.lstatSync(socketPath);
       if (!st.isSocket()) throw new Error(`control socket path ${socketPath} exists and is not a socket; refusing to remove it`);
       fs.unlinkSync(socketPath);

@@ -34,7 +34,7 @@ export interface GroupStatus {
   healthPending: string | null;
   reach: number;
   checks: CheckStatus[];
-  /** ARP probes answered by another MAC while we held the VIP, and the last such answer. */
+  /** Duplicate address detections (`arping -D`) answered by another MAC while we held the VIP, and the last such answer. */
   conflicts: number;
   lastConflict: { macs: string[]; msAgo: number } | null;
 }

@@ -2,13 +2,13 @@
  * HealthMonitor: the thin loop that runs every check (and ping node) on its interval, feeds the
  * pure trackers in scheduler.ts and reports a group's HealthSummary when it changes.
  *
- * Off the state machine's path: a timer callback only starts a probe and returns; the result
+ * Off the state machine's path: a timer callback only starts a run and returns; the result
  * arrives later as a promise continuation. Nothing here awaits inside a callback the heartbeat
  * needs, so a check that hangs for its whole timeout never delays a heartbeat.
  *
  * Runs of one check never overlap: the next run is scheduled when the current one settles, at
  * start + interval (at once if the run took longer). A run that has not settled by its timeout
- * (plus a little grace, so the probe's own, more precise, failure wins) is counted as a failure
+ * (plus a little grace, so the check's own, more precise, failure wins) is counted as a failure
  * and aborted; if it is still pending at the next turn, that turn is another failure, not a
  * second concurrent run.
  */
@@ -30,9 +30,9 @@ import {
 } from './types.js';
 
 /** Runs one check once. Should never reject; a rejection is counted as a failure anyway. */
-export type Probe = (spec: CheckSpec, signal: AbortSignal) => Promise<CheckResult>;
+export type Checker = (spec: CheckSpec, signal: AbortSignal) => Promise<CheckResult>;
 
-/** Past the timeout, how long the monitor lets a probe report its own failure before it steps in. */
+/** Past the timeout, how long the monitor lets a check report its own failure before it steps in. */
 export const GUARD_GRACE_MS: Millis = 250;
 
 export interface CheckChange {
@@ -47,7 +47,7 @@ export interface CheckChange {
 export interface HealthMonitorDeps {
   clock: Clock;
   timers: Timers;
-  probe: Probe;
+  checker: Checker;
   /** a group's summary changed (and once per group at start). */
   onChange: (group: string, summary: HealthSummary) => void;
   /** one check or ping node changed state; for logs. */
@@ -193,7 +193,7 @@ export class HealthMonitor {
       this.record(job, { ok: false, detail: `timed out after ${job.spec.timeout} ms`, ms: this.deps.clock.now() - startedAt });
       next();
     }, job.spec.timeout + GUARD_GRACE_MS);
-    settle(this.deps.probe, job.spec, controller.signal, () => this.deps.clock.now() - startedAt).then((result) => {
+    settle(this.deps.checker, job.spec, controller.signal, () => this.deps.clock.now() - startedAt).then((result) => {
       job.inFlight = false;
       if (job.controller === controller) job.controller = null;
       if (counted) return;
@@ -248,10 +248,10 @@ function sameSpec(a: CheckSpec, b: CheckSpec): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** The probe's promise, with a rejection (or a synchronous throw) turned into a failure. */
-function settle(probe: Probe, spec: CheckSpec, signal: AbortSignal, elapsed: () => Millis): Promise<CheckResult> {
+/** The check's promise, with a rejection (or a synchronous throw) turned into a failure. */
+function settle(checker: Checker, spec: CheckSpec, signal: AbortSignal, elapsed: () => Millis): Promise<CheckResult> {
   try {
-    return probe(spec, signal).catch((err: unknown) => ({ ok: false, detail: errorText(err), ms: elapsed() }));
+    return checker(spec, signal).catch((err: unknown) => ({ ok: false, detail: errorText(err), ms: elapsed() }));
   } catch (err) {
     return Promise.resolve({ ok: false, detail: errorText(err), ms: elapsed() });
   }

@@ -68,7 +68,7 @@ export type CheckType = CheckSpec['type'];
  */
 export type CheckState = 'unknown' | 'passing' | 'failing';
 
-/** One run of one probe. Probes never reject; a failure is ok: false with a reason. */
+/** One run of one check. A run never rejects; a failure is ok: false with a reason. */
 export interface CheckResult {
   ok: boolean;
   /** short human text: "200 in 3 ms", "connect ECONNREFUSED", "exit 1", "timed out after 500 ms". */
@@ -85,7 +85,7 @@ export interface CheckView {
   last: CheckResult | null;
 }
 
-/** Ping nodes are probed like ping checks but only counted (uplink comparison), never weighted. */
+/** Ping nodes are run like ping checks but only counted (uplink comparison), never weighted. */
 export interface PingNodeOptions {
   interval: Millis;
   timeout: Millis;

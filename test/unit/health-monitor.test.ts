@@ -1,7 +1,7 @@
-// HealthMonitor with a hand-driven clock and hand-finished probes: scheduling, no overlap,
+// HealthMonitor with a hand-driven clock and hand-finished check runs: scheduling, no overlap,
 // timeouts, summaries, links, ping nodes, stop. Nothing sleeps and nothing is spawned.
 import t from 'tap';
-import { HealthMonitor, GUARD_GRACE_MS, type CheckChange, type Probe } from '../../src/health/monitor.js';
+import { HealthMonitor, GUARD_GRACE_MS, type CheckChange, type Checker } from '../../src/health/monitor.js';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import type { CheckResult, CheckSpec, GroupHealthSpec, HealthSummary } from '../../src/health/types.js';
 import { FakeTime, deferred } from './health-fakes.js';
@@ -29,20 +29,20 @@ function group(name: string, checks: CheckSpec[], over: Partial<GroupHealthSpec>
   return { group: name, basePriority: 100, interfaces: [], checks, pingNodes: [], ...over };
 }
 
-/** A monitor whose probe answers from `answer(spec)` at once, and records what it saw. */
+/** A monitor whose checker answers from `answer(spec)` at once, and records what it saw. */
 function harness(groups: GroupHealthSpec[], answer: (spec: CheckSpec, signal: AbortSignal) => Promise<CheckResult>) {
   const time = new FakeTime();
   const calls: { name: string; at: number }[] = [];
   const changes: { group: string; at: number; s: HealthSummary }[] = [];
   const checkChanges: CheckChange[] = [];
-  const probe: Probe = (spec, signal) => {
+  const checker: Checker = (spec, signal) => {
     calls.push({ name: spec.name, at: time.now() });
     return answer(spec, signal);
   };
   const monitor = new HealthMonitor(groups, {
     clock: time,
     timers: time,
-    probe,
+    checker,
     onChange: (g, s) => changes.push({ group: g, at: time.now(), s }),
     onCheckChange: (c) => checkChanges.push(c),
     pingNode: { interval: 1000, timeout: 1000, rise: 1, fall: 1, holdDown: 0 },
@@ -90,7 +90,7 @@ t.test('a run slower than its interval never overlaps the next one', async (t) =
   h.monitor.stop();
 });
 
-t.test('a hanging probe is bounded: counted failed at timeout, aborted, never run twice at once', async (t) => {
+t.test('a hanging check is bounded: counted failed at timeout, aborted, never run twice at once', async (t) => {
   const signals: AbortSignal[] = [];
   const h = harness([group('g', [check('hang', { timeout: 300, fall: 2 })])], (_spec, signal) => {
     signals.push(signal);
@@ -109,7 +109,7 @@ t.test('a hanging probe is bounded: counted failed at timeout, aborted, never ru
   h.monitor.stop();
 });
 
-t.test('a probe that rejects or throws counts as a failure', async (t) => {
+t.test('a check that rejects or throws counts as a failure', async (t) => {
   const h = harness(
     [group('g', [check('rejects', { fall: 1 }), check('throws', { fall: 1 })])],
     (spec) => {
@@ -141,7 +141,7 @@ t.test('weights lower the priority; links and ping nodes join the summary', asyn
   await h.time.advance(0);
   t.match(h.monitor.summary('g1'), { priority: 100, fault: null, linksDown: [], pingReachable: 1 });
   t.match(h.monitor.summary('g2'), { fault: null, pingReachable: 1, pingTotal: 1 });
-  t.equal(h.calls.filter((c) => c.name === 'ping-node 198.51.100.1').length, 1, 'a ping node shared by two groups is probed once');
+  t.equal(h.calls.filter((c) => c.name === 'ping-node 198.51.100.1').length, 1, 'a ping node shared by two groups is run once');
   answers.set('w', KO);
   await h.time.advance(1000);
   t.match(h.monitor.summary('g1'), { priority: 70, failing: ['w'] });
@@ -184,7 +184,7 @@ t.test('defaults: the default ping-node options are used when none are given', a
   const m = new HealthMonitor([group('g', [], { pingNodes: ['198.51.100.1'] })], {
     clock: time,
     timers: time,
-    probe: async (spec) => {
+    checker: async (spec) => {
       calls.push(spec);
       return OK;
     },

@@ -1,6 +1,6 @@
 /**
- * The LevIP rotation runner: turns the pure schedule (schedule.ts) into effects for every
- * LevIP group of this node. The election decides who is a member (view.ts); the runner only
+ * The LevIP rotation: turns the pure schedule (schedule.ts) into effects for every
+ * LevIP group of this node. The election decides who is a member (view.ts); the rotation only
  * decides, from the WALL clock, whether we own the current slot, and then
  *   - sends one unsolicited ARP reply (`arping -A -c 1 -I IF VIP`) at each announce instant
  *     of an owned slot, never in the last `guard` ms (docs/levip.md "The rotation");
@@ -32,9 +32,9 @@ import { joinSlot, plan, upcoming, type Member, type Plan, type Timing } from '.
 import type { LevipGroupConfig } from '../config/vip-device.js';
 import type { LevipGroupStatus } from './status.js';
 import type { LevipGroupView, MemberView } from './view.js';
-import type { LevipRunnerDeps } from './runner-ports.js';
+import type { LevipRotationDeps } from './rotation-ports.js';
 
-export type { LevipHostPort, LevipRunnerDeps, LevipTimers, RunnerLog } from './runner-ports.js';
+export type { LevipHostPort, LevipRotationDeps, LevipTimers, RotationLog } from './rotation-ports.js';
 
 export type { LevipGroupStatus, LevipSlotStatus } from './status.js';
 
@@ -78,7 +78,7 @@ function inWindow(r: Rotation, p: Plan, wall: Millis): boolean {
   return r.member && p.iOwn && wall < p.quietFrom;
 }
 
-export class LevipRunner {
+export class LevipRotation {
   private readonly rotations = new Map<string, Rotation>();
   /** what we last asked the host for, per interface. */
   private readonly answering = new Map<string, boolean>();
@@ -89,7 +89,7 @@ export class LevipRunner {
   private timer: unknown = null;
   private closed = false;
 
-  constructor(private readonly deps: LevipRunnerDeps) {}
+  constructor(private readonly deps: LevipRotationDeps) {}
 
   /**
    * Sets up the ARP sysctls of every LevIP group's interface. Await it before the election
