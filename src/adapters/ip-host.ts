@@ -21,7 +21,7 @@ export interface IpVipHostOptions {
   batch?: IpBatch;
 }
 
-/** Raised by the reading methods (listAddresses, isPresent) when `ip` fails or talks nonsense. */
+/** Raised by listAddresses when `ip` fails or talks nonsense. */
 export class IpCommandError extends Error {
   override name = 'IpCommandError';
 }
@@ -46,10 +46,6 @@ export class IpVipHost implements VipHost {
     const r = await this.read(iface);
     if (!r.ok) throw new IpCommandError(r.error);
     return r.addrs;
-  }
-
-  async isPresent(vip: Vip, iface: string): Promise<boolean> {
-    return holds(await this.listAddresses(iface), vip);
   }
 
   ensurePresent(vip: Vip, iface: string): Promise<EnsureOutcome> {

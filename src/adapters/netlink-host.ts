@@ -38,7 +38,7 @@ export type NetlinkNative = Pick<Native, 'ifIndex' | 'addrAdd' | 'addrDel'>;
 export interface NetlinkVipHostDeps {
   /** the loaded addon, or null when it is missing (every call goes to the fallback). */
   native: NetlinkNative | null;
-  /** what does the change when netlink cannot (IpVipHost); also answers isPresent. */
+  /** what does the change when netlink cannot (IpVipHost). */
   fallback: VipHost;
   /** told each time a call goes to the fallback, with why. */
   onFallback?: (reason: string) => void;
@@ -76,11 +76,6 @@ export class NetlinkVipHost implements VipHost {
 
   ensureAbsent(vip: Vip, iface: string): Promise<EnsureOutcome> {
     return this.change('del', vip, iface);
-  }
-
-  /** Status only, never on the takeover path: the fallback's reading is good enough. */
-  isPresent(vip: Vip, iface: string): Promise<boolean> {
-    return this.fallback.isPresent(vip, iface);
   }
 
   private change(op: Op, vip: Vip, iface: string): Promise<EnsureOutcome> {
@@ -128,7 +123,6 @@ const DRY: NetlinkNative = { ifIndex: () => 1, addrAdd: () => 0, addrDel: () => 
 const NO_FALLBACK: VipHost = {
   ensurePresent: () => Promise.resolve({ ok: true, changed: false }),
   ensureAbsent: () => Promise.resolve({ ok: true, changed: false }),
-  isPresent: () => Promise.resolve(false),
 };
 let warmed = false;
 

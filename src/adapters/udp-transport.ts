@@ -99,17 +99,6 @@ export class UdpTransport implements HeartbeatTransport {
     this.sendErrorHandler = handler;
   }
 
-  /** The bound receive address (port resolved when opened with port 0). */
-  localAddress(): { address: string; port: number } {
-    const a = this.main.address();
-    return { address: a.address, port: a.port };
-  }
-
-  /** Peers whose send socket is connected (the others go through the fallback path). */
-  connectedPeers(): string[] {
-    return this.links.filter((l) => l.isConnected()).map((l) => l.peer.address);
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -115,16 +115,6 @@ export class LinkMonitor {
     this.later(this.opts.confirmDelay, () => this.readAll(added.filter((i) => this.watched.has(i))));
   }
 
-  /** Last known state; undefined until the first read or event. */
-  state(iface: string): boolean | undefined {
-    return this.states.get(iface);
-  }
-
-  /** PID of the running `ip monitor`, for tests and diagnostics. */
-  pid(): number | undefined {
-    return this.proc?.pid;
-  }
-
   private launch(): void {
     const spawnLines = this.deps.spawnLines ?? spawnLineProcess;
     this.startedAt = this.deps.clock.now();

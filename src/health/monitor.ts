@@ -150,10 +150,6 @@ export class HealthMonitor {
     for (const g of this.groups) if (g.interfaces.includes(iface)) this.report(g);
   }
 
-  summary(group: string): HealthSummary | undefined {
-    return this.last.get(group);
-  }
-
   /** The group's checks, for the summary and the status view. */
   checks(group: string): CheckView[] {
     return (this.checkJobs.get(group) ?? []).map((j) => ({ spec: j.spec, state: j.tracker.state, last: j.tracker.last }));

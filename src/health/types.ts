@@ -60,7 +60,6 @@ export interface PingCheckSpec extends CheckCommon {
 }
 
 export type CheckSpec = HttpCheckSpec | TcpCheckSpec | ExecCheckSpec | PingCheckSpec;
-export type CheckType = CheckSpec['type'];
 
 /**
  * 'unknown' until the first rise or fall count is reached. How unknown counts for the election

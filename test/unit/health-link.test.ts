@@ -118,8 +118,6 @@ t.test('LinkMonitor: initial read, then events, reported on change only', async 
   await h.time.advance(DEFAULTS.link.confirmDelay);
   t.same(h.reads, ['eth0', 'eth1', 'eth0', 'eth1'], 'read again once after confirmDelay');
   t.equal(h.events.length, 4, 'the confirming read changed nothing');
-  t.equal(h.monitor.state('eth0'), true);
-  t.equal(h.monitor.pid(), 1001);
   h.monitor.stop();
 });
 
@@ -201,7 +199,6 @@ t.test('LinkMonitor.watch (reload): kept links stay quiet, new ones are read, dr
   await h.time.advance(0);
   t.same(h.reads.slice(reads), ['eth2', 'eth3'], 'only the new interfaces are read');
   t.same(h.events.slice(events), [['eth2', false, DEFAULTS.link.confirmDelay], ['eth3', false, DEFAULTS.link.confirmDelay]], 'no carrier / missing: down');
-  t.equal(h.monitor.state('eth1'), undefined, 'eth1 forgotten');
   h.procs[0].line(`3: eth1: <BROADCAST,MULTICAST>${TAIL}`);
   t.equal(h.events.length, events + 2, 'events of a dropped interface are ignored');
   await h.time.advance(DEFAULTS.link.confirmDelay);

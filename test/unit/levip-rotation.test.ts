@@ -7,7 +7,8 @@ import type { GarpConfig, Vip } from '../../src/config/types.js';
 import type { AnnounceOutcome, Announcer } from '../../src/ports/index.js';
 import type { LevipGroupConfig } from '../../src/config/vip-device.js';
 import { LevipRotation, MAX_SLEEP_MS, ONE_REPLY, type LevipHostPort } from '../../src/levip/rotation.js';
-import { joinSlot, ownerOf, plan, slotOf, type Member } from '../../src/levip/schedule.js';
+import { joinSlot, plan, slotOf, type Member } from '../../src/levip/schedule.js';
+import { ownerOf } from '../../src/levip/sequence.js';
 import { formatLevipStatus } from '../../src/levip/status.js';
 import type { LevipGroupView, MemberView } from '../../src/levip/view.js';
 

@@ -221,7 +221,7 @@ t.test('Driver.turning: true while the core timer fires, false when it stops', a
     clock: { now: () => now },
     log: silent,
     transport: { broadcast: () => undefined, onMessage: () => undefined, onUnreachable: () => undefined, close: async () => undefined },
-    vipHost: { ensurePresent: async () => ({ ok: true, changed: true }), ensureAbsent: async () => ({ ok: true, changed: true }), isPresent: async () => false },
+    vipHost: { ensurePresent: async () => ({ ok: true, changed: true }), ensureAbsent: async () => ({ ok: true, changed: true }) },
     announcer: { announce: async () => ({ sent: 0, errors: [] }), close: () => undefined },
     timers,
   });

@@ -182,7 +182,6 @@ t.test('drop counters', async (t) => {
   t.equal(s['bad-mac'], 2);
   t.equal(s.replay, 1);
   t.equal(s.truncated, 0);
-  t.equal(c.total(), 3);
   c.count('bad-mac');
   t.equal(s['bad-mac'], 2, 'an earlier snapshot does not move');
   t.ok(Object.isFrozen(s));
