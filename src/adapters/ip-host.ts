@@ -1,9 +1,10 @@
 /**
- * VipHost over iproute2's `ip`. Check-first, idempotent ensure verbs (like resource-agents'
- * IPaddr2): read the interface, act only if needed, and when `ip` exits 2 ("already there" on
- * add, "not there" on del: someone changed the interface between our read and our write)
- * re-read the state instead of matching the message, whose text differs between kernels
- * (measured on Debian 12 bookworm). No decisions here: a failure is reported with the command line and stderr.
+ * VipHost over iproute2's `ip`, with idempotent ensure verbs that act first: the add or the
+ * delete runs at once (one spawn on a takeover, not a read and then a write), and only when
+ * the kernel objects is the interface read to see whether it already is as wanted (see
+ * ensure()). Through a running `ip -batch` (ip-batch.ts) the state afterwards is read in the
+ * same batch and decides. listAddresses reads an interface for the real-server role. No
+ * decisions here: a failure is reported with the command line and stderr.
  */
 import { vipCidr } from '../config/vip.js';
 import { DEFAULTS } from '../config/defaults.js';

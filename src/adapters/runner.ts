@@ -10,7 +10,7 @@
  * while the runner still waits for that child: its leader unreaped, or a member still holding
  * the pipes, which keeps the PGID from being reused (unless that member left the group with
  * setsid, and the PID space wrapped within the timeout). The agent's own helpers (ip, ping) do
- * not fork and stay in the agent's group, as before.
+ * not fork and stay in the agent's group.
  */
 import { DEFAULTS } from '../config/defaults.js';
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -1,12 +1,13 @@
 /**
- * HeartbeatTransport over node:dgram. Receives on one socket bound to (bind, port); sends to
- * each unicast peer through a socket connected to that peer (see udp-peer.ts: that is what
- * makes ICMP port unreachable visible) and to the multicast group through the bound socket,
- * with TTL 1 (heartbeats never leave the segment) and loopback off (our own datagrams would
- * only be dropped as own-node). Send errors (EHOSTUNREACH, ENETUNREACH with the link down)
- * never throw: they are reported to onSendError (the driver counts them with its other
- * heartbeat counters). Nothing here knows peers by
- * name; the codec above authenticates every datagram.
+ * HeartbeatTransport over node:dgram. Receives on the socket bound to (bind, port), on each
+ * unicast peer's socket and, with a bind address, on a socket bound to the multicast group.
+ * Sends to each unicast peer through its socket, connected to that peer (see udp-peer.ts:
+ * that is what makes ICMP port unreachable visible), and to the multicast group through the
+ * bound socket, with TTL 1 (heartbeats never leave the segment) and loopback off (our own
+ * datagrams would only be dropped as own-node). Send errors (EHOSTUNREACH, ENETUNREACH with
+ * the link down) never throw: they are reported to onSendError (the agent counts them in
+ * DriverStats). Nothing here knows peers by name; the codec above authenticates every
+ * datagram.
  */
 import { DEFAULTS } from '../config/defaults.js';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';

@@ -1,4 +1,7 @@
-/** Shared pieces of one election step: the step context and the action order. */
+/**
+ * Shared pieces of one election step: the step context, the action order, and two questions
+ * about a group (is it a LevIP group; does a reload keep its VIP where it is).
+ */
 import type { GroupConfig } from '../config/types.js';
 import { isLevipGroup, vipDevice } from '../config/vip-device.js';
 import { sameVip } from '../config/vip.js';

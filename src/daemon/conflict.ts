@@ -1,5 +1,7 @@
 /**
- * VIP conflict watch and announcement check (effect side; the decision is the core's).
+ * VIP conflict watch and announcement check. The watch picks the groups to examine (active
+ * with the VIP in place, IPv4, not LevIP) and reports what it finds; what a conflict calls
+ * for (log, count, re-announce) is decided by the core.
  *
  * While a group is active with its VIP in place, run duplicate address detection on the
  * segment (`arping -D`: a request from 0.0.0.0 asking who has the VIP). Our own kernel does

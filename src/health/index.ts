@@ -1,7 +1,8 @@
 /**
  * Health checks, ping nodes and link tracking for VIP groups. The pure parts (tracker, effect,
  * summary, parsers) decide; HealthMonitor and LinkMonitor are the thin loops around them; the
- * checks (one function per type) are the effects. docs/health.md describes the configuration and the semantics.
+ * checks (one function per type) are the effects. docs/health.md describes the configuration
+ * and the semantics.
  *
  * Wiring (the daemon's job):
  *   const monitor = new HealthMonitor(groups, { clock, timers: realTimers, checker: createChecker(runner), onChange });

@@ -2,8 +2,9 @@
  * The LevIP rotation: turns the pure schedule (schedule.ts) into effects for every
  * LevIP group of this node. The election decides who is a member (view.ts); the rotation only
  * decides, from the WALL clock, whether we own the current slot, and then
- *   - sends one unsolicited ARP reply (`arping -A -c 1 -I IF VIP`) at each announce instant
- *     of an owned slot, never in the last `guard` ms (docs/levip.md "The rotation");
+ *   - sends one unsolicited ARP reply (through the Announcer port: the frame `arping -A -c 1
+ *     -I IF VIP` sends) at each announce instant of an owned slot, never in the last `guard`
+ *     ms (docs/levip.md "The rotation");
  *   - turns the owner's ARP answering on (`arp_ignore=0` on the interface, host.ts) for the
  *     same window [slot start, slotEnd - guard), and off outside it.
  *

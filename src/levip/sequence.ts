@@ -1,7 +1,7 @@
 /**
  * LevIP ownership: which leveler announces the shared IP in a given slot (docs/levip.md).
  * Pure and integer-only, so every node computes the same owner from the same member list,
- * whatever order it learned the members in (STYLE habit 3).
+ * whatever order it learned the members in.
  *
  * Scheme: smooth weighted round robin (SWRR, the algorithm of nginx's upstream balancer)
  * run over the members in canonical order (node id, code-unit order) for W = sum of weights
