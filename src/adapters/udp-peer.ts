@@ -69,6 +69,10 @@ export class PeerLink {
     if (!this.connecting && now - this.lastAttempt >= this.reconnectMs) void this.connect(now);
   }
 
+  isConnected(): boolean {
+    return this.connected;
+  }
+
   private report(err: Error): void {
     const code = errorCode(err);
     // Drained at every error: epoll signals EPOLLERR for as long as the queue is not empty.

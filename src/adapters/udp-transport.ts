@@ -100,6 +100,14 @@ export class UdpTransport implements HeartbeatTransport {
     this.sendErrorHandler = handler;
   }
 
+  /**
+   * Peers whose send socket is connected (the others go through the fallback path): for
+   * diagnostics, and what test/fixtures/adapters/udp-node.mjs reports to the netns tests.
+   */
+  connectedPeers(): string[] {
+    return this.links.filter((l) => l.isConnected()).map((l) => l.peer.address);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

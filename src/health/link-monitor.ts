@@ -115,6 +115,14 @@ export class LinkMonitor {
     this.later(this.opts.confirmDelay, () => this.readAll(added.filter((i) => this.watched.has(i))));
   }
 
+  /**
+   * PID of the running `ip monitor`: test/fixtures/health/link-watch.mjs reports it, so the
+   * netns test can check that the child dies with its monitor.
+   */
+  pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   private launch(): void {
     const spawnLines = this.deps.spawnLines ?? spawnLineProcess;
     this.startedAt = this.deps.clock.now();

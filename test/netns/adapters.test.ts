@@ -291,7 +291,7 @@ t.test('adapters in network namespaces', { skip: reason }, async (t) => {
       t.comment(`unreachable ${(performance.now() - killedAt).toFixed(1)} ms after the kill (heartbeat every 10 ms), ${since} ms after the send`);
     }
     a.child.kill('SIGTERM');
-    t.ok(await waitFor(() => a.events.find((e) => e.ev === 'counters'), 3000), 'A closed cleanly');
+    t.ok(await waitFor(() => a.events.find((e) => e.ev === 'closed'), 3000), 'A closed cleanly');
   });
 
   t.test('UdpTransport: opened with the link down, sends fail softly, connects once it is up', needsDist, async (t) => {

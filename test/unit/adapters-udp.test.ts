@@ -54,6 +54,7 @@ t.test('socketTypeFor picks one family, refuses a mix', async (t) => {
 t.test('connected: sends on the peer socket, without an address', async (t) => {
   const { l, sock, fallback, log } = link();
   await l.connect(0);
+  t.equal(l.isConnected(), true);
   const buf = Buffer.from('hb');
   l.send(buf, 10);
   t.same(sock.sends, [[buf]]);
@@ -72,6 +73,7 @@ t.test('ECONNREFUSED on the peer socket is "unreachable"; other errors are send 
 t.test('connect fails (no route): fallback sends, reconnect at most once per reconnectMs', async (t) => {
   const { l, sock, fallback, log } = link([errno('ENETUNREACH'), errno('ENETUNREACH'), null], 1000);
   await l.connect(0);
+  t.equal(l.isConnected(), false);
   t.same(log, ['error 198.51.100.2 ENETUNREACH']);
   const buf = Buffer.from('hb');
   l.send(buf, 500); // too early to retry
@@ -84,6 +86,7 @@ t.test('connect fails (no route): fallback sends, reconnect at most once per rec
   t.equal(sock.connects, 2, 'spacing is from the last attempt');
   l.send(buf, 2000); // retry succeeds
   await new Promise((r) => setImmediate(r));
+  t.equal(l.isConnected(), true);
   l.send(buf, 2010);
   t.same(sock.sends, [[buf]], 'then the connected socket is used');
   t.equal(fallback.sends.length, 4);
