@@ -6,13 +6,11 @@
  * PID, killed at its life bound, and its exit checked later; a non-zero exit (2 = bad device)
  * goes to `onFailure` so it is logged. announce() resolves once every frame was started.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { GarpConfig, GarpForm, Millis, Vip } from '../config/types.js';
 import type { AnnounceOutcome, Announcer } from '../ports/index.js';
 import type { ChildExit, ChildStarter } from './child-tracker.js';
-
-/** Longer than the ~1 s linger of a healthy arping; short enough that a hung one goes soon. */
-export const DEFAULT_ARPING_LIFE_MS: Millis = 1500;
 
 /** arping speaks ARP only: IPv6 VIPs are announced by NdiscAnnouncer (src/adapters/ndisc.ts). */
 export const IPV6_NOT_ARP = 'arping cannot announce an IPv6 address (NdiscAnnouncer does)';
@@ -45,7 +43,7 @@ export class ArpingAnnouncer implements Announcer {
   ) {
     this.arpingPath = opts.arpingPath ?? 'arping';
     this.sleep = opts.sleep ?? ((ms) => delay(ms));
-    this.maxLifeMs = opts.maxLifeMs ?? DEFAULT_ARPING_LIFE_MS;
+    this.maxLifeMs = opts.maxLifeMs ?? DEFAULTS.commands.arpingLife;
     const onFailure = opts.onFailure ?? (() => undefined);
     this.onFailure = (exit) => {
       if (failed(exit)) onFailure(exit);

@@ -1,19 +1,19 @@
 /**
- * VipHost over iproute2's `ip`. Check-first, idempotent ensure verbs (like resource-agents'
- * IPaddr2): read the interface, act only if needed, and when `ip` exits 2 ("already there" on
- * add, "not there" on del: someone changed the interface between our read and our write)
- * re-read the state instead of matching the message, whose text differs between kernels
- * (measured on Debian 12 bookworm). No decisions here: a failure is reported with the command line and stderr.
+ * VipHost over iproute2's `ip`, with idempotent ensure verbs that act first: the add or the
+ * delete runs at once (one spawn on a takeover, not a read and then a write), and only when
+ * the kernel objects is the interface read to see whether it already is as wanted (see
+ * ensure()). Through a running `ip -batch` (ip-batch.ts) the state afterwards is read in the
+ * same batch and decides. listAddresses reads an interface for the real-server role. No
+ * decisions here: a failure is reported with the command line and stderr.
  */
+import { vipCidr } from '../config/vip.js';
+import { DEFAULTS } from '../config/defaults.js';
 import type { Millis, Vip } from '../config/types.js';
 import type { CommandRunner, EnsureOutcome, VipHost } from '../ports/index.js';
 import { parseIpAddrJson, type IfaceAddress } from './ip-json.js';
 import { describeResult } from './runner.js';
 import { errorText } from './bounded-buffer.js';
 import type { IpBatch } from './ip-batch.js';
-
-/** One `ip` call takes ~4 ms (measured on Debian 12 bookworm); 2 s means the host is in real trouble. */
-export const DEFAULT_IP_TIMEOUT_MS: Millis = 2000;
 
 export interface IpVipHostOptions {
   ipPath?: string;
@@ -22,7 +22,7 @@ export interface IpVipHostOptions {
   batch?: IpBatch;
 }
 
-/** Raised by the reading methods (listAddresses, isPresent) when `ip` fails or talks nonsense. */
+/** Raised by listAddresses when `ip` fails or talks nonsense. */
 export class IpCommandError extends Error {
   override name = 'IpCommandError';
 }
@@ -39,7 +39,7 @@ export class IpVipHost implements VipHost {
     opts: IpVipHostOptions = {},
   ) {
     this.ipPath = opts.ipPath ?? 'ip';
-    this.timeoutMs = opts.timeoutMs ?? DEFAULT_IP_TIMEOUT_MS;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULTS.commands.ipTimeout;
     this.batch = opts.batch ?? null;
   }
 
@@ -47,10 +47,6 @@ export class IpVipHost implements VipHost {
     const r = await this.read(iface);
     if (!r.ok) throw new IpCommandError(r.error);
     return r.addrs;
-  }
-
-  async isPresent(vip: Vip, iface: string): Promise<boolean> {
-    return holds(await this.listAddresses(iface), vip);
   }
 
   ensurePresent(vip: Vip, iface: string): Promise<EnsureOutcome> {
@@ -99,7 +95,7 @@ export class IpVipHost implements VipHost {
   }
 
   private addArgv(vip: Vip, iface: string): string[] {
-    const argv = [this.ipPath, 'addr', 'add', cidr(vip), 'dev', iface];
+    const argv = [this.ipPath, 'addr', 'add', vipCidr(vip), 'dev', iface];
     // With DAD on, a VIP the old holder still answers for ends up permanently dadfailed
     // (measured on Debian 12 bookworm); the takeover announcement is our job, not the kernel's.
     if (vip.family === 6) argv.push('nodad');
@@ -108,12 +104,8 @@ export class IpVipHost implements VipHost {
 
   private delArgv(vip: Vip, iface: string): string[] {
     // Always the exact prefix: without it ip warns and removes the first matching address.
-    return [this.ipPath, 'addr', 'del', cidr(vip), 'dev', iface];
+    return [this.ipPath, 'addr', 'del', vipCidr(vip), 'dev', iface];
   }
-}
-
-function cidr(vip: Vip): string {
-  return `${vip.address}/${vip.prefix}`;
 }
 
 /**

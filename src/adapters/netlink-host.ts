@@ -21,6 +21,7 @@
  * capabilities, seccomp or systemd's RestrictAddressFamilies) is remembered, so later calls
  * go straight to the fallback.
  */
+import { vipCidr } from '../config/vip.js';
 import { getSystemErrorMap } from 'node:util';
 import { constants } from 'node:os';
 import type { Vip } from '../config/types.js';
@@ -37,7 +38,7 @@ export type NetlinkNative = Pick<Native, 'ifIndex' | 'addrAdd' | 'addrDel'>;
 export interface NetlinkVipHostDeps {
   /** the loaded addon, or null when it is missing (every call goes to the fallback). */
   native: NetlinkNative | null;
-  /** what does the change when netlink cannot (IpVipHost); also answers isPresent. */
+  /** what does the change when netlink cannot (IpVipHost). */
   fallback: VipHost;
   /** told each time a call goes to the fallback, with why. */
   onFallback?: (reason: string) => void;
@@ -77,11 +78,6 @@ export class NetlinkVipHost implements VipHost {
     return this.change('del', vip, iface);
   }
 
-  /** Status only, never on the takeover path: the fallback's reading is good enough. */
-  isPresent(vip: Vip, iface: string): Promise<boolean> {
-    return this.fallback.isPresent(vip, iface);
-  }
-
   private change(op: Op, vip: Vip, iface: string): Promise<EnsureOutcome> {
     const r = this.attempt(op, vip, iface);
     if (!('fallback' in r)) return Promise.resolve(r);
@@ -98,7 +94,7 @@ export class NetlinkVipHost implements VipHost {
   private attempt(op: Op, vip: Vip, iface: string): Attempt {
     const native = this.native;
     if (this.disabled !== null || native === null) return { fallback: this.disabled ?? NO_NETLINK_ADDON };
-    const what = `netlink: ${op} ${vip.address}/${vip.prefix} dev ${iface}`;
+    const what = `netlink: ${op} ${vipCidr(vip)} dev ${iface}`;
     let errno: number;
     try {
       // Per call: an interface deleted and created again has a new index.
@@ -127,7 +123,6 @@ const DRY: NetlinkNative = { ifIndex: () => 1, addrAdd: () => 0, addrDel: () => 
 const NO_FALLBACK: VipHost = {
   ensurePresent: () => Promise.resolve({ ok: true, changed: false }),
   ensureAbsent: () => Promise.resolve({ ok: true, changed: false }),
-  isPresent: () => Promise.resolve(false),
 };
 let warmed = false;
 

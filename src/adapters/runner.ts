@@ -10,14 +10,13 @@
  * while the runner still waits for that child: its leader unreaped, or a member still holding
  * the pipes, which keeps the PGID from being reused (unless that member left the group with
  * setsid, and the PID space wrapped within the timeout). The agent's own helpers (ip, ping) do
- * not fork and stay in the agent's group, as before.
+ * not fork and stay in the agent's group.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Millis } from '../config/types.js';
 import type { CommandResult, CommandRunner, RunOptions } from '../ports/index.js';
 import { BoundedBuffer, errorText } from './bounded-buffer.js';
-
-export const DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024;
 
 /**
  * After SIGKILL the pipes normally close at once; a grandchild that inherited them could keep
@@ -52,7 +51,7 @@ export class SpawnRunner implements CommandRunner {
   private readonly running = new Set<() => void>();
 
   constructor(opts: SpawnRunnerOptions = {}) {
-    this.maxOutputBytes = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    this.maxOutputBytes = opts.maxOutputBytes ?? DEFAULTS.commands.maxOutputBytes;
     this.processGroup = opts.processGroup === true;
   }
 

@@ -13,7 +13,6 @@ import type { Millis, PeerEndpoint } from '../config/types.js';
 import { connectSocket, errorCode } from './udp-socket.js';
 
 export interface PeerEvents {
-  sent(): void;
   /** quoted: what the ICMP errors queued for this socket quoted (our datagrams, if real). */
   unreachable(address: string, quoted: Buffer[]): void;
   sendError(address: string, code: string): void;
@@ -41,7 +40,9 @@ export class PeerLink {
     private readonly errors: ErrorQueue | null = null,
   ) {
     sock.on('error', (err) => this.report(err));
-    this.afterSend = (err) => (err ? this.report(err) : events.sent());
+    this.afterSend = (err) => {
+      if (err) this.report(err);
+    };
   }
 
   /**

@@ -1,12 +1,15 @@
 /**
- * HeartbeatTransport over node:dgram. Receives on one socket bound to (bind, port); sends to
- * each unicast peer through a socket connected to that peer (see udp-peer.ts: that is what
- * makes ICMP port unreachable visible) and to the multicast group through the bound socket,
- * with TTL 1 (heartbeats never leave the segment) and loopback off (our own datagrams would
- * only be dropped as own-node). Send errors (EHOSTUNREACH, ENETUNREACH with the link down)
- * never throw: they are counted and reported to onSendError. Nothing here knows peers by
- * name; the codec above authenticates every datagram.
+ * HeartbeatTransport over node:dgram. Receives on the socket bound to (bind, port), on each
+ * unicast peer's socket and, with a bind address, on a socket bound to the multicast group.
+ * Sends to each unicast peer through its socket, connected to that peer (see udp-peer.ts:
+ * that is what makes ICMP port unreachable visible), and to the multicast group through the
+ * bound socket, with TTL 1 (heartbeats never leave the segment) and loopback off (our own
+ * datagrams would only be dropped as own-node). Send errors (EHOSTUNREACH, ENETUNREACH with
+ * the link down) never throw: they are reported to onSendError (the agent counts them in
+ * DriverStats). Nothing here knows peers by name; the codec above authenticates every
+ * datagram.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { Millis, PeerEndpoint } from '../config/types.js';
 import type { Clock, Datagram, HeartbeatTransport } from '../ports/index.js';
@@ -14,9 +17,6 @@ import { monotonicClock } from './clock.js';
 import type { Native } from './native.js';
 import { PeerLink, type ErrorQueue, type PeerEvents } from './udp-peer.js';
 import { bindSocket, closeSocket, errorCode, socketTypeFor } from './udp-socket.js';
-
-/** Retry spacing for a peer whose connect() failed (no route): cheap, and far below deadTime. */
-export const DEFAULT_RECONNECT_MS: Millis = 1000;
 
 export interface UdpTransportOptions {
   /** local address for every socket (source of our heartbeats); null = any. */
@@ -38,19 +38,9 @@ export interface UdpTransportOptions {
   errorQueue?: Pick<Native, 'udpSocket' | 'udpErrors'> | null;
 }
 
-export interface UdpCounters {
-  /** datagrams the kernel accepted. */
-  sent: number;
-  sendErrors: number;
-  /** ICMP port unreachable reports (ECONNREFUSED on a peer's connected socket). */
-  unreachable: number;
-  received: number;
-}
-
 type SendErrorHandler = (target: string, code: string) => void;
 
 export class UdpTransport implements HeartbeatTransport {
-  private readonly stats: UdpCounters = { sent: 0, sendErrors: 0, unreachable: 0, received: 0 };
   private messageHandler: (d: Datagram) => void = () => undefined;
   private unreachableHandler: (address: string, quoted: Buffer[]) => void = () => undefined;
   private sendErrorHandler: SendErrorHandler = () => undefined;
@@ -64,7 +54,9 @@ export class UdpTransport implements HeartbeatTransport {
     private readonly opts: UdpTransportOptions,
     private readonly clock: Clock,
   ) {
-    this.afterMulticastSend = (err) => (err ? this.sendError(opts.multicast ?? '', errorCode(err)) : this.stats.sent++);
+    this.afterMulticastSend = (err) => {
+      if (err) this.sendError(opts.multicast ?? '', errorCode(err));
+    };
     main.on('error', (err) => this.sendError('socket', errorCode(err)));
   }
 
@@ -108,17 +100,10 @@ export class UdpTransport implements HeartbeatTransport {
     this.sendErrorHandler = handler;
   }
 
-  counters(): Readonly<UdpCounters> {
-    return { ...this.stats };
-  }
-
-  /** The bound receive address (port resolved when opened with port 0). */
-  localAddress(): { address: string; port: number } {
-    const a = this.main.address();
-    return { address: a.address, port: a.port };
-  }
-
-  /** Peers whose send socket is connected (the others go through the fallback path). */
+  /**
+   * Peers whose send socket is connected (the others go through the fallback path): for
+   * diagnostics, and what test/fixtures/adapters/udp-node.mjs reports to the netns tests.
+   */
   connectedPeers(): string[] {
     return this.links.filter((l) => l.isConnected()).map((l) => l.peer.address);
   }
@@ -133,7 +118,6 @@ export class UdpTransport implements HeartbeatTransport {
   private listen(sock: Socket): void {
     this.receivers.push(sock);
     sock.on('message', (data: Buffer, rinfo: RemoteInfo) => {
-      this.stats.received++;
       this.messageHandler({ data, address: rinfo.address, port: rinfo.port });
     });
   }
@@ -170,15 +154,11 @@ export class UdpTransport implements HeartbeatTransport {
   private async addPeer(peer: PeerEndpoint, type: 'udp4' | 'udp6'): Promise<void> {
     const sock = createSocket({ type, reuseAddr: true });
     const events: PeerEvents = {
-      sent: () => this.stats.sent++,
-      unreachable: (address, quoted) => {
-        this.stats.unreachable++;
-        this.unreachableHandler(address, quoted);
-      },
+      unreachable: (address, quoted) => this.unreachableHandler(address, quoted),
       sendError: (address, code) => this.sendError(address, code),
     };
     const errors = this.errorQueueSocket(type);
-    const link = new PeerLink(peer, sock, this.main, events, this.opts.reconnectMs ?? DEFAULT_RECONNECT_MS, errors);
+    const link = new PeerLink(peer, sock, this.main, events, this.opts.reconnectMs ?? DEFAULTS.transport.reconnect, errors);
     this.links.push(link);
     await bindSocket(sock, this.opts.port, this.opts.bind ?? undefined, errors?.fd);
     this.listen(sock);
@@ -198,7 +178,6 @@ export class UdpTransport implements HeartbeatTransport {
   }
 
   private sendError(target: string, code: string): void {
-    this.stats.sendErrors++;
     this.sendErrorHandler(target, code);
   }
 }

@@ -5,7 +5,7 @@
  * to V8's default 32 MB and the agent paused 17-90 ms for garbage collection, against at most
  * ~6 ms after start-up with them (docs/benchmarks.md). So `run` started without them replaces
  * itself, before loading anything else, with the same node, the same script and arguments
- * and the flags added: execve keeps the PID, so systemd's MAINPID, the notify socket's sender
+ * and the flags added: execve keeps the PID, so systemd's MAINPID, the notification socket's sender
  * check and the watchdog still name the agent.
  *
  * Only `run` relaunches: the other commands live for milliseconds. HAAGENT_RELAUNCHED=1 in

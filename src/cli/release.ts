@@ -3,13 +3,14 @@
  * ExecStopPost runs it after any stop, a crash included, so a killed agent never leaves
  * its VIP behind (keepalived, ucarp and Heartbeat all do).
  */
+import { vipCidr } from '../config/vip.js';
 import type { CommandModule } from 'yargs';
 import { IpVipHost } from '../adapters/ip-host.js';
 import { Ipv4ConfSysctl } from '../adapters/sysctl.js';
 import { levipHostFor } from '../levip/host.js';
 import { vipDevice } from '../config/vip-device.js';
 import { SpawnRunner } from '../adapters/runner.js';
-import { probeSocket } from '../daemon/control.js';
+import { socketInUse } from '../daemon/control.js';
 import { configOrExit, type ConfigArgs } from './common.js';
 import { EXIT } from './exit.js';
 
@@ -24,7 +25,7 @@ export const releaseCommand: CommandModule<object, ReleaseArgs> = {
   handler: async (argv) => {
     const config = configOrExit(argv.config);
     if (!config) return;
-    if (!argv.force && (await probeSocket(config.control.socket))) {
+    if (!argv.force && (await socketInUse(config.control.socket))) {
       process.stderr.write(`haagent: an agent is running (${config.control.socket}); stop it first or use --force\n`);
       process.exitCode = EXIT.FAILURE;
       return;
@@ -32,7 +33,7 @@ export const releaseCommand: CommandModule<object, ReleaseArgs> = {
     const host = new IpVipHost(new SpawnRunner());
     let failed = 0;
     for (const g of config.groups) {
-      const vip = `${g.vip.address}/${g.vip.prefix}`;
+      const vip = vipCidr(g.vip);
       const dev = vipDevice(g); // lo for a LevIP group
       const r = await host.ensureAbsent(g.vip, dev);
       if (!r.ok) {

@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import type { ServiceManager } from '../adapters/sd-notify.js';
+import type { ServiceManager } from '../adapters/service-manager.js';
 import { IpVipHost } from '../adapters/ip-host.js';
 import { SpawnRunner } from '../adapters/runner.js';
 import { Ipv4ConfSysctl } from '../adapters/sysctl.js';

@@ -1,7 +1,7 @@
 /** `haagent run`: the agent in the foreground (systemd runs this). */
 import type { CommandModule } from 'yargs';
 import { loadKeys } from '../config/key.js';
-import { ServiceManager, takeNotifyEnv } from '../adapters/sd-notify.js';
+import { ServiceManager, takeServiceEnv } from '../adapters/service-manager.js';
 import { Agent } from '../daemon/agent.js';
 import { createLogger } from '../log.js';
 import { configOrExit, type ConfigArgs } from './common.js';
@@ -15,8 +15,8 @@ export const runCommand: CommandModule<object, ConfigArgs> = {
     const config = configOrExit(argv.config);
     if (!config) return;
     const log = createLogger(config.logLevel, config.node);
-    // Taken out of the environment: hooks and tools must not notify systemd in our name.
-    const service = new ServiceManager({ env: takeNotifyEnv(process.env), pid: process.pid, log, timers: { setInterval, clearInterval: (h) => clearInterval(h as NodeJS.Timeout) } });
+    // Taken out of the environment: hooks and tools must not speak to systemd in our name.
+    const service = new ServiceManager({ env: takeServiceEnv(process.env), pid: process.pid, log, timers: { setInterval, clearInterval: (h) => clearInterval(h as NodeJS.Timeout) } });
     // A file without groups is a real server's: the role alone, no agent (src/cli/run-role.ts).
     if (!config.director) {
       process.exitCode = await runRealServerOnly(config, log, service);

@@ -5,7 +5,8 @@
  * A field that is itself invalid is skipped here; the schema already reported it.
  */
 import { formatDuration } from './duration.js';
-import { DEFAULTS, LIMITS } from './defaults.js';
+import { DEFAULTS } from './defaults.js';
+import { LIMITS } from './limits.js';
 import { NAME_RE, durationIn, formatPeer, parseIfname, parseIp, parseMulticast, parsePeerEntry, parseVip, type IpAddress, type Parsed } from './fields.js';
 import type { PathKey } from './locate.js';
 import { effectiveTiming } from './resolve.js';

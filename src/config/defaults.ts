@@ -1,11 +1,29 @@
 /**
- * Every default of the configuration in one place, each with the reason for its value
- * (STYLE habit 11, after memberlist's DefaultLANConfig), and next to it every allowed range.
- * docs/configuration.md repeats these; change both together.
+ * Every default of the agent in one frozen object, each with the reason for its value (after
+ * memberlist's DefaultLANConfig). The allowed ranges of the configuration are in limits.ts.
+ *
+ * Two kinds of entries:
+ * - configuration defaults: what the effective configuration holds for a key the file leaves
+ *   out (the top-level keys, `levip`, `realserver`, `garp`, `health`). docs/configuration.md
+ *   and docs/health.md repeat these; change both together.
+ * - the agent's own settings, which no configuration key reaches (`election`, `link`,
+ *   `conflict`, `hooks`, `control`, `metricsServer`, `commands`, `transport`, `replay`): the
+ *   timings and bounds the code was measured and tested with. Tests may pass other values
+ *   where a module takes options; production uses these.
+ *
+ * Facts of the protocol (the datagram layout, src/wire/layout.ts) are not defaults and live
+ * where they are defined.
  */
+import type { CheckWeight, PingNodeOptions } from '../health/types.js';
 import type { GarpForm, GroupMode, LogLevel, Millis } from './types.js';
 
-export const DEFAULTS = {
+/** Object.freeze at every level: no caller can change a default for everyone else. */
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) deepFreeze(v);
+  return Object.freeze(o);
+}
+
+export const DEFAULTS = deepFreeze({
   /** Heartbeat's registered port ("ha-cluster", 694/udp), so firewall rules written for it fit. */
   port: 694,
   /**
@@ -111,44 +129,173 @@ export const DEFAULTS = {
     /** Off: periodic ARP is noise unless a router is known to forget entries (keepalived default). */
     refresh: 0 as Millis,
   },
-} as const;
-
-/** Allowed ranges. A value outside is a configuration error, never clamped. */
-export const LIMITS = {
-  port: { min: 1, max: 65_535 },
-  /** 0 = off; 1-99 are SCHED_RR's priorities. */
-  realtime: { min: 0, max: 99 },
-  /** below 10 ms timers are jitter; above 10 s failover is too slow to call high availability. */
-  interval: { min: 10, max: 10_000 },
-  /** Heartbeat refuses a deadtime not above twice the keepalive: one lost datagram is not death. */
-  deadTimeMinFactor: 2,
-  deadTime: { max: 600_000 },
-  deadCount: { min: 2, max: 100 },
-  initDead: { max: 3_600_000 },
-  priority: { min: 1, max: 254 },
-  preemptDelay: { max: 3_600_000 },
-  garpCount: { min: 1, max: 20 },
-  garpSpacing: { max: 10_000 },
-  /** refresh is 0 (off) or at least a second: a faster refresh floods the segment. */
-  garpRefresh: { min: 1_000, max: 86_400_000 },
-  /** below 100 ms a hook has barely been forked; above 10 min it is a service, not a hook. */
-  notifyTimeout: { min: 100, max: 600_000 },
-  /** per list (global, or one group's): a handful is normal, more is a misuse of hooks. */
-  notifyHooks: { max: 16 },
-  /** arguments of one hook, program included. */
-  notifyArgs: { max: 64 },
-  /** below 100 ms the arping spawns per slot add up; above a minute the load barely rotates. */
-  levipPeriod: { min: 100, max: 60_000 },
-  /** at most half the period (checked in cross.ts): the owner must announce for half its slot. */
-  levipGuard: { max: 30_000 },
-  /** each reply spawns an arping that lingers ~1 s (measured on Debian 12 bookworm): 100 ms keeps that to ~10 at once. */
-  levipRepeat: { min: 100, max: 60_000 },
-  /** the rotation's weights (src/levip/sequence.ts MIN_WEIGHT..MAX_WEIGHT); advertised as the priority. */
-  levipWeight: { min: 1, max: 100 },
-  /** recheck is 0 (off) or at least 100 ms: each check spawns `ip` twice (~4 ms each, measured on Debian 12). */
-  realserverRecheck: { min: 100, max: 3_600_000 },
-  /** VIPs of the real-server role: each is one address on lo, a few is normal. */
-  realserverVips: { max: 64 },
-  /** sun_path holds 108 bytes including the terminating NUL. */
-  socketPathMaxBytes: 107,
-} as const;
+  /** Health checks and ping nodes (docs/health.md): the keys of one check. */
+  health: {
+    /** keepalived's track_script default: once a second is cheap and notices a dead service fast. */
+    interval: 1000 as Millis,
+    /** Half the interval: a health page slower than that is already a sick service. */
+    timeout: 500 as Millis,
+    /** Two in a row: one lucky answer from a restarting service does not bring the node back. */
+    rise: 2,
+    /** Two in a row: one lost packet or one GC pause in the service does not cause a failover. */
+    fall: 2,
+    /** Safe by default: a failing check takes the node out, as keepalived's weight 0. */
+    weight: 'fault' as CheckWeight,
+    /**
+     * Ten seconds between a reported change and a recovery: a service that dies every few seconds
+     * would otherwise move the VIP back and forth; about 10 transitions a minute at worst with the
+     * other defaults (docs/health.md). Failing is never delayed.
+     */
+    holdDown: 10_000 as Millis,
+    pingNode: {
+      interval: 1000 as Millis,
+      /** whole seconds: older iputils ping takes -W in whole seconds only. */
+      timeout: 1000 as Millis,
+      rise: 2,
+      /** Three: ICMP is the first thing a busy router drops. */
+      fall: 3,
+      /** As for checks: a flapping uplink must not swing the ping-node comparison back and forth. */
+      holdDown: 10_000 as Millis,
+    } satisfies PingNodeOptions,
+  },
+  /** The election's own timings and bounds (src/core); no configuration key reaches them. */
+  election: {
+    /** Priority advertised after an operator `takeover`: above any configured priority (1-254). */
+    takeoverPriority: 255,
+    /** Priority advertised after an operator `standby`: the lowest eligible one (last resort only). */
+    demotedPriority: 1,
+    /** First retry delay after a VIP operation failed; each further failure doubles it... */
+    faultRetryMin: 1000 as Millis,
+    /** ...up to this. */
+    faultRetryMax: 16_000 as Millis,
+    /**
+     * Least time between two re-announcements for a returning peer or a dual active. Short
+     * enough that the first re-announce of a new episode (a partition healing shortly after
+     * the last one) is never suppressed; long enough, with re-announcements of one frame pair
+     * (src/core/transitions.ts reannounce), that a peer flapping on a loaded host (missing a
+     * dead time now and then) cannot turn into a stream of arping spawns that loads the host
+     * further.
+     */
+    reannounceMin: 250 as Millis,
+    /**
+     * A path whose host refused our datagram gets one datagram this often instead of every
+     * heartbeat (src/core/quiet.ts): half the refill of Linux's ICMP rate limit.
+     */
+    refusedResend: 2000 as Millis,
+    /** A peer's lateness is remembered over one to two windows of this length (src/core/lateness.ts). */
+    latenessWindow: 5_000 as Millis,
+    /**
+     * A tick this late means our own loop was stalled (the timer is whole milliseconds and
+     * rounds up, so up to 1 ms is the timer's own slack).
+     */
+    stallMin: 2 as Millis,
+    /**
+     * Least time a probe answer is given after an ICMP hint, on an idle host. An answer takes a
+     * wake-up, one HMAC and one datagram each way: well under a millisecond, a few with a
+     * young-generation GC in between. Added to it: twice the worst lateness the peer's own
+     * heartbeats showed recently, so a loaded or slow peer gets the time it has been needing.
+     */
+    confirmFloor: 4 as Millis,
+    /** How long hints on a path are ignored after one was refuted (a forger's retry rate). */
+    hintHold: 10_000 as Millis,
+    /** A heartbeat this much past the peer's interval (at least) makes the peer overdue. */
+    overdueMin: 1 as Millis,
+    /** While a peer is overdue it is probed this many times per interval. */
+    overdueProbesPerInterval: 5,
+    /** Least spacing of confirmation probes (a forger flooding ICMP cannot make us flood). */
+    confirmProbeGap: 1 as Millis,
+    /** Least spacing of probe answers: a key holder probing in a loop gets at most 1000/s. */
+    answerGap: 1 as Millis,
+    /** A follower sends on a peer's heartbeat when its own is due within this share of an interval... */
+    followWindow: 0.5,
+    /** ...and then sets its own timer this share of an interval later than one interval. */
+    followSlack: 0.25,
+  },
+  /** Link tracking (src/health/link-monitor.ts). */
+  link: {
+    /** A crashing monitor is restarted fast at first: link tracking is blind while it is down. */
+    backoffMin: 100 as Millis,
+    /** ...but never more often than this once it keeps dying (ip missing, no CAP_NET_ADMIN). */
+    backoffMax: 5000 as Millis,
+    /** A monitor that ran this long was healthy: its next crash starts again at backoffMin. */
+    stableAfter: 10_000 as Millis,
+    /** Second read after a (re)start: covers a change between spawn and the netlink subscription. */
+    confirmDelay: 500 as Millis,
+    /** bound of one `ip -json link show` (it takes a few ms). */
+    readTimeout: 2000 as Millis,
+  },
+  /** The VIP conflict watch (src/daemon/conflict.ts). */
+  conflict: {
+    /** Every 5 s: cheap (one arping a group), and a rogue claim is found within seconds. */
+    interval: 5000 as Millis,
+    /** Five detections (~1 s each, the arping deadline) right after a takeover. */
+    fastDetections: 5,
+    /** The gap between those: next to nothing, the arping deadline already spaces them. */
+    fastGap: 50 as Millis,
+    /** The first round, shortly after start: a round skips every group not active with its VIP in place, so an early one costs nothing. */
+    firstRound: 200 as Millis,
+    /** Bound of one `arping -D -w 1`: its one-second deadline plus room for a loaded host. */
+    runTimeout: 2500 as Millis,
+    /** Found on PATH, as every other tool the agent runs. */
+    arpingPath: 'arping',
+  },
+  /** The lanes of the notify hooks (src/daemon/notify.ts). */
+  hooks: {
+    /** Eight at once: more parallel forks than that on a 2-core director only slow each other. */
+    maxRunning: 8,
+    /** Sixteen waiting transitions: more than any real failover sequence, far less than a flood. */
+    maxQueued: 16,
+  },
+  /** One control connection (src/daemon/control-conn.ts): a request is one short JSON line. */
+  control: {
+    /** longest request line in characters, the newline excluded. */
+    maxLine: 64 * 1024,
+    /** lines answered per event-loop turn, all connections of a server together. */
+    perTurn: 32,
+    /** unread answer bytes a connection may hold before it is dropped. */
+    maxPendingBytes: 256 * 1024,
+    /** no complete request (and no reading of the answers) for this long closes a connection. */
+    idleMs: 10_000,
+    /** concurrent connections per socket; the next one is refused with one line. */
+    maxConnections: 32,
+  },
+  /**
+   * The metrics listener's bounds on a client (src/metrics/server.ts). A scrape is one small
+   * request and a few kilobytes of answer, on a LAN or loopback: a client that needs seconds
+   * for it is stuck or hostile. A Prometheus server or two plus an operator's curl need a
+   * handful of connections.
+   */
+  metricsServer: {
+    idleMs: 5_000,
+    headersMs: 5_000,
+    requestMs: 5_000,
+    checkMs: 1_000,
+    responseMs: 10_000,
+    keepAliveMs: 5_000,
+    maxConnections: 16,
+    maxHeaderBytes: 8 * 1024,
+    maxHeadersCount: 64,
+  },
+  /** The external commands the agent runs itself (ip, arping, ping). */
+  commands: {
+    /** Output kept per stream of one command (src/adapters/runner.ts); the rest is counted, not kept. */
+    maxOutputBytes: 64 * 1024,
+    /** One `ip` call takes ~4 ms (measured on Debian 12 bookworm); 2 s means the host is in real trouble. */
+    ipTimeout: 2000 as Millis,
+    /** Longer than the ~1 s linger of a healthy arping; short enough that a hung one goes soon. */
+    arpingLife: 1500 as Millis,
+  },
+  /** The heartbeat transport (src/adapters/udp-transport.ts). */
+  transport: {
+    /** Retry spacing for a peer whose connect() failed (no route): cheap, and far below deadTime. */
+    reconnect: 1000 as Millis,
+  },
+  /** The replay guard (src/wire/replay.ts). */
+  replay: {
+    /**
+     * Sender nodes whose replay marks are kept (in memory and in the marks file): the receiver
+     * admits only configured nodes (src/wire/identity.ts), so a real cluster stays far below it.
+     */
+    capacity: 256,
+  },
+} as const);

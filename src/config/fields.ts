@@ -3,8 +3,9 @@
  * interface names, durations with ranges, socket modes. Pure; each returns the parsed value
  * or the "expected ..." text an operator reads in the error.
  *
- * Addresses are checked with node:net isIPv4/isIPv6, not a regex: the field notes record a
- * JSON Schema regex that let 198.51.100.300/32 through.
+ * Addresses are checked with node:net isIPv4/isIPv6, not a regex: an address pattern is easy
+ * to get subtly wrong (one that lets 198.51.100.300/32 through is a common mistake), and
+ * test/unit/config-cli.test.ts keeps that value refused.
  */
 import { SocketAddress, isIPv4, isIPv6 } from 'node:net';
 import { MAX_NAME_BYTES } from '../wire/codec.js';
@@ -72,7 +73,10 @@ export function unusableVip(ip: IpAddress): string | null {
   return null;
 }
 
-/** "addr" or "addr/prefix"; no prefix means a host route (/32, /128), as the field notes advise. */
+/**
+ * "addr" or "addr/prefix"; no prefix means a host route (/32, /128): a VIP written without a
+ * prefix then never makes a whole subnet local to the director that holds it.
+ */
 export function parseVip(v: unknown): Parsed<Vip> {
   if (typeof v !== 'string') return no(EXPECT.vip);
   const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(v);

@@ -6,6 +6,7 @@
  * no heartbeat, no key. Leaf parsers, cross-field rules, resolution and rendering of the
  * section live here so that the shared config files only call in.
  */
+import { vipCidr } from './vip.js';
 import { parseRealServerVip } from '../realserver/vip.js';
 import { formatDuration } from './duration.js';
 import { DEFAULTS } from './defaults.js';
@@ -134,7 +135,7 @@ export function resolveRealServer(raw: RawRealServer | undefined, stateDir: stri
 
 /** The section as the file writes it, every default filled in. */
 export function renderRealServer(rs: RealServerConfig): Record<string, unknown> {
-  const out: Record<string, unknown> = { vips: rs.vips.map((v) => `${v.address}/${v.prefix}`) };
+  const out: Record<string, unknown> = { vips: rs.vips.map(vipCidr) };
   if (rs.interface !== null) out.interface = rs.interface;
   return Object.assign(out, { stateFile: rs.stateFile, recheck: formatDuration(rs.recheck), undoOnStop: rs.undoOnStop });
 }

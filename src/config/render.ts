@@ -3,6 +3,7 @@
  * editors jump to, and the effective configuration as YAML in the same shape the file uses
  * (so it can be diffed against, or loaded back as, a configuration file).
  */
+import { vipCidr } from './vip.js';
 import { Document, isSeq } from 'yaml';
 import { formatDuration } from './duration.js';
 import { formatMode, formatPeer } from './fields.js';
@@ -32,7 +33,7 @@ function renderGroup(g: GroupConfig): Record<string, unknown> {
     group.levip = { period: formatDuration(l.period), guard: formatDuration(l.guard), repeat: formatDuration(l.repeat), weight: l.weight };
   }
   Object.assign(group, {
-    vip: `${g.vip.address}/${g.vip.prefix}`,
+    vip: vipCidr(g.vip),
     interface: g.interface,
     priority: g.priority,
     preempt: g.preempt,

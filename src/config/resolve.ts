@@ -3,7 +3,7 @@
  * DEFAULTS, derived timings computed, peers given their port. Pure. Only called once
  * validation (schema + cross.ts) found no issue.
  */
-import { HEALTH_DEFAULTS, type CheckCommon, type CheckSpec } from '../health/types.js';
+import type { CheckCommon, CheckSpec } from '../health/types.js';
 import { DEFAULTS } from './defaults.js';
 import type { RawCheck, RawConfig, RawGroup } from './schema.js';
 import type { ListenSpec } from './fields.js';
@@ -68,12 +68,12 @@ function resolveGroup(g: RawGroup): GroupConfig {
 function resolveCheck(c: RawCheck): CheckSpec {
   const common: CheckCommon = {
     name: c.name,
-    interval: c.interval ?? HEALTH_DEFAULTS.interval,
-    timeout: c.timeout ?? HEALTH_DEFAULTS.timeout,
-    rise: c.rise ?? HEALTH_DEFAULTS.rise,
-    fall: c.fall ?? HEALTH_DEFAULTS.fall,
-    weight: c.weight ?? HEALTH_DEFAULTS.weight,
-    holdDown: c.holdDown ?? HEALTH_DEFAULTS.holdDown,
+    interval: c.interval ?? DEFAULTS.health.interval,
+    timeout: c.timeout ?? DEFAULTS.health.timeout,
+    rise: c.rise ?? DEFAULTS.health.rise,
+    fall: c.fall ?? DEFAULTS.health.fall,
+    weight: c.weight ?? DEFAULTS.health.weight,
+    holdDown: c.holdDown ?? DEFAULTS.health.holdDown,
   };
   switch (c.type) {
     case 'http':

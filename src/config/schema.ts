@@ -6,9 +6,9 @@
  */
 import { z } from 'zod';
 import { MAX_GROUPS } from '../wire/codec.js';
-import { LIMITS } from './defaults.js';
+import { LIMITS } from './limits.js';
 import { EXPECT, NAME_RE, durationIn, parseIfname, parseIp, parseListen, parseMode, parseMulticast, parseStatusMode, parsePeerEntry, parseVip, type Parsed } from './fields.js';
-import { HEALTH_LIMITS, HTTP_BODY_MAX_BYTES, type CheckWeight } from '../health/types.js';
+import { HTTP_BODY_MAX_BYTES, type CheckWeight } from '../health/types.js';
 import { RS_EXPECT, parseRealServerIfname, parseRealServerVipField } from './realserver.js';
 
 /** A zod leaf around one of our parsers; its issue message is the parser's "expected" text. */
@@ -85,7 +85,7 @@ export const levipSchema = strict({
 const CHECK_EXPECT = {
   check: 'a check: a mapping with name, type (http, tcp, exec or ping) and the keys of that type',
   type: 'one of http, tcp, exec, ping',
-  weight: `fault, or an integer from ${HEALTH_LIMITS.weight.min} to ${HEALTH_LIMITS.weight.max} (subtracted from the priority while the check fails)`,
+  weight: `fault, or an integer from ${LIMITS.health.weight.min} to ${LIMITS.health.weight.max} (subtracted from the priority while the check fails)`,
   url: 'an http:// or https:// URL (e.g. http://127.0.0.1:80/health)',
   body: `a non-empty string of at most ${HTTP_BODY_MAX_BYTES} bytes (quote numbers), looked for in the first ${HTTP_BODY_MAX_BYTES / 1024} KiB of the body`,
   command: 'a command: a list of strings, the program first (e.g. ["/usr/local/bin/check", "--quick"])',
@@ -94,12 +94,12 @@ const CHECK_EXPECT = {
 
 /** `fault` (the node leaves the election while the check fails) or a priority decrement. */
 function parseWeight(v: unknown): Parsed<CheckWeight> {
-  const { min, max } = HEALTH_LIMITS.weight;
+  const { min, max } = LIMITS.health.weight;
   if (v === 'fault' || (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max)) return { ok: true, value: v };
   return { ok: false, expected: CHECK_EXPECT.weight };
 }
 
-/** Kept as written (the probe parses it again); credentials would end up in logs and status. */
+/** Kept as written (the http check parses it again); credentials would end up in logs and status. */
 function parseHttpUrl(v: unknown): Parsed<string> {
   const url = typeof v === 'string' && URL.canParse(v) ? new URL(v) : undefined;
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) return { ok: false, expected: CHECK_EXPECT.url };
@@ -107,14 +107,14 @@ function parseHttpUrl(v: unknown): Parsed<string> {
   return { ok: true, value: v as string };
 }
 
-/** Keys of every check, after the type's own; defaults come from HEALTH_DEFAULTS in resolve.ts. */
+/** Keys of every check, after the type's own; defaults come from DEFAULTS.health in resolve.ts. */
 const checkCommon = {
-  interval: leaf(durationIn(HEALTH_LIMITS.interval.min, HEALTH_LIMITS.interval.max)).optional(),
-  timeout: leaf(durationIn(HEALTH_LIMITS.timeout.min, HEALTH_LIMITS.timeout.max)).optional(),
-  rise: intIn(HEALTH_LIMITS.rise.min, HEALTH_LIMITS.rise.max).optional(),
-  fall: intIn(HEALTH_LIMITS.fall.min, HEALTH_LIMITS.fall.max).optional(),
+  interval: leaf(durationIn(LIMITS.health.interval.min, LIMITS.health.interval.max)).optional(),
+  timeout: leaf(durationIn(LIMITS.health.timeout.min, LIMITS.health.timeout.max)).optional(),
+  rise: intIn(LIMITS.health.rise.min, LIMITS.health.rise.max).optional(),
+  fall: intIn(LIMITS.health.fall.min, LIMITS.health.fall.max).optional(),
   weight: leaf(parseWeight).optional(),
-  holdDown: leaf(durationIn(0, HEALTH_LIMITS.holdDown.max)).optional(),
+  holdDown: leaf(durationIn(0, LIMITS.health.holdDown.max)).optional(),
 };
 
 const checkOf = <K extends string, T extends z.core.$ZodLooseShape>(type: K, own: T) =>
@@ -157,7 +157,7 @@ export const groupSchema = strict({
   trackInterfaces: z.array(leaf(parseIfname), { error: 'a list of interface names (e.g. [eth1])' }).optional(),
   pingNodes: z
     .array(leaf(parseIp), { error: 'a list of IP addresses (e.g. [198.51.100.1])' })
-    .max(HEALTH_LIMITS.pingNodes.max, { error: `a list of at most ${HEALTH_LIMITS.pingNodes.max} IP addresses (each is pinged every second)` })
+    .max(LIMITS.health.pingNodes.max, { error: `a list of at most ${LIMITS.health.pingNodes.max} IP addresses (each is pinged every second)` })
     .optional(),
 });
 

@@ -10,28 +10,22 @@
  * - While a peer is overdue (peers.ts) every datagram is a probe and they go every
  *   `probeEvery` ms (a fifth of the interval); a probe asks its receivers to answer at once.
  * - An ICMP hint (peers.ts) is confirmed by a probe sent at once, at most one per
- *   CONFIRM_PROBE_GAP_MS.
- * - Every probe received is answered at once, at most one answer per ANSWER_GAP_MS: the
+ *   confirmProbeGap ms (DEFAULTS.election, like the other figures named here).
+ * - Every probe received is answered at once, at most one answer per answerGap ms: the
  *   prober's confirmation waits for exactly that answer.
  * - A node that holds a VIP follows: when a peer's heartbeat arrives and its own is due
- *   within FOLLOW_WINDOW of an interval, it sends at once, in the same wake-up, and sets its
- *   own timer FOLLOW_SLACK later than an interval, so the next peer heartbeat comes first
+ *   within followWindow of an interval, it sends at once, in the same wake-up, and sets its
+ *   own timer followSlack later than an interval, so the next peer heartbeat comes first
  *   again. The active node then wakes once per interval (receive and send together) instead
  *   of twice, and the standby keeps the cadence on its timer. Wake-ups, not the work done in
  *   them, are most of a Node agent's CPU at 10 ms heartbeats. If the peer falls silent, the
- *   follower's timer takes over the cadence FOLLOW_SLACK of an interval later, once.
+ *   follower's timer takes over the cadence followSlack of an interval later, once.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import type { MessageType } from '../wire/types.js';
 import type { Millis } from './types.js';
 
-/** Least spacing of confirmation probes (a forger flooding ICMP cannot make us flood). */
-export const CONFIRM_PROBE_GAP_MS: Millis = 1;
-/** Least spacing of probe answers: a key holder probing in a loop gets at most 1000/s. */
-export const ANSWER_GAP_MS: Millis = 1;
-/** A follower sends on a peer's heartbeat when its own is due within this share of an interval. */
-export const FOLLOW_WINDOW = 0.5;
-/** ...and then sets its own timer this share of an interval later than one interval. */
-export const FOLLOW_SLACK = 0.25;
+const { confirmProbeGap, answerGap, followWindow, followSlack } = DEFAULTS.election;
 
 export interface SendWants {
   now: Millis;
@@ -70,7 +64,7 @@ export class BeatSchedule {
 
   /** A probe arrived: whether to answer it now (rate limited). */
   answerProbe(now: Millis): boolean {
-    if (now - this.lastAnswerAt < ANSWER_GAP_MS) return false;
+    if (now - this.lastAnswerAt < answerGap) return false;
     this.lastAnswerAt = now;
     return true;
   }
@@ -78,16 +72,16 @@ export class BeatSchedule {
   /** What to send at this step, or null; records the send. */
   decide(w: SendWants): MessageType | null {
     const live = !w.shuttingDown;
-    const confirmNow = live && w.confirm && w.now - this.lastProbeAt >= CONFIRM_PROBE_GAP_MS;
+    const confirmNow = live && w.confirm && w.now - this.lastProbeAt >= confirmProbeGap;
     const probeNow = live && w.suspect && w.now - this.lastProbeAt >= this.probeEvery(w);
-    const followNow = live && w.follower === true && w.heard === true && w.now >= this.nextAt - FOLLOW_WINDOW * this.interval;
+    const followNow = live && w.follower === true && w.heard === true && w.now >= this.nextAt - followWindow * this.interval;
     const triggered = w.sendNow || w.solicit === true || confirmNow || probeNow || followNow;
     if (!triggered && w.now < this.nextAt) return null;
     const type: MessageType = !live ? 'resign' : w.suspect || w.confirm || w.solicit ? 'probe' : 'heartbeat';
     if (triggered) {
       // Any datagram carries our state: the next heartbeat is an interval after it (a
       // follower's a little more, so the peer's next heartbeat comes first).
-      this.nextAt = w.now + this.interval * (w.follower === true && live ? 1 + FOLLOW_SLACK : 1);
+      this.nextAt = w.now + this.interval * (w.follower === true && live ? 1 + followSlack : 1);
     } else {
       // On schedule: keep the phase, unless we fell a whole interval behind (no catch-up burst).
       this.nextAt += this.interval;
@@ -100,7 +94,7 @@ export class BeatSchedule {
   /** The next time decide() wants to run: the heartbeat, or a probe held back by its spacing. */
   wakeAt(w: Pick<SendWants, 'suspect' | 'confirm' | 'probeEvery' | 'shuttingDown'>): Millis {
     let at = this.nextAt;
-    if (!w.shuttingDown && w.confirm) at = Math.min(at, this.lastProbeAt + CONFIRM_PROBE_GAP_MS);
+    if (!w.shuttingDown && w.confirm) at = Math.min(at, this.lastProbeAt + confirmProbeGap);
     if (!w.shuttingDown && w.suspect) at = Math.min(at, this.lastProbeAt + this.probeEvery(w));
     return at;
   }

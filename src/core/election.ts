@@ -19,6 +19,7 @@
  *   advertises active, plus a short grace for its gratuitous ARP to land, so clients see
  *   no gap; with no successor alive it releases at once.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import { skipRefused } from './quiet.js';
 import { evalRelease, evaluate, type EvalCore } from './evaluate.js';
 import { announce, ensureVip, toFault, toHealthFault } from './transitions.js';
@@ -35,12 +36,6 @@ import { reconfigure, retiredResult } from './reconfigure.js';
 import { isLevip, order, type StepCtx } from './step.js';
 import type { CommandReply, CoreOptions, Input, Millis, StepResult } from './types.js';
 
-/** Priority advertised after an operator `takeover`: above any configured priority (1-254). */
-export const TAKEOVER_PRIORITY = 255;
-/** Priority advertised after an operator `standby`: the lowest eligible one (last resort only). */
-export const DEMOTED_PRIORITY = 1;
-export { FAULT_RETRY_MAX, FAULT_RETRY_MIN } from './transitions.js';
-export { REANNOUNCE_MIN } from './evaluate.js';
 
 
 export class Core implements EvalCore {
@@ -238,8 +233,8 @@ export class Core implements EvalCore {
   selfCandidate(g: GroupRt): Candidate {
     // LevIP advertises its rotation weight where failover groups advertise priority.
     let priority = isLevip(g) ? g.cfg.levip!.weight : Math.max(1, g.cfg.priority - g.healthPenalty);
-    if (g.boosted) priority = TAKEOVER_PRIORITY;
-    else if (g.demoted) priority = DEMOTED_PRIORITY;
+    if (g.boosted) priority = DEFAULTS.election.takeoverPriority;
+    else if (g.demoted) priority = DEFAULTS.election.demotedPriority;
     if (g.state === 'fault' || g.healthFault || g.release || this.maintenance || this.shuttingDown) priority = 0;
     // Not known yet: never a reason to give a VIP up, always one not to claim it.
     if (g.healthPending !== null && g.state !== 'active') priority = 0;

@@ -3,6 +3,7 @@
  * standby, claim, preempt, hand over, release, retry after a fault). Reads the core through
  * EvalCore; changes the group through transitions.ts.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import type { GroupRt } from './group.js';
 import type { PeerTable } from './peers.js';
 import { best, outranks, type Candidate } from './rank.js';
@@ -10,15 +11,6 @@ import { isLevip, type StepCtx } from './step.js';
 import { announce, becomeActive, becomeStandby, ensureVip, nextBackoff, reannounce, toHealthFault } from './transitions.js';
 import type { CoreOptions, Millis } from './types.js';
 import { activePeers, anyActivePeer, holderPeer, liveCandidates } from './views.js';
-
-/**
- * Least time between two re-announcements for a returning peer or a dual active. Short
- * enough that the first re-announce of a new episode (a partition healing shortly after
- * the last one) is never suppressed; long enough, with re-announcements of one frame pair
- * (see reannounce), that a peer flapping on a loaded host (missing a dead time now and
- * then) cannot turn into a stream of arping spawns that loads the host further.
- */
-export const REANNOUNCE_MIN: Millis = 250;
 
 /** What the evaluation reads of the core (Core implements it). */
 export interface EvalCore {
@@ -111,7 +103,7 @@ function evalActive(c: EvalCore, g: GroupRt, ctx: StepCtx): void {
     return;
   }
   const conflict = top !== null || ctx.peerReturned;
-  if (conflict && g.vipReady && (g.conflictAnnouncedAt === null || ctx.now - g.conflictAnnouncedAt >= Math.max(c.opts.deadTime, REANNOUNCE_MIN))) {
+  if (conflict && g.vipReady && (g.conflictAnnouncedAt === null || ctx.now - g.conflictAnnouncedAt >= Math.max(c.opts.deadTime, DEFAULTS.election.reannounceMin))) {
     // Both sides may have been active (a healed partition, a restarted peer): we win, so
     // pull the router back to us even if the loser already released.
     g.conflictAnnouncedAt = ctx.now;

@@ -1,5 +1,5 @@
 /**
- * Per-group runtime state and the only code that changes a group's state (STYLE habit 2).
+ * Per-group runtime state and the only code that changes a group's state.
  *
  * Transition table (anything else throws: it is a bug, not an input):
  *

@@ -5,10 +5,11 @@
  * ICMP hint (peers.ts). The maximum over the current and the last window: a slow peer is
  * given the time it has been needing for the last 5 to 10 seconds.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import type { Millis } from './types.js';
 
 /** Lateness is remembered over one to two windows of this length. */
-export const LATENESS_WINDOW_MS: Millis = 5_000;
+const WINDOW: Millis = DEFAULTS.election.latenessWindow;
 
 /** The worst recent lateness of a peer's datagrams: max over the current and the last window. */
 export class Lateness {
@@ -32,8 +33,8 @@ export class Lateness {
 
   private roll(now: Millis): void {
     const age = now - this.start;
-    if (age < LATENESS_WINDOW_MS) return;
-    this.prev = age < 2 * LATENESS_WINDOW_MS ? this.cur : 0;
+    if (age < WINDOW) return;
+    this.prev = age < 2 * WINDOW ? this.cur : 0;
     this.cur = 0;
     this.start = now;
   }

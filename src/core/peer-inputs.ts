@@ -3,24 +3,19 @@
  * and how late a tick came (our own stall). They update the peer table and the step's
  * context; the groups are evaluated afterwards, from scratch (election.ts).
  */
+import { DEFAULTS } from '../config/defaults.js';
 import type { BeatSchedule } from './beat.js';
-import { HINT_HOLD_MS, type PeerTable } from './peers.js';
+import type { PeerTable } from './peers.js';
 import { fmtMs } from './schedule.js';
 import type { StepCtx } from './step.js';
 import type { Input, Millis } from './types.js';
-
-/**
- * A tick this late means our own loop was stalled (the timer is whole milliseconds and
- * rounds up, so up to 1 ms is the timer's own slack).
- */
-export const STALL_MIN_MS: Millis = 2;
 
 type PeerInput = Extract<Input, { kind: 'message' | 'unreachable' | 'tick' }>;
 
 export function applyPeerInput(peers: PeerTable, beat: BeatSchedule, deadTime: Millis, input: PeerInput, ctx: StepCtx): void {
   switch (input.kind) {
     case 'tick':
-      if (input.late !== undefined && input.late >= STALL_MIN_MS) {
+      if (input.late !== undefined && input.late >= DEFAULTS.election.stallMin) {
         peers.stalled(input.late, input.now);
         ctx.notes.push({ level: input.late >= deadTime / 2 ? 'warn' : 'debug', msg: `our loop stalled ${fmtMs(input.late)} ms: peers' silence meanwhile does not count` });
       }
@@ -45,7 +40,7 @@ function message(peers: PeerTable, beat: BeatSchedule, input: Extract<Input, { k
   const { kind, refuted } = peers.record(msg, input.address, input.port, input.now);
   ctx.heard = msg.type === 'heartbeat';
   if (refuted) {
-    ctx.notes.push({ level: 'warn', peer: msg.node, msg: `peer ${msg.node} answered after an ICMP port unreachable for ${input.address}: not gone (a forged ICMP error?); such errors on that path are ignored for ${HINT_HOLD_MS / 1000} s` });
+    ctx.notes.push({ level: 'warn', peer: msg.node, msg: `peer ${msg.node} answered after an ICMP port unreachable for ${input.address}: not gone (a forged ICMP error?); such errors on that path are ignored for ${DEFAULTS.election.hintHold / 1000} s` });
   }
   for (let i = 0; i < msg.groups.length; i++) {
     const wg = msg.groups[i]!;

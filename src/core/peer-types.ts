@@ -1,21 +1,7 @@
-/** The peer table's records and its constants (peers.ts); the small helpers on them. */
+/** The peer table's records (peers.ts) and the small helpers on them. */
 import type { WireGroup } from '../wire/types.js';
 import type { Lateness } from './lateness.js';
 import type { Millis, NodeId } from './types.js';
-
-/**
- * Least time a probe answer is given after an ICMP hint, on an idle host. An answer takes a
- * wake-up, one HMAC and one datagram each way: well under a millisecond, a few with a
- * young-generation GC in between. Added to it: twice the worst lateness the peer's own
- * heartbeats showed recently, so a loaded or slow peer gets the time it has been needing.
- */
-export const CONFIRM_FLOOR_MS: Millis = 4;
-/** How long hints on a path are ignored after one was refuted (a forger's retry rate). */
-export const HINT_HOLD_MS: Millis = 10_000;
-/** A heartbeat this much past the peer's interval (at least) makes the peer overdue. */
-export const OVERDUE_MIN_MS: Millis = 1;
-/** While a peer is overdue it is probed this often, as a fraction of its interval. */
-export const OVERDUE_PROBES_PER_INTERVAL = 5;
 
 export interface PeerPath {
   address: string;

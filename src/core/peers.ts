@@ -22,15 +22,15 @@
  * (the first probe since it was last heard, sent when it became overdue or, if none was, at once
  * on the hint). A live peer answers within a millisecond, so a forged error moves nothing. A
  * hint the peer refutes by speaking is counted, and hints on that path are ignored for
- * `HINT_HOLD_MS`: someone forging them can at most make us fall back to the dead time.
+ * `hintHold` (DEFAULTS.election): someone forging them can at most make us fall back to the dead time.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import type { Message } from '../wire/types.js';
 import { Lateness } from './lateness.js';
 import { livenessChanges, pathChanges } from './peer-changes.js';
-import { CONFIRM_FLOOR_MS, HINT_HOLD_MS, OVERDUE_MIN_MS, OVERDUE_PROBES_PER_INTERVAL, groupMap, newPath, pathAt, type PathChange, type Peer, type PeerDeath, type PeerPath, type RecordKind } from './peer-types.js';
+import { groupMap, newPath, pathAt, type PathChange, type Peer, type PeerDeath, type PeerPath, type RecordKind } from './peer-types.js';
 import type { Millis, NodeId } from './types.js';
 
-export { CONFIRM_FLOOR_MS, HINT_HOLD_MS, OVERDUE_MIN_MS, OVERDUE_PROBES_PER_INTERVAL };
 export type { PathChange, Peer, PeerDeath, PeerPath, RecordKind };
 
 
@@ -84,7 +84,7 @@ export class PeerTable {
     }
     const refuted = path.unreachableAt !== null;
     if (refuted) {
-      path.hintsIgnoredUntil = now + HINT_HOLD_MS;
+      path.hintsIgnoredUntil = now + DEFAULTS.election.hintHold;
       p.refutedHints++;
     }
     path.lastHeard = now;
@@ -182,7 +182,7 @@ export class PeerTable {
 
   /** How long a peer gets to answer the probe after an ICMP hint. */
   confirmMs(p: Peer, now: Millis): Millis {
-    const want = CONFIRM_FLOOR_MS + 2 * p.lateness.max(now);
+    const want = DEFAULTS.election.confirmFloor + 2 * p.lateness.max(now);
     return Math.max(1, Math.min(want, this.deadTime / 2));
   }
 
@@ -218,11 +218,11 @@ export class PeerTable {
 
   /**
    * How far past its interval a peer's heartbeat may be before it is probed: twice its recent
-   * lateness, at least OVERDUE_MIN_MS, at most one more interval (probing starts no later
+   * lateness, at least overdueMin (DEFAULTS.election), at most one more interval (probing starts no later
    * than after two silent intervals, whatever the lateness).
    */
   overdueMargin(p: Peer, now: Millis): Millis {
-    return Math.min(p.intervalMs, Math.max(OVERDUE_MIN_MS, 2 * p.lateness.max(now)));
+    return Math.min(p.intervalMs, Math.max(DEFAULTS.election.overdueMin, 2 * p.lateness.max(now)));
   }
 
   /** When a live peer (not leaving) becomes overdue, or null when none can. */
@@ -250,7 +250,7 @@ export class PeerTable {
     const alive = this.alive(now);
     for (let i = 0; i < alive.length; i++) {
       const p = alive[i]!;
-      if (!p.resigned) every = Math.min(every, p.intervalMs / OVERDUE_PROBES_PER_INTERVAL);
+      if (!p.resigned) every = Math.min(every, p.intervalMs / DEFAULTS.election.overdueProbesPerInterval);
     }
     return Math.max(1, every);
   }

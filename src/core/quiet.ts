@@ -1,7 +1,7 @@
 /**
  * Which peer addresses a send skips: a path whose host refused our datagram (a verified
  * ICMP port unreachable: nothing listens there any more) gets one datagram every
- * REFUSED_RESEND_MS instead of every heartbeat until its peer speaks again.
+ * refusedResend (DEFAULTS.election) instead of every heartbeat until its peer speaks again.
  *
  * Why: the peer host's kernel answers each datagram with a port unreachable, and Linux
  * rate-limits those per destination (net.ipv4.icmp_ratelimit: one a second, a burst of 6).
@@ -11,10 +11,10 @@
  * datagram every 2 s spends half the refill. A restarted peer sends its own heartbeats and
  * is answered at once (a new boot id is a new peer, its paths unrefused).
  */
+import { DEFAULTS } from '../config/defaults.js';
 import type { Peer } from './peer-types.js';
 import type { Millis } from './types.js';
 
-export const REFUSED_RESEND_MS: Millis = 2000;
 
 /** The addresses this send skips; records the send on each refused path it does not skip. */
 export function skipRefused(peers: readonly Peer[], now: Millis): string[] | undefined {
@@ -24,7 +24,7 @@ export function skipRefused(peers: readonly Peer[], now: Millis): string[] | und
     for (let j = 0; j < paths.length; j++) {
       const path = paths[j]!;
       if (path.refusedAt === null) continue;
-      if (path.refusedSentAt === null || now - path.refusedSentAt >= REFUSED_RESEND_MS) path.refusedSentAt = now;
+      if (path.refusedSentAt === null || now - path.refusedSentAt >= DEFAULTS.election.refusedResend) path.refusedSentAt = now;
       else (out ??= []).push(path.address);
     }
   }

@@ -1,6 +1,6 @@
 /**
  * Who should hold a group's VIP: the decision maths, pure and shared by every node so
- * that all of them compute the same winner from the same view (STYLE habit 3).
+ * that all of them compute the same winner from the same view.
  *
  * Order: the node that reaches more of the group's ping nodes wins regardless of priority
  * (Heartbeat's ipfail: a director that lost its uplink yields); then higher effective

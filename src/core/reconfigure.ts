@@ -1,7 +1,7 @@
 /** Live reload inside the core: groups diffed by name. */
 import { GroupRt } from './group.js';
 import type { PeerTable } from './peers.js';
-import { sameVip, type StepCtx } from './step.js';
+import { sameVipPlacement, type StepCtx } from './step.js';
 import { ensureVip } from './transitions.js';
 import type { CoreOptions, Input, Millis } from './types.js';
 
@@ -29,7 +29,7 @@ export function reconfigure(core: ReloadCore, o: Omit<CoreOptions, 'node' | 'mai
   const next: GroupRt[] = [];
   for (const cfg of o.groups) {
     const cur = core.group(cfg.name);
-    if (cur && sameVip(cur.cfg, cfg)) {
+    if (cur && sameVipPlacement(cur.cfg, cfg)) {
       cur.cfg = cfg;
       next.push(cur);
       continue;

@@ -1,6 +1,10 @@
-/** Shared pieces of one election step: the step context and the action order. */
+/**
+ * Shared pieces of one election step: the step context, the action order, and two questions
+ * about a group (is it a LevIP group; does a reload keep its VIP where it is).
+ */
 import type { GroupConfig } from '../config/types.js';
-import { vipDevice } from '../config/vip-device.js';
+import { isLevipGroup, vipDevice } from '../config/vip-device.js';
+import { sameVip } from '../config/vip.js';
 import type { GroupRt } from './group.js';
 import type { Action, Millis, Note, Transition } from './types.js';
 
@@ -21,12 +25,16 @@ export interface StepCtx {
 }
 
 export function isLevip(g: GroupRt): boolean {
-  return g.cfg.mode === 'levip' && g.cfg.levip !== undefined;
+  return isLevipGroup(g.cfg);
 }
 
-export function sameVip(a: GroupConfig, b: GroupConfig): boolean {
-  // vipDevice: a switch between failover and levip moves the VIP (interface <-> lo): a new group.
-  return a.vip.address === b.vip.address && a.vip.prefix === b.vip.prefix && a.interface === b.interface && vipDevice(a) === vipDevice(b);
+/**
+ * The group's VIP stays where it is: the same VIP on the same interface and device. A reload
+ * keeps such a group (and its state); anything else is a new group. vipDevice: a switch
+ * between failover and levip moves the VIP (interface <-> lo).
+ */
+export function sameVipPlacement(a: GroupConfig, b: GroupConfig): boolean {
+  return sameVip(a.vip, b.vip) && a.interface === b.interface && vipDevice(a) === vipDevice(b);
 }
 
 /** Release before claim, claim before announce, announce before telling peers, exit last. */

@@ -2,14 +2,11 @@
  * The core's state changes of one group, each a function of the group and the step: a
  * state, the VIP wanted, the announcements. Core's evaluation (election.ts) decides when.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import { vipDevice } from '../config/vip-device.js';
 import type { GroupRt } from './group.js';
 import type { StepCtx } from './step.js';
 import type { Millis } from './types.js';
-
-/** First and largest retry delay after a VIP operation failed. */
-export const FAULT_RETRY_MIN: Millis = 1000;
-export const FAULT_RETRY_MAX: Millis = 16000;
 
 export function becomeActive(g: GroupRt, reason: string, ctx: StepCtx): void {
   g.become('active', ctx.now, reason, ctx.transitions);
@@ -42,7 +39,7 @@ export function toHealthFault(g: GroupRt, reason: string, ctx: StepCtx): void {
 }
 
 export function nextBackoff(g: GroupRt): Millis {
-  g.retryBackoff = g.retryBackoff === 0 ? FAULT_RETRY_MIN : Math.min(FAULT_RETRY_MAX, g.retryBackoff * 2);
+  g.retryBackoff = g.retryBackoff === 0 ? DEFAULTS.election.faultRetryMin : Math.min(DEFAULTS.election.faultRetryMax, g.retryBackoff * 2);
   return g.retryBackoff;
 }
 

@@ -4,6 +4,7 @@
  * pure-Node fallback when the addon is not built), the boot id and the file of peers' replay
  * marks, the notify hooks, the metrics listener, and a thread's realtime scheduling.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
@@ -12,12 +13,11 @@ import { loopTimers } from '../adapters/loop-timer.js';
 import { nativeMac } from '../adapters/native-mac.js';
 import type { DatagramMac } from '../wire/mac.js';
 import { PeerIdentity } from '../wire/identity.js';
-import { DEFAULT_REPLAY_CAPACITY } from '../wire/replay.js';
 import { ReplayFile } from '../adapters/replay-file.js';
 import type { LoopTimers as Timers } from '../ports/index.js';
 import { setRealtime } from '../adapters/sched.js';
 import type { Logger } from '../log.js';
-import type { ServiceManager } from '../adapters/sd-notify.js';
+import type { ServiceManager } from '../adapters/service-manager.js';
 import { monotonicClock } from '../adapters/clock.js';
 import type { OperatorRunner } from '../adapters/operator-runner.js';
 import { Notifier } from './notify.js';
@@ -69,7 +69,7 @@ export function driverMacFor(): ((key: Buffer) => DatagramMac) | undefined {
 export function openMarkStore(config: Config, log: Logger): ReplayFile {
   return new ReplayFile({
     path: path.join(config.stateDir, 'peer-marks'),
-    capacity: DEFAULT_REPLAY_CAPACITY,
+    capacity: DEFAULTS.replay.capacity,
     nodes: new PeerIdentity(config.heartbeat).names(),
     warn: (msg) => log.warn(msg),
   });
@@ -87,7 +87,7 @@ export function scheduleThread(prio: number, tid: number, what: string, log: Log
  * READY=1 once the heartbeat socket, the control socket and the election run; then the
  * watchdog keep-alive, sent only while `turning` says the core's timer keeps firing.
  */
-export function notifyReady(service: ServiceManager | undefined, status: string, intervalMs: number, turning: (withinMs: number) => boolean, log: Logger): void {
+export function reportReady(service: ServiceManager | undefined, status: string, intervalMs: number, turning: (withinMs: number) => boolean, log: Logger): void {
   if (!service?.enabled) return;
   service.ready(status);
   const pingMs = service.watchdogPingMs;

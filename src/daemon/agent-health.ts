@@ -11,9 +11,9 @@ import type { Metrics } from '../metrics/metrics.js';
 import { monotonicClock } from '../adapters/clock.js';
 import { OperatorRunner } from '../adapters/operator-runner.js';
 import { SpawnRunner } from '../adapters/runner.js';
-import { HealthMonitor, LinkMonitor, createProbe, type GroupHealthSpec } from '../health/index.js';
+import { HealthMonitor, LinkMonitor, createChecker, type GroupHealthSpec } from '../health/index.js';
 import { realTimers } from '../ports/index.js';
-import type { CheckView } from './status-view.js';
+import type { CheckStatus } from './status-view.js';
 
 export interface AgentHealthDeps {
   log: Logger;
@@ -45,7 +45,7 @@ export class AgentHealth {
   private readonly operator = new OperatorRunner();
 
   constructor(
-    private config: Config,
+    config: Config,
     deps: AgentHealthDeps,
   ) {
     const { log } = deps;
@@ -54,7 +54,7 @@ export class AgentHealth {
     this.health = new HealthMonitor(this.specs, {
       clock: monotonicClock,
       timers: realTimers,
-      probe: createProbe(runner, this.operator),
+      checker: createChecker(runner, this.operator),
       onChange: (group, sum) => {
         // The core applies the penalty to the group's current priority.
         const base = this.specs.find((x) => x.group === group)?.basePriority ?? sum.priority;
@@ -85,7 +85,6 @@ export class AgentHealth {
 
   /** Called after the core has the new groups. */
   reload(config: Config): void {
-    this.config = config;
     this.specs = healthSpecs(config);
     this.links.watch(trackedInterfaces(this.specs));
     this.health.update(this.specs);
@@ -98,19 +97,14 @@ export class AgentHealth {
   }
 
   /** The group's checks for `haagent status`. */
-  checkViews(group: string): CheckView[] {
-    const g = this.config.groups.find((x) => x.name === group);
-    const specs = new Map((g?.checks ?? []).map((c) => [c.name, c] as const));
-    return this.health.checks(group).map((c) => {
-      const spec = specs.get(c.name);
-      return {
-        name: c.name,
-        type: spec?.type ?? '?',
-        state: c.state,
-        effect: spec?.weight === 'fault' ? 'fault' : `-${spec?.weight ?? 0}`,
-        lastResult: c.last ? `${c.last.ok ? 'ok' : 'FAIL'}: ${c.last.detail}` : null,
-        lastMs: c.last?.ms ?? null,
-      };
-    });
+  checkStatus(group: string): CheckStatus[] {
+    return this.health.checks(group).map((c) => ({
+      name: c.spec.name,
+      type: c.spec.type,
+      state: c.state,
+      effect: c.spec.weight === 'fault' ? 'fault' : `-${c.spec.weight}`,
+      lastResult: c.last ? `${c.last.ok ? 'ok' : 'FAIL'}: ${c.last.detail}` : null,
+      lastMs: c.last?.ms ?? null,
+    }));
   }
 }

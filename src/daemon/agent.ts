@@ -3,6 +3,7 @@
  * together, and owns the process lifecycle (signals, graceful stop, last-resort release).
  * Nothing on the host changes before the config and the key have been accepted.
  */
+import { vipCidr } from '../config/vip.js';
 import fs from 'node:fs';
 import type { Config } from '../config/types.js';
 import type { HeartbeatKeys } from '../wire/keyring.js';
@@ -22,13 +23,13 @@ import type { Notifier } from './notify.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { MetricsServer } from '../metrics/server.js';
 import { auditLog, ControlServer, type ControlRequest, type ControlResponse } from './control.js';
-import { driverMacFor, driverTimers, hookNotifier, missingTools, nextBoot, notifyReady, openMarkStore, scheduleThread, startMetrics, StartError } from './agent-adapters.js';
+import { driverMacFor, driverTimers, hookNotifier, missingTools, nextBoot, reportReady, openMarkStore, scheduleThread, startMetrics, StartError } from './agent-adapters.js';
 import { handleControl, maintenanceFile } from './agent-control.js';
 import { Driver } from './driver.js';
 import { LevipService } from '../levip/service.js';
 import { vipDevice } from '../config/vip-device.js';
 import { serviceStatusLine, statusView } from './status-view.js';
-import type { ServiceManager } from '../adapters/sd-notify.js';
+import type { ServiceManager } from '../adapters/service-manager.js';
 import type { VipHost } from '../ports/index.js';
 import { AgentHealth } from './agent-health.js';
 import { loadNative } from '../adapters/native.js';
@@ -165,7 +166,7 @@ export class Agent {
     this.conflicts = new ConflictWatch(this.driver, new SpawnRunner());
     this.conflicts.start();
     // While finish() winds down (bounded) the loop has stopped on purpose: not a stall.
-    notifyReady(this.opts.service, this.serviceStatus(), hb.interval, (withinMs) => this.finished || (this.driver?.turning(withinMs) ?? false), log);
+    reportReady(this.opts.service, this.serviceStatus(), hb.interval, (withinMs) => this.finished || (this.driver?.turning(withinMs) ?? false), log);
     log.info({ bootId: boot.bootId.toString(), groups: config.groups.map((g) => g.name), peers: hb.peers.map((p) => p.address), ...keyIds(this.opts.keys) }, 'agent started');
   }
 
@@ -177,7 +178,7 @@ export class Agent {
 
   private vipOf(group: string): string {
     const g = this.config.groups.find((x) => x.name === group);
-    return g ? `${g.vip.address}/${g.vip.prefix}` : '';
+    return g ? vipCidr(g.vip) : '';
   }
 
   private emit(ev: Record<string, unknown>): void {
@@ -231,7 +232,7 @@ export class Agent {
 
   private statusRecord() {
     const d = this.driver!;
-    return { ...statusView(d.view(), d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now(), checks: (g) => this.health?.checkViews(g) ?? [], keys: d.keyViews() }), levip: this.levip?.status() };
+    return { ...statusView(d.view(), d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now(), checks: (g) => this.health?.checkStatus(g) ?? [], keys: d.keyViews() }), levip: this.levip?.status() };
   }
 
   private handle(req: ControlRequest): ControlResponse {

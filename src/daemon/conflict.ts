@@ -1,50 +1,51 @@
 /**
- * VIP conflict watch and announcement check (effect side; the decision is the core's).
+ * VIP conflict watch and announcement check. The watch picks the groups to examine (active
+ * with the VIP in place, IPv4, not LevIP) and reports what it finds; what a conflict calls
+ * for (log, count, re-announce) is decided by the core.
  *
- * While a group is active with its VIP in place, probe the segment with duplicate address
- * detection (`arping -D`: a request from 0.0.0.0 asking who has the VIP). Our own kernel does
+ * While a group is active with its VIP in place, run duplicate address detection on the
+ * segment (`arping -D`: a request from 0.0.0.0 asking who has the VIP). Our own kernel does
  * not answer its own broadcast, so any reply is another host claiming the address: a rogue
  * host, an old owner that did not release, or a split brain. Each such answer becomes a
  * `conflict` input, which logs it loudly, counts it and re-announces in both ARP forms.
  *
- * Right after a takeover the probes run back to back (the announcement check: the old owner
- * must stop answering, or we keep announcing, bounded by `fastProbes`); then every `interval`.
+ * Right after a takeover the detections run back to back (the announcement check: the old owner
+ * must stop answering, or we keep announcing, bounded by `fastDetections`); then every `interval`.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import type { Millis } from '../config/types.js';
 import { parseArpingReplies } from '../realserver/arp-check.js';
 import type { CommandRunner } from '../ports/index.js';
 import type { Driver } from './driver.js';
 
 export interface ConflictWatchOptions {
-  /** spacing of the steady probes while active. */
+  /** spacing of the steady detections while active. */
   interval: Millis;
-  /** probes back to back after a takeover. */
-  fastProbes: number;
+  /** detections back to back after a takeover. */
+  fastDetections: number;
+  /** the gap between those. */
+  fastGap: Millis;
+  /** the first round after start(). */
+  firstRound: Millis;
+  /** bound of one arping run. */
+  runTimeout: Millis;
   arpingPath: string;
 }
-
-export const CONFLICT_DEFAULTS: ConflictWatchOptions = {
-  /** Every 5 s: cheap (one arping a group), and a rogue claim is found within seconds. */
-  interval: 5000,
-  /** Five probes (~1 s each, the arping deadline) right after a takeover. */
-  fastProbes: 5,
-  arpingPath: 'arping',
-};
 
 export class ConflictWatch {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
-  /** per group: the active-since time we last saw, to restart the fast probes on a new term. */
+  /** per group: the active-since time we last saw, to restart the fast detections on a new term. */
   private readonly terms = new Map<string, { since: number; fastLeft: number }>();
 
   constructor(
     private readonly driver: Driver,
     private readonly runner: CommandRunner,
-    private readonly opts: ConflictWatchOptions = CONFLICT_DEFAULTS,
+    private readonly opts: ConflictWatchOptions = DEFAULTS.conflict,
   ) {}
 
   start(): void {
-    this.schedule(200);
+    this.schedule(this.opts.firstRound);
   }
 
   stop(): void {
@@ -58,7 +59,7 @@ export class ConflictWatch {
     this.timer.unref();
   }
 
-  /** One round: probe every active group whose turn it is, then sleep. Never overlaps itself. */
+  /** One round: a detection for every active group whose turn it is, then sleep. Never overlaps itself. */
   private async round(): Promise<void> {
     let fast = false;
     for (const g of this.driver.view().groups) {
@@ -69,19 +70,19 @@ export class ConflictWatch {
       }
       let term = this.terms.get(g.name);
       if (!term || term.since !== g.since) {
-        term = { since: g.since, fastLeft: this.opts.fastProbes };
+        term = { since: g.since, fastLeft: this.opts.fastDetections };
         this.terms.set(g.name, term);
       }
       if (term.fastLeft > 0) term.fastLeft--;
       fast ||= term.fastLeft > 0;
-      const macs = await this.probe(g.cfg.interface, g.cfg.vip.address);
+      const macs = await this.detect(g.cfg.interface, g.cfg.vip.address);
       if (macs.length > 0) this.driver.feed({ kind: 'conflict', now: this.driver.now(), group: g.name, macs });
     }
-    this.schedule(fast ? 50 : this.opts.interval);
+    this.schedule(fast ? this.opts.fastGap : this.opts.interval);
   }
 
-  private async probe(iface: string, vip: string): Promise<string[]> {
-    const r = await this.runner.run([this.opts.arpingPath, '-D', '-c', '1', '-w', '1', '-I', iface, vip], 2500);
+  private async detect(iface: string, vip: string): Promise<string[]> {
+    const r = await this.runner.run([this.opts.arpingPath, '-D', '-c', '1', '-w', '1', '-I', iface, vip], this.opts.runTimeout);
     // -D exits 1 when somebody answered; 0 when nobody did; anything else is not evidence.
     if (r.code !== 1) return [];
     return [...new Set(parseArpingReplies(r.stdout).map((x) => x.mac))];

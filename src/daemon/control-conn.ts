@@ -22,8 +22,6 @@ export interface ConnLimits {
   maxConnections: number;
 }
 
-export const DEFAULT_LIMITS: ConnLimits = { maxLine: 64 * 1024, perTurn: 32, maxPendingBytes: 256 * 1024, idleMs: 10_000, maxConnections: 32 };
-
 /** At most `perTurn` units between two check phases of the event loop, granted in FIFO order. */
 export class TurnBudget {
   private used = 0;

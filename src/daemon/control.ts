@@ -6,12 +6,13 @@
  * write. A second, read-only socket answers status and events and refuses the rest, so it
  * can be opened to more users than the one that moves VIPs.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { peerCred } from '../adapters/peer-cred.js';
 import type { Logger } from '../log.js';
-import { closeWith, ControlConnection, DEFAULT_LIMITS, TurnBudget, type ConnContext, type ConnLimits } from './control-conn.js';
+import { closeWith, ControlConnection, TurnBudget, type ConnContext, type ConnLimits } from './control-conn.js';
 import { line, type AuditSink, type ControlHandler, type ControlRequest, type ControlResponse, type EventSource } from './control-protocol.js';
 
 export { changesState, parseRequest } from './control-protocol.js';
@@ -37,7 +38,7 @@ export function auditLog(log: Logger): AuditSink {
 }
 
 /** Is something answering on this socket path? */
-export function probeSocket(socketPath: string, timeoutMs = 500): Promise<boolean> {
+export function socketInUse(socketPath: string, timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
     const c = net.connect(socketPath);
     const t = setTimeout(() => {
@@ -82,7 +83,7 @@ class Listener {
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     checkSocketDir(dir);
     if (fs.existsSync(socketPath)) {
-      if (await probeSocket(socketPath)) throw new Error(`control socket ${socketPath} is in use by another process (is an agent already running?)`);
+      if (await socketInUse(socketPath)) throw new Error(`control socket ${socketPath} is in use by another process (is an agent already running?)`);
       const st = fs.lstatSync(socketPath);
       if (!st.isSocket()) throw new Error(`control socket path ${socketPath} exists and is not a socket; refusing to remove it`);
       fs.unlinkSync(socketPath);
@@ -148,7 +149,7 @@ export class ControlServer {
 
   /** Refuses (throws) if another process answers on a path or its directory is writable by others; removes a stale socket file. */
   static async listen(socketPath: string, mode: number, handler: ControlHandler, events?: EventSource, opts: ControlOptions = {}): Promise<ControlServer> {
-    const limits: ConnLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+    const limits: ConnLimits = { ...DEFAULTS.control, ...opts.limits };
     // One budget for both sockets: the heartbeats wait for neither.
     const base = { handler, events, limits, budget: new TurnBudget(limits.perTurn), audit: opts.audit, peer: peerCred };
     const main = await Listener.open(socketPath, mode, { ...base, readOnly: null });

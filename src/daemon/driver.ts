@@ -4,6 +4,7 @@
  * (release, claim, announce, send, exit); VIP changes of one group run strictly one after
  * another so their results come back in the order they were asked.
  */
+import { vipCidr } from '../config/vip.js';
 import type { Config } from '../config/types.js';
 import { Core } from '../core/election.js';
 import type { CoreView } from '../core/read-view.js';
@@ -50,9 +51,13 @@ export interface DriverDeps {
   onStep?: (r: StepResult, input: Input) => void;
 }
 
+/** The heartbeat counters: the one count `haagent status` and the metrics read. */
 export interface DriverStats {
+  /** datagrams sealed and handed to the transport (one per send, whatever the number of peers). */
   sent: number;
+  /** sends the kernel refused (the transport's onSendError, counted by the agent). */
   sendErrors: number;
+  /** datagrams that passed authentication, the peer check and the replay guard. */
   received: number;
   receivedByPeer: Map<string, number>;
   vipFailures: number;
@@ -257,7 +262,7 @@ export class Driver {
     const done = (out: EnsureOutcome): void => {
       if (out.ok) {
         this.feed({ kind: 'vipResult', now: this.now(), group, gid, present, ok: true });
-        if (out.changed) this.deps.log.info({ group, vip: `${vip.address}/${vip.prefix}`, dev: iface }, present ? 'VIP added' : 'VIP removed');
+        if (out.changed) this.deps.log.info({ group, vip: vipCidr(vip), dev: iface }, present ? 'VIP added' : 'VIP removed');
       } else {
         this.stats.vipFailures++;
         this.feed({ kind: 'vipResult', now: this.now(), group, gid, present, ok: false, error: out.error });

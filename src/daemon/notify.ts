@@ -19,6 +19,7 @@
  * (GROUP FROM TO VIP) and given in HAAGENT_* environment variables, added to OPERATOR_ENV:
  * nothing else of the agent's environment reaches a hook.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import { OPERATOR_ENV } from '../adapters/operator-runner.js';
 import type { Millis } from '../config/types.js';
 import type { Logger } from '../log.js';
@@ -57,10 +58,6 @@ export interface NotifierOptions {
   defer?: (fn: () => void) => void;
 }
 
-/** Eight at once: more parallel forks than that on a 2-core director only slow each other. */
-export const DEFAULT_MAX_RUNNING = 8;
-/** Sixteen waiting transitions: more than any real failover sequence, far less than a flood. */
-export const DEFAULT_MAX_QUEUED = 16;
 /** A hook's stdout and stderr are logged up to this many characters each. */
 export const MAX_LOGGED_OUTPUT = 4096;
 
@@ -77,8 +74,8 @@ export class Notifier {
   private closed = false;
 
   constructor(private readonly opts: NotifierOptions) {
-    this.maxRunning = Math.max(1, opts.maxRunning ?? DEFAULT_MAX_RUNNING);
-    this.maxQueued = Math.max(1, opts.maxQueued ?? DEFAULT_MAX_QUEUED);
+    this.maxRunning = Math.max(1, opts.maxRunning ?? DEFAULTS.hooks.maxRunning);
+    this.maxQueued = Math.max(1, opts.maxQueued ?? DEFAULTS.hooks.maxQueued);
   }
 
   /** Queues the hooks of one transition and returns at once; never throws, never awaited. */

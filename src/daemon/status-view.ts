@@ -3,6 +3,7 @@
  * --json` prints exactly this object, so its keys are a stable interface for scripts:
  * add keys, never rename or remove them.
  */
+import { vipCidr } from '../config/vip.js';
 import type { CoreView } from '../core/read-view.js';
 import type { DriverStats } from './driver.js';
 import type { DropReason } from '../wire/types.js';
@@ -32,13 +33,13 @@ export interface GroupStatus {
   /** what is not known yet (the node does not claim meanwhile). */
   healthPending: string | null;
   reach: number;
-  checks: CheckView[];
-  /** ARP probes answered by another MAC while we held the VIP, and the last such answer. */
+  checks: CheckStatus[];
+  /** Duplicate address detections (`arping -D`) answered by another MAC while we held the VIP, and the last such answer. */
   conflicts: number;
   lastConflict: { macs: string[]; msAgo: number } | null;
 }
 
-export interface CheckView {
+export interface CheckStatus {
   name: string;
   type: string;
   state: string;
@@ -98,7 +99,7 @@ export interface StatusContext {
   pid: number;
   now: number;
   /** per group, the health checks' view (empty when the group has none). */
-  checks?: (group: string) => CheckView[];
+  checks?: (group: string) => CheckStatus[];
   /** the keys held (the driver's keyViews()). */
   keys?: KeyView[];
 }
@@ -108,7 +109,7 @@ export function statusView(core: CoreView, stats: DriverStats, drops: Partial<Re
   const groups = core.groups.map((g): GroupStatus => ({
     name: g.name,
     state: g.state,
-    vip: `${g.cfg.vip.address}/${g.cfg.vip.prefix}`,
+    vip: vipCidr(g.cfg.vip),
     interface: g.cfg.interface,
     priority: g.cfg.priority,
     advertisedPriority: core.selfCandidate(g).priority,

@@ -1,5 +1,5 @@
 /**
- * Exec probe, as keepalived's track_script: run argv (never through a shell), exit 0 = success.
+ * Exec check, as keepalived's track_script: run argv (never through a shell), exit 0 = success.
  * The CommandRunner (OperatorRunner in production: minimal environment, script security, its
  * own process group) SIGKILLs the command and all it started at the timeout, so a hung script
  * can never pile up; its stderr becomes the failure detail.
@@ -9,9 +9,9 @@ import { describeResult } from '../adapters/runner.js';
 import type { CommandRunner } from '../ports/index.js';
 import type { CheckResult, ExecCheckSpec } from './types.js';
 
-export type ExecProbeSpec = Pick<ExecCheckSpec, 'command' | 'timeout'>;
+export type ExecCheckParams = Pick<ExecCheckSpec, 'command' | 'timeout'>;
 
-export async function execProbe(spec: ExecProbeSpec, runner: CommandRunner): Promise<CheckResult> {
+export async function execCheck(spec: ExecCheckParams, runner: CommandRunner): Promise<CheckResult> {
   const started = performance.now();
   if (spec.command.length === 0) return { ok: false, detail: 'empty command', ms: 0 };
   const r = await runner.run(spec.command, spec.timeout);

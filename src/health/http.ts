@@ -1,5 +1,5 @@
 /**
- * HTTP(S) GET probe, as ldirectord's "request a page, expect a string". A fresh connection each
+ * HTTP(S) GET check, as ldirectord's "request a page, expect a string". A fresh connection each
  * run (no keep-alive agent) so the check exercises the service's accept path, not an idle
  * socket. Never rejects; bounded by the timeout (AbortSignal.timeout) and by the caller's signal.
  */
@@ -9,9 +9,9 @@ import { performance } from 'node:perf_hooks';
 import { errorText } from '../adapters/bounded-buffer.js';
 import { HTTP_BODY_MAX_BYTES, type CheckResult, type HttpCheckSpec } from './types.js';
 
-export type HttpProbeSpec = Pick<HttpCheckSpec, 'url' | 'expectStatus' | 'expectBody' | 'insecure' | 'timeout'>;
+export type HttpCheckParams = Pick<HttpCheckSpec, 'url' | 'expectStatus' | 'expectBody' | 'insecure' | 'timeout'>;
 
-export function httpProbe(spec: HttpProbeSpec, signal?: AbortSignal): Promise<CheckResult> {
+export function httpCheck(spec: HttpCheckParams, signal?: AbortSignal): Promise<CheckResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     let settled = false;
@@ -56,7 +56,7 @@ function target(text: string): URL | string {
 }
 
 /** Status first; the body is read only when a substring is expected. */
-function judge(res: http.IncomingMessage, spec: HttpProbeSpec, done: Done): void {
+function judge(res: http.IncomingMessage, spec: HttpCheckParams, done: Done): void {
   const status = res.statusCode ?? 0;
   if (!statusOk(status, spec.expectStatus)) {
     res.destroy();

@@ -1,47 +1,48 @@
 /**
  * Health checks, ping nodes and link tracking for VIP groups. The pure parts (tracker, effect,
  * summary, parsers) decide; HealthMonitor and LinkMonitor are the thin loops around them; the
- * probes are the effects. docs/health.md describes the configuration and the semantics.
+ * checks (one function per type) are the effects. docs/health.md describes the configuration
+ * and the semantics.
  *
  * Wiring (the daemon's job):
- *   const monitor = new HealthMonitor(groups, { clock, timers: realTimers, probe: createProbe(runner), onChange });
+ *   const monitor = new HealthMonitor(groups, { clock, timers: realTimers, checker: createChecker(runner), onChange });
  *   const links = new LinkMonitor(allInterfaces, { runner, timers: realTimers, clock, onLink: (i, up) => monitor.setLink(i, up) });
  *   links.start(); monitor.start();  ...  monitor.stop(); links.stop();
  */
 import type { CommandRunner } from '../ports/index.js';
-import { execProbe } from './exec.js';
-import { httpProbe } from './http.js';
-import type { Probe } from './monitor.js';
-import { pingProbe } from './ping.js';
-import { tcpProbe } from './tcp.js';
+import { execCheck } from './exec.js';
+import { httpCheck } from './http.js';
+import type { Checker } from './monitor.js';
+import { pingCheck } from './ping.js';
+import { tcpCheck } from './tcp.js';
 
 export * from './types.js';
 export * from './scheduler.js';
 export * from './monitor.js';
 export * from './link-monitor.js';
 export { LineSplitter } from './link-parse.js';
-export { httpProbe, type HttpProbeSpec } from './http.js';
-export { tcpProbe, type TcpProbeSpec } from './tcp.js';
-export { execProbe, type ExecProbeSpec } from './exec.js';
-export { pingProbe, pingNodes, pingArgv, type PingProbeSpec, type PingNodesResult } from './ping.js';
+export { httpCheck, type HttpCheckParams } from './http.js';
+export { tcpCheck, type TcpCheckParams } from './tcp.js';
+export { execCheck, type ExecCheckParams } from './exec.js';
+export { pingCheck, pingNodes, pingArgv, type PingCheckParams, type PingNodesResult } from './ping.js';
 
 /**
- * The real Probe: one function per check type. exec and ping go through a runner (argv, no
+ * The real Checker: one function per check type. exec and ping go through a runner (argv, no
  * shell, SIGKILL at the timeout), so they ignore the abort signal and stop at the timeout:
  * ping through `runner` (SpawnRunner: the agent's own helper), exec through `operator`
  * (OperatorRunner in production: an operator's program).
  */
-export function createProbe(runner: CommandRunner, operator: CommandRunner = runner): Probe {
+export function createChecker(runner: CommandRunner, operator: CommandRunner = runner): Checker {
   return (spec, signal) => {
     switch (spec.type) {
       case 'http':
-        return httpProbe(spec, signal);
+        return httpCheck(spec, signal);
       case 'tcp':
-        return tcpProbe(spec, signal);
+        return tcpCheck(spec, signal);
       case 'exec':
-        return execProbe(spec, operator);
+        return execCheck(spec, operator);
       case 'ping':
-        return pingProbe(spec, runner);
+        return pingCheck(spec, runner);
     }
   };
 }

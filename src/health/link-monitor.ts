@@ -15,6 +15,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { BoundedBuffer, errorText } from '../adapters/bounded-buffer.js';
+import { DEFAULTS } from '../config/defaults.js';
 import type { Clock, CommandRunner } from '../ports/index.js';
 import { LineSplitter, parseLinkShow, parseMonitorLine } from './link-parse.js';
 import type { Millis } from './types.js';
@@ -24,18 +25,8 @@ export { parseMonitorLine, parseLinkShow, flagsUp, type LinkEvent } from './link
 
 export const MONITOR_ARGV = ['ip', '-o', 'monitor', 'link'] as const;
 
-export const LINK_DEFAULTS = {
-  /** A crashing monitor is restarted fast at first: link tracking is blind while it is down. */
-  backoffMin: 100 as Millis,
-  /** ...but never more often than this once it keeps dying (ip missing, no CAP_NET_ADMIN). */
-  backoffMax: 5000 as Millis,
-  /** A monitor that ran this long was healthy: its next crash starts again at backoffMin. */
-  stableAfter: 10_000 as Millis,
-  /** Second read after a (re)start: covers a change between spawn and the netlink subscription. */
-  confirmDelay: 500 as Millis,
-  /** bound of one `ip -json link show` (it takes a few ms). */
-  readTimeout: 2000 as Millis,
-};
+/** The monitor's timings (DEFAULTS.link); tests pass shorter ones. */
+export type LinkMonitorOptions = { [K in keyof typeof DEFAULTS.link]: Millis };
 
 /** A running line-producing child. */
 export interface LineProcess {
@@ -65,7 +56,7 @@ export interface LinkMonitorDeps {
   /** the monitor process died and will be restarted; for logs. */
   onMonitorExit?: (exit: MonitorExit) => void;
   spawnLines?: SpawnLines;
-  options?: Partial<typeof LINK_DEFAULTS>;
+  options?: Partial<LinkMonitorOptions>;
 }
 
 export class LinkMonitor {
@@ -75,7 +66,7 @@ export class LinkMonitor {
   private readonly seq = new Map<string, number>();
   /** ifindex -> name, to notice a watched interface renamed away. */
   private readonly names = new Map<number, string>();
-  private readonly opts: typeof LINK_DEFAULTS;
+  private readonly opts: LinkMonitorOptions;
   private proc: LineProcess | null = null;
   private timers: TimerHandle[] = [];
   private running = false;
@@ -87,7 +78,7 @@ export class LinkMonitor {
     private readonly deps: LinkMonitorDeps,
   ) {
     this.watched = new Set(interfaces);
-    this.opts = { ...LINK_DEFAULTS, ...deps.options };
+    this.opts = { ...DEFAULTS.link, ...deps.options };
     this.backoff = this.opts.backoffMin;
   }
 
@@ -125,12 +116,10 @@ export class LinkMonitor {
     this.later(this.opts.confirmDelay, () => this.readAll(added.filter((i) => this.watched.has(i))));
   }
 
-  /** Last known state; undefined until the first read or event. */
-  state(iface: string): boolean | undefined {
-    return this.states.get(iface);
-  }
-
-  /** PID of the running `ip monitor`, for tests and diagnostics. */
+  /**
+   * PID of the running `ip monitor`: test/fixtures/health/link-watch.mjs reports it, so the
+   * netns test can check that the child dies with its monitor.
+   */
   pid(): number | undefined {
     return this.proc?.pid;
   }

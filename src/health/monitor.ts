@@ -2,24 +2,25 @@
  * HealthMonitor: the thin loop that runs every check (and ping node) on its interval, feeds the
  * pure trackers in scheduler.ts and reports a group's HealthSummary when it changes.
  *
- * Off the state machine's path: a timer callback only starts a probe and returns; the result
+ * Off the state machine's path: a timer callback only starts a run and returns; the result
  * arrives later as a promise continuation. Nothing here awaits inside a callback the heartbeat
  * needs, so a check that hangs for its whole timeout never delays a heartbeat.
  *
  * Runs of one check never overlap: the next run is scheduled when the current one settles, at
  * start + interval (at once if the run took longer). A run that has not settled by its timeout
- * (plus a little grace, so the probe's own, more precise, failure wins) is counted as a failure
+ * (plus a little grace, so the check's own, more precise, failure wins) is counted as a failure
  * and aborted; if it is still pending at the next turn, that turn is another failure, not a
  * second concurrent run.
  */
 import { errorText } from '../adapters/bounded-buffer.js';
 import type { Clock } from '../ports/index.js';
-import { CheckTracker, sameSummary, summarize, type CheckView } from './scheduler.js';
+import { CheckTracker, sameSummary, summarize } from './scheduler.js';
+import { DEFAULTS } from '../config/defaults.js';
 import {
-  HEALTH_DEFAULTS,
   type CheckResult,
   type CheckSpec,
   type CheckState,
+  type CheckView,
   type GroupHealthSpec,
   type HealthSummary,
   type Millis,
@@ -28,9 +29,9 @@ import {
 import type { TimerHandle, Timers } from '../ports/index.js';
 
 /** Runs one check once. Should never reject; a rejection is counted as a failure anyway. */
-export type Probe = (spec: CheckSpec, signal: AbortSignal) => Promise<CheckResult>;
+export type Checker = (spec: CheckSpec, signal: AbortSignal) => Promise<CheckResult>;
 
-/** Past the timeout, how long the monitor lets a probe report its own failure before it steps in. */
+/** Past the timeout, how long the monitor lets a check report its own failure before it steps in. */
 export const GUARD_GRACE_MS: Millis = 250;
 
 export interface CheckChange {
@@ -45,18 +46,12 @@ export interface CheckChange {
 export interface HealthMonitorDeps {
   clock: Clock;
   timers: Timers;
-  probe: Probe;
+  checker: Checker;
   /** a group's summary changed (and once per group at start). */
   onChange: (group: string, summary: HealthSummary) => void;
   /** one check or ping node changed state; for logs. */
   onCheckChange?: (change: CheckChange) => void;
   pingNode?: PingNodeOptions;
-}
-
-export interface CheckStatus {
-  name: string;
-  state: CheckState;
-  last: CheckResult | null;
 }
 
 interface Job {
@@ -96,7 +91,7 @@ export class HealthMonitor {
    * differs from the last one reported (a new group: always) is reported.
    */
   update(groups: readonly GroupHealthSpec[]): void {
-    const pn = this.deps.pingNode ?? HEALTH_DEFAULTS.pingNode;
+    const pn = this.deps.pingNode ?? DEFAULTS.health.pingNode;
     const oldChecks = new Map(this.checkJobs);
     const oldPings = new Map(this.pingJobs);
     const fresh: Job[] = [];
@@ -154,13 +149,9 @@ export class HealthMonitor {
     for (const g of this.groups) if (g.interfaces.includes(iface)) this.report(g);
   }
 
-  summary(group: string): HealthSummary | undefined {
-    return this.last.get(group);
-  }
-
-  /** Per-check state and last result, for the status view. */
-  checks(group: string): CheckStatus[] {
-    return (this.checkJobs.get(group) ?? []).map((j) => ({ name: j.spec.name, state: j.tracker.state, last: j.tracker.last }));
+  /** The group's checks, for the summary and the status view. */
+  checks(group: string): CheckView[] {
+    return (this.checkJobs.get(group) ?? []).map((j) => ({ spec: j.spec, state: j.tracker.state, last: j.tracker.last }));
   }
 
   private allJobs(): Job[] {
@@ -197,7 +188,7 @@ export class HealthMonitor {
       this.record(job, { ok: false, detail: `timed out after ${job.spec.timeout} ms`, ms: this.deps.clock.now() - startedAt });
       next();
     }, job.spec.timeout + GUARD_GRACE_MS);
-    settle(this.deps.probe, job.spec, controller.signal, () => this.deps.clock.now() - startedAt).then((result) => {
+    settle(this.deps.checker, job.spec, controller.signal, () => this.deps.clock.now() - startedAt).then((result) => {
       job.inFlight = false;
       if (job.controller === controller) job.controller = null;
       if (counted) return;
@@ -224,7 +215,7 @@ export class HealthMonitor {
 
   /** Recomputes a group's summary and reports it when it differs from the last one reported. */
   private report(g: GroupHealthSpec): void {
-    const views: CheckView[] = (this.checkJobs.get(g.group) ?? []).map((j) => ({ spec: j.spec, state: j.tracker.state }));
+    const views = this.checks(g.group);
     const reachable = g.pingNodes.filter((h) => this.pingJobs.get(h)?.tracker.state === 'passing').length;
     const s = summarize(g, views, (iface) => this.links.get(iface), reachable);
     const before = this.last.get(g.group);
@@ -252,10 +243,10 @@ function sameSpec(a: CheckSpec, b: CheckSpec): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** The probe's promise, with a rejection (or a synchronous throw) turned into a failure. */
-function settle(probe: Probe, spec: CheckSpec, signal: AbortSignal, elapsed: () => Millis): Promise<CheckResult> {
+/** The check's promise, with a rejection (or a synchronous throw) turned into a failure. */
+function settle(checker: Checker, spec: CheckSpec, signal: AbortSignal, elapsed: () => Millis): Promise<CheckResult> {
   try {
-    return probe(spec, signal).catch((err: unknown) => ({ ok: false, detail: errorText(err), ms: elapsed() }));
+    return checker(spec, signal).catch((err: unknown) => ({ ok: false, detail: errorText(err), ms: elapsed() }));
   } catch (err) {
     return Promise.resolve({ ok: false, detail: errorText(err), ms: elapsed() });
   }

@@ -1,5 +1,5 @@
 /**
- * ICMP echo probe through iputils `ping` (Debian package iputils-ping), as Heartbeat's ping
+ * ICMP echo check through iputils `ping` (Debian package iputils-ping), as Heartbeat's ping
  * nodes. A setuid-free ping needs CAP_NET_RAW (file capability on Debian) or
  * net.ipv4.ping_group_range; the haagent unit already grants CAP_NET_RAW.
  *
@@ -12,7 +12,7 @@ import { describeResult } from '../adapters/runner.js';
 import type { CommandRunner } from '../ports/index.js';
 import type { CheckResult, Millis, PingCheckSpec } from './types.js';
 
-export type PingProbeSpec = Pick<PingCheckSpec, 'host' | 'timeout'>;
+export type PingCheckParams = Pick<PingCheckSpec, 'host' | 'timeout'>;
 
 /** The argv for one echo; `--` keeps a host name starting with "-" from being read as an option. */
 export function pingArgv(host: string, timeout: Millis): string[] {
@@ -22,7 +22,7 @@ export function pingArgv(host: string, timeout: Millis): string[] {
 
 const RTT_RE = /time[=<]([\d.]+) ?ms/;
 
-export async function pingProbe(spec: PingProbeSpec, runner: CommandRunner): Promise<CheckResult> {
+export async function pingCheck(spec: PingCheckParams, runner: CommandRunner): Promise<CheckResult> {
   const started = performance.now();
   const argv = pingArgv(spec.host, spec.timeout);
   const r = await runner.run(argv, spec.timeout);
@@ -49,7 +49,7 @@ export interface PingNodesResult {
  */
 export async function pingNodes(hosts: readonly string[], timeout: Millis, runner: CommandRunner): Promise<PingNodesResult> {
   const results = await Promise.all(
-    hosts.map(async (host) => ({ host, result: await pingProbe({ host, timeout }, runner) })),
+    hosts.map(async (host) => ({ host, result: await pingCheck({ host, timeout }, runner) })),
   );
   return { reachable: results.filter((r) => r.result.ok).length, results };
 }

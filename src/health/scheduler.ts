@@ -17,7 +17,7 @@
  * 10 s) at least 12 s, so 10 reported transitions a minute sustained, at most 11 in any 60 s
  * window (docs/health.md).
  */
-import type { CheckResult, CheckState, CheckWeight, GroupHealthSpec, HealthSummary, Millis } from './types.js';
+import type { CheckResult, CheckState, CheckView, CheckWeight, GroupHealthSpec, HealthSummary, Millis } from './types.js';
 
 export interface TrackerParams {
   rise: number;
@@ -95,11 +95,6 @@ export class CheckTracker {
  */
 export function countsAsFailing(weight: CheckWeight, state: CheckState): boolean {
   return state === 'failing' || (state === 'unknown' && weight === 'fault');
-}
-
-export interface CheckView {
-  spec: { name: string; weight: CheckWeight };
-  state: CheckState;
 }
 
 export interface CheckEffect {

@@ -1,5 +1,5 @@
 /**
- * TCP connect probe, as BalanceNG's: the port accepts a connection. The socket is destroyed the
+ * TCP connect check, as BalanceNG's: the port accepts a connection. The socket is destroyed the
  * moment it connects (nothing is sent), so the service sees a connect and a reset-free close
  * at worst. Never rejects; bounded by its own timer and the caller's signal.
  */
@@ -8,9 +8,9 @@ import { performance } from 'node:perf_hooks';
 import { errorText } from '../adapters/bounded-buffer.js';
 import type { CheckResult, TcpCheckSpec } from './types.js';
 
-export type TcpProbeSpec = Pick<TcpCheckSpec, 'host' | 'port' | 'timeout'>;
+export type TcpCheckParams = Pick<TcpCheckSpec, 'host' | 'port' | 'timeout'>;
 
-export function tcpProbe(spec: TcpProbeSpec, signal?: AbortSignal): Promise<CheckResult> {
+export function tcpCheck(spec: TcpCheckParams, signal?: AbortSignal): Promise<CheckResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     let settled = false;

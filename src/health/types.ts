@@ -1,7 +1,7 @@
 /**
- * Health checks and tracked links: the effective shapes (durations already in Millis), their
- * defaults with the reason for each value, and the allowed ranges. docs/health.md proposes the
- * YAML these come from and repeats the defaults; change both together.
+ * Health checks and tracked links: the effective shapes (durations already in Millis).
+ * Their defaults are DEFAULTS.health (src/config/defaults.ts), their ranges LIMITS.health
+ * (src/config/limits.ts); docs/health.md describes the YAML they come from.
  */
 import type { Millis } from '../config/millis.js';
 
@@ -60,7 +60,6 @@ export interface PingCheckSpec extends CheckCommon {
 }
 
 export type CheckSpec = HttpCheckSpec | TcpCheckSpec | ExecCheckSpec | PingCheckSpec;
-export type CheckType = CheckSpec['type'];
 
 /**
  * 'unknown' until the first rise or fall count is reached. How unknown counts for the election
@@ -68,7 +67,7 @@ export type CheckType = CheckSpec['type'];
  */
 export type CheckState = 'unknown' | 'passing' | 'failing';
 
-/** One run of one probe. Probes never reject; a failure is ok: false with a reason. */
+/** One run of one check. A run never rejects; a failure is ok: false with a reason. */
 export interface CheckResult {
   ok: boolean;
   /** short human text: "200 in 3 ms", "connect ECONNREFUSED", "exit 1", "timed out after 500 ms". */
@@ -77,7 +76,15 @@ export interface CheckResult {
   ms: Millis;
 }
 
-/** Ping nodes are probed like ping checks but only counted (uplink comparison), never weighted. */
+/** One check as the monitor holds it: what it is, where it stands, and its last run. */
+export interface CheckView {
+  spec: CheckSpec;
+  state: CheckState;
+  /** null until the first run ends. */
+  last: CheckResult | null;
+}
+
+/** Ping nodes are run like ping checks but only counted (uplink comparison), never weighted. */
 export interface PingNodeOptions {
   interval: Millis;
   timeout: Millis;
@@ -121,46 +128,3 @@ export interface HealthSummary {
 
 /** Read at most this much of an HTTP body: a health page is small; a huge one must not fill the heap. */
 export const HTTP_BODY_MAX_BYTES = 64 * 1024;
-
-export const HEALTH_DEFAULTS = {
-  /** keepalived's track_script default: once a second is cheap and notices a dead service fast. */
-  interval: 1000 as Millis,
-  /** Half the interval: a health page slower than that is already a sick service. */
-  timeout: 500 as Millis,
-  /** Two in a row: one lucky answer from a restarting service does not bring the node back. */
-  rise: 2,
-  /** Two in a row: one lost packet or one GC pause in the service does not cause a failover. */
-  fall: 2,
-  /** Safe by default: a failing check takes the node out, as keepalived's weight 0. */
-  weight: 'fault' as CheckWeight,
-  /**
-   * Ten seconds between a reported change and a recovery: a service that dies every few seconds
-   * would otherwise move the VIP back and forth; about 10 transitions a minute at worst with the
-   * other defaults (docs/health.md). Failing is never delayed.
-   */
-  holdDown: 10_000 as Millis,
-  pingNode: {
-    interval: 1000 as Millis,
-    /** whole seconds: older iputils ping takes -W in whole seconds only. */
-    timeout: 1000 as Millis,
-    rise: 2,
-    /** Three: ICMP is the first thing a busy router drops. */
-    fall: 3,
-    /** As for checks: a flapping uplink must not swing the ping-node comparison back and forth. */
-    holdDown: 10_000 as Millis,
-  } satisfies PingNodeOptions,
-} as const;
-
-/** Allowed ranges; a value outside is a configuration error, never clamped. */
-export const HEALTH_LIMITS = {
-  /** Below 100 ms a check is load, not health; above an hour it is not tracking anything. */
-  interval: { min: 100, max: 3_600_000 },
-  timeout: { min: 10, max: 600_000 },
-  rise: { min: 1, max: 100 },
-  fall: { min: 1, max: 100 },
-  /** 253 so that priority 254 minus every weight still leaves 1: weights alone never make a node ineligible. */
-  weight: { min: 1, max: 253 },
-  holdDown: { min: 0, max: 3_600_000 },
-  /** ping nodes per group: each one is a process a second. */
-  pingNodes: { max: 16 },
-} as const;

@@ -66,11 +66,6 @@ export class LevipHost {
 
   constructor(private readonly deps: LevipHostDeps) {}
 
-  /** Interfaces set up by prepare() and not restored since. */
-  prepared(): string[] {
-    return [...this.answering.keys()];
-  }
-
   /** Records the values found on iface, then sets the suppressing ones. Idempotent. */
   prepare(iface: string): Promise<HostReport> {
     return this.serial(async () => {
@@ -111,11 +106,6 @@ export class LevipHost {
       await this.deps.sysctl.write(iface, 'arp_ignore', on ? ANSWER_ARP_IGNORE : SUPPRESS.arp_ignore);
       this.answering.set(iface, on);
     });
-  }
-
-  /** Whether the owner switch of iface is on (null when iface is not prepared). */
-  isAnswering(iface: string): boolean | null {
-    return this.answering.get(iface) ?? null;
   }
 
   /**

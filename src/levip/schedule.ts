@@ -14,8 +14,8 @@
  *   - both nodes BELIEVE they own the boundary region for d ms (inherent to any offset);
  *   - A's announcements all come before B's first iff d < S (sufficient: d <= guard), so the
  *     router's cache ends the boundary on B, as planned;
- *   - for d >= S they interleave for d - S ms (announceOverlap): A still sends every offset
- *     a >= P - d at or after B's first (staleAnnouncements), and each sends the router back
+ *   - for d >= S they interleave for d - S ms: A still sends every offset a >= P - d at or
+ *     after B's first (the stale announcements), and each sends the router back
  *     to A (alive, just not its turn) until B's next one, at most `repeat` ms later; while
  *     d < S + repeat that is at most one stale announcement per handover.
  * With B behind (d < 0) nobody announces for S + |d| ms: harmless, the router keeps A, which
@@ -26,7 +26,6 @@ import type { Millis } from '../config/types.js';
 import type { NodeId } from '../core/types.js';
 import { assertMembers, ownerOf, type Member } from './sequence.js';
 
-export { assertMembers, cycle, eligibleAt, longestRun, memberProblems, ownerOf, MAX_WEIGHT, MIN_WEIGHT } from './sequence.js';
 export type { Member } from './sequence.js';
 
 export interface Timing {
@@ -84,29 +83,6 @@ export function announceOffsets(t: Timing): Millis[] {
   const offsets: Millis[] = [];
   for (let at = 0; at < t.period - t.guard; at += t.repeat) offsets.push(at);
   return offsets;
-}
-
-/**
- * S = period - (last announce offset): a clock offset below S never lets the previous
- * owner announce after the next one started. Always > guard.
- */
-export function clockSlack(t: Timing): Millis {
-  const offsets = announceOffsets(t);
-  return t.period - offsets[offsets.length - 1]!;
-}
-
-/**
- * How many of the previous owner's announcements fall at or after the next owner's first,
- * for two nodes whose clocks differ by d ms (either sign: the worse of the two boundary
- * directions, since two members alternate). 0 exactly when |d| < clockSlack.
- */
-export function staleAnnouncements(d: Millis, t: Timing): number {
-  return announceOffsets(t).filter((a) => a >= t.period - Math.abs(d)).length;
-}
-
-/** True-time length for which both owners around a boundary are announcing, for clock offset d (either sign). */
-export function announceOverlap(d: Millis, t: Timing): Millis {
-  return Math.max(0, Math.abs(d) - clockSlack(t));
 }
 
 export interface Plan {

@@ -1,7 +1,7 @@
 /**
  * LevIP ownership: which leveler announces the shared IP in a given slot (docs/levip.md).
  * Pure and integer-only, so every node computes the same owner from the same member list,
- * whatever order it learned the members in (STYLE habit 3).
+ * whatever order it learned the members in.
  *
  * Scheme: smooth weighted round robin (SWRR, the algorithm of nginx's upstream balancer)
  * run over the members in canonical order (node id, code-unit order) for W = sum of weights
@@ -94,17 +94,6 @@ function swrr(sorted: readonly Member[], steps: number): number[] {
   return picks;
 }
 
-/**
- * The full rotation cycle of these members (since/until ignored: pass eligibleAt's result
- * to get the cycle of one slot). Length W = sum of weights; each node appears weight times.
- */
-export function cycle(members: readonly Member[]): NodeId[] {
-  assertMembers(members);
-  const sorted = [...members].sort(canonical);
-  const total = sorted.reduce((sum, m) => sum + m.weight, 0);
-  return swrr(sorted, total).map((i) => sorted[i]!.node);
-}
-
 /** Position of `slot` in a cycle of length `total`, also for negative slots. */
 function position(slot: number, total: number): number {
   return ((slot % total) + total) % total;
@@ -119,23 +108,4 @@ export function ownerOf(slot: number, members: readonly Member[]): NodeId | null
   const total = sorted.reduce((sum, m) => sum + m.weight, 0);
   const picks = swrr(sorted, position(slot, total) + 1);
   return sorted[picks[picks.length - 1]!]!.node;
-}
-
-/**
- * Longest run of consecutive slots one member owns, reading the cycle cyclically; Infinity
- * for a single member, 0 for none. The router sees one MAC for run x period ms: docs/levip.md
- * explains why that should stay below its neighbour probe delay (Linux: 5 s).
- */
-export function longestRun(members: readonly Member[]): number {
-  const seq = cycle(members);
-  if (seq.length === 0) return 0;
-  if (new Set(seq).size === 1) return Infinity;
-  let best = 0;
-  let run = 0;
-  // two passes over the cycle so a run that wraps around the end is counted whole
-  for (let i = 0; i < 2 * seq.length; i++) {
-    run = i > 0 && seq[i % seq.length] === seq[(i - 1) % seq.length] ? run + 1 : 1;
-    best = Math.max(best, run);
-  }
-  return best;
 }

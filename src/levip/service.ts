@@ -1,5 +1,5 @@
 /**
- * LevIP in the agent: the rotation runner with its real adapters (one ARP reply per announce
+ * LevIP in the agent: the rotation with its real adapters (one ARP reply per announce
  * instant through the agent's IPv4 announcer - an in-process frame, arping when the addon is
  * missing - the interface sysctls through /proc, the wall clock), so that the agent needs only
  * a few lines: prepare before the election starts, feed after every step, status, close after
@@ -15,7 +15,7 @@ import type { Millis, NodeId } from '../core/types.js';
 import type { Logger } from '../log.js';
 import { levipHostFor, type HostReport, type LevipHost } from './host.js';
 import { isLevipGroup } from '../config/vip-device.js';
-import { LevipRunner, type LevipGroupStatus, type LevipTimers } from './runner.js';
+import { LevipRotation, type LevipGroupStatus, type LevipTimers } from './rotation.js';
 import { levipViews } from './view.js';
 
 export interface LevipServiceOptions {
@@ -37,7 +37,7 @@ const globalTimers: LevipTimers = {
 
 export class LevipService {
   private readonly host: LevipHost;
-  private readonly runner: LevipRunner;
+  private readonly rotation: LevipRotation;
 
   constructor(private readonly opts: LevipServiceOptions) {
     const log = opts.log;
@@ -47,7 +47,7 @@ export class LevipService {
       new ArpingAnnouncer(opts.tracker, {
         onFailure: (exit) => log.error({ argv: exit.argv, code: exit.code, signal: exit.signal, stderr: exit.stderr }, 'levip: arping failed'),
       });
-    this.runner = new LevipRunner({
+    this.rotation = new LevipRotation({
       node: opts.node,
       wallClock: opts.wallClock ?? Date.now,
       timers: opts.timers ?? globalTimers,
@@ -59,7 +59,7 @@ export class LevipService {
 
   /** Suppresses ARP on every LevIP group's interface; rejects if one cannot be set up. */
   prepare(groups: readonly GroupConfig[]): Promise<void> {
-    return this.runner.prepare(groups.filter(isLevipGroup));
+    return this.rotation.prepare(groups.filter(isLevipGroup));
   }
 
   /** whether the last update had LevIP groups (a node without any skips the work). */
@@ -72,16 +72,16 @@ export class LevipService {
     const any = core.groups.some((g) => isLevipGroup(g.cfg));
     if (!any && !this.active) return;
     this.active = any;
-    this.runner.update(levipViews(core, now));
+    this.rotation.update(levipViews(core, now));
   }
 
   status(): LevipGroupStatus[] {
-    return this.runner.status();
+    return this.rotation.status();
   }
 
   /** Stops the rotation and gives back the interface sysctls (call once the IP left lo). */
   async close(): Promise<HostReport> {
-    this.runner.close();
+    this.rotation.close();
     let r: HostReport;
     try {
       r = await this.host.restore();

@@ -1,5 +1,5 @@
 /**
- * The LevIP part of `haagent status` (runner.ts LevipRunner.status()): members, the current
+ * The LevIP part of `haagent status` (rotation.ts LevipRotation.status()): members, the current
  * slot and owner, the next slots, counters. JSON keys are a stable interface for scripts:
  * add keys, never rename or remove them.
  */

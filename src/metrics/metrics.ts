@@ -5,10 +5,10 @@
  * Where the numbers come from:
  * - Most are read at scrape time from the status record (the same projection `haagent status`
  *   prints), through each metric's collect() hook: states, priorities, peer ages, and the
- *   cumulative counters the driver already keeps (heartbeats, drops, GARP frames). Those
- *   counters are mirrored, not re-counted: collect() resets the prom-client Counter and
- *   increments it by the snapshot's value, so the exposition says `counter` (rate() works)
- *   while the driver's counter stays the one source of truth; there is no second count to drift
+ *   cumulative counters the agent already keeps (heartbeats and drops in the driver, GARP
+ *   frames per group in the core). Those counters are mirrored, not re-counted: collect()
+ *   resets the prom-client Counter and increments it by the snapshot's value, so the
+ *   exposition says `counter` (rate() works) while the kept counter stays the one source of truth; there is no second count to drift
  *   and no delta state to get wrong.
  * - What the status record does not keep is counted here as events arrive: transitions
  *   (observeTransition), VIP command failures per group (observeVipFailure), health check

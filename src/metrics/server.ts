@@ -2,7 +2,7 @@
  * The HTTP side of the metrics: node:http, one path (GET or HEAD /metrics), nothing else.
  * The listener is opt-in (metrics.listen) and unauthenticated, so it is kept small and
  * bounded: no request body is read, connections are capped, and no client holds one for
- * long, whatever it does (each bound below, `SLOW_CLIENT_LIMITS`):
+ * long, whatever it does (each bound below, DEFAULTS.metricsServer in src/config/defaults.ts):
  *
  * - connects and sends nothing, or stops sending or reading: `idleMs` without any progress
  *   either way (the socket's inactivity timeout; a write that does not move counts as none);
@@ -18,6 +18,7 @@
  * Timers and I/O only: nothing here blocks the event loop, so the heartbeats go on while the
  * slots are held (test/unit/metrics-slow-clients.test.ts measures it).
  */
+import { DEFAULTS } from '../config/defaults.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -44,23 +45,6 @@ export interface SlowClientLimits {
   maxHeadersCount: number;
 }
 
-/**
- * A scrape is one small request and a few kilobytes of answer, on a LAN or loopback: a client
- * that needs seconds for it is stuck or hostile. A Prometheus server or two plus an
- * operator's curl need a handful of connections.
- */
-export const SLOW_CLIENT_LIMITS: Readonly<SlowClientLimits> = {
-  idleMs: 5_000,
-  headersMs: 5_000,
-  requestMs: 5_000,
-  checkMs: 1_000,
-  responseMs: 10_000,
-  keepAliveMs: 5_000,
-  maxConnections: 16,
-  maxHeaderBytes: 8 * 1024,
-  maxHeadersCount: 64,
-};
-
 async function answer(source: MetricsSource, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
   if (path !== '/metrics') {
@@ -85,7 +69,7 @@ async function answer(source: MetricsSource, req: IncomingMessage, res: ServerRe
 /**
  * Listens on host:port; rejects when the address cannot be bound (EADDRINUSE, EADDRNOTAVAIL).
  * `onError` hears server errors after that (the agent logs them; the next scrape retries).
- * `limits` replaces some of SLOW_CLIENT_LIMITS (tests).
+ * `limits` replaces some of DEFAULTS.metricsServer (tests).
  */
 export function serveMetrics(
   source: MetricsSource,
@@ -94,7 +78,7 @@ export function serveMetrics(
   onError: (e: Error) => void = () => undefined,
   limits: Partial<SlowClientLimits> = {},
 ): Promise<MetricsServer> {
-  const l: SlowClientLimits = { ...SLOW_CLIENT_LIMITS, ...limits };
+  const l: SlowClientLimits = { ...DEFAULTS.metricsServer, ...limits };
   const server = createServer(
     {
       headersTimeout: l.headersMs,

@@ -59,8 +59,6 @@ export interface VipHost {
   ensurePresent(vip: Vip, iface: string): Promise<EnsureOutcome>;
   /** Removes the VIP if it is there. Idempotent. */
   ensureAbsent(vip: Vip, iface: string): Promise<EnsureOutcome>;
-  /** Whether the VIP is on the interface now. */
-  isPresent(vip: Vip, iface: string): Promise<boolean>;
 }
 
 export interface AnnounceOutcome {

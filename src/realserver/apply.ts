@@ -15,7 +15,7 @@ import { describeChange, planDown, planUp, assess, wantedSysctls, type Change, t
 import {
   emptyState, isEmptyState, readStateFile, recordDown, recordUp, removeStateFile, writeStateFile, type RealServerState,
 } from './state.js';
-import { vipCidr } from './vip.js';
+import { vipCidr } from '../config/vip.js';
 
 /** Ipv4ConfSysctl fits. */
 export interface SysctlAccess {

@@ -19,7 +19,7 @@
  */
 import type { Vip } from '../config/types.js';
 import { ipv4ConfName } from '../config/sysctl-name.js';
-import { sameVip, vipCidr } from './vip.js';
+import { sameVip, vipCidr } from '../config/vip.js';
 
 export type ArpKey = 'arp_ignore' | 'arp_announce';
 

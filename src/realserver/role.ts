@@ -18,7 +18,7 @@ import type { Logger } from '../log.js';
 import { realTimers, type TimerHandle, type Timers } from '../ports/index.js';
 import { realServerCheck, realServerDown, realServerUp, type RealServerDeps, type RunReport } from './apply.js';
 import type { Wanted } from './plan.js';
-import { vipCidr } from './vip.js';
+import { vipCidr } from '../config/vip.js';
 
 export interface RoleDeps extends Omit<RealServerDeps, 'stateFile'> {
   /** real timers when absent; tests pass a manual scheduler. */

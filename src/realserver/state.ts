@@ -7,15 +7,17 @@
  * Addresses on lo and sysctls do not survive a reboot but /var/lib does: the record carries the
  * kernel boot id, and a record from an earlier boot describes nothing on this host any more.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { Vip } from '../config/types.js';
 import type { Change } from './plan.js';
-import { sameVip } from './vip.js';
+import { sameVip } from '../config/vip.js';
 
-export const DEFAULT_STATE_FILE = '/var/lib/haagent/realserver.json';
+/** Where `haagent realserver` keeps its record when no configuration names one. */
+export const DEFAULT_STATE_FILE = `${DEFAULTS.stateDir}/${DEFAULTS.realserver.stateFileName}`;
 export const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
 
 const vipSchema = z.object({

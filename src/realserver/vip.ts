@@ -30,11 +30,3 @@ export function parseRealServerVip(text: string): VipParse {
   }
   return { ok: true, vip: { address, prefix: host, family } };
 }
-
-export function vipCidr(vip: Vip): string {
-  return `${vip.address}/${vip.prefix}`;
-}
-
-export function sameVip(a: Vip, b: Vip): boolean {
-  return a.family === b.family && a.prefix === b.prefix && a.address.toLowerCase() === b.address.toLowerCase();
-}

@@ -22,11 +22,4 @@ export class DropCounters {
   snapshot(): DropSnapshot {
     return Object.freeze({ ...this.counts });
   }
-
-  /** All drops so far. */
-  total(): number {
-    let sum = 0;
-    for (const r of DROP_REASONS) sum += this.counts[r];
-    return sum;
-  }
 }

@@ -6,7 +6,7 @@
  * operator can see when the accept key is no longer needed (docs/operations.md, "Rotating the
  * key").
  *
- * Cost: a datagram under the send key costs one MAC check as before; one under the accept key
+ * Cost: a datagram under the send key costs one MAC check; one under the accept key
  * costs two, and only while a rotation is in progress; a forgery costs two instead of one.
  */
 import { createHash } from 'node:crypto';

@@ -5,7 +5,7 @@
  *   off  size  field
  *   0    2     magic 'H' 'A'
  *   2    1     version (1)
- *   3    1     type (1 heartbeat, 2 resign)
+ *   3    1     type (1 heartbeat, 2 resign, 3 probe)
  *   4    1     flags (must be 0 in v1)
  *   5    1+n   cluster   (u8 length, 1..63 bytes UTF-8)
  *   .    1+n   node      (u8 length, 1..63 bytes UTF-8)

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../config/defaults.js';
 /**
  * Replay guard: remembers, per sender node, the newest (bootId, seq) it accepted and refuses
  * anything not strictly newer. This is what UCARP's HMAC lacks (it adopts whatever counter it
@@ -53,7 +54,6 @@ export interface ReplayGuardOptions {
   store?: MarkStore;
 }
 
-export const DEFAULT_REPLAY_CAPACITY = 256;
 /**
  * How far ahead of our wall clock a bootId is still an ordinary boot: directors' clocks agree
  * within seconds under NTP; a minute also covers a host that has not synchronised yet. A key
@@ -69,7 +69,7 @@ export class ReplayGuard {
   private readonly store: MarkStore | undefined;
 
   constructor(opts: ReplayGuardOptions = {}) {
-    const capacity = opts.capacity ?? DEFAULT_REPLAY_CAPACITY;
+    const capacity = opts.capacity ?? DEFAULTS.replay.capacity;
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`ReplayGuard capacity must be a positive integer, got ${capacity}`);
     }

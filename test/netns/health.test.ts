@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { SpawnRunner } from '../../src/adapters/runner.js';
-import { pingProbe } from '../../src/health/ping.js';
+import { pingCheck } from '../../src/health/ping.js';
 import { LineSplitter, parseMonitorLine } from '../../src/health/link-parse.js';
 import type { CommandRunner } from '../../src/ports/index.js';
 
@@ -223,10 +223,10 @@ t.test('health tracking in network namespaces', { skip: reason }, async (t) => {
   t.test('ping probe reaches the peer and fails with the link down', { skip: has('ping') ? false : 'ping is not installed (Debian package iputils-ping)' }, async (t) => {
     const base = new SpawnRunner();
     const inA: CommandRunner = { run: (argv, ms) => base.run(['ip', 'netns', 'exec', NS_A, ...argv], ms) };
-    t.match(await pingProbe({ host: '198.51.100.2', timeout: 1000 }, inA), { ok: true, detail: /^reply from 198\.51\.100\.2 in [\d.]+ ms$/ });
+    t.match(await pingCheck({ host: '198.51.100.2', timeout: 1000 }, inA), { ok: true, detail: /^reply from 198\.51\.100\.2 in [\d.]+ ms$/ });
     await setLink(NS_A, 'down');
     try {
-      const r = await pingProbe({ host: '198.51.100.2', timeout: 1000 }, inA);
+      const r = await pingCheck({ host: '198.51.100.2', timeout: 1000 }, inA);
       t.match(r, { ok: false });
       t.ok(r.ms < 3000, `bounded by the timeout (${r.ms} ms: ${r.detail})`);
     } finally {

@@ -16,7 +16,7 @@ import { epochNow, sleep, waitFor } from './exec.js';
 import { distScript, Lab } from './lab.js';
 import { findLog, logOf } from '../fixtures/security/drill.js';
 import { fastStatus, groupOf, VipWatch } from '../fixtures/security/watch.js';
-import { HINT_HOLD_MS } from '../../src/core/peers.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
 
 const skip = process.getuid?.() !== 0 ? 'network namespaces need root' : !(await haagentAvailable()) ? 'dist/src/main.js is not available: run `npm run build`' : false;
 
@@ -59,8 +59,8 @@ t.test('forged ICMP port unreachable moves nothing; a real crash is still found 
     t.ok((seen?.icmpRefuted ?? 0) >= 1, `d1 counts the refuted errors (${seen?.icmpRefuted})`);
     t.ok(findLog(logOf(d1), /answered after an ICMP port unreachable/), 'd1 logged the refutation');
 
-    // The hold on that path ends HINT_HOLD_MS after the first refutation; then a real crash.
-    await sleep(Math.max(0, attackAt + HINT_HOLD_MS + 500 - epochNow()));
+    // The hold on that path ends hintHold after the first refutation; then a real crash.
+    await sleep(Math.max(0, attackAt + DEFAULTS.election.hintHold + 500 - epochNow()));
     const killAt = epochNow();
     responders[0]?.kill('SIGKILL'); // d0's service dies with its agent
     await d0.kill();

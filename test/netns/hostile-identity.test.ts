@@ -9,8 +9,9 @@
  *   2. a key holder on a host of the segment (r0) speaking as an unconfigured node, and as d1
  *      from r0's address: both dropped as unknown-peer, counted exactly, no transition.
  *   3. a key holder on d0's host sending one heartbeat as d0 with a boot id a year ahead:
- *      d1 must keep accepting d0's real heartbeats (it used to drop them as old-boot from then
- *      on, and both directors stayed active until a restart), also after d1 restarts.
+ *      d1 must keep accepting d0's real heartbeats, also after d1 restarts (a guard that
+ *      adopted the future boot would drop them as old-boot from then on, and both directors
+ *      would stay active until a restart: src/wire/replay.ts, the `ahead` slot).
  *
  * Needs root and `npm run build`.
  */

@@ -61,9 +61,6 @@ class RecordingFallback implements VipHost {
   ensureAbsent(vip: Vip, iface: string): Promise<EnsureOutcome> {
     return this.record(`absent ${vip.address} ${iface}`);
   }
-  isPresent(): Promise<boolean> {
-    return Promise.resolve(false);
-  }
 }
 
 function makeHost(): { host: NetlinkVipHost; fallback: RecordingFallback; reasons: string[] } {

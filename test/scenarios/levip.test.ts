@@ -1,6 +1,6 @@
 /**
  * LevIP groups in the election: every eligible member is active; the rotation (the real
- * LevIP runner, src/levip/runner.ts, beside each driver) announces.
+ * LevIP rotation, src/levip/rotation.ts, beside each driver) announces.
  */
 import t from 'tap';
 import { Sim, group } from './sim.js';

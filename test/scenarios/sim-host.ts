@@ -7,7 +7,7 @@
  * They report what happened to the simulator through HostEvents; none decides anything.
  */
 import type { GarpConfig, Vip } from '../../src/config/types.js';
-import type { LevipHostPort } from '../../src/levip/runner.js';
+import type { LevipHostPort } from '../../src/levip/rotation.js';
 import type { AnnounceOutcome, Announcer, EnsureOutcome, VipHost } from '../../src/ports/index.js';
 import type { EventQueue, ProcTimers } from './sim-clock.js';
 
@@ -84,7 +84,6 @@ export function fakePorts(q: EventQueue, proc: ProcTimers, t: HostTiming, addrs:
     vipHost: {
       ensurePresent: (vip, iface) => ensure(vip, iface, true),
       ensureAbsent: (vip, iface) => ensure(vip, iface, false),
-      isPresent: async (vip) => addrs.has(vip.address),
     },
     announcer: { announce: burst('burst'), close: () => undefined },
     levipHost: {

@@ -12,7 +12,7 @@ import type { Input, StepResult } from '../../src/core/types.js';
 import { healthSpecs } from '../../src/daemon/agent-health.js';
 import { Driver } from '../../src/daemon/driver.js';
 import { HealthMonitor, type GroupHealthSpec } from '../../src/health/index.js';
-import { LevipRunner } from '../../src/levip/runner.js';
+import { LevipRotation } from '../../src/levip/rotation.js';
 import { levipViews } from '../../src/levip/view.js';
 import type { Logger } from '../../src/log.js';
 import { nextBootId } from '../../src/wire/boot-id.js';
@@ -71,7 +71,7 @@ interface Agent {
   proc: ProcTimers;
   driver: Driver;
   health: HealthMonitor;
-  levip: LevipRunner;
+  levip: LevipRotation;
   specs: GroupHealthSpec[];
 }
 
@@ -119,7 +119,7 @@ export class SimNode implements NetHost {
     const socket = new SimSocket(env.net, this);
     const ports = fakePorts(q, proc, timing, this.addrs, env.events);
     const config = this.config(timing, peers);
-    const levip = new LevipRunner({ node: this.name, wallClock: wall, timers: proc, announcer: ports.levipAnnouncer, host: ports.levipHost, log: env.log });
+    const levip = new LevipRotation({ node: this.name, wallClock: wall, timers: proc, announcer: ports.levipAnnouncer, host: ports.levipHost, log: env.log });
     const driver: Driver = new Driver({
       config,
       key: SIM_KEY,
@@ -144,7 +144,7 @@ export class SimNode implements NetHost {
     const health = new HealthMonitor(specs, {
       clock: { now: () => q.now },
       timers: proc,
-      probe: () => Promise.reject(new Error('health checks are not simulated')),
+      checker: () => Promise.reject(new Error('health checks are not simulated')),
       // As src/daemon/agent-health.ts: the penalty is taken off the group's configured priority.
       onChange: (group, sum) => {
         const base = this.agent?.specs.find((s) => s.group === group)?.basePriority ?? sum.priority;

@@ -1,7 +1,8 @@
 // ArpingAnnouncer with a fake ChildStarter and a fake sleep: the exact argv per form, the
 // number of frames, the spacing between steps, and how start and exit failures surface.
+import { DEFAULTS } from '../../src/config/defaults.js';
 import t from 'tap';
-import { ArpingAnnouncer, IPV6_NOT_ARP, DEFAULT_ARPING_LIFE_MS } from '../../src/adapters/arping.js';
+import { ArpingAnnouncer, IPV6_NOT_ARP } from '../../src/adapters/arping.js';
 import type { ChildExit, ChildExitHandler, ChildStart, ChildStarter } from '../../src/adapters/child-tracker.js';
 import type { GarpConfig, Vip } from '../../src/config/types.js';
 
@@ -47,7 +48,7 @@ t.test('request form: count frames of arping -U, spaced, no wait after the last'
     'sleep 200',
     'arping -U -c 1 -I eth0 198.51.100.100',
   ]);
-  t.same(tracker.lives, [DEFAULT_ARPING_LIFE_MS, DEFAULT_ARPING_LIFE_MS, DEFAULT_ARPING_LIFE_MS], 'each child bounded');
+  t.same(tracker.lives, [DEFAULTS.commands.arpingLife, DEFAULTS.commands.arpingLife, DEFAULTS.commands.arpingLife], 'each child bounded');
 });
 
 t.test('reply form uses -A', async (t) => {

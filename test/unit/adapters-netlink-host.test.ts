@@ -55,10 +55,6 @@ class RecordingHost implements VipHost {
     this.calls.push(`absent ${vip.address} ${iface}`);
     return { ok: true, changed: true };
   }
-  async isPresent(vip: Vip, iface: string): Promise<boolean> {
-    this.calls.push(`isPresent ${vip.address} ${iface}`);
-    return true;
-  }
 }
 
 t.test('the first host in a process warms up: it reads lo and deletes on an index no host has, nothing else', async (t) => {
@@ -160,7 +156,6 @@ t.test('a fallback that throws instead of rejecting is an error outcome', async 
   const throwing: VipHost = {
     ensurePresent: () => { throw new Error('boom'); },
     ensureAbsent: () => { throw new Error('boom'); },
-    isPresent: async () => false,
   };
   const host = new NetlinkVipHost({ native: null, fallback: throwing });
   t.same(await host.ensurePresent(V4, 'eth0'), { ok: false, error: 'boom' });
@@ -183,13 +178,6 @@ t.test('the outcome is settled when the promise is returned: the continuation ru
     const first = await Promise.race([p.then(() => 'promise'), new Promise((r) => setImmediate(() => r('setImmediate')))]);
     t.equal(first, 'promise', `${what}: resolves before a setImmediate`);
   }
-});
-
-t.test('isPresent asks the fallback', async (t) => {
-  const { native, fallback, host } = setup();
-  t.equal(await host.isPresent(V4, 'eth0'), true);
-  t.same(fallback.calls, ['isPresent 198.51.100.100 eth0']);
-  t.same(native.calls, []);
 });
 
 t.test("agentVipHost: the addon when it loaded, each fallback reason at warn once, then debug", async (t) => {

@@ -1,5 +1,5 @@
 // Health keys of a group (checks, trackInterfaces, pingNodes) and the top-level quorum:
-// defaults from HEALTH_DEFAULTS (src/health/types.ts), ranges from HEALTH_LIMITS, every refusal
+// defaults from DEFAULTS.health (src/config/defaults.ts), ranges from LIMITS.health, every refusal
 // located at path and line:column, the check-config rendering round trip, the shipped example,
 // and that docs/configuration.md documents every key the schema accepts.
 import t from 'tap';
@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { renderEffectiveConfig } from '../../src/config/render.js';
 import { configSchema } from '../../src/config/schema.js';
-import { HEALTH_DEFAULTS, HEALTH_LIMITS } from '../../src/health/types.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
+import { LIMITS } from '../../src/config/limits.js';
 
 // A valid document; the cases append lines after line 9. Keep the line numbers stable.
 
@@ -17,12 +18,12 @@ const check = (type: string, ...keys: string[]) =>
   withLines('    checks:', '      - name: c1', `        type: ${type}`, ...keys.map((k) => `        ${k}`));
 
 const COMMON_DEFAULTS = {
-  interval: HEALTH_DEFAULTS.interval,
-  timeout: HEALTH_DEFAULTS.timeout,
-  rise: HEALTH_DEFAULTS.rise,
-  fall: HEALTH_DEFAULTS.fall,
-  weight: HEALTH_DEFAULTS.weight,
-  holdDown: HEALTH_DEFAULTS.holdDown,
+  interval: DEFAULTS.health.interval,
+  timeout: DEFAULTS.health.timeout,
+  rise: DEFAULTS.health.rise,
+  fall: DEFAULTS.health.fall,
+  weight: DEFAULTS.health.weight,
+  holdDown: DEFAULTS.health.holdDown,
 };
 
 t.test('a group without health keys gets empty lists, and quorum is off', async (t) => {
@@ -90,15 +91,15 @@ t.test('keys written are taken as written (docs/health.md example)', async (t) =
   t.equal(issues.length, 1);
   const g = parse(HEALTH_DOC_EXAMPLE.replace('        insecure: true\n', '')).groups[0]!;
   t.same(g.checks?.[0], { name: 'lb-http', type: 'http', url: 'http://127.0.0.1:80/health', expectStatus: 200, expectBody: 'OK', insecure: false, ...COMMON_DEFAULTS });
-  t.match(g.checks?.[1], { type: 'tcp', weight: 20, holdDown: HEALTH_DEFAULTS.holdDown });
-  t.match(g.checks?.[2], { type: 'exec', command: ['/usr/local/bin/check', '--quick'], timeout: 2000, interval: HEALTH_DEFAULTS.interval });
+  t.match(g.checks?.[1], { type: 'tcp', weight: 20, holdDown: DEFAULTS.health.holdDown });
+  t.match(g.checks?.[2], { type: 'exec', command: ['/usr/local/bin/check', '--quick'], timeout: 2000, interval: DEFAULTS.health.interval });
   t.match(g.checks?.[3], { type: 'ping', host: '198.51.100.1', fall: 3, holdDown: 0 });
   t.same(g.trackInterfaces, ['eth1']);
   t.same(g.pingNodes, ['198.51.100.1', '203.0.113.1']);
 });
 
 t.test('the limits themselves are accepted', async (t) => {
-  const L = HEALTH_LIMITS;
+  const L = LIMITS.health;
   const lo = parse(check('tcp', 'host: 127.0.0.1', 'port: 1', `interval: ${L.interval.min}`, `timeout: ${L.timeout.min}`, `rise: ${L.rise.min}`, `fall: ${L.fall.min}`, `weight: ${L.weight.min}`, 'holdDown: 0s'));
   t.match(lo.groups[0]?.checks?.[0], { port: 1, interval: L.interval.min, timeout: L.timeout.min, rise: L.rise.min, fall: L.fall.min, weight: L.weight.min, holdDown: 0 });
   const hi = parse(check('tcp', 'host: 127.0.0.1', 'port: 65535', `interval: ${L.interval.max}`, `timeout: ${L.timeout.max}`, `rise: ${L.rise.max}`, `fall: ${L.fall.max}`, `weight: ${L.weight.max}`, `holdDown: ${L.holdDown.max}`));
@@ -115,7 +116,7 @@ t.test('quorum with three or more nodes', async (t) => {
   t.equal(parse(withLines('quorum: false')).quorum, false, 'off is fine with any cluster size');
 });
 
-const tooManyNodes = Array.from({ length: HEALTH_LIMITS.pingNodes.max + 1 }, (_, i) => `198.51.100.${i + 1}`).join(', ');
+const tooManyNodes = Array.from({ length: LIMITS.health.pingNodes.max + 1 }, (_, i) => `198.51.100.${i + 1}`).join(', ');
 
 const CASES: IssueCase[] = [
   // the list and its items
@@ -168,7 +169,7 @@ const CASES: IssueCase[] = [
   { name: 'trackInterfaces listing the VIP interface', text: withLines('    trackInterfaces: [eth1, eth0]'), path: 'groups[0].trackInterfaces[1]', line: 10, column: 29, expected: /^an interface other than the VIP interface \(eth0 is always tracked\)$/ },
   // pingNodes
   { name: 'pingNodes with a host name', text: withLines('    pingNodes: [198.51.100.1, gw]'), path: 'groups[0].pingNodes[1]', line: 10, column: 31, value: '"gw"', expected: /^an IPv4 or IPv6 address/ },
-  { name: 'too many pingNodes', text: withLines(`    pingNodes: [${tooManyNodes}]`), path: 'groups[0].pingNodes', line: 10, column: 16, value: 'a list', expected: new RegExp(`^a list of at most ${HEALTH_LIMITS.pingNodes.max} IP addresses`) },
+  { name: 'too many pingNodes', text: withLines(`    pingNodes: [${tooManyNodes}]`), path: 'groups[0].pingNodes', line: 10, column: 16, value: 'a list', expected: new RegExp(`^a list of at most ${LIMITS.health.pingNodes.max} IP addresses`) },
   { name: 'pingNodes listing one twice (IPv6 spelled two ways)', text: withLines('    pingNodes: [2001:db8::1, 2001:DB8:0::1]'), path: 'groups[0].pingNodes[1]', line: 10, column: 30, expected: /^an address not already listed \(same as pingNodes\[0\]\)$/ },
   // quorum
   { name: 'quorum not a boolean', text: withLines('quorum: yes'), path: 'quorum', line: 10, column: 9, value: '"yes"', expected: /^true or false$/ },

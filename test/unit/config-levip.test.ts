@@ -3,7 +3,8 @@
 // the period, weights are 1..100; the mapping only makes sense in a levip group.
 import t from 'tap';
 import { withLines, parse, runIssueCases, type IssueCase } from './config-harness.js';
-import { DEFAULTS, LIMITS } from '../../src/config/defaults.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
+import { LIMITS } from '../../src/config/limits.js';
 import { renderEffectiveConfig } from '../../src/config/render.js';
 
 // A valid document; the cases append group keys after line 9. Keep the line numbers stable.

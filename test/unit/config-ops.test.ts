@@ -3,7 +3,8 @@
 // come out in the effective Config and survive the check-config rendering round trip.
 import t from 'tap';
 import { BASE, withLines, parse, runIssueCases, type IssueCase } from './config-harness.js';
-import { DEFAULTS, LIMITS } from '../../src/config/defaults.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
+import { LIMITS } from '../../src/config/limits.js';
 import { renderEffectiveConfig } from '../../src/config/render.js';
 
 // A valid document; the cases append lines after line 9. Keep the line numbers stable.

@@ -1,6 +1,7 @@
 // The `realserver` section: defaults, a real server's file without any director key, a
 // director running the role too, every refusal located at its line:column, and the effective
 // configuration loading back unchanged.
+import { vipCidr } from '../../src/config/vip.js';
 import t from 'tap';
 import { parse as parseAs, issuesOf as issuesOfAs, runIssueCases, type IssueCase } from './config-harness.js';
 
@@ -9,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkConfig } from '../../src/cli/check-config.js';
 import { EXIT } from '../../src/cli/exit.js';
-import { DEFAULTS, LIMITS } from '../../src/config/defaults.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
+import { LIMITS } from '../../src/config/limits.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { renderEffectiveConfig } from '../../src/config/render.js';
 
@@ -74,7 +76,7 @@ t.test('every key as written; IPv6 canonical with its /128; stateFile under stat
   });
   t.equal(parse(rsWith(0, 'stateDir: /var/lib/x/')).realserver?.stateFile, '/var/lib/x/realserver.json');
   t.equal(parse(rsWith(0, '  recheck: 0s')).realserver?.recheck, 0, '0s turns the recheck off');
-  t.same(parse(rsWith(3, '  vips: ["2001:DB8:0::100/128", 198.51.100.100/32]')).realserver?.vips.map((v) => `${v.address}/${v.prefix}`), [
+  t.same(parse(rsWith(3, '  vips: ["2001:DB8:0::100/128", 198.51.100.100/32]')).realserver?.vips.map(vipCidr), [
     '2001:db8::100/128',
     '198.51.100.100/32',
   ]);

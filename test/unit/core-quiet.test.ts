@@ -1,12 +1,12 @@
 // A path whose host refused our datagram (a verified ICMP port unreachable) is sent to once
-// every REFUSED_RESEND_MS, not every heartbeat, until its peer speaks again (core/quiet.ts):
+// every refusedResend, not every heartbeat, until its peer speaks again (core/quiet.ts):
 // the peer kernel's ICMP budget is kept for the next crash.
 import t from 'tap';
 import { Core } from '../../src/core/election.js';
-import { REFUSED_RESEND_MS } from '../../src/core/quiet.js';
 import type { Action, StepResult } from '../../src/core/types.js';
 import type { Message } from '../../src/wire/types.js';
 import { group } from '../scenarios/sim.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
 
 const D1 = '198.51.100.11';
 
@@ -49,14 +49,14 @@ t.test('before any refusal nothing is skipped', async (t) => {
   t.ok(out.every((s) => !s.skipped), 'to d1 every time');
 });
 
-t.test('a refused path gets one datagram every REFUSED_RESEND_MS, the others none', async (t) => {
+t.test('a refused path gets one datagram every refusedResend, the others none', async (t) => {
   const { c, first } = refused();
   t.same(first.transitions.map((x) => x.to), ['active'], 'd1 dead at once: we took over');
-  const out = run(c, 121, 121 + 2 * REFUSED_RESEND_MS + 100);
+  const out = run(c, 121, 121 + 2 * DEFAULTS.election.refusedResend + 100);
   t.ok(out.length >= 80, `the sends go on (to other peers and multicast) (${out.length} sends)`);
   const reached = out.filter((s) => !s.skipped).map((s) => s.at);
   t.equal(reached.length, 3, 'd1 got the first send after the refusal and one every 2 s', { reached });
-  for (let i = 1; i < reached.length; i++) t.ok(reached[i]! - reached[i - 1]! >= REFUSED_RESEND_MS, 'never sooner than REFUSED_RESEND_MS apart');
+  for (let i = 1; i < reached.length; i++) t.ok(reached[i]! - reached[i - 1]! >= DEFAULTS.election.refusedResend, 'never sooner than refusedResend apart');
 });
 
 t.test('a restarted peer (new boot id) is sent to on every heartbeat again', async (t) => {

@@ -67,7 +67,7 @@ export function rig(config: Config = parse(withLines()), extra: Partial<DriverDe
     clock: { now: () => loop.now },
     log: createLogger('silent', config.node),
     transport: { broadcast: (d) => void sent.push(d), onMessage: (h) => (deliver = h), onUnreachable: (h) => (refuse = h), close: async () => undefined },
-    vipHost: { ensurePresent: async () => ({ ok: true, changed: true }), ensureAbsent: async () => ({ ok: true, changed: false }), isPresent: async () => false },
+    vipHost: { ensurePresent: async () => ({ ok: true, changed: true }), ensureAbsent: async () => ({ ok: true, changed: false }) },
     announcer: { announce: async () => ({ sent: 0, errors: [] }), close: () => undefined },
     timers: loop,
     ...extra,

@@ -3,12 +3,12 @@
  * ordering, start-up learning, shutdown, wake-up deadlines, and the rank function.
  */
 import t from 'tap';
-import { Core, FAULT_RETRY_MIN, TAKEOVER_PRIORITY } from '../../src/core/election.js';
-import { CONFIRM_FLOOR_MS, HINT_HOLD_MS } from '../../src/core/peers.js';
+import { Core } from '../../src/core/election.js';
 import { best, compareRank, outranks } from '../../src/core/rank.js';
 import type { Action, CoreOptions, StepResult } from '../../src/core/types.js';
 import type { Message } from '../../src/wire/types.js';
 import { group } from '../scenarios/sim.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
 
 function core(extra: Partial<CoreOptions> = {}): Core {
   return new Core({ node: 'd0', interval: 50, deadTime: 150, initDead: 300, expectedPeers: 1, groups: [group('web', 150)], ...extra });
@@ -75,16 +75,16 @@ t.test('a failed add goes to fault, clears the VIP, retries with backoff', async
   t.same(kinds(r), ['vip:del', 'send:heartbeat']);
   t.match(r.notes[0]!.msg, /cannot add VIP: RTNETLINK/);
   t.equal(c.advertised(c.groups[0]!).priority, 0, 'out of the election');
-  t.equal(r.wakeAt, Math.min(305 + FAULT_RETRY_MIN, 355));
+  t.equal(r.wakeAt, Math.min(305 + DEFAULTS.election.faultRetryMin, 355));
   c.step({ kind: 'vipResult', now: 310, group: 'web', present: false, ok: true });
-  const r2 = c.step({ kind: 'tick', now: 305 + FAULT_RETRY_MIN });
+  const r2 = c.step({ kind: 'tick', now: 305 + DEFAULTS.election.faultRetryMin });
   t.same(r2.transitions.map((x) => x.to), ['standby'], 'retries: back in standby, listening first');
   t.same(kinds(r2), ['send:probe'], 'asking the peers where they are');
-  const r2b = c.step({ kind: 'tick', now: 305 + FAULT_RETRY_MIN + 150 });
+  const r2b = c.step({ kind: 'tick', now: 305 + DEFAULTS.election.faultRetryMin + 150 });
   t.same(r2b.transitions.map((x) => x.to), ['active'], 'nobody answered within the dead time: claims');
   const r3 = c.step({ kind: 'vipResult', now: 1400, group: 'web', present: true, ok: false, error: 'again' });
   t.same(r3.transitions.map((x) => x.to), ['fault']);
-  t.equal(c.groups[0]!.retryAt, 1400 + 2 * FAULT_RETRY_MIN, 'backoff doubles');
+  t.equal(c.groups[0]!.retryAt, 1400 + 2 * DEFAULTS.election.faultRetryMin, 'backoff doubles');
 });
 
 t.test('a failed remove does not spin: it waits for the retry deadline', async (t) => {
@@ -94,13 +94,13 @@ t.test('a failed remove does not spin: it waits for the retry deadline', async (
   const r = c.step({ kind: 'vipResult', now: 4, group: 'web', present: false, ok: false, error: 'ip: timeout' });
   t.same(r.transitions.map((x) => x.to), ['fault']);
   t.notOk(kinds(r).includes('vip:del'), 'no immediate retry');
-  const r2 = c.step({ kind: 'tick', now: 4 + FAULT_RETRY_MIN });
+  const r2 = c.step({ kind: 'tick', now: 4 + DEFAULTS.election.faultRetryMin });
   t.ok(kinds(r2).includes('vip:del'), 'retried at the deadline');
   t.equal(c.groups[0]!.state, 'fault', 'stays in fault until the VIP is known gone');
   c.step({ kind: 'vipResult', now: 1010, group: 'web', present: false, ok: true });
-  const r3 = c.step({ kind: 'tick', now: 4 + 3 * FAULT_RETRY_MIN });
+  const r3 = c.step({ kind: 'tick', now: 4 + 3 * DEFAULTS.election.faultRetryMin });
   t.same(r3.transitions.map((x) => x.to), ['standby']);
-  t.same(c.step({ kind: 'tick', now: 4 + 3 * FAULT_RETRY_MIN + 150 }).transitions.map((x) => x.to), ['active'], 'after listening for the dead time');
+  t.same(c.step({ kind: 'tick', now: 4 + 3 * DEFAULTS.election.faultRetryMin + 150 }).transitions.map((x) => x.to), ['active'], 'after listening for the dead time');
 });
 
 t.test('dual active: the lower-ranked side releases after the handover grace, the winner re-announces', async (t) => {
@@ -176,7 +176,7 @@ t.test('ICMP port unreachable is a hint: a probe goes out at once, and only no a
   t.same(r.transitions, [], 'not dead on the word of an unauthenticated ICMP error');
   t.same(kinds(r), ['send:probe'], 'an authenticated probe, at once');
   t.match(r.notes[0]!.msg, /ICMP port unreachable .*probing/);
-  t.equal(r.wakeAt, 120 + CONFIRM_FLOOR_MS, 'woken when the answer is overdue');
+  t.equal(r.wakeAt, 120 + DEFAULTS.election.confirmFloor, 'woken when the answer is overdue');
   t.same(c.step({ kind: 'tick', now: 123 }).transitions, [], 'still within the bound');
   const r2 = c.step({ kind: 'tick', now: 124 });
   t.same(r2.transitions.map((x) => x.to), ['active'], 'no answer: gone');
@@ -195,8 +195,8 @@ t.test('a peer that answers refutes the hint; ICMP errors on that path are then 
   t.equal(c.step({ kind: 'tick', now: 150 }).transitions.length, 0);
   t.equal(c.groups[0]!.state, 'standby');
   // Once the hold is over, a hint counts again (a real crash after a forgery is still fast).
-  for (let at = 160, seq = 10n; at <= 121 + HINT_HOLD_MS + 50; at += 50, seq++) c.step({ kind: 'message', now: at, msg: hb('d1', 'active', 150, seq), address: '198.51.100.11', port: 694 });
-  const late = c.step({ kind: 'unreachable', now: 121 + HINT_HOLD_MS + 60, address: '198.51.100.11' });
+  for (let at = 160, seq = 10n; at <= 121 + DEFAULTS.election.hintHold + 50; at += 50, seq++) c.step({ kind: 'message', now: at, msg: hb('d1', 'active', 150, seq), address: '198.51.100.11', port: 694 });
+  const late = c.step({ kind: 'unreachable', now: 121 + DEFAULTS.election.hintHold + 60, address: '198.51.100.11' });
   t.same(kinds(late), ['send:probe']);
 });
 
@@ -207,7 +207,7 @@ t.test('the bound for an answer grows with how late the peer has been, up to hal
   c.step({ kind: 'message', now: 10, msg: hb('d1', 'active', 150, 1n), address: 'x', port: 694 });
   c.step({ kind: 'message', now: 70, msg: hb('d1', 'active', 150, 2n), address: 'x', port: 694 }); // 10 ms late
   const r = c.step({ kind: 'unreachable', now: 80, address: 'x' });
-  t.equal(r.wakeAt, 80 + CONFIRM_FLOOR_MS + 2 * 10);
+  t.equal(r.wakeAt, 80 + DEFAULTS.election.confirmFloor + 2 * 10);
   c.step({ kind: 'message', now: 81, msg: hb('d1', 'active', 150, 3n), address: 'x', port: 694 }); // the answer
   c.step({ kind: 'message', now: 200, msg: hb('d1', 'active', 150, 4n), address: 'x', port: 694 }); // 69 ms late
   t.equal(c.peers.confirmMs(c.peers.get('d1')!, 200), 75, 'capped at half the dead time');
@@ -266,7 +266,7 @@ t.test('takeover advertises the takeover priority and preempts regardless of pre
   const r = c.step({ kind: 'command', now: 20, command: { op: 'takeover' } });
   t.same(r.reply, { ok: true, message: 'web: taking over' });
   t.same(r.transitions.map((x) => x.to), ['active']);
-  t.equal(c.selfCandidate(c.groups[0]!).priority, TAKEOVER_PRIORITY);
+  t.equal(c.selfCandidate(c.groups[0]!).priority, DEFAULTS.election.takeoverPriority);
   t.same(c.step({ kind: 'command', now: 30, command: { op: 'takeover', group: 'nope' } }).reply, { ok: false, message: 'no group named nope' });
   t.equal(c.step({ kind: 'tick', now: 40 }).reply, undefined, 'only a command carries a reply');
 });
@@ -411,7 +411,7 @@ t.test('a health fault that clears leaves fault as soon as the VIP is gone, with
   c.step({ kind: 'health', now: 402, group: 'web', penalty: 0, fault: null, reach: 0 });
   t.equal(c.groups[0]!.state, 'fault', 'the VIP removal is still in flight');
   const back = c.step({ kind: 'vipResult', now: 405, group: 'web', present: false, ok: true });
-  t.same(back.transitions.map((x) => `${x.from}->${x.to}`), ['fault->standby'], 'back at once, not FAULT_RETRY_MIN later');
+  t.same(back.transitions.map((x) => `${x.from}->${x.to}`), ['fault->standby'], 'back at once, not faultRetryMin later');
   t.same(c.step({ kind: 'tick', now: 555 }).transitions.map((x) => x.to), ['active']);
   // A VIP failure still backs off.
   const f = c.step({ kind: 'vipResult', now: 560, group: 'web', present: true, ok: false, error: 'RTNETLINK answers: No such device' });
@@ -493,8 +493,8 @@ t.test('an ICMP error right after a probe waits out the answer bound', async (t)
   const r = c.step({ kind: 'unreachable', now: 162, address: '198.51.100.11' });
   t.same(r.transitions, []);
   t.same(kinds(r), [], 'a probe is already out: no second one');
-  t.equal(r.wakeAt, 161 + CONFIRM_FLOOR_MS);
-  t.same(c.step({ kind: 'tick', now: 161 + CONFIRM_FLOOR_MS }).transitions.map((x) => x.to), ['active']);
+  t.equal(r.wakeAt, 161 + DEFAULTS.election.confirmFloor);
+  t.same(c.step({ kind: 'tick', now: 161 + DEFAULTS.election.confirmFloor }).transitions.map((x) => x.to), ['active']);
 });
 
 t.test('the active node follows the standby\'s cadence: it sends with each heartbeat it receives, its timer only a fallback', async (t) => {

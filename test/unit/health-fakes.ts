@@ -1,6 +1,6 @@
 // Hand-driven time for the health loops: a Clock and Timers that only move when the test says.
 // advance() fires due timers in deadline order and lets promise continuations run after each,
-// so a probe resolved "later" is seen at the right moment. Nothing sleeps.
+// so a check run resolved "later" is seen at the right moment. Nothing sleeps.
 import type { Clock } from '../../src/ports/index.js';
 import type { Timers } from '../../src/ports/index.js';
 
@@ -56,7 +56,7 @@ export class FakeTime implements Clock, Timers {
   }
 }
 
-/** A promise with its resolve exposed, for probes the test finishes by hand. */
+/** A promise with its resolve exposed, for check runs the test finishes by hand. */
 export function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
   let resolve!: (v: T) => void;
   const promise = new Promise<T>((r) => {

@@ -1,8 +1,9 @@
-// HealthMonitor with a hand-driven clock and hand-finished probes: scheduling, no overlap,
+// HealthMonitor with a hand-driven clock and hand-finished check runs: scheduling, no overlap,
 // timeouts, summaries, links, ping nodes, stop. Nothing sleeps and nothing is spawned.
 import t from 'tap';
-import { HealthMonitor, GUARD_GRACE_MS, type CheckChange, type Probe } from '../../src/health/monitor.js';
-import { HEALTH_DEFAULTS, type CheckResult, type CheckSpec, type GroupHealthSpec, type HealthSummary } from '../../src/health/types.js';
+import { HealthMonitor, GUARD_GRACE_MS, type CheckChange, type Checker } from '../../src/health/monitor.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
+import type { CheckResult, CheckSpec, GroupHealthSpec, HealthSummary } from '../../src/health/types.js';
 import { FakeTime, deferred } from './health-fakes.js';
 
 const OK: CheckResult = { ok: true, detail: 'ok', ms: 1 };
@@ -28,25 +29,30 @@ function group(name: string, checks: CheckSpec[], over: Partial<GroupHealthSpec>
   return { group: name, basePriority: 100, interfaces: [], checks, pingNodes: [], ...over };
 }
 
-/** A monitor whose probe answers from `answer(spec)` at once, and records what it saw. */
+/** A monitor whose checker answers from `answer(spec)` at once, and records what it saw. */
 function harness(groups: GroupHealthSpec[], answer: (spec: CheckSpec, signal: AbortSignal) => Promise<CheckResult>) {
   const time = new FakeTime();
   const calls: { name: string; at: number }[] = [];
   const changes: { group: string; at: number; s: HealthSummary }[] = [];
   const checkChanges: CheckChange[] = [];
-  const probe: Probe = (spec, signal) => {
+  const checker: Checker = (spec, signal) => {
     calls.push({ name: spec.name, at: time.now() });
     return answer(spec, signal);
   };
   const monitor = new HealthMonitor(groups, {
     clock: time,
     timers: time,
-    probe,
+    checker,
     onChange: (g, s) => changes.push({ group: g, at: time.now(), s }),
     onCheckChange: (c) => checkChanges.push(c),
     pingNode: { interval: 1000, timeout: 1000, rise: 1, fall: 1, holdDown: 0 },
   });
   return { time, calls, changes, checkChanges, monitor };
+}
+
+/** The group's summary as last reported through onChange. */
+function lastReport(h: { changes: { group: string; s: HealthSummary }[] }, group: string): HealthSummary | undefined {
+  return h.changes.filter((c) => c.group === group).at(-1)?.s;
 }
 
 t.test('runs every interval; reports the start and each summary change once', async (t) => {
@@ -61,8 +67,7 @@ t.test('runs every interval; reports the start and each summary change once', as
   await h.time.advance(2000);
   t.same(h.changes.at(-1), { group: 'g', at: 5000, s: { ...h.changes[1].s, fault: 'check a failing', failing: ['a'] } });
   t.same(h.checkChanges.map((c) => `${c.check}:${c.from}->${c.to}:${c.detail}`), ['a:unknown->passing:ok', 'a:passing->failing:down']);
-  t.same(h.monitor.checks('g'), [{ name: 'a', state: 'failing', last: KO }]);
-  t.same(h.monitor.summary('g'), h.changes.at(-1)?.s);
+  t.same(h.monitor.checks('g').map((c) => [c.spec.name, c.state, c.last]), [['a', 'failing', KO]]);
   h.monitor.stop();
 });
 
@@ -89,7 +94,7 @@ t.test('a run slower than its interval never overlaps the next one', async (t) =
   h.monitor.stop();
 });
 
-t.test('a hanging probe is bounded: counted failed at timeout, aborted, never run twice at once', async (t) => {
+t.test('a hanging check is bounded: counted failed at timeout, aborted, never run twice at once', async (t) => {
   const signals: AbortSignal[] = [];
   const h = harness([group('g', [check('hang', { timeout: 300, fall: 2 })])], (_spec, signal) => {
     signals.push(signal);
@@ -108,7 +113,7 @@ t.test('a hanging probe is bounded: counted failed at timeout, aborted, never ru
   h.monitor.stop();
 });
 
-t.test('a probe that rejects or throws counts as a failure', async (t) => {
+t.test('a check that rejects or throws counts as a failure', async (t) => {
   const h = harness(
     [group('g', [check('rejects', { fall: 1 }), check('throws', { fall: 1 })])],
     (spec) => {
@@ -119,7 +124,7 @@ t.test('a probe that rejects or throws counts as a failure', async (t) => {
   h.monitor.start();
   await h.time.advance(0);
   t.same(
-    h.monitor.checks('g').map((c) => [c.name, c.state, c.last?.detail]),
+    h.monitor.checks('g').map((c) => [c.spec.name, c.state, c.last?.detail]),
     [['rejects', 'failing', 'nope'], ['throws', 'failing', 'boom']],
   );
   h.monitor.stop();
@@ -134,16 +139,16 @@ t.test('weights lower the priority; links and ping nodes join the summary', asyn
   const g2 = group('g2', [], { interfaces: ['eth0'], pingNodes: ['198.51.100.1'] });
   const h = harness([g1, g2], async (spec) => answers.get(spec.name) ?? KO);
   h.monitor.start();
-  t.match(h.monitor.summary('g1'), { priority: 100, fault: null, pending: 'link eth0 state not known yet; link eth1 state not known yet', pingReachable: 0, pingTotal: 2 });
+  t.match(lastReport(h, 'g1'), { priority: 100, fault: null, pending: 'link eth0 state not known yet; link eth1 state not known yet', pingReachable: 0, pingTotal: 2 });
   h.monitor.setLink('eth0', true);
   h.monitor.setLink('eth1', true);
   await h.time.advance(0);
-  t.match(h.monitor.summary('g1'), { priority: 100, fault: null, linksDown: [], pingReachable: 1 });
-  t.match(h.monitor.summary('g2'), { fault: null, pingReachable: 1, pingTotal: 1 });
-  t.equal(h.calls.filter((c) => c.name === 'ping-node 198.51.100.1').length, 1, 'a ping node shared by two groups is probed once');
+  t.match(lastReport(h, 'g1'), { priority: 100, fault: null, linksDown: [], pingReachable: 1 });
+  t.match(lastReport(h, 'g2'), { fault: null, pingReachable: 1, pingTotal: 1 });
+  t.equal(h.calls.filter((c) => c.name === 'ping-node 198.51.100.1').length, 1, 'a ping node shared by two groups is run once');
   answers.set('w', KO);
   await h.time.advance(1000);
-  t.match(h.monitor.summary('g1'), { priority: 70, failing: ['w'] });
+  t.match(lastReport(h, 'g1'), { priority: 70, failing: ['w'] });
   const before = h.changes.length;
   h.monitor.setLink('eth1', false);
   t.equal(h.changes.length, before + 1, 'only the group tracking eth1 is reported');
@@ -152,7 +157,7 @@ t.test('weights lower the priority; links and ping nodes join the summary', asyn
   t.equal(h.changes.length, before + 1, 'a repeated link state reports nothing');
   answers.set('ping-node 198.51.100.1', KO);
   await h.time.advance(1000);
-  t.match(h.monitor.summary('g2'), { pingReachable: 0 });
+  t.match(lastReport(h, 'g2'), { pingReachable: 0 });
   t.match(h.checkChanges.at(-1), { group: null, check: 'ping-node 198.51.100.1', to: 'failing' });
   h.monitor.stop();
 });
@@ -183,7 +188,7 @@ t.test('defaults: the default ping-node options are used when none are given', a
   const m = new HealthMonitor([group('g', [], { pingNodes: ['198.51.100.1'] })], {
     clock: time,
     timers: time,
-    probe: async (spec) => {
+    checker: async (spec) => {
       calls.push(spec);
       return OK;
     },
@@ -191,7 +196,7 @@ t.test('defaults: the default ping-node options are used when none are given', a
   });
   m.start();
   await time.advance(0);
-  t.match(calls[0], { type: 'ping', host: '198.51.100.1', ...HEALTH_DEFAULTS.pingNode });
+  t.match(calls[0], { type: 'ping', host: '198.51.100.1', ...DEFAULTS.health.pingNode });
   m.stop();
 });
 
@@ -200,7 +205,7 @@ t.test('update (reload): unchanged checks keep state and schedule; new ones star
   const h = harness([group('web', [check('a')]), group('db', [check('b', { weight: 10 })])], async (spec) => answers.get(spec.name) ?? OK);
   h.monitor.start();
   await h.time.advance(2500);
-  t.equal(h.monitor.summary('web')?.fault, null, 'web passing');
+  t.equal(lastReport(h, 'web')?.fault, null, 'web passing');
   const before = h.changes.length;
   const callsBefore = h.calls.length;
 
@@ -218,15 +223,22 @@ t.test('update (reload): unchanged checks keep state and schedule; new ones star
   const runs = (name: string) => h.calls.filter((c) => c.name === name).map((c) => c.at);
   t.same(runs('a'), [0, 1000, 2000, 3000, 4000, 5000], 'a kept its schedule across the reload');
   t.same(runs('b'), [0, 1000, 2000], 'b stopped');
-  t.equal(h.monitor.summary('api')?.fault, null, 'api passing after rise');
+  t.equal(lastReport(h, 'api')?.fault, null, 'api passing after rise');
 
   // a changed spec is a new check (fresh state); a removed group is forgotten.
   h.monitor.update([group('web', [check('a', { interval: 500 })])]);
   t.same(h.monitor.checks('web').map((c) => c.state), ['unknown'], 'changed spec: a new tracker');
-  t.equal(h.monitor.summary('api'), undefined, 'removed group forgotten');
   const apiRuns = runs('c').length;
   await h.time.advance(2000);
   t.equal(runs('c').length, apiRuns, 'the removed group runs no more');
+
+  // A removed group is forgotten: back with the very same summary, it is reported as new.
+  const web = group('web', [check('a', { interval: 500 })]);
+  h.monitor.update([web, group('x', [])]);
+  h.monitor.update([web]);
+  const n = h.changes.length;
+  h.monitor.update([web, group('x', [])]);
+  t.same(h.changes.slice(n).map((c) => c.group), ['x'], 'removed group forgotten');
 });
 
 t.test('update drops a result that arrives for a dropped check', async (t) => {
@@ -239,5 +251,5 @@ t.test('update drops a result that arrives for a dropped check', async (t) => {
   d.resolve(KO);
   await h.time.advance(3000);
   t.equal(h.checkChanges.length, n, 'no state change recorded for it');
-  t.match(h.monitor.summary('web'), { fault: null, priority: 100 });
+  t.match(lastReport(h, 'web'), { fault: null, priority: 100 });
 });

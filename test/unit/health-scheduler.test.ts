@@ -9,10 +9,10 @@ import {
   effect,
   sameSummary,
   summarize,
-  type CheckView,
   type TrackerParams,
 } from '../../src/health/scheduler.js';
-import { HEALTH_DEFAULTS, type CheckState } from '../../src/health/types.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
+import type { CheckState, CheckView } from '../../src/health/types.js';
 
 const ok = { ok: true, detail: 'ok', ms: 1 };
 const ko = { ok: false, detail: 'ko', ms: 1 };
@@ -115,7 +115,7 @@ t.test('property: reported transitions are never closer than the documented boun
 // docs/health.md: with the defaults, at most 11 transitions within any 60 s span (10 a minute
 // sustained). An adversarial service that answers whatever flips the state fastest reaches it.
 t.test('worst case with the defaults: the documented transitions per minute, reached', async (t) => {
-  const d = HEALTH_DEFAULTS;
+  const d = DEFAULTS.health;
   const tr = new CheckTracker(d);
   const at: number[] = [];
   for (let now = 0; now <= 600_000; now += d.interval) {
@@ -136,7 +136,11 @@ t.test('countsAsFailing: unknown is failing for a fault check, passing for a wei
   t.equal(countsAsFailing(20, 'passing'), false);
 });
 
-const view = (name: string, weight: number | 'fault', state: CheckState): CheckView => ({ spec: { name, weight }, state });
+const view = (name: string, weight: number | 'fault', state: CheckState): CheckView => ({
+  spec: { type: 'exec', command: ['/bin/true'], name, weight, interval: 1000, timeout: 500, rise: 2, fall: 2, holdDown: 0 },
+  state,
+  last: null,
+});
 
 t.test('effect table', async (t) => {
   const table: [string, CheckView[], number, { priority: number; fault: string | null; pending: string | null; failing: string[] }][] = [

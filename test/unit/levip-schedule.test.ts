@@ -7,24 +7,37 @@ import t from 'tap';
 import fc from 'fast-check';
 import {
   announceOffsets,
-  announceOverlap,
-  clockSlack,
   joinSlot,
   JOIN_LEAD_SLOTS,
   plan,
   slotOf,
-  staleAnnouncements,
   timingProblems,
   upcoming,
   type Member,
   type Timing,
 } from '../../src/levip/schedule.js';
+import type { Millis } from '../../src/config/types.js';
 
 const T: Timing = { period: 2000, guard: 250, repeat: 500 };
 const PAIR: Member[] = [
   { node: 'a', weight: 1, since: 0 },
   { node: 'b', weight: 1, since: 0 },
 ];
+/** The slack S of schedule.ts's header: the period minus the owner's last announce offset. */
+function clockSlack(tm: Timing): Millis {
+  return tm.period - announceOffsets(tm).at(-1)!;
+}
+
+/** The header's overlap for clock offset d (either sign): |d| - S, never below 0. */
+function announceOverlap(d: Millis, tm: Timing): Millis {
+  return Math.max(0, Math.abs(d) - clockSlack(tm));
+}
+
+/** The header's stale announcements: the previous owner's offsets at or after period - |d|. */
+function staleAnnouncements(d: Millis, tm: Timing): number {
+  return announceOffsets(tm).filter((a) => a >= tm.period - Math.abs(d)).length;
+}
+
 /** A wall-clock instant in the present era, on a slot boundary owned by 'a' (even slot). */
 const EPOCH = 1_750_000_000_000;
 

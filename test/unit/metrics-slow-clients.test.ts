@@ -1,6 +1,6 @@
 /**
  * The metrics listener cannot be held by slow clients: real sockets on 127.0.0.1 (port 0)
- * against serveMetrics() with its production limits (SLOW_CLIENT_LIMITS). A client that
+ * against serveMetrics() with its production limits (DEFAULTS.metricsServer). A client that
  * connects and sends nothing, one that sends its headers a byte a second, and one that asks
  * for a large answer and never reads it are each cut off within their bound; 200 silent
  * clients at once (from a child process, so that their own cost is not this loop's) never hold more than maxConnections descriptors in the server, do not
@@ -9,15 +9,16 @@
  * the kernel's table (/proc/self/net/tcp: the sockets on the server's port whose inode is
  * one of this process's descriptors), so a socket node:http forgot still counts.
  */
+import { DEFAULTS } from '../../src/config/defaults.js';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import t from 'tap';
-import { serveMetrics, SLOW_CLIENT_LIMITS, type MetricsServer } from '../../src/metrics/server.js';
+import { serveMetrics, type MetricsServer } from '../../src/metrics/server.js';
 
-const L = SLOW_CLIENT_LIMITS;
+const L = DEFAULTS.metricsServer;
 /** Slack on every bound: timers and the connection check are not exact, the machine may be busy. */
 const SLACK_MS = 2_000;
 const BIG = 'x'.repeat(16 * 1024 * 1024); // far more than the kernel buffers of both ends

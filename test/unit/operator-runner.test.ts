@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OPERATOR_ENV, OperatorRunner } from '../../src/adapters/operator-runner.js';
 import { SpawnRunner } from '../../src/adapters/runner.js';
-import { createProbe } from '../../src/health/index.js';
+import { createChecker } from '../../src/health/index.js';
 import { createLogger } from '../../src/log.js';
 import { Notifier } from '../../src/daemon/notify.js';
 
@@ -154,8 +154,8 @@ t.test('a program others can change is refused and never runs', async (t) => {
   t.match(r, { code: -1, signal: null, timedOut: false });
   t.equal(r.stderr, `refused by script security: directory ${open} is writable by others (mode 0777 and no sticky bit)`);
   t.notOk(existsSync(marker), 'the program did not run');
-  const probe = createProbe(new SpawnRunner(), new OperatorRunner());
-  const res = await probe({ name: 'app', type: 'exec', command: [prog], timeout: 5000, interval: 1000, rise: 1, fall: 1, weight: 'fault', holdDown: 0 }, new AbortController().signal);
+  const checker = createChecker(new SpawnRunner(), new OperatorRunner());
+  const res = await checker({ name: 'app', type: 'exec', command: [prog], timeout: 5000, interval: 1000, rise: 1, fall: 1, weight: 'fault', holdDown: 0 }, new AbortController().signal);
   t.match(res, { ok: false, detail: /could not start: refused by script security: directory .* writable by others/ });
   chmodSync(open, 0o755);
   t.match(await new OperatorRunner().run([prog], 5000), { code: 0 }, 'once the directory is fixed it runs');

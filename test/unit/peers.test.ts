@@ -1,7 +1,8 @@
 /** The peer table with redundant paths: a peer dies only when every path is silent or refused. */
 import t from 'tap';
-import { CONFIRM_FLOOR_MS, PeerTable } from '../../src/core/peers.js';
+import { PeerTable } from '../../src/core/peers.js';
 import type { Message } from '../../src/wire/types.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
 
 const msg = (seq: bigint, bootId = 1n): Message => ({ type: 'heartbeat', cluster: 'c', node: 'd1', bootId, seq, intervalMs: 50, groups: [] });
 
@@ -19,10 +20,10 @@ t.test('one path: dead after the dead time, or when a probe after ICMP unreachab
   t.equal(pt.alive(171).length, 1, 'a hint alone kills nothing');
   pt.probeSent(172);
   t.notOk(pt.needsConfirmProbe(172));
-  t.equal(pt.nextDeadline(172), 172 + CONFIRM_FLOOR_MS, 'the answer is due');
+  t.equal(pt.nextDeadline(172), 172 + DEFAULTS.election.confirmFloor, 'the answer is due');
   t.equal(pt.alive(175).length, 1);
   t.equal(pt.alive(176).length, 0, 'no answer: dead');
-  t.same(pt.livenessChanges(176), [{ node: 'd1', silentMs: 16, confirmMs: CONFIRM_FLOOR_MS, refused: false }]);
+  t.same(pt.livenessChanges(176), [{ node: 'd1', silentMs: 16, confirmMs: DEFAULTS.election.confirmFloor, refused: false }]);
 });
 
 t.test('two paths: one silent or refused path is a warning, not a death', async (t) => {

@@ -64,13 +64,11 @@ t.test('prepare records what it found, then suppresses; restore gives it back an
   t.equal(r.fs.value('all', 'arp_ignore'), 0, 'conf/all is never written');
   const rec = JSON.parse(readFileSync(r.file, 'utf8'));
   t.same(rec.sysctls.map((s: { key: string; found: number }) => [s.key, s.found]), [['arp_announce', 0], ['arp_ignore', 0]]);
-  t.same(h.prepared(), ['eth0']);
   const back = await h.restore();
   t.same(back.done, ['restored net.ipv4.conf.eth0.arp_announce 2 -> 0', 'restored net.ipv4.conf.eth0.arp_ignore 1 -> 0']);
   t.equal(r.fs.value('eth0', 'arp_ignore'), 0);
   t.equal(r.fs.value('eth0', 'arp_announce'), 0);
   t.notOk(existsSync(r.file));
-  t.same(h.prepared(), []);
 });
 
 t.test('prepare is idempotent: the first value found is the one restored', async (t) => {
@@ -92,7 +90,6 @@ t.test("the owner's switch: 0 while on, 1 while off, a write only on a change", 
   t.same(r.fs.writes, [], 'already off');
   await h.answer('eth0', true);
   t.equal(r.fs.value('eth0', 'arp_ignore'), 0);
-  t.equal(h.isAnswering('eth0'), true);
   await h.answer('eth0', true);
   // Issued back to back without waiting: applied in order.
   const a = h.answer('eth0', false);
@@ -100,7 +97,6 @@ t.test("the owner's switch: 0 while on, 1 while off, a write only on a change", 
   const c = h.answer('eth0', false);
   await Promise.all([a, b, c]);
   t.same(r.fs.writes, ['eth0/arp_ignore=0', 'eth0/arp_ignore=1', 'eth0/arp_ignore=0', 'eth0/arp_ignore=1']);
-  t.equal(h.isAnswering('eth1'), null);
   await t.rejects(h.answer('eth1', true), /eth1 was not prepared/, 'never touches an interface it did not record');
   t.equal(r.fs.value('eth1', 'arp_ignore'), 0);
 });

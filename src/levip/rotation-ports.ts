@@ -1,4 +1,4 @@
-/** What the LevIP runner (runner.ts) is given: timers, the interface sysctls, the announcer, a log. */
+/** What the LevIP rotation (rotation.ts) is given: timers, the interface sysctls, the announcer, a log. */
 import type { Millis } from '../config/types.js';
 import type { NodeId } from '../core/types.js';
 import type { Announcer, Timers } from '../ports/index.js';
@@ -12,19 +12,19 @@ export interface LevipHostPort {
   answer(iface: string, on: boolean): Promise<void>;
 }
 
-export interface RunnerLog {
+export interface RotationLog {
   debug(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
 
-export interface LevipRunnerDeps {
+export interface LevipRotationDeps {
   node: NodeId;
   /** wall-clock ms (Date.now in production): slots are defined on the shared epoch. */
   wallClock: () => Millis;
   timers: LevipTimers;
   announcer: Announcer;
   host: LevipHostPort;
-  log: RunnerLog;
+  log: RotationLog;
 }

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { notifyPath, openUnixDgram, ServiceManager, takeNotifyEnv, watchdogSetting, type NotifyChannel, type NotifyEnv } from '../../src/adapters/sd-notify.js';
+import { serviceSocketPath, openUnixDgram, ServiceManager, takeServiceEnv, watchdogSetting, type ServiceChannel, type ServiceEnv } from '../../src/adapters/service-manager.js';
 import { Driver } from '../../src/daemon/driver.js';
 import { serviceStatusLine } from '../../src/daemon/status-view.js';
 import { createLogger } from '../../src/log.js';
@@ -32,14 +32,14 @@ class FakeTimers {
   }
 }
 
-function setup(env: NotifyEnv, opts: { failSend?: () => boolean; openThrows?: boolean } = {}) {
+function setup(env: ServiceEnv, opts: { failSend?: () => boolean; openThrows?: boolean } = {}) {
   const lines: LogLine[] = [];
   const log = createLogger('info', 'd0', { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) });
   const sent: string[] = [];
   const opened: string[] = [];
   let closed = 0;
   const timers = new FakeTimers();
-  const open = (path: string): NotifyChannel => {
+  const open = (path: string): ServiceChannel => {
     if (opts.openThrows) throw new Error('Cannot find module unix-dgram');
     opened.push(path);
     return {
@@ -66,12 +66,12 @@ t.test('watchdogSetting: half of WATCHDOG_USEC, only for this process', async (t
   }
 });
 
-t.test('notifyPath: absolute paths only', async (t) => {
-  t.same(notifyPath(undefined), null);
-  t.same(notifyPath(''), null);
-  t.same(notifyPath('/run/systemd/notify'), { path: '/run/systemd/notify' });
-  t.match(notifyPath('@/org/freedesktop/systemd1/notify'), { error: /abstract sockets are not supported/ });
-  t.match(notifyPath('run/notify'), { error: /expected an absolute path/ });
+t.test('serviceSocketPath: absolute paths only', async (t) => {
+  t.same(serviceSocketPath(undefined), null);
+  t.same(serviceSocketPath(''), null);
+  t.same(serviceSocketPath('/run/systemd/notify'), { path: '/run/systemd/notify' });
+  t.match(serviceSocketPath('@/org/freedesktop/systemd1/notify'), { error: /abstract sockets are not supported/ });
+  t.match(serviceSocketPath('run/notify'), { error: /expected an absolute path/ });
 });
 
 t.test('without NOTIFY_SOCKET nothing is opened or sent', async (t) => {
@@ -162,9 +162,9 @@ t.test('an unusable NOTIFY_SOCKET or addon disables notifications with an error'
   t.match(c.lines[0], { level: 50, msg: /WATCHDOG_USEC/ });
 });
 
-t.test('takeNotifyEnv removes the variables from the environment', async (t) => {
+t.test('takeServiceEnv removes the variables from the environment', async (t) => {
   const env: NodeJS.ProcessEnv = { PATH: '/bin', NOTIFY_SOCKET: '/run/n', WATCHDOG_USEC: '10', WATCHDOG_PID: '3' };
-  t.same(takeNotifyEnv(env), { NOTIFY_SOCKET: '/run/n', WATCHDOG_USEC: '10', WATCHDOG_PID: '3' });
+  t.same(takeServiceEnv(env), { NOTIFY_SOCKET: '/run/n', WATCHDOG_USEC: '10', WATCHDOG_PID: '3' });
   t.same(env, { PATH: '/bin' }, 'hooks started later do not inherit them');
 });
 
@@ -221,7 +221,7 @@ t.test('Driver.turning: true while the core timer fires, false when it stops', a
     clock: { now: () => now },
     log: silent,
     transport: { broadcast: () => undefined, onMessage: () => undefined, onUnreachable: () => undefined, close: async () => undefined },
-    vipHost: { ensurePresent: async () => ({ ok: true, changed: true }), ensureAbsent: async () => ({ ok: true, changed: true }), isPresent: async () => false },
+    vipHost: { ensurePresent: async () => ({ ok: true, changed: true }), ensureAbsent: async () => ({ ok: true, changed: true }) },
     announcer: { announce: async () => ({ sent: 0, errors: [] }), close: () => undefined },
     timers,
   });

@@ -1,9 +1,10 @@
 /**
- * The LevIP rotation runner: turns the pure schedule (schedule.ts) into effects for every
- * LevIP group of this node. The election decides who is a member (view.ts); the runner only
+ * The LevIP rotation: turns the pure schedule (schedule.ts) into effects for every
+ * LevIP group of this node. The election decides who is a member (view.ts); the rotation only
  * decides, from the WALL clock, whether we own the current slot, and then
- *   - sends one unsolicited ARP reply (`arping -A -c 1 -I IF VIP`) at each announce instant
- *     of an owned slot, never in the last `guard` ms (docs/levip.md "The rotation");
+ *   - sends one unsolicited ARP reply (through the Announcer port: the frame `arping -A -c 1
+ *     -I IF VIP` sends) at each announce instant of an owned slot, never in the last `guard`
+ *     ms (docs/levip.md "The rotation");
  *   - turns the owner's ARP answering on (`arp_ignore=0` on the interface, host.ts) for the
  *     same window [slot start, slotEnd - guard), and off outside it.
  *
@@ -25,15 +26,16 @@
  * own timer at the next instant that matters (announce, quiet start, slot boundary). Timers
  * and both clocks are injected; unit tests never sleep.
  */
+import { vipCidr } from '../config/vip.js';
 import type { GarpConfig, Millis } from '../config/types.js';
 import type { NodeId } from '../core/types.js';
 import { joinSlot, plan, upcoming, type Member, type Plan, type Timing } from './schedule.js';
 import type { LevipGroupConfig } from '../config/vip-device.js';
 import type { LevipGroupStatus } from './status.js';
 import type { LevipGroupView, MemberView } from './view.js';
-import type { LevipRunnerDeps } from './runner-ports.js';
+import type { LevipRotationDeps } from './rotation-ports.js';
 
-export type { LevipHostPort, LevipRunnerDeps, LevipTimers, RunnerLog } from './runner-ports.js';
+export type { LevipHostPort, LevipRotationDeps, LevipTimers, RotationLog } from './rotation-ports.js';
 
 export type { LevipGroupStatus, LevipSlotStatus } from './status.js';
 
@@ -77,7 +79,7 @@ function inWindow(r: Rotation, p: Plan, wall: Millis): boolean {
   return r.member && p.iOwn && wall < p.quietFrom;
 }
 
-export class LevipRunner {
+export class LevipRotation {
   private readonly rotations = new Map<string, Rotation>();
   /** what we last asked the host for, per interface. */
   private readonly answering = new Map<string, boolean>();
@@ -88,7 +90,7 @@ export class LevipRunner {
   private timer: unknown = null;
   private closed = false;
 
-  constructor(private readonly deps: LevipRunnerDeps) {}
+  constructor(private readonly deps: LevipRotationDeps) {}
 
   /**
    * Sets up the ARP sysctls of every LevIP group's interface. Await it before the election
@@ -136,7 +138,7 @@ export class LevipRunner {
       return {
         group: r.cfg.name,
         interface: r.cfg.interface,
-        vip: `${r.cfg.vip.address}/${r.cfg.vip.prefix}`,
+        vip: vipCidr(r.cfg.vip),
         ...timingOf(r.cfg),
         member: r.member,
         members,

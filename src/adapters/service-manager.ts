@@ -11,14 +11,14 @@ import { createRequire } from 'node:module';
 import type { Logger } from '../log.js';
 
 /** The variables systemd sets for the main process. */
-export interface NotifyEnv {
+export interface ServiceEnv {
   NOTIFY_SOCKET?: string | undefined;
   WATCHDOG_USEC?: string | undefined;
   WATCHDOG_PID?: string | undefined;
 }
 
 /** One datagram socket to the service manager. send() throws on failure. */
-export interface NotifyChannel {
+export interface ServiceChannel {
   send(message: string): void;
   close(): void;
 }
@@ -35,7 +35,7 @@ export type WatchdogSetting = { pingMs: number } | { error: string } | null;
  * sd_watchdog_enabled(3) advises. null when there is no watchdog, or it is meant for another
  * process (WATCHDOG_PID names someone else).
  */
-export function watchdogSetting(env: NotifyEnv, pid: number): WatchdogSetting {
+export function watchdogSetting(env: ServiceEnv, pid: number): WatchdogSetting {
   const usec = env.WATCHDOG_USEC;
   if (usec === undefined || usec === '') return null;
   if (env.WATCHDOG_PID !== undefined && env.WATCHDOG_PID !== '' && env.WATCHDOG_PID !== String(pid)) return null;
@@ -44,7 +44,7 @@ export function watchdogSetting(env: NotifyEnv, pid: number): WatchdogSetting {
 }
 
 /** Where NOTIFY_SOCKET points, or why it cannot be used. */
-export function notifyPath(raw: string | undefined): { path: string } | { error: string } | null {
+export function serviceSocketPath(raw: string | undefined): { path: string } | { error: string } | null {
   if (raw === undefined || raw === '') return null;
   if (raw.startsWith('/')) return { path: raw };
   if (raw.startsWith('@')) return { error: `NOTIFY_SOCKET=${raw}: abstract sockets are not supported (unix-dgram takes filesystem paths); systemd's own is /run/systemd/notify` };
@@ -58,7 +58,7 @@ interface UnixDgramSocket {
 }
 
 /** The real channel: an unconnected AF_UNIX datagram socket, sendto() per message. */
-export function openUnixDgram(path: string): NotifyChannel {
+export function openUnixDgram(path: string): ServiceChannel {
   const require = createRequire(import.meta.url);
   const mod = require('unix-dgram') as { createSocket(type: 'unix_dgram'): UnixDgramSocket };
   const sock = mod.createSocket('unix_dgram');
@@ -79,25 +79,25 @@ export function openUnixDgram(path: string): NotifyChannel {
 }
 
 export interface ServiceManagerDeps {
-  env: NotifyEnv;
+  env: ServiceEnv;
   pid: number;
   log: Logger;
   timers: IntervalTimers;
-  open?: (path: string) => NotifyChannel;
+  open?: (path: string) => ServiceChannel;
   /** CLOCK_MONOTONIC in µs, for RELOADING=1's MONOTONIC_USEC. */
   monotonicUsec?: () => bigint;
 }
 
 /** What `haagent run` tells systemd. Built once per process from its environment. */
 export class ServiceManager {
-  private channel: NotifyChannel | null = null;
+  private channel: ServiceChannel | null = null;
   private watchdog: unknown = null;
   private withheld = false;
   private failures = 0;
   private readonly ping: WatchdogSetting;
 
   constructor(private readonly deps: ServiceManagerDeps) {
-    const target = notifyPath(deps.env.NOTIFY_SOCKET);
+    const target = serviceSocketPath(deps.env.NOTIFY_SOCKET);
     this.ping = target ? watchdogSetting(deps.env, deps.pid) : null;
     if (target === null) return;
     if ('error' in target) {
@@ -186,9 +186,9 @@ function oneLine(s: string): string {
   return s.replace(/[\r\n]+/g, ' ');
 }
 
-/** Removes the variables so hooks and tools started later cannot notify in our name. */
-export function takeNotifyEnv(env: NodeJS.ProcessEnv): NotifyEnv {
-  const out: NotifyEnv = { NOTIFY_SOCKET: env.NOTIFY_SOCKET, WATCHDOG_USEC: env.WATCHDOG_USEC, WATCHDOG_PID: env.WATCHDOG_PID };
+/** Removes the variables so hooks and tools started later cannot speak to systemd in our name. */
+export function takeServiceEnv(env: NodeJS.ProcessEnv): ServiceEnv {
+  const out: ServiceEnv = { NOTIFY_SOCKET: env.NOTIFY_SOCKET, WATCHDOG_USEC: env.WATCHDOG_USEC, WATCHDOG_PID: env.WATCHDOG_PID };
   delete env.NOTIFY_SOCKET;
   delete env.WATCHDOG_USEC;
   delete env.WATCHDOG_PID;
