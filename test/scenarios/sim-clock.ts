@@ -96,7 +96,7 @@ export class EventQueue {
 }
 
 /**
- * One agent process's timers (the driver's, the LevIP runner's, the health monitor's): every
+ * One agent process's timers (the driver's, the LevIP rotation's, the health monitor's): every
  * callback it armed is dropped once the process is dead, as a killed process runs nothing more.
  * afterPoll queues at the current instant, behind the datagrams already due: Node reads its
  * sockets before it runs setImmediate callbacks.

@@ -3,7 +3,7 @@
  * (`ip addr`: the change lands and is answered `vipMs` after the call), the Announcer of the
  * driver's takeover bursts (frames at the configured spacing, the abort checked before each
  * one, as src/adapters/packet-announcer.ts does; each frame reaches the router `garpMs` after
- * it left) and the LevIP runner's ports (one reply per announce, the ARP answering switch).
+ * it left) and the LevIP rotation's ports (one reply per announce, the ARP answering switch).
  * They report what happened to the simulator through HostEvents; none decides anything.
  */
 import type { GarpConfig, Vip } from '../../src/config/types.js';
@@ -17,7 +17,7 @@ export interface HostEvents {
   vip(address: string, present: boolean): void;
   /** an ARP frame for `address` from this host reached the router. */
   frame(address: string, from: 'burst' | 'levip'): void;
-  /** the LevIP runner switched ARP answering on an interface. */
+  /** the LevIP rotation switched ARP answering on an interface. */
   answering(iface: string, on: boolean): void;
 }
 

@@ -3,7 +3,7 @@
  * an agent runs there, that agent's parts on fake ports, wired as src/daemon/agent.ts wires
  * them: the real Driver (real keys, encode, MAC and replay guard), the real HealthMonitor for
  * the tracked links (checks and ping nodes are not simulated; the link state arrives `linkMs`
- * after it changed, as `ip monitor` reports it) and the real LevIP runner, fed after each step.
+ * after it changed, as `ip monitor` reports it) and the real LevIP rotation, fed after each step.
  */
 import { createHash } from 'node:crypto';
 import type { Config, GroupConfig } from '../../src/config/types.js';
