@@ -33,6 +33,11 @@ function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
 
 /** Connected TCP sockets on `port` (local side) that hold a descriptor of this process. */
 function serverFds(port: number): number {
+  return serverSockets(port).size;
+}
+
+/** Their inodes. */
+function serverSockets(port: number): Set<string> {
   const inodes = new Set<string>();
   for (const fd of readdirSync('/proc/self/fd')) {
     try {
@@ -43,12 +48,13 @@ function serverFds(port: number): number {
     }
   }
   const portHex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  return readFileSync('/proc/self/net/tcp', 'utf8')
+  const rows = readFileSync('/proc/self/net/tcp', 'utf8')
     .trim()
     .split('\n')
     .slice(1)
     .map((l) => l.trim().split(/\s+/))
-    .filter((c) => c[1]!.endsWith(portHex) && c[3] !== '0A' && inodes.has(c[9]!)).length; // 0A: LISTEN
+    .filter((c) => c[1]!.endsWith(portHex) && c[3] !== '0A' && inodes.has(c[9]!)); // 0A: LISTEN
+  return new Set(rows.map((c) => c[9]!));
 }
 
 /** Polls until serverFds(port) is 0; the ms it took from `since`, or null past the bound. */
@@ -156,8 +162,18 @@ t.test('200 silent clients: at most maxConnections descriptors, the loop keeps i
     worstGap = Math.max(worstGap, now - lastBeat);
     lastBeat = now;
   }, 10);
+  // Past maxConnections node:http accepts a connection and closes it in the same turn of its
+  // loop; on a loaded machine a sample can catch a few of those between the two. What must stay
+  // bounded is what is held: sockets seen in two samples 50 ms apart.
   let peak = 0;
-  const sampler = setInterval(() => (peak = Math.max(peak, serverFds(srv.port))), 50);
+  let peakHeld = 0;
+  let previous = new Set<string>();
+  const sampler = setInterval(() => {
+    const now = serverSockets(srv.port);
+    peak = Math.max(peak, now.size);
+    peakHeld = Math.max(peakHeld, [...now].filter((i) => previous.has(i)).length);
+    previous = now;
+  }, 50);
   const stop = () => {
     clearInterval(beat);
     clearInterval(sampler);
@@ -167,12 +183,11 @@ t.test('200 silent clients: at most maxConnections descriptors, the loop keeps i
   delay.enable();
   const times = await silentClients(srv.port, 200, L.idleMs + SLACK_MS);
   stop();
-  peak = Math.max(peak, serverFds(srv.port));
   const held = times.filter((ms) => ms >= L.idleMs / 2).length;
-  t.comment(`200 clients: ${held} held until the idle bound, ${200 - held} closed at once; server descriptors at most ${peak}`);
+  t.comment(`200 clients: ${held} held until the idle bound, ${200 - held} closed at once; server descriptors at most ${peakHeld} held, ${peak} in any one sample`);
   t.comment(`event loop delay while they connected and were cut off: p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms; 10 ms timer's worst gap ${worstGap.toFixed(1)} ms`);
   t.equal(times.length, 200, 'every client was closed by the server within the idle bound');
-  t.ok(peak <= L.maxConnections, `never more than ${L.maxConnections} server descriptors (peak ${peak})`);
+  t.ok(peakHeld <= L.maxConnections, `never more than ${L.maxConnections} server descriptors held (peak ${peakHeld}; ${peak} in one sample, refused ones included)`);
   t.ok(Math.max(...times) <= L.idleMs + SLACK_MS, `every client cut off within the idle bound (last after ${Math.max(...times)} ms)`);
   t.ok(held <= L.maxConnections, `only ${L.maxConnections} were ever served (${held})`);
   // Generous: on a loaded 2-core machine an idle loop alone sees 100-200 ms now and then.
