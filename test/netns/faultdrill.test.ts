@@ -236,6 +236,6 @@ t.test('timers use the monotonic clock; the wall clock only seeds the bootId', a
   }
   t.notMatch(src('daemon/driver.ts'), wall, 'the driver takes time only from its injected Clock');
   t.match(src('adapters/clock.ts'), /performance\.now\(\)/, 'the real Clock is performance.now() (CLOCK_MONOTONIC)');
-  const agentWall = src('daemon/agent.ts').split('\n').filter((l) => /Date\.now\(/.test(l));
+  const agentWall = ['daemon/agent.ts', 'daemon/agent-adapters.ts'].flatMap((f) => src(f).split('\n')).filter((l) => /Date\.now\(/.test(l));
   t.ok(agentWall.length > 0 && agentWall.every((l) => l.includes('loadAndBumpBootId')), 'in the agent, Date.now() only seeds the bootId');
 });
