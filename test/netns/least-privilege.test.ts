@@ -187,9 +187,9 @@ t.test('2 directors as an unprivileged user with four capabilities: crash, relea
       t.equal(none.result, 'EACCES', `${net}: the same user without CAP_NET_ADMIN is refused (the capability is what opens /proc/sys/net)`);
 
       // children: ip and arping get the ambient capabilities
-      const add = await lab.exec(d1.host, [...prefix, 'ip', 'addr', 'add', '192.0.2.77/32', 'dev', 'lo'], 10_000);
+      const add = await lab.exec(d1.host, [...prefix, 'ip', 'addr', 'add', '203.0.113.77/32', 'dev', 'lo'], 10_000);
       t.equal(add.code, 0, `ip addr add as the user: exit 0 ${add.stderr.trim()}`);
-      const del = await lab.exec(d1.host, [...prefix, 'ip', 'addr', 'del', '192.0.2.77/32', 'dev', 'lo'], 10_000);
+      const del = await lab.exec(d1.host, [...prefix, 'ip', 'addr', 'del', '203.0.113.77/32', 'dev', 'lo'], 10_000);
       t.equal(del.code, 0, `ip addr del as the user: exit 0 ${del.stderr.trim()}`);
       const arping = await lab.exec(d1.host, [...prefix, 'arping', '-U', '-c', '1', '-I', 'eth0', d1.host.ip], 10_000);
       t.equal(arping.code, 0, `arping -U as the user: exit 0 ${arping.stderr.trim()}`);
