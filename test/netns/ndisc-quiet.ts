@@ -15,7 +15,8 @@
  *       Icmp6InMsgs of /proc/net/snmp6 before and after says the traffic was there.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { socketInodes } from './proc-sockets.js';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { IPPROTO_ICMPV6, ICMP6_FILTER, NdiscAnnouncer } from '../../src/adapters/ndisc.js';
@@ -62,15 +63,7 @@ function icmp6InMsgs(): number {
 
 /** The /proc/net/raw6 rows of this process's sockets: protocol, rx_queue bytes, drops. */
 function ownRaw6(): { protocol: number; rxQueue: number; drops: number }[] {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
-      if (m) inodes.add(m[1]!);
-    } catch {
-      /* closed meanwhile */
-    }
-  }
+  const inodes = socketInodes();
   return readFileSync('/proc/net/raw6', 'utf8')
     .trim()
     .split('\n')

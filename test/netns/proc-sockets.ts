@@ -23,3 +23,17 @@ export function socketFds(pid: number, table: 'packet' | 'udp' | 'udp6'): number
   }
   return fds.sort((a, b) => a - b);
 }
+
+/** The socket inodes among `pid`'s descriptors (default: this process). */
+export function socketInodes(pid: number | 'self' = 'self'): Set<string> {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return inodes;
+}

@@ -11,7 +11,8 @@
  */
 import { DEFAULTS } from '../../src/config/defaults.js';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { socketInodes } from '../netns/proc-sockets.js';
 import { request } from 'node:http';
 import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -38,15 +39,7 @@ function serverFds(port: number): number {
 
 /** Their inodes. */
 function serverSockets(port: number): Set<string> {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
-      if (m) inodes.add(m[1]!);
-    } catch {
-      /* closed meanwhile */
-    }
-  }
+  const inodes = socketInodes();
   const portHex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   const rows = readFileSync('/proc/self/net/tcp', 'utf8')
     .trim()
