@@ -20,7 +20,7 @@ if (process.getuid?.() !== 0) t.plan(0, 'network namespaces need root');
 else if (!(await haagentAvailable()) || !existsSync(BENCH)) t.plan(0, 'dist/ is not built: run `npm run build`');
 
 interface BenchJson {
-  records: { cell: string; row: string; outageMs: number | string; ok: boolean; holder: string | null; garpMs: number | null }[];
+  records: { cell: string; row: string; outageMs: number | string; ok: boolean; holder: string | null; garpMs: number | null; note: string }[];
   steady: { cell: string; rssMb: number[]; cpuPct: number[] }[];
   saturated: { loops: number; results: { cell: string; switches: number }[] } | null;
 }
@@ -46,12 +46,19 @@ t.test('bench: haagent vs keepalived, crash + crash-svc + planned, one repetitio
       for (const row of ['crash', 'crash-svc', 'planned', 'failback']) {
         const mine = data.records.filter((r) => r.cell === cell && r.row === row);
         t.ok(mine.length >= 1, `${cell}: a ${row} record`);
-        t.ok(mine.every((r) => r.ok && r.holder !== null), `${cell} ${row}: the round ended with one holder the client reaches`);
+        const settled = mine.every((r) => r.ok && r.holder !== null);
         const ended = mine.every((r) => typeof r.outageMs === 'number');
-        // haagent's outage must end; another agent's is what it is (keepalived-fast's failback
-        // now and then leaves the client unanswered to the end of the round): reported, not judged.
-        if (cell.startsWith('haagent')) t.ok(ended, `${cell} ${row}: the outage ended`);
-        else if (!ended) t.comment(`${cell} ${row}: the outage did not end within the round (the agent's, not the bench's)`);
+        // haagent's rounds must settle and its outage end. Another agent's are what they are
+        // (on a loaded CI machine keepalived-fast now and then ends a crash round with no single
+        // holder, or its failback leaves the client unanswered to the end): reported, not
+        // judged; the bench machinery is what this test proves, on the haagent cell.
+        if (cell.startsWith('haagent')) {
+          t.ok(settled, `${cell} ${row}: the round ended with one holder the client reaches`, { notes: mine.map((r) => r.note) });
+          t.ok(ended, `${cell} ${row}: the outage ended`);
+        } else {
+          if (!settled) t.comment(`${cell} ${row}: the round did not settle (${mine.map((r) => r.note).join('; ')}): the agent's, not the bench's`);
+          if (!ended) t.comment(`${cell} ${row}: the outage did not end within the round (the agent's, not the bench's)`);
+        }
       }
       t.ok(data.records.some((r) => r.cell === cell && r.garpMs !== null), `${cell}: a first GARP from the taker was captured`);
       const s = data.steady.find((x) => x.cell === cell);
