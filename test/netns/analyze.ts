@@ -123,17 +123,22 @@ export function arpChangeAfter(arp: readonly ArpChange[], faultAt: number, mac?:
 }
 
 /**
- * Split-brain symptom: after the new active's first answer, count windowMs windows
- * (fixed, starting at that answer) in which replies came from two or more responders.
+ * Split-brain symptom: the client's requests still reach another responder after they
+ * began to reach the new active. Windows of windowMs are laid on the requests' send times,
+ * from the send time of the first request the new active answered; a window counts when
+ * its requests were answered by two or more responders. Send time, not receive time: a
+ * request sent to the old active before the client moved may be answered after the new
+ * active's first answer (the old one is busy stopping) and is no symptom, whereas a request
+ * sent after the move and answered by another node means the client went back to it.
  */
 export function dualAnswerWindows(replies: readonly ProbeReply[], newActive: string, windowMs = 10): number {
   const mine = replies.filter((r) => r.by === newActive);
   if (mine.length === 0) return 0;
-  const t0 = Math.min(...mine.map((r) => r.recvAt));
+  const t0 = Math.min(...mine.map((r) => r.sentAt));
   const windows = new Map<number, Set<string>>();
   for (const r of replies) {
-    if (r.recvAt < t0) continue;
-    const w = Math.floor((r.recvAt - t0) / windowMs);
+    if (r.sentAt < t0) continue;
+    const w = Math.floor((r.sentAt - t0) / windowMs);
     const names = windows.get(w) ?? new Set<string>();
     names.add(r.by);
     windows.set(w, names);

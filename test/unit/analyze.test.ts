@@ -109,17 +109,19 @@ t.test('arpChangeAfter finds the first change at/after the fault, optionally to 
   t.same(arpChangeAfter(arp, 61), null);
 });
 
-t.test('dualAnswerWindows counts windows with two responders after the new active answered', async (t) => {
-  const r = (seq: number, recvAt: number, by: string): ProbeReply => ({ seq, sentAt: recvAt - 0.2, recvAt, by });
+t.test('dualAnswerWindows counts send-time windows with two responders from the new active\'s first answered request', async (t) => {
+  const r = (seq: number, sentAt: number, by: string, recvAt = sentAt + 0.2): ProbeReply => ({ seq, sentAt, recvAt, by });
   const replies = [
-    r(0, 100, 'd0'), // before d1's first answer: ignored, even though d0 and d1 overlap here
-    r(1, 104, 'd1'), // t0 = 104
-    r(2, 105, 'd0'), // window 0 has d1 and d0
-    r(3, 115, 'd1'), // window 1 only d1
-    r(4, 126, 'd1'),
-    r(5, 129, 'd0'), // window 2 has both
+    r(0, 100, 'd0'), // sent before d1's first answered request: ignored
+    r(1, 103, 'd0', 108), // sent before the move, answered late by the stopping d0: no symptom
+    r(2, 104, 'd1'), // t0 = 104
+    r(3, 105, 'd0'), // sent after the move, answered by d0: window 0 has d1 and d0
+    r(4, 115, 'd1'), // window 1 only d1
+    r(5, 126, 'd1'),
+    r(6, 129, 'd0'), // window 2 has both
   ];
   t.equal(dualAnswerWindows(replies, 'd1', 10), 2);
+  t.equal(dualAnswerWindows(replies.filter((x) => x.seq !== 3 && x.seq !== 6), 'd1', 10), 0, 'a late answer to an earlier request is not counted');
   t.equal(dualAnswerWindows(replies, 'd9', 10), 0, 'no answer from the named node');
   t.equal(dualAnswerWindows(replies.filter((x) => x.by === 'd1'), 'd1'), 0);
 });
