@@ -224,16 +224,18 @@ export const DEFAULTS = deepFreeze({
     /** bound of one `ip -json link show` (it takes a few ms). */
     readTimeout: 2000 as Millis,
   },
-  /** The VIP conflict watch (src/daemon/conflict.ts). */
+  /** VIP conflict probes: their timing (src/core/detect.ts) and the arping that runs them (src/adapters/arp-detect.ts). */
   conflict: {
     /** Every 5 s: cheap (one arping a group), and a rogue claim is found within seconds. */
     interval: 5000 as Millis,
     /** Five detections (~1 s each, the arping deadline) right after a takeover. */
     fastDetections: 5,
-    /** The gap between those: next to nothing, the arping deadline already spaces them. */
+    /**
+     * The gap before the first (a planned handover's old owner keeps the VIP for at most 20 ms
+     * after it hears us active) and between those (next to nothing: the arping deadline already
+     * spaces them).
+     */
     fastGap: 50 as Millis,
-    /** The first round, shortly after start: a round skips every group not active with its VIP in place, so an early one costs nothing. */
-    firstRound: 200 as Millis,
     /** Bound of one `arping -D -w 1`: its one-second deadline plus room for a loaded host. */
     runTimeout: 2500 as Millis,
     /** Found on PATH, as every other tool the agent runs. */

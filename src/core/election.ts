@@ -33,6 +33,8 @@ import { PeerTable } from './peers.js';
 import type { Candidate } from './rank.js';
 import { operatorCommand } from './commands.js';
 import { reconfigure, retiredResult } from './reconfigure.js';
+import { conflictFound, Detections } from './detect.js';
+import { anyActivePeer } from './views.js';
 import { isLevip, order, type StepCtx } from './step.js';
 import type { CommandReply, CoreOptions, Input, Millis, StepResult } from './types.js';
 
@@ -50,6 +52,7 @@ export class Core implements EvalCore {
   startedAt: Millis | null = null;
   private beat: BeatSchedule;
   private exited = false;
+  private readonly detections: Detections;
 
   readonly opts: CoreOptions;
 
@@ -59,6 +62,7 @@ export class Core implements EvalCore {
     this.beat = new BeatSchedule(opts.interval, 0);
     this.groups = opts.groups.map((g: GroupConfig) => new GroupRt(g, 0, this.nextGid++));
     this.maintenance = opts.maintenance ?? false;
+    this.detections = new Detections(opts.detect ?? null);
   }
 
   /** @internal a reload changed the heartbeat interval. */
@@ -80,9 +84,12 @@ export class Core implements EvalCore {
         const g = this.groups[i]!;
         evaluate(this, g, ctx);
       }
+      if (!this.shuttingDown) this.detections.plan(this.groups, ctx, (g) => anyActivePeer(this.peers, g, ctx.now) !== null);
     }
     const wants = this.finish(ctx);
-    const wakeAt = wants === null || this.exited ? null : nextWake(this.view(), ctx.now, wants);
+    const detectAt = this.detections.nextAt();
+    let wakeAt = wants === null || this.exited ? null : nextWake(this.view(), ctx.now, wants);
+    if (wakeAt !== null && detectAt !== null && detectAt < wakeAt) wakeAt = detectAt;
     const r: StepResult = { actions: order(ctx.actions), transitions: ctx.transitions, wakeAt, notes: ctx.notes };
     if (reply) r.reply = reply;
     return r;
@@ -128,14 +135,9 @@ export class Core implements EvalCore {
         return this.onVipResult(input, ctx);
       case 'reconfigure':
         return reconfigure(this, input.options, ctx);
-      case 'conflict': {
-        const g = this.instance(input.group, undefined);
-        if (!g || g.state !== 'active' || !g.vipReady || input.macs.length === 0) return;
-        g.conflicts++;
-        g.lastConflict = { macs: input.macs, at: input.now };
-        ctx.notes.push({ level: 'error', group: g.name, msg: `VIP CONFLICT: ${g.cfg.vip.address} is also answered by ${input.macs.join(', ')}; re-announcing` });
-        // Both forms, whatever the configured form: a router that missed one may honour the other.
-        ctx.actions.push({ kind: 'announce', group: g.name, gid: g.id, reason: 'conflict', vip: g.cfg.vip, iface: g.cfg.interface, garp: { ...g.cfg.garp, form: 'both' } });
+      case 'detectResult': {
+        const g = this.instance(input.group, input.gid);
+        if (this.detections.result(g, input, ctx, (x) => anyActivePeer(this.peers, x, ctx.now) !== null)) conflictFound(g!, input.macs, ctx);
         return;
       }
       case 'health': {

@@ -1,5 +1,5 @@
 /**
- * What the layers above may read of the core (status, metrics, LevIP, the conflict watch):
+ * What the layers above may read of the core (status, metrics, LevIP):
  * the same object, typed so that nothing outside src/core can change it. Every change goes
  * through Core.step.
  */

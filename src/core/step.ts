@@ -37,7 +37,7 @@ export function sameVipPlacement(a: GroupConfig, b: GroupConfig): boolean {
   return sameVip(a.vip, b.vip) && a.interface === b.interface && vipDevice(a) === vipDevice(b);
 }
 
-/** Release before claim, claim before announce, announce before telling peers, exit last. */
+/** Release before claim, claim before announce, announce before telling peers, probes after, exit last. */
 export function order(actions: Action[]): Action[] {
   if (actions.length < 2) return actions;
   const rank = (a: Action): number => {
@@ -48,8 +48,10 @@ export function order(actions: Action[]): Action[] {
         return 2;
       case 'send':
         return 3;
-      case 'exit':
+      case 'detect':
         return 4;
+      case 'exit':
+        return 5;
     }
   };
   return actions.map((a, i) => [a, i] as const).sort((x, y) => rank(x[0]) - rank(y[0]) || x[1] - y[1]).map(([a]) => a);

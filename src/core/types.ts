@@ -23,6 +23,18 @@ export interface CoreOptions {
   quorum?: number;
   /** probe a peer silent for two of its intervals (default on; off only to measure it). */
   probes?: boolean;
+  /** VIP conflict probing while active (detect.ts); absent or null: none (no detector). */
+  detect?: DetectTiming | null;
+}
+
+/** When the core asks for VIP conflict probes (detect.ts). */
+export interface DetectTiming {
+  /** spacing of the steady detections while active. */
+  interval: Millis;
+  /** detections back to back after a takeover. */
+  fastDetections: number;
+  /** the gap before and between those. */
+  fastGap: Millis;
 }
 
 export type Input =
@@ -44,7 +56,7 @@ export type Input =
   | { kind: 'vipResult'; now: Millis; group: string; gid?: number; present: boolean; ok: boolean; error?: string }
   | { kind: 'announceResult'; now: Millis; group: string; gid?: number; sent: number; errors: string[] }
   /** a validated new configuration (reload): groups diffed by name, timing replaced. */
-  | { kind: 'reconfigure'; now: Millis; options: Omit<CoreOptions, 'node' | 'maintenance'> }
+  | { kind: 'reconfigure'; now: Millis; options: Omit<CoreOptions, 'node' | 'maintenance' | 'detect'> }
   /**
    * A group's health changed (checks, tracked links, ping nodes). `penalty` is the sum of
    * the failing checks' weights (the priority never drops below 1 from weights alone);
@@ -54,10 +66,10 @@ export type Input =
    */
   | { kind: 'health'; now: Millis; group: string; penalty: number; fault: string | null; pending?: string | null; reach: number }
   /**
-   * While we hold the VIP, other hosts answered an ARP probe for it (duplicate address
-   * detection): a rogue host, a stale old owner, or a split brain.
+   * A `detect` action finished: the MACs of the other hosts that answered for the VIP (none:
+   * no conflict), or the error that kept the probe from giving evidence either way.
    */
-  | { kind: 'conflict'; now: Millis; group: string; macs: string[] }
+  | { kind: 'detectResult'; now: Millis; group: string; gid?: number; macs: string[]; error?: string }
   | { kind: 'shutdown'; now: Millis }
   | { kind: 'command'; now: Millis; command: OperatorCommand };
 
@@ -71,6 +83,8 @@ export type Action =
   | { kind: 'ensureVip'; group: string; gid: number; present: boolean; vip: Vip; iface: string }
   /** gratuitous ARP burst for the group's VIP. Result comes back as announceResult. */
   | { kind: 'announce'; group: string; gid: number; reason: string; vip: Vip; iface: string; garp: GarpConfig }
+  /** probe the segment for other hosts answering for the VIP (detect.ts). Result: detectResult. */
+  | { kind: 'detect'; group: string; gid: number; vip: Vip; iface: string }
   /** send a datagram to every peer now, but those at `skip` (paths that refused us: core/quiet.ts). */
   | { kind: 'send'; type: 'heartbeat' | 'resign' | 'probe'; groups: WireGroup[]; skip?: string[] }
   /** shutdown finished: every VIP released. */

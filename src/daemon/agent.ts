@@ -17,6 +17,8 @@ import { IpBatch } from '../adapters/ip-batch.js';
 import { agentVipHost } from '../adapters/netlink-host.js';
 import { OperatorRunner } from '../adapters/operator-runner.js';
 import { SpawnRunner } from '../adapters/runner.js';
+import { ArpingDetector } from '../adapters/arp-detect.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { UdpTransport } from '../adapters/udp-transport.js';
 import { applyKeys, checkReload, keyIds } from './reload.js';
 import type { Notifier } from './notify.js';
@@ -33,7 +35,6 @@ import type { ServiceManager } from '../adapters/service-manager.js';
 import type { VipHost } from '../ports/index.js';
 import { AgentHealth } from './agent-health.js';
 import { loadNative } from '../adapters/native.js';
-import { ConflictWatch } from './conflict.js';
 
 export interface AgentOptions {
   /** the file the config came from, re-read on reload. */
@@ -68,7 +69,6 @@ export class Agent {
   private metrics: Metrics | null = null;
   private metricsServer: MetricsServer | null = null;
   private health: AgentHealth | null = null;
-  private conflicts: ConflictWatch | null = null;
   private exitResolve: (code: number) => void = () => undefined;
   /** resolves with the process exit code once the agent has stopped. */
   readonly done: Promise<number>;
@@ -137,6 +137,7 @@ export class Agent {
       transport: this.transport,
       vipHost: this.vipHost,
       announcer,
+      detector: new ArpingDetector(new SpawnRunner(), DEFAULTS.conflict),
       timers: driverTimers(),
       onExit: () => void this.finish(0),
       onStep: (r, input) => {
@@ -163,8 +164,6 @@ export class Agent {
     this.driver.start();
     this.health = new AgentHealth(config, { log, feed: (input) => this.driver?.feed(input), metrics: () => this.metrics });
     this.health.start();
-    this.conflicts = new ConflictWatch(this.driver, new SpawnRunner());
-    this.conflicts.start();
     // While finish() winds down (bounded) the loop has stopped on purpose: not a stall.
     reportReady(this.opts.service, this.serviceStatus(), hb.interval, (withinMs) => this.finished || (this.driver?.turning(withinMs) ?? false), log);
     log.info({ bootId: boot.bootId.toString(), groups: config.groups.map((g) => g.name), peers: hb.peers.map((p) => p.address), ...keyIds(this.opts.keys) }, 'agent started');
@@ -291,7 +290,6 @@ export class Agent {
     this.driver?.stop();
     await this.levip?.close(); // the shared IPs left lo: give the ARP sysctls back
     this.health?.stop();
-    this.conflicts?.stop();
     this.tracker.killAll();
     this.ipBatch.close();
     this.announcer?.close();

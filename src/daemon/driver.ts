@@ -4,13 +4,14 @@
  * (release, claim, announce, send, exit); VIP changes of one group run strictly one after
  * another so their results come back in the order they were asked.
  */
+import { DEFAULTS } from '../config/defaults.js';
 import { vipCidr } from '../config/vip.js';
 import type { Config } from '../config/types.js';
 import { Core } from '../core/election.js';
 import type { CoreView } from '../core/read-view.js';
 import type { Action, CommandReply, Input, OperatorCommand, StepResult } from '../core/types.js';
 import type { Logger } from '../log.js';
-import { realTimers, type Announcer, type Clock, type Datagram, type EnsureOutcome, type HeartbeatTransport, type LoopTimers, type VipHost } from '../ports/index.js';
+import { realTimers, type Announcer, type Clock, type ConflictDetector, type Datagram, type EnsureOutcome, type HeartbeatTransport, type LoopTimers, type VipHost } from '../ports/index.js';
 import { PeerIdentity, peerNodeCount } from '../wire/identity.js';
 import { jsMac, type DatagramMac } from '../wire/mac.js';
 import type { MarkStore } from '../wire/replay.js';
@@ -41,6 +42,8 @@ export interface DriverDeps {
   transport: HeartbeatTransport;
   vipHost: VipHost;
   announcer: Announcer;
+  /** VIP conflict probes (the core schedules them: src/core/detect.ts); none without one. */
+  detector?: ConflictDetector;
   timers?: Timers;
   maintenance?: boolean;
   /** heartbeat probes (default on; off only to measure without them, as the simulator does). */
@@ -95,6 +98,7 @@ export class Driver {
       // A majority of the configured nodes (peers + self), when quorum is on.
       quorum: deps.config.quorum ? Math.floor((peerNodeCount(hb.peers) + 1) / 2) + 1 : 0,
       probes: deps.probes,
+      detect: deps.detector ? DEFAULTS.conflict : null,
     });
     this.timers = deps.timers ?? realTimers;
     this.keys = new KeyRing({ send: deps.key, accept: deps.acceptKey ?? null }, deps.macFor ?? jsMac, () => this.now());
@@ -110,7 +114,7 @@ export class Driver {
     this.sender = new Sender(self);
   }
 
-  /** The core, read-only: for status, metrics, LevIP and the conflict watch. */
+  /** The core, read-only: for status, metrics and LevIP. */
   view(): CoreView {
     return this.core;
   }
@@ -233,6 +237,8 @@ export class Driver {
         return this.ensureVip(a);
       case 'announce':
         return this.announce(a);
+      case 'detect':
+        return this.detect(a);
       case 'exit':
         this.deps.onExit?.();
         return;
@@ -280,6 +286,17 @@ export class Driver {
     this.deps.announcer.announce(a.vip, a.iface, a.garp, ctl.signal).then(
       (o) => this.feed({ kind: 'announceResult', now: this.now(), group, gid, sent: o.sent, errors: o.errors }),
       (e: unknown) => this.feed({ kind: 'announceResult', now: this.now(), group, gid, sent: 0, errors: [String(e)] }),
+    );
+  }
+
+  /** One conflict probe; its answers (or why it gave none) come back as detectResult. */
+  private detect(a: Extract<Action, { kind: 'detect' }>): void {
+    const { group, gid } = a;
+    const detector = this.deps.detector;
+    if (!detector) return void this.feed({ kind: 'detectResult', now: this.now(), group, gid, macs: [], error: 'no detector' });
+    detector.detect(a.vip, a.iface).then(
+      (o) => this.feed(o.error === undefined ? { kind: 'detectResult', now: this.now(), group, gid, macs: o.macs } : { kind: 'detectResult', now: this.now(), group, gid, macs: o.macs, error: o.error }),
+      (e: unknown) => this.feed({ kind: 'detectResult', now: this.now(), group, gid, macs: [], error: String(e) }),
     );
   }
 }

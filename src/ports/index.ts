@@ -68,6 +68,17 @@ export interface AnnounceOutcome {
   errors: string[];
 }
 
+/** What a conflict probe found: the MACs of other hosts answering for the VIP, or why it could not tell. */
+export interface DetectOutcome {
+  macs: string[];
+  error?: string;
+}
+
+export interface ConflictDetector {
+  /** Asks the segment who has vip (duplicate address detection); never rejects. */
+  detect(vip: Vip, iface: string): Promise<DetectOutcome>;
+}
+
 export interface Announcer {
   /**
    * Sends the gratuitous ARP burst for vip on iface; resolves once every frame was started.

@@ -22,23 +22,7 @@ import type { Millis, Vip } from '../config/types.js';
 import type { IfaceAddress } from '../adapters/ip-json.js';
 import type { CommandRunner } from '../ports/index.js';
 import { describeResult } from '../adapters/runner.js';
-
-export interface ArpReply {
-  ip: string;
-  mac: string;
-}
-
-const REPLY_RE = /^(?:Unicast|Broadcast) reply from (\S+) \[([0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5})\]/;
-
-/** The replies in iputils arping's output, in order (one entry per reply line). */
-export function parseArpingReplies(stdout: string): ArpReply[] {
-  const out: ArpReply[] = [];
-  for (const line of stdout.split('\n')) {
-    const m = REPLY_RE.exec(line.trim());
-    if (m) out.push({ ip: m[1], mac: m[2].toLowerCase() });
-  }
-  return out;
-}
+import { parseArpingReplies, type ArpReply } from '../adapters/arp-detect.js';
 
 export type MacKind = 'self' | 'director' | 'other';
 

@@ -12,7 +12,7 @@
  */
 import t, { type Test } from 'tap';
 import { join } from 'node:path';
-import { parseArpingReplies } from '../../src/realserver/arp-check.js';
+import { parseArpingReplies } from '../../src/adapters/arp-detect.js';
 import { run } from './exec.js';
 import { distScript, drillSkipReason, Lab, REPO_ROOT, VIP, VIP_CIDR, type LabHost } from './lab.js';
 

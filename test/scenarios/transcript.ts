@@ -132,6 +132,8 @@ export class Transcript {
         return `vip ${a.present ? 'add' : 'remove'} ${a.group} ${a.vip.address} on ${a.iface}`;
       case 'announce':
         return `announce ${a.group} (${a.reason})`;
+      case 'detect':
+        return `detect ${a.group} ${a.vip.address} on ${a.iface}`;
       case 'exit':
         return 'exit';
     }
@@ -156,8 +158,8 @@ export class Transcript {
         return `reconfigure ${i.options.groups.map((g) => `${g.name}/${g.priority}`).join(' ')}`;
       case 'health':
         return `health ${i.group} ${i.fault ? `fault: ${i.fault}` : i.pending ? `pending: ${i.pending}` : 'ok'}${i.penalty > 0 ? ` -${i.penalty}` : ''}`;
-      case 'conflict':
-        return `conflict ${i.group} ${i.macs.join(',')}`;
+      case 'detectResult':
+        return `detected ${i.group}: ${i.error !== undefined ? `error: ${i.error}` : i.macs.length > 0 ? i.macs.join(',') : 'nobody'}`;
       case 'command':
         return `command ${i.command.op}${i.command.op === 'maintenance' ? (i.command.on ? ' on' : ' off') : ''}`;
     }

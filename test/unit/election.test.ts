@@ -321,22 +321,6 @@ t.test('quorum: a node that hears too few nodes neither claims nor keeps the VIP
   t.same(r3.transitions.map((x) => x.reason), ['lost quorum: hear fewer than 2 of the configured nodes']);
 });
 
-t.test('a VIP conflict while active is counted and answered with both ARP forms; ignored otherwise', async (t) => {
-  const c = core({ expectedPeers: 0 });
-  c.step({ kind: 'start', now: 0 });
-  const early = c.step({ kind: 'conflict', now: 1, group: 'web', macs: ['02:00:00:00:00:99'] });
-  t.same(kinds(early).filter((k) => k === 'announce'), [], 'not active: nothing to defend');
-  c.step({ kind: 'vipResult', now: 2, group: 'web', present: false, ok: true });
-  c.step({ kind: 'tick', now: 300 });
-  c.step({ kind: 'vipResult', now: 304, group: 'web', present: true, ok: true });
-  const r = c.step({ kind: 'conflict', now: 400, group: 'web', macs: ['02:00:00:00:00:99'] });
-  const a = r.actions.find((x) => x.kind === 'announce');
-  t.match(a, { kind: 'announce', reason: 'conflict', garp: { form: 'both' } });
-  t.equal(c.groups[0]!.conflicts, 1);
-  t.same(c.groups[0]!.lastConflict, { macs: ['02:00:00:00:00:99'], at: 400 });
-  t.match(r.notes[0], { level: 'error', msg: /VIP CONFLICT/ });
-});
-
 t.test('when the loser of a dual active releases, the winner re-announces (its late GARP may have won the router)', async (t) => {
   const c = core({ expectedPeers: 0 });
   c.step({ kind: 'start', now: 0 });

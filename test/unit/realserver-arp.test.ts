@@ -5,9 +5,8 @@ import t from 'tap';
 import type { Vip } from '../../src/config/types.js';
 import type { IfaceAddress } from '../../src/adapters/ip-json.js';
 import type { CommandResult, CommandRunner } from '../../src/ports/index.js';
-import {
-  arpingArgv, checkFromDirector, judgeArpReplies, parseArpingReplies, pickSource, type ArpReply,
-} from '../../src/realserver/arp-check.js';
+import { arpingArgv, checkFromDirector, judgeArpReplies, pickSource } from '../../src/realserver/arp-check.js';
+import { parseArpingReplies, type ArpReply } from '../../src/adapters/arp-detect.js';
 
 const VIP = '198.51.100.100';
 const VIP4: Vip = { address: VIP, prefix: 32, family: 4 };
