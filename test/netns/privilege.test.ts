@@ -142,7 +142,7 @@ t.test('with the real agent in namespaces', { skip }, async (t) => {
       t.match(r.stdout + r.stderr, /EACCES/, `nobody: ${cmd.join(' ')} is refused with EACCES`);
     }
     const after = await d1state();
-    t.same([after?.state, after?.transitions, after?.operator], [before?.state, before?.transitions, before?.operator], 'd1 state unchanged by the refused commands');
+    t.same([after?.state, after?.transitions, after?.operator], [before?.state, before?.transitions, before?.operator], 'd1 state unchanged by the refused commands', { d1: d1.logTail(30), d0: d0.logTail(30) });
     const ok = await lab.exec(d1.host, [...asNobody(true), process.execPath, HAAGENT_MAIN, 'takeover', 'web', '--socket', sock], 10_000);
     t.equal(ok.code, 0, `nobody in the socket's group: takeover accepted (${ok.stdout.trim().split('\n')[0]})`);
     t.ok(await waitFor(async () => (await d1state())?.state === 'active', 5000, 50), 'd1 took over for the group member');

@@ -121,6 +121,8 @@ export async function upWithD0Active(t: Test, lab: Lab, cluster: HaagentCluster)
   const logs = ok ? {} : Object.fromEntries(cluster.nodes.map((n) => [n.name, n.logTail()]));
   t.ok(ok, 'd0 becomes the only active node', { diagnostic: !ok, active: ok ? [] : await cluster.activeNodes(), ...logs });
   t.ok(await d0.vipPresent(), 'VIP on d0 eth0');
+  const cli = await d0.cliStatus();
+  t.equal(cli?.groups[0]?.state, 'active', '`haagent status --json` (the CLI, inside the namespace) says active');
   return d0;
 }
 

@@ -1,13 +1,15 @@
 /**
  * The haagent adapter for drills: one config + one shared key per lab, one agent process per
  * director, started as `ip netns exec NS node dist/src/main.js run --config FILE` and
- * controlled by PID. Status and release go through the real CLI, run inside the namespace.
+ * controlled by PID. Release goes through the real CLI, run inside the namespace; status is
+ * asked on the control socket (cliStatus(): through the CLI).
  */
 import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { request } from '../../../src/daemon/control.js';
 import { NODE_FLAGS } from '../../../src/cli/relaunch.js';
 import type { StatusRecord } from '../../../src/daemon/status-view.js';
 import { run, waitFor, within, type CommandResult } from '../exec.js';
@@ -198,7 +200,25 @@ export class HaagentNode {
   }
 
   /** `haagent status --json`, parsed; null when no agent answers. */
+  /**
+   * The agent's status, asked on its control socket from this process. Drills poll status
+   * many times a second: a `haagent status` process per poll (a node start-up, ~150 ms of CPU)
+   * loaded a 2-core machine more than the agents under test did. cliStatus() is the CLI.
+   */
   async status(): Promise<StatusRecord | null> {
+    try {
+      const doc = parse(readFileSync(this.configPath, 'utf8')) as { control?: { socket?: string } };
+      const socket = doc.control?.socket;
+      if (socket === undefined) return null;
+      const res = await request(socket, { cmd: 'status' }, 5000);
+      return res.ok ? (res.status as StatusRecord) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The status through the real CLI (`haagent status --json`), run inside the namespace. */
+  async cliStatus(): Promise<StatusRecord | null> {
     const r = await this.lab.exec(this.host, [process.execPath, HAAGENT_MAIN, 'status', '--json', '--config', this.configPath], 5000);
     if (r.code !== 0) return null;
     try {
