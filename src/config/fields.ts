@@ -179,7 +179,7 @@ export function durationIn(min: Millis, max: Millis, zeroAllowed = false): (v: u
   const expected = zeroAllowed ? `a duration of 0s (off) or ${range} (e.g. "2s")` : `a duration ${range} (e.g. "${formatDuration(Math.max(min, 100))}")`;
   return (v) => {
     const d = parseDuration(v);
-    if (!d.ok) return no(expected);
+    if (!d.ok) return no(d.error.startsWith('add a unit') ? `${expected}; ${d.error}` : expected);
     if (zeroAllowed && d.ms === 0) return ok(0);
     return d.ms >= min && d.ms <= max ? ok(d.ms) : no(expected);
   };

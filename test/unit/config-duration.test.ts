@@ -1,4 +1,4 @@
-// Durations: "100ms", "2s", "1.5s", "1m", "0s", bare numbers as milliseconds; and back.
+// Durations: "100ms", "2s", "1.5s", "1m", "0s"; a number needs its unit (0 alone excepted); and back.
 import t from 'tap';
 import fc from 'fast-check';
 import { formatDuration, parseDuration } from '../../src/config/duration.js';
@@ -6,7 +6,7 @@ import { formatDuration, parseDuration } from '../../src/config/duration.js';
 t.test('accepted spellings', async (t) => {
   const table: [unknown, number][] = [
     ['100ms', 100], ['2s', 2000], ['1.5s', 1500], ['1m', 60_000], ['0s', 0], ['1h', 3_600_000],
-    ['1.1s', 1100], ['0.25m', 15_000], ['250', 250], [250, 250], [0, 0], ['0.001s', 1],
+    ['1.1s', 1100], ['0.25m', 15_000], [0, 0], ['0', 0], ['0.0', 0], ['0.001s', 1],
   ];
   for (const [input, ms] of table) t.same(parseDuration(input), { ok: true, ms }, JSON.stringify(input));
 });
@@ -16,7 +16,13 @@ t.test('refused spellings', async (t) => {
     '', 'ms', '-1s', '1 s', '1S', '1d', '1e3', '.5s', '1.s', '0.5ms', '1.0001s', 1.5, -3, NaN, Infinity, null, true, [], {},
     '9999999999999999s',
   ];
-  for (const input of table) t.match(parseDuration(input), { ok: false, error: /a duration such as/ }, String(input));
+  for (const input of table) t.match(parseDuration(input), { ok: false, error: /a duration with its unit, such as/ }, String(input));
+});
+
+t.test('a number without a unit is refused with the two readings it may have meant', async (t) => {
+  t.same(parseDuration(300), { ok: false, error: 'add a unit: 300ms or 300s' }, 'YAML number (keepalived\'s preempt_delay 300 is seconds)');
+  t.same(parseDuration('300'), { ok: false, error: 'add a unit: 300ms or 300s' }, 'string');
+  t.same(parseDuration('1.5'), { ok: false, error: 'add a unit: 1.5ms or 1.5s' });
 });
 
 t.test('formatting picks the largest exact unit', async (t) => {

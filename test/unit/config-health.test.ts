@@ -100,9 +100,9 @@ t.test('keys written are taken as written (docs/health.md example)', async (t) =
 
 t.test('the limits themselves are accepted', async (t) => {
   const L = LIMITS.health;
-  const lo = parse(check('tcp', 'host: 127.0.0.1', 'port: 1', `interval: ${L.interval.min}`, `timeout: ${L.timeout.min}`, `rise: ${L.rise.min}`, `fall: ${L.fall.min}`, `weight: ${L.weight.min}`, 'holdDown: 0s'));
+  const lo = parse(check('tcp', 'host: 127.0.0.1', 'port: 1', `interval: ${L.interval.min}ms`, `timeout: ${L.timeout.min}ms`, `rise: ${L.rise.min}`, `fall: ${L.fall.min}`, `weight: ${L.weight.min}`, 'holdDown: 0s'));
   t.match(lo.groups[0]?.checks?.[0], { port: 1, interval: L.interval.min, timeout: L.timeout.min, rise: L.rise.min, fall: L.fall.min, weight: L.weight.min, holdDown: 0 });
-  const hi = parse(check('tcp', 'host: 127.0.0.1', 'port: 65535', `interval: ${L.interval.max}`, `timeout: ${L.timeout.max}`, `rise: ${L.rise.max}`, `fall: ${L.fall.max}`, `weight: ${L.weight.max}`, `holdDown: ${L.holdDown.max}`));
+  const hi = parse(check('tcp', 'host: 127.0.0.1', 'port: 65535', `interval: ${L.interval.max}ms`, `timeout: ${L.timeout.max}ms`, `rise: ${L.rise.max}`, `fall: ${L.fall.max}`, `weight: ${L.weight.max}`, `holdDown: ${L.holdDown.max}ms`));
   t.match(hi.groups[0]?.checks?.[0], { port: 65535, interval: L.interval.max, timeout: L.timeout.max, rise: L.rise.max, fall: L.fall.max, weight: L.weight.max, holdDown: L.holdDown.max });
   const nodes = Array.from({ length: L.pingNodes.max }, (_, i) => `198.51.100.${i + 1}`);
   t.equal(parse(withLines(`    pingNodes: [${nodes.join(', ')}]`)).groups[0]?.pingNodes?.length, L.pingNodes.max);
