@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import { pino, type Logger, type DestinationStream } from 'pino';
 import type { LogLevel } from './config/types.js';
 import { safeJson } from './printable.js';
@@ -5,13 +6,47 @@ import { safeJson } from './printable.js';
 export type { Logger };
 
 /**
+ * Syslog priority of each pino level. journald reads a `<N>` at the start of a line from a
+ * service's stdout/stderr as the line's priority (SyslogLevelPrefix=, on by default) and
+ * strips it; without one every line is stored at the unit's default, info, and
+ * `journalctl -p err` finds none of the agent's errors.
+ */
+const PRIORITY: Readonly<Record<number, number>> = { 10: 7, 20: 7, 30: 6, 40: 4, 50: 3, 60: 2 };
+
+/** `<N>` + line, N the syslog priority of the line's pino level (info when it has none). */
+export function withPriority(line: string): string {
+  const m = /"level":(\d+)/.exec(line);
+  const p = (m ? PRIORITY[Number(m[1])] : undefined) ?? 6;
+  return `<${p}>${line}`;
+}
+
+/**
+ * Whether stderr is connected to the journal: systemd sets JOURNAL_STREAM to the device and
+ * inode of the stream it connected, and a child that redirected stderr elsewhere (a shell,
+ * a pipe to a file) inherits the variable, so the two are compared.
+ */
+export function stderrIsJournal(env: NodeJS.ProcessEnv = process.env, stat: () => { dev: number; ino: number } = () => fstatSync(2)): boolean {
+  const stream = env.JOURNAL_STREAM;
+  if (!stream) return false;
+  const [dev, ino] = stream.split(':');
+  try {
+    const s = stat();
+    return String(s.dev) === dev && String(s.ino) === ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The one pino factory. Stable keys: `group`, `peer`, `from`, `to`, `reason`. The shared key
  * is never passed to a logger. The destination is injectable so tests can capture lines.
  * Every line goes out through safeJson(): peer and group names (in fields and in messages)
- * come from the network, and pino escapes only what JSON must.
+ * come from the network, and pino escapes only what JSON must. To the journal, each line
+ * carries its syslog priority (`journal`: default, whether stderr is the journal).
  */
-export function createLogger(level: LogLevel | 'silent', node: string, dest?: DestinationStream): Logger {
+export function createLogger(level: LogLevel | 'silent', node: string, dest?: DestinationStream, journal = dest === undefined && stderrIsJournal()): Logger {
   const opts = { level, base: { node }, timestamp: pino.stdTimeFunctions.isoTime };
   const out = dest ?? pino.destination({ fd: 2, sync: true });
-  return pino(opts, { write: (line: string) => out.write(safeJson(line)) });
+  const write = journal ? (line: string) => out.write(withPriority(safeJson(line))) : (line: string) => out.write(safeJson(line));
+  return pino(opts, { write });
 }
