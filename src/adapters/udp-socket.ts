@@ -2,7 +2,8 @@
  * Promise wrappers around the callback-shaped parts of node:dgram, and the address-family
  * rule. Nothing here decides anything about peers.
  */
-import { isIPv6 } from 'node:net';
+import { isIPv6, SocketAddress } from 'node:net';
+import type { NetworkInterfaceInfo } from 'node:os';
 import type { Socket, SocketType } from 'node:dgram';
 
 /** One family for the whole transport: mixing IPv4 and IPv6 would need two sockets per role. */
@@ -13,6 +14,20 @@ export function socketTypeFor(addresses: readonly (string | null)[]): SocketType
     throw new Error(`heartbeat addresses mix IPv4 and IPv6: ${present.join(', ')}`);
   }
   return v6 > 0 ? 'udp6' : 'udp4';
+}
+
+/**
+ * The name of the one interface that holds the IPv6 address `bind` (os.networkInterfaces()
+ * gives `interfaces`); null when none or several do. An IPv6 multicast group is joined, sent
+ * to and bound on that interface: the kernel binds a link-local group (ff02::) only with an
+ * interface, and an IPv4 group uses its bind address's interface the same way.
+ */
+export function interfaceHolding(bind: string, interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>): string | null {
+  const want = new SocketAddress({ address: bind, family: 'ipv6' }).address;
+  const names = Object.entries(interfaces)
+    .filter(([, infos]) => infos?.some((i) => i.family === 'IPv6' && new SocketAddress({ address: i.address, family: 'ipv6' }).address === want))
+    .map(([name]) => name);
+  return names.length === 1 ? names[0]! : null;
 }
 
 /** Binds to (address, port), or adopts an already bound socket `fd` (the addon's udpSocket). */

@@ -4,19 +4,21 @@
  * Sends to each unicast peer through its socket, connected to that peer (see udp-peer.ts:
  * that is what makes ICMP port unreachable visible), and to the multicast group through the
  * bound socket, with TTL 1 (heartbeats never leave the segment) and loopback off (our own
- * datagrams would only be dropped as own-node). Send errors (EHOSTUNREACH, ENETUNREACH with
+ * datagrams would only be dropped as own-node). The group's interface is the one holding the
+ * bind address, for IPv4 and IPv6 alike. Send errors (EHOSTUNREACH, ENETUNREACH with
  * the link down) never throw: they are reported to onSendError (the agent counts them in
  * DriverStats). Nothing here knows peers by name; the codec above authenticates every
  * datagram.
  */
 import { DEFAULTS } from '../config/defaults.js';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { networkInterfaces } from 'node:os';
 import type { Millis, PeerEndpoint } from '../config/types.js';
 import type { Clock, Datagram, HeartbeatTransport } from '../ports/index.js';
 import { monotonicClock } from './clock.js';
 import type { Native } from './native.js';
 import { PeerLink, type ErrorQueue, type PeerEvents } from './udp-peer.js';
-import { bindSocket, closeSocket, errorCode, socketTypeFor } from './udp-socket.js';
+import { bindSocket, closeSocket, errorCode, interfaceHolding, socketTypeFor } from './udp-socket.js';
 
 export interface UdpTransportOptions {
   /** local address for every socket (source of our heartbeats); null = any. */
@@ -125,17 +127,20 @@ export class UdpTransport implements HeartbeatTransport {
   /**
    * A socket bound to a unicast address does not see datagrams sent to the group, so with a
    * bind address a second socket bound to (group, port) receives them; bound to "any", the
-   * main socket joins the group itself (a second one would get every datagram twice).
+   * main socket joins the group itself (a second one would get every datagram twice). IPv6
+   * names the interface as a scope (`::%eth0`, `ff02::6:94%eth0`); without a bind address, or
+   * one no single interface holds, the kernel's route for the group chooses it.
    */
   private async joinGroup(v6: boolean): Promise<void> {
     const group = this.opts.multicast as string;
-    const iface = this.opts.multicastInterface ?? (v6 ? undefined : (this.opts.bind ?? undefined));
+    const v6If = v6 && this.opts.bind !== null ? interfaceHolding(this.opts.bind, networkInterfaces()) : null;
+    const iface = this.opts.multicastInterface ?? (v6 ? (v6If === null ? undefined : `::%${v6If}`) : (this.opts.bind ?? undefined));
     let receiver = this.main;
     if (this.opts.bind !== null) {
       receiver = createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: true });
       receiver.on('error', (err) => this.sendError('socket', errorCode(err)));
       this.receivers.push(receiver);
-      await bindSocket(receiver, this.opts.port, group);
+      await bindSocket(receiver, this.opts.port, v6If === null ? group : `${group}%${v6If}`);
       this.listen(receiver);
     }
     receiver.addMembership(group, iface);

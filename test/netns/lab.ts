@@ -8,19 +8,21 @@
  *
  * Addresses (198.51.100.0/24): client .1 (MAC 02:00:00:00:00:01), director i .10+i
  * (02:00:00:00:00:1i), real server i .20+i (02:00:00:00:00:2i); the drill VIP is .100/32.
+ * Each host also has an IPv6 address, 2001:db8:: followed by the last IPv4 octet
+ * (2001:db8::10 for d0), configured only when a drill calls addIpv6().
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ArpFrame, ProbeResult } from './analyze.js';
-import { parseTcpdumpArp } from './analyze.js';
+import type { ProbeResult } from './analyze.js';
 import type { ArpEntry } from './arptable.js';
 import { assertBuilt, distScript } from './build.js';
+import { startArpCapture, startCapture, type ArpCapture, type Capture, type CaptureOptions } from './capture.js';
 import { must, run, waitFor, within, type CommandResult } from './exec.js';
 import { spawnInNs, spawnReady, stopForJson, type LabProcess, type SpawnOptions } from './proc.js';
 import { deleteNamespaces, makePrefix, parseNsName, removeMarker, sweep, writeMarker } from './sweep.js';
 
-export type { LabProcess, SpawnOptions };
+export type { ArpCapture, Capture, CaptureOptions, LabProcess, SpawnOptions };
 export { distScript, drillSkipReason, REPO_ROOT } from './build.js';
 
 export const VIP = '198.51.100.100';
@@ -33,6 +35,8 @@ export interface LabHost {
   name: string;
   ns: string;
   ip: string;
+  /** on eth0 only after Lab.addIpv6(). */
+  ip6: string;
   mac: string;
   role: 'client' | 'director' | 'real';
 }
@@ -48,16 +52,6 @@ export interface ProbeHandle {
   proc: LabProcess;
   /** SIGTERM, wait for the result file, parse it. */
   stop(): Promise<ProbeResult>;
-}
-
-export interface ArpCapture {
-  proc: LabProcess;
-  /** raw tcpdump output lines so far (for reports and debugging). */
-  lines: string[];
-  /** the ARP frames printed so far, each stamped with the kernel's capture time (epoch ms, microseconds kept). */
-  frames(): ArpFrame[];
-  /** stops tcpdump (SIGINT, by PID) and returns the ARP frames it printed. */
-  stop(): Promise<ArpFrame[]>;
 }
 
 export interface DestroyReport {
@@ -85,7 +79,7 @@ export class Lab {
 
   private constructor(readonly prefix: string, opts: LabOptions) {
     const host = (name: string, ip: string, m: string, role: LabHost['role']): LabHost =>
-      ({ name, ns: prefix + name, ip, mac: m, role });
+      ({ name, ns: prefix + name, ip, ip6: `2001:db8::${ip.split('.')[3]}`, mac: m, role });
     this.switchNs = `${prefix}sw`;
     this.client = host('c', '198.51.100.1', mac(0x01), 'client');
     this.directors = Array.from({ length: opts.directors }, (_, i) => host(`d${i}`, `198.51.100.${10 + i}`, mac(0x10 + i), 'director'));
@@ -216,36 +210,33 @@ export class Lab {
   }
 
   /**
-   * tcpdump of ARP on ns's eth0 (default: the client), resolved once tcpdump listens. Each
-   * frame's time is the kernel's capture stamp (pcap header, wall clock, microseconds), not
-   * when tcpdump or this process got round to it: a loaded host cannot make a frame look late.
+   * tcpdump on iface of ns (a host, or 'sw' for the switch, whose br0 sees every frame the
+   * bridge forwards while tcpdump holds it promiscuous), one line per packet; resolved once
+   * tcpdump listens.
    */
-  async startArpCapture(ns: string | LabHost = this.client): Promise<ArpCapture> {
-    const lines: string[] = [];
-    let listening: () => void = () => undefined;
-    const ready = new Promise<boolean>((resolve) => (listening = () => resolve(true)));
-    const argv = ['tcpdump', '-i', 'eth0', '-n', '-l', '-e', '-tt', '--time-stamp-precision=micro', '--immediate-mode', 'arp'];
-    const proc = this.spawn(ns, argv, {
-      onLine: (line, stream) => {
-        if (stream === 'stdout') lines.push(line);
-        else if (line.includes('listening on')) listening();
-      },
-    });
-    if (!(await within(ready, 5000, false))) {
-      proc.kill('SIGKILL');
-      throw new Error(`tcpdump in ${this.nsOf(ns)} did not start listening`);
+  startCapture(ns: string | LabHost, filter: string, opts: CaptureOptions = {}): Promise<Capture> {
+    return startCapture((argv, o) => this.spawn(ns, argv, o), this.nsOf(ns), filter, opts);
+  }
+
+  /** tcpdump of ARP on ns's eth0 (default: the client), with the kernel's capture stamps. */
+  startArpCapture(ns: string | LabHost = this.client): Promise<ArpCapture> {
+    return startArpCapture((argv, o) => this.spawn(ns, argv, o), this.nsOf(ns));
+  }
+
+  /**
+   * Puts each host's ip6 (/64) on its eth0 and waits (bounded) until duplicate address
+   * detection is over: a tentative address cannot be bound, so an agent started earlier
+   * would fail to open its heartbeat socket.
+   */
+  async addIpv6(hosts: readonly LabHost[] = this.directors, timeoutMs = 10_000): Promise<void> {
+    for (const h of hosts) await must(['ip', '-n', h.ns, 'addr', 'add', `${h.ip6}/64`, 'dev', 'eth0']);
+    for (const h of hosts) {
+      const settled = await waitFor(async () => {
+        const r = await run(['ip', '-n', h.ns, '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'tentative']);
+        return r.code === 0 && r.stdout.trim() === '';
+      }, timeoutMs, 50);
+      if (!settled) throw new Error(`${h.ip6} on ${h.ns} is still tentative after ${timeoutMs} ms`);
     }
-    const frames = (): ArpFrame[] => lines.map(parseTcpdumpArp).filter((f): f is ArpFrame => f !== null);
-    return {
-      proc,
-      lines,
-      frames,
-      stop: async () => {
-        proc.kill('SIGINT');
-        if (!(await within(proc.exited, 3000, null))) proc.kill('SIGKILL');
-        return frames();
-      },
-    };
   }
 
   /** The MAC ns's neighbour table holds for ip, via `ip neigh` (cheap enough to poll). */

@@ -5,7 +5,8 @@ import t from 'tap';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:dgram';
 import { PeerLink, type PeerEvents } from '../../src/adapters/udp-peer.js';
-import { socketTypeFor, errorCode } from '../../src/adapters/udp-socket.js';
+import { socketTypeFor, errorCode, interfaceHolding } from '../../src/adapters/udp-socket.js';
+import type { NetworkInterfaceInfo } from 'node:os';
 import { monotonicClock } from '../../src/adapters/clock.js';
 
 const PEER = { address: '198.51.100.2', port: 694 };
@@ -90,6 +91,18 @@ t.test('connect fails (no route): fallback sends, reconnect at most once per rec
   l.send(buf, 2010);
   t.same(sock.sends, [[buf]], 'then the connected socket is used');
   t.equal(fallback.sends.length, 4);
+});
+
+t.test('interfaceHolding: the one interface with the IPv6 bind address names the group scope', async (t) => {
+  const v6 = (address: string): NetworkInterfaceInfo => ({ address, netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', mac: '02:00:00:00:00:10', internal: false, cidr: `${address}/64`, scopeid: 0 });
+  const v4 = (address: string): NetworkInterfaceInfo => ({ address, netmask: '255.255.255.0', family: 'IPv4', mac: '02:00:00:00:00:10', internal: false, cidr: `${address}/24` });
+  const ifs = { lo: [v4('127.0.0.1'), v6('::1')], eth0: [v4('198.51.100.10'), v6('2001:db8::10')], eth1: [v6('2001:db8:1::10')] };
+  t.equal(interfaceHolding('2001:db8::10', ifs), 'eth0');
+  t.equal(interfaceHolding('2001:DB8:0::0:10', ifs), 'eth0', 'compared in canonical form');
+  t.equal(interfaceHolding('2001:db8:1::10', ifs), 'eth1');
+  t.equal(interfaceHolding('2001:db8::99', ifs), null, 'held by no interface: the route decides');
+  t.equal(interfaceHolding('::', ifs), null, 'the wildcard is on no interface');
+  t.equal(interfaceHolding('2001:db8::10', { ...ifs, eth2: [v6('2001:db8::10')] }), null, 'on two interfaces: ambiguous, the route decides');
 });
 
 t.test('errorCode', async (t) => {

@@ -74,7 +74,8 @@ export interface HaagentOptions {
   deadTime?: string;
   initDead?: string;
   port?: number;
-  preempt?: boolean;
+  /** one value for every director, or one per director index. */
+  preempt?: boolean | boolean[];
   preemptDelay?: string;
   garp?: Partial<GarpOptions>;
   /** by director index; default 150, 100, 50. */
@@ -87,6 +88,13 @@ export interface HaagentOptions {
    * forwards from its own address). Default: the other directors, each named with its address.
    */
   peers?: string[][];
+  /** heartbeat.multicast: the group heartbeats are sent to (peers: [[], []] for multicast alone). */
+  multicast?: string;
+  /**
+   * Heartbeats over IPv6: heartbeat.bind and the default peers are the directors' ip6
+   * addresses (Lab.addIpv6 must have put them on eth0 first).
+   */
+  ipv6Heartbeats?: boolean;
   /**
    * Run every agent, and its `release`, as this user with only its capabilities (setpriv),
    * as systemd/haagent.service does; the lab's files are then owned by that user.
@@ -109,6 +117,7 @@ export async function haagentAvailable(): Promise<boolean> {
 /** The agent's YAML for director i of the lab (the agent's real configuration format). */
 export function configFor(lab: Lab, i: number, dir: string, opts: HaagentOptions): Record<string, unknown> {
   const me = lab.directors[i];
+  const addressOf = (h: LabHost): string => (opts.ipv6Heartbeats ? h.ip6 : h.ip);
   const garp: GarpOptions = { count: 3, spacing: '20ms', form: 'both', refresh: '0s', ...opts.garp };
   return {
     node: me.name,
@@ -116,9 +125,10 @@ export function configFor(lab: Lab, i: number, dir: string, opts: HaagentOptions
     logLevel: opts.logLevel ?? 'info',
     stateDir: join(dir, me.name, 'state'),
     heartbeat: {
-      bind: me.ip,
+      bind: addressOf(me),
       port: opts.port ?? 694,
-      peers: opts.peers?.[i] ?? lab.directors.filter((d) => d !== me).map((d) => ({ node: d.name, address: d.ip })),
+      peers: opts.peers?.[i] ?? lab.directors.filter((d) => d !== me).map((d) => ({ node: d.name, address: addressOf(d) })),
+      ...(opts.multicast ? { multicast: opts.multicast } : {}),
       interval: opts.interval ?? '50ms',
       deadTime: opts.deadTime ?? '150ms',
       initDead: opts.initDead ?? '300ms',
@@ -131,7 +141,7 @@ export function configFor(lab: Lab, i: number, dir: string, opts: HaagentOptions
         vip: VIP_CIDR,
         interface: 'eth0',
         priority: opts.priorities?.[i] ?? [150, 100, 50][i],
-        preempt: opts.preempt ?? true,
+        preempt: (Array.isArray(opts.preempt) ? opts.preempt[i] : opts.preempt) ?? true,
         preemptDelay: opts.preemptDelay ?? '0s',
         garp,
         ...(opts.levip ? levipKeys(opts.levip, i) : {}),
