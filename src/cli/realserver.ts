@@ -13,7 +13,7 @@ import { IpVipHost } from '../adapters/ip-host.js';
 import { SpawnRunner } from '../adapters/runner.js';
 import { Ipv4ConfSysctl, interfaceNameProblem } from '../adapters/sysctl.js';
 import { realServerCheck, realServerDown, realServerUp, type RealServerDeps, type RunReport } from '../realserver/apply.js';
-import { checkFromDirector } from '../realserver/arp-check.js';
+import { checkFromDirector, type FromDirectorDeps } from '../realserver/arp-check.js';
 import { DEFAULT_STATE_FILE, readBootId } from '../realserver/state.js';
 import { parseRealServerVip } from '../realserver/vip.js';
 import { EXIT } from './exit.js';
@@ -39,9 +39,20 @@ interface CheckArgs {
   'director-mac'?: string[];
 }
 
-function deps(stateFile: string): RealServerDeps {
-  return { host: new IpVipHost(new SpawnRunner()), sysctl: new Ipv4ConfSysctl(), stateFile, bootId: () => readBootId() };
+/** What the commands act on: the role's host and sysctls, and a director's ip and arping. */
+export interface RealServerPorts {
+  deps(stateFile: string): RealServerDeps;
+  director(): FromDirectorDeps;
 }
+
+/** This host's: `ip`, /proc/sys and arping. */
+const hostPorts: RealServerPorts = {
+  deps: (stateFile) => ({ host: new IpVipHost(new SpawnRunner()), sysctl: new Ipv4ConfSysctl(), stateFile, bootId: () => readBootId() }),
+  director: () => {
+    const runner = new SpawnRunner();
+    return { runner, host: new IpVipHost(runner) };
+  },
+};
 
 function usage(msg: string): null {
   process.stderr.write(`haagent realserver: ${msg}\n`);
@@ -122,7 +133,7 @@ function stateFileFrom(explicit: string | undefined, section: () => RealServerCo
   return rs === undefined ? undefined : (rs?.stateFile ?? DEFAULT_STATE_FILE);
 }
 
-const upCommand: CommandModule<object, UpArgs> = {
+const upCommand = (ports: RealServerPorts): CommandModule<object, UpArgs> => ({
   command: 'up',
   describe: 'put the VIPs on lo and stop this host answering ARP for them (idempotent)',
   builder: (y: Argv) =>
@@ -136,22 +147,22 @@ const upCommand: CommandModule<object, UpArgs> = {
     if (!w) return;
     const stateFile = stateFileFrom(argv['state-file'], section);
     if (stateFile === undefined) return;
-    print(await realServerUp(deps(stateFile), w), 'nothing to change');
+    print(await realServerUp(ports.deps(stateFile), w), 'nothing to change');
   },
-};
+});
 
-const downCommand: CommandModule<object, DownArgs> = {
+const downCommand = (ports: RealServerPorts): CommandModule<object, DownArgs> => ({
   command: 'down',
   describe: 'undo exactly what up changed (recorded in the state file)',
   builder: (y: Argv) => y.option('state-file', stateFileOption) as never,
   handler: async (argv) => {
     const stateFile = stateFileFrom(argv['state-file'], lazySection(argv.config));
     if (stateFile === undefined) return;
-    print(await realServerDown(deps(stateFile)), 'nothing to undo');
+    print(await realServerDown(ports.deps(stateFile)), 'nothing to undo');
   },
-};
+});
 
-const checkCommand: CommandModule<object, CheckArgs> = {
+const checkCommand = (ports: RealServerPorts): CommandModule<object, CheckArgs> => ({
   command: 'check',
   describe: 'exit 0 if this host is a safe real server for the VIPs; --from-director: ask the link who answers ARP for them',
   builder: (y: Argv) =>
@@ -164,31 +175,28 @@ const checkCommand: CommandModule<object, CheckArgs> = {
   handler: async (argv) => {
     const w = wantedFrom(argv, lazySection(argv.config));
     if (!w) return;
-    if (argv['from-director']) await fromDirector(argv, w.vips, w.iface);
-    else await local(w);
+    if (argv['from-director']) await fromDirector(ports, argv, w.vips, w.iface);
+    else await local(ports, w);
   },
-};
+});
 
-async function local(w: { vips: Vip[]; iface: string | null }): Promise<void> {
-  const r = await realServerCheck(deps(DEFAULT_STATE_FILE), w);
+async function local(ports: RealServerPorts, w: { vips: Vip[]; iface: string | null }): Promise<void> {
+  const r = await realServerCheck(ports.deps(DEFAULT_STATE_FILE), w);
   for (const n of r.notes) process.stdout.write(`note: ${n}\n`);
   for (const p of r.problems) process.stdout.write(`problem: ${p}\n`);
   process.stdout.write(r.problems.length === 0 ? 'safe: this host holds the VIPs on lo and does not answer ARP for them\n' : 'NOT SAFE\n');
   process.exitCode = r.problems.length === 0 ? EXIT.OK : EXIT.FAILURE;
 }
 
-async function fromDirector(argv: CheckArgs, vips: readonly Vip[], iface: string | null): Promise<void> {
+async function fromDirector(ports: RealServerPorts, argv: CheckArgs, vips: readonly Vip[], iface: string | null): Promise<void> {
   if (iface === null) {
     usage('--from-director needs --interface');
     return;
   }
-  const runner = new SpawnRunner();
+  const director = ports.director();
   let code: number = EXIT.OK;
   for (const vip of vips) {
-    const r = await checkFromDirector(
-      { runner, host: new IpVipHost(runner) },
-      { vip, iface, source: argv.source, directorMacs: argv['director-mac'] ?? [] },
-    );
+    const r = await checkFromDirector(director, { vip, iface, source: argv.source, directorMacs: argv['director-mac'] ?? [] });
     if (!r.ok) {
       process.stderr.write(`error: ${vip.address}: ${r.error}\n`);
       code = r.unavailable ? EXIT.UNAVAILABLE : Math.max(code, EXIT.FAILURE);
@@ -204,14 +212,17 @@ async function fromDirector(argv: CheckArgs, vips: readonly Vip[], iface: string
   process.exitCode = code;
 }
 
-export const realserverCommand: CommandModule<object, object> = {
+/** The command on `ports` (this host's; tests give fakes). */
+export const realserverCommandOn = (ports: RealServerPorts): CommandModule<object, object> => ({
   command: 'realserver',
   describe: 'LVS direct-routing real-server role: VIP on lo without answering ARP for it',
   builder: (y: Argv) =>
     y
-      .command(upCommand)
-      .command(downCommand)
-      .command(checkCommand)
+      .command(upCommand(ports))
+      .command(downCommand(ports))
+      .command(checkCommand(ports))
       .demandCommand(1, 'name an action: up, down or check') as never,
   handler: () => undefined,
-};
+});
+
+export const realserverCommand = realserverCommandOn(hostPorts);

@@ -8,6 +8,8 @@ import type { CommandModule } from 'yargs';
 import { IpVipHost } from '../adapters/ip-host.js';
 import { Ipv4ConfSysctl } from '../adapters/sysctl.js';
 import { levipHostFor } from '../levip/host.js';
+import type { SysctlAccess } from '../realserver/apply.js';
+import type { VipHost } from '../ports/index.js';
 import { vipDevice } from '../config/vip-device.js';
 import { SpawnRunner } from '../adapters/runner.js';
 import { socketInUse } from '../daemon/control.js';
@@ -18,7 +20,17 @@ interface ReleaseArgs extends ConfigArgs {
   force: boolean;
 }
 
-export const releaseCommand: CommandModule<object, ReleaseArgs> = {
+/** What release changes: the host's addresses and its ARP sysctls. */
+export interface ReleasePorts {
+  vips: Pick<VipHost, 'ensureAbsent'>;
+  sysctl: SysctlAccess;
+}
+
+/** `ip` and /proc/sys of this host, made when a release runs. */
+const hostPorts = (): ReleasePorts => ({ vips: new IpVipHost(new SpawnRunner()), sysctl: new Ipv4ConfSysctl() });
+
+/** The command on the ports `ports()` makes (this host's; tests give fakes). */
+export const releaseCommandOn = (ports: () => ReleasePorts): CommandModule<object, ReleaseArgs> => ({
   command: 'release',
   describe: "remove this node's VIPs (for use after the agent stopped or crashed)",
   builder: (y) => y.option('force', { type: 'boolean', default: false, describe: 'even if an agent answers on the control socket' }) as never,
@@ -30,7 +42,7 @@ export const releaseCommand: CommandModule<object, ReleaseArgs> = {
       process.exitCode = EXIT.FAILURE;
       return;
     }
-    const host = new IpVipHost(new SpawnRunner());
+    const { vips: host, sysctl } = ports();
     let failed = 0;
     for (const g of config.groups) {
       const vip = vipCidr(g.vip);
@@ -42,15 +54,17 @@ export const releaseCommand: CommandModule<object, ReleaseArgs> = {
       } else process.stdout.write(`${g.name}: ${vip} ${r.changed ? 'removed from' : 'was not on'} ${dev}\n`);
     }
     // LevIP ARP sysctls a killed agent left behind (even mid-slot): only once the IPs are gone.
-    if (failed === 0) failed += await restoreLevip(config.stateDir);
+    if (failed === 0) failed += await restoreLevip(config.stateDir, sysctl);
     process.exitCode = failed ? EXIT.FAILURE : EXIT.OK;
   },
-};
+});
+
+export const releaseCommand = releaseCommandOn(hostPorts);
 
 /** Gives back the ARP sysctls recorded by a LevIP agent; returns 1 on failure, 0 otherwise. */
-async function restoreLevip(stateDir: string): Promise<number> {
+async function restoreLevip(stateDir: string, sysctl: SysctlAccess): Promise<number> {
   try {
-    const r = await levipHostFor(stateDir, new Ipv4ConfSysctl()).restore();
+    const r = await levipHostFor(stateDir, sysctl).restore();
     for (const d of r.done) process.stdout.write(`levip: ${d}\n`);
     for (const w of r.warnings) process.stderr.write(`levip: ${w}\n`);
     for (const e of r.errors) process.stderr.write(`levip: cannot restore ${e}\n`);

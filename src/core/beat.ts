@@ -7,7 +7,7 @@
  *   between heartbeats on average, not one interval plus the loop's lateness each time
  *   (a 10 ms schedule that slips 0.5 ms per beat gives 31.5 ms between three beats, over a
  *   30 ms dead time).
- * - While a peer is overdue (peers.ts) every datagram is a probe and they go every
+ * - While a peer is overdue (peer-probing.ts) every datagram is a probe and they go every
  *   `probeEvery` ms (a fifth of the interval); a probe asks its receivers to answer at once.
  * - An ICMP hint (peers.ts) is confirmed by a probe sent at once, at most one per
  *   confirmProbeGap ms (DEFAULTS.election, like the other figures named here).

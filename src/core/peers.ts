@@ -6,10 +6,8 @@
  * any stall of our own meanwhile: silence we could not have heard is no evidence); a peer is
  * alive while any of its paths is. A silent path alone is a warning, never a failover.
  *
- * A peer whose heartbeat is overdue (later than its interval plus a margin sized from how
- * late it has been recently) is probed at once and then every fifth of its interval: a live
- * peer answers a probe immediately, so a burst of lost datagrams must also swallow those
- * round trips before the dead time, and a crashed one is asked again and again.
+ * A peer whose heartbeat is overdue is probed at once and then every fifth of its interval
+ * (when, and how long an answer may take: peer-probing.ts).
  *
  * ICMP port unreachable: a crashed agent on a live host shows itself once the kernel has torn
  * the process down and closed its socket (measured here: 3 ms for a 13 MB process, 6-14 ms
@@ -28,11 +26,11 @@ import { DEFAULTS } from '../config/defaults.js';
 import type { Message } from '../wire/types.js';
 import { Lateness } from './lateness.js';
 import { livenessChanges, pathChanges } from './peer-changes.js';
+import * as probing from './peer-probing.js';
 import { groupMap, newPath, pathAt, type PathChange, type Peer, type PeerDeath, type PeerPath, type RecordKind } from './peer-types.js';
 import type { Millis, NodeId } from './types.js';
 
 export type { PathChange, Peer, PeerDeath, PeerPath, RecordKind };
-
 
 export class PeerTable {
   private readonly peers = new Map<NodeId, Peer>();
@@ -156,16 +154,7 @@ export class PeerTable {
 
   /** Whether a live peer has a hint on a path and no probe out since it was last heard. */
   needsConfirmProbe(now: Millis): boolean {
-    const alive = this.alive(now);
-    for (let i = 0; i < alive.length; i++) {
-      const p = alive[i]!;
-      if (p.probedAt !== null) continue;
-      for (let j = 0; j < p.paths.length; j++) {
-        const path = p.paths[j]!;
-        if (path.unreachableAt !== null) return true;
-      }
-    }
-    return false;
+    return probing.needsConfirmProbe(this.alive(now));
   }
 
   /** A probe went to every peer now: the first one since a peer was last heard starts its answer's clock. */
@@ -180,10 +169,9 @@ export class PeerTable {
     }
   }
 
-  /** How long a peer gets to answer the probe after an ICMP hint. */
+  /** How long a peer gets to answer the probe after an ICMP hint (peer-probing.ts). */
   confirmMs(p: Peer, now: Millis): Millis {
-    const want = DEFAULTS.election.confirmFloor + 2 * p.lateness.max(now);
-    return Math.max(1, Math.min(want, this.deadTime / 2));
+    return probing.confirmMs(p, now, this.deadTime);
   }
 
   /**
@@ -216,26 +204,14 @@ export class PeerTable {
     return false;
   }
 
-  /**
-   * How far past its interval a peer's heartbeat may be before it is probed: twice its recent
-   * lateness, at least overdueMin (DEFAULTS.election), at most one more interval (probing starts no later
-   * than after two silent intervals, whatever the lateness).
-   */
+  /** How far past its interval a peer's heartbeat may be before it is probed (peer-probing.ts). */
   overdueMargin(p: Peer, now: Millis): Millis {
-    return Math.min(p.intervalMs, Math.max(DEFAULTS.election.overdueMin, 2 * p.lateness.max(now)));
+    return probing.overdueMargin(p, now);
   }
 
   /** When a live peer (not leaving) becomes overdue, or null when none can. */
   nextOverdue(now: Millis): Millis | null {
-    let next: Millis | null = null;
-    const alive = this.alive(now);
-    for (let i = 0; i < alive.length; i++) {
-      const p = alive[i]!;
-      if (p.resigned) continue;
-      const at = p.lastHeard + p.intervalMs + this.overdueMargin(p, now);
-      if (next === null || at < next) next = at;
-    }
-    return next;
+    return probing.nextOverdue(this.alive(now), now);
   }
 
   /** Whether a live peer (not leaving) is overdue now: heartbeats were lost, or it is gone. */
@@ -246,13 +222,7 @@ export class PeerTable {
 
   /** How often to probe while a peer is overdue: a fifth of the shortest interval among them. */
   probeEvery(now: Millis): Millis {
-    let every = Number.POSITIVE_INFINITY;
-    const alive = this.alive(now);
-    for (let i = 0; i < alive.length; i++) {
-      const p = alive[i]!;
-      if (!p.resigned) every = Math.min(every, p.intervalMs / DEFAULTS.election.overdueProbesPerInterval);
-    }
-    return Math.max(1, every);
+    return probing.probeEvery(this.alive(now));
   }
 
   /** The live peers. The array is reused: read it, do not keep it. */

@@ -33,6 +33,21 @@ export function healthSpecs(config: Config): GroupHealthSpec[] {
   }));
 }
 
+/** The pseudo check of a group's tracked links in the metrics (haagent_check_up). */
+const LINKS_CHECK = '(links)';
+
+/**
+ * The check series a reload leaves without a check: every check name of a group that is no
+ * longer in the group (all of a removed group's, its links included). A check kept under its
+ * name keeps its series, even when its settings changed: the next result sets it again.
+ */
+export function droppedCheckSeries(before: readonly GroupHealthSpec[], after: readonly GroupHealthSpec[]): { group: string; check: string }[] {
+  const now = new Map(after.map((g) => [g.group, new Set([LINKS_CHECK, ...g.checks.map((c) => c.name)])]));
+  return before.flatMap((g) =>
+    [LINKS_CHECK, ...g.checks.map((c) => c.name)].filter((check) => !now.get(g.group)?.has(check)).map((check) => ({ group: g.group, check })),
+  );
+}
+
 function trackedInterfaces(specs: readonly GroupHealthSpec[]): string[] {
   return [...new Set(specs.flatMap((g) => g.interfaces))];
 }
@@ -41,6 +56,7 @@ export class AgentHealth {
   private specs: GroupHealthSpec[];
   private readonly health: HealthMonitor;
   private readonly links: LinkMonitor;
+  private readonly metrics: () => Metrics | null;
   /** exec checks: killed with their process groups at stop. */
   private readonly operator = new OperatorRunner();
 
@@ -49,6 +65,7 @@ export class AgentHealth {
     deps: AgentHealthDeps,
   ) {
     const { log } = deps;
+    this.metrics = deps.metrics;
     const runner = new SpawnRunner();
     this.specs = healthSpecs(config);
     this.health = new HealthMonitor(this.specs, {
@@ -59,7 +76,7 @@ export class AgentHealth {
         // The core applies the penalty to the group's current priority.
         const base = this.specs.find((x) => x.group === group)?.basePriority ?? sum.priority;
         deps.feed({ kind: 'health', now: monotonicClock.now(), group, penalty: base - sum.priority, fault: sum.fault, pending: sum.pending, reach: sum.pingReachable });
-        deps.metrics()?.setCheck(group, '(links)', sum.linksDown.length === 0);
+        deps.metrics()?.setCheck(group, LINKS_CHECK, sum.linksDown.length === 0);
       },
       onCheckChange: (c) => {
         log.info({ group: c.group, check: c.check, from: c.from, to: c.to, detail: c.detail }, `check ${c.check}: ${c.from} -> ${c.to}`);
@@ -83,11 +100,14 @@ export class AgentHealth {
     this.health.start();
   }
 
-  /** Called after the core has the new groups. */
+  /** Called after the core has the new groups. Forgets the metrics of the checks it drops. */
   reload(config: Config): void {
+    const before = this.specs;
     this.specs = healthSpecs(config);
     this.links.watch(trackedInterfaces(this.specs));
     this.health.update(this.specs);
+    const metrics = this.metrics();
+    for (const { group, check } of droppedCheckSeries(before, this.specs)) metrics?.removeCheck(group, check);
   }
 
   stop(): void {

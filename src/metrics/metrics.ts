@@ -14,6 +14,11 @@
  *   (observeTransition), VIP command failures per group (observeVipFailure), health check
  *   results (setCheck). observeStep() takes both from the driver's onStep hook.
  *
+ * A group a reload removed is gone from the status record, so its mirrored series vanish at
+ * the next scrape; the event-counted ones (transitions, VIP failures) are dropped then too, so
+ * no series of a removed group is reported forever. A check a reload removed is forgotten by
+ * whoever set it (removeCheck).
+ *
  * One status snapshot serves a whole scrape: the first collect() of a scrape takes it and the
  * rest reuse it (cleared on the next microtask), so all series of one scrape agree.
  *
@@ -45,6 +50,8 @@ export class Metrics {
   private readonly transitions: Counter<'group' | 'from' | 'to'>;
   private readonly vipFailures: Counter<'group'>;
   private readonly checks: Gauge<'group' | 'check'>;
+  /** the label sets of the event-counted series, by group: what goes when the group does. */
+  private readonly counted = new GroupSeries();
   private cached: StatusRecord | null = null;
 
   constructor(
@@ -55,13 +62,21 @@ export class Metrics {
     this.mirrorGauges();
     this.mirrorCounters();
     const registers = [this.registry];
+    const groupsNow = () => this.current().groups.map((g) => g.name);
+    const counted = this.counted;
+    /** Removes the series of the groups gone from the record (both counters share `counted`). */
+    const dropGone = (metric: Counter<string>, name: string) => {
+      for (const labels of counted.takeGone(name, new Set(groupsNow()))) metric.remove(labels);
+    };
     this.transitions = new Counter({
       name: 'haagent_transitions_total',
       help: 'State transitions of a VIP group, by previous and new state.',
       labelNames: ['group', 'from', 'to'],
       registers,
+      collect() {
+        dropGone(this, 'transitions');
+      },
     });
-    const groupsNow = () => this.current().groups.map((g) => g.name);
     this.vipFailures = new Counter({
       name: 'haagent_vip_command_failures_total',
       help: 'Failed attempts to add or remove a group\'s VIP (ip addr), each of which the election then handles.',
@@ -69,6 +84,7 @@ export class Metrics {
       registers,
       // Zero series for every group, so rate() and alerts work before the first failure.
       collect() {
+        dropGone(this, 'vipFailures');
         for (const group of groupsNow()) this.inc({ group }, 0);
       },
     });
@@ -82,10 +98,13 @@ export class Metrics {
 
   /** Counts one transition. Use this or observeStep for transitions, never both. */
   observeTransition(t: { group: string; from: string; to: string }): void {
-    this.transitions.inc({ group: t.group, from: t.from, to: t.to });
+    const labels = { group: t.group, from: t.from, to: t.to };
+    this.counted.add('transitions', labels);
+    this.transitions.inc(labels);
   }
 
   observeVipFailure(group: string): void {
+    this.counted.add('vipFailures', { group });
     this.vipFailures.inc({ group });
   }
 
@@ -203,5 +222,29 @@ export class Metrics {
     this.counter('haagent_garp_sent_total', 'Gratuitous ARP frames sent for a group\'s VIP (takeover bursts and refreshes).', ['group'], (s) =>
       s.groups.map((g): Sample => [{ group: g.name }, g.announcements]),
     );
+  }
+}
+
+/**
+ * The label sets an event-counted metric has series for, by metric and group, so that the
+ * series of a group gone from the status record can be removed (prom-client removes a series
+ * by its full label set only).
+ */
+class GroupSeries {
+  private readonly sets = new Map<string, Map<string, Labels & { group: string }>>();
+
+  add(metric: string, labels: Labels & { group: string }): void {
+    let m = this.sets.get(metric);
+    if (m === undefined) this.sets.set(metric, (m = new Map()));
+    m.set(JSON.stringify(labels), labels);
+  }
+
+  /** Forgets, and returns, the metric's label sets of every group not in `live`. */
+  takeGone(metric: string, live: ReadonlySet<string>): Labels[] {
+    const m = this.sets.get(metric);
+    if (m === undefined) return [];
+    const gone = [...m].filter(([, labels]) => !live.has(labels.group));
+    for (const [key] of gone) m.delete(key);
+    return gone.map(([, labels]) => labels);
   }
 }

@@ -2,7 +2,8 @@
  * The HTTP side of the metrics: node:http, one path (GET or HEAD /metrics), nothing else.
  * The listener is opt-in (metrics.listen) and unauthenticated, so it is kept small and
  * bounded: no request body is read, connections are capped, and no client holds one for
- * long, whatever it does (each bound below, DEFAULTS.metricsServer in src/config/defaults.ts):
+ * long, whatever it does (each bound below is in DEFAULTS.metricsServer, written in
+ * src/config/agent-settings.ts):
  *
  * - connects and sends nothing, or stops sending or reading: `idleMs` without any progress
  *   either way (the socket's inactivity timeout; a write that does not move counts as none);

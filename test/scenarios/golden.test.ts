@@ -1,5 +1,6 @@
 /**
- * Golden transcripts of the classic scenarios: each runs on the simulator with `record` and
+ * Golden transcripts of the classic scenarios, of live reloads and of the operator commands
+ * (their replies are in the transcript): each runs on the simulator with `record` and
  * its transcript (every driver step that mattered, the world's events, the steady state
  * compressed; test/scenarios/transcript.ts) must equal test/scenarios/golden/NAME.txt. A
  * behaviour change of the core, the driver, the health monitor or the LevIP rotation shows up
@@ -11,6 +12,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import type { OperatorCommand } from '../../src/core/types.js';
 import { Sim, group, type SimOptions } from './sim.js';
 
 const DIR = fileURLToPath(new URL('./golden/', import.meta.url));
@@ -37,6 +39,24 @@ function pair(sim: Sim): void {
 const levip = (weight: number) => group('lev', 100, { mode: 'levip', levip: { period: 1000, guard: 100, repeat: 500, weight } });
 
 const serving = (sim: Sim, g: string, node: string) => ({ ok: sim.serving(g) === node && sim.actives(g).join() === node, what: `${node} alone active and serving ${g}` });
+
+const VIP2 = { address: '198.51.100.101', prefix: 32, family: 4 as const };
+const VIP3 = { address: '198.51.100.102', prefix: 32, family: 4 as const };
+
+/** d0 (150) and d1 (100) on `web` and `db`, d0 active on both, settled for a second. */
+function twoGroups(sim: Sim): void {
+  sim.add('d0', [group('web', 150), group('db', 150, { vip: VIP2 })]);
+  sim.add('d1', [group('web', 100), group('db', 100, { vip: VIP2 })]);
+  sim.start('d0');
+  sim.start('d1');
+  sim.run(1000);
+}
+
+/** The reply of an operator command, which must have been accepted. */
+function accepted(sim: Sim, node: string, command: OperatorCommand): void {
+  const reply = sim.command(node, command);
+  if (!reply.startsWith('ok')) throw new Error(`${node} refused ${command.op}: ${reply}`);
+}
 
 const SCENARIOS: Scenario[] = [
   {
@@ -115,6 +135,60 @@ const SCENARIOS: Scenario[] = [
       sim.run(4000);
     },
     outcome: (sim) => ({ ok: sim.actives('lev').sort().join() === 'l0,l2' && sim.node('l1').exited && ['l0', 'l2'].includes(sim.serving('lev') ?? ''), what: 'l0 and l2 active, l1 gone, the router on one of them' }),
+  },
+  {
+    name: 'reload-priority',
+    about: "d0 (active, 150) reloads with web at 50: d1 (100, preempt) takes web, db stays on d0 untouched",
+    run(sim) {
+      twoGroups(sim);
+      sim.reconfigure('d0', [group('web', 50), group('db', 150, { vip: VIP2 })]);
+      sim.run(500);
+    },
+    outcome: (sim) => ({ ok: serving(sim, 'web', 'd1').ok && serving(sim, 'db', 'd0').ok && !sim.vipLog.includes('d0 db -'), what: 'd1 serving web, d0 still serving db, its VIP never removed' }),
+  },
+  {
+    name: 'reload-add-remove',
+    about: 'd0 (active on web and db) reloads with db removed and api added, then d1 reloads the same file',
+    run(sim) {
+      twoGroups(sim);
+      const next = (priority: number) => [group('web', priority), group('api', priority, { vip: VIP3 })];
+      sim.reconfigure('d0', next(150));
+      sim.run(1000);
+      sim.reconfigure('d1', next(100));
+      sim.run(1000);
+    },
+    outcome: (sim) => ({
+      ok: serving(sim, 'web', 'd0').ok && serving(sim, 'api', 'd0').ok && sim.holders('db').length === 0 && sim.node('d0').core.retired.length === 0,
+      what: 'd0 serving web and api, nobody holding db, the removed group forgotten',
+    }),
+  },
+  {
+    name: 'operator-standby-takeover',
+    about: 'haagent standby on d0 (active): d1 takes web, d0 stays standby despite preempt; then haagent takeover on d0',
+    run(sim) {
+      pair(sim);
+      accepted(sim, 'd0', { op: 'standby' });
+      sim.run(1000);
+      accepted(sim, 'd0', { op: 'takeover' });
+      sim.run(500);
+    },
+    outcome: (sim) => {
+      // standby: d0 lets the VIP go only after d1's host holds it (docs/operations.md, Maintenance).
+      const handover = sim.vipLog.indexOf('d1 web +') >= 0 && sim.vipLog.indexOf('d1 web +') < sim.vipLog.indexOf('d0 web -');
+      return { ok: handover && serving(sim, 'web', 'd0').ok, what: 'd1 held the VIP before d0 released it; d0 alone active and serving web at the end' };
+    },
+  },
+  {
+    name: 'operator-maintenance',
+    about: 'haagent maintenance on on d0 (active): d1 takes web; maintenance off: d0 takes it back (preempt)',
+    run(sim) {
+      pair(sim);
+      accepted(sim, 'd0', { op: 'maintenance', on: true });
+      sim.run(1000);
+      accepted(sim, 'd0', { op: 'maintenance', on: false });
+      sim.run(1000);
+    },
+    outcome: (sim) => serving(sim, 'web', 'd0'),
   },
 ];
 

@@ -7,10 +7,6 @@
  * and the log, the CLI ones through their real handlers against a fake agent on a Unix
  * socket in a temporary directory.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import t from 'tap';
 import { eventsCommand } from '../../src/cli/events.js';
@@ -20,6 +16,7 @@ import { line } from '../../src/daemon/control-protocol.js';
 import { formatStatus, serviceStatusLine, type StatusRecord } from '../../src/daemon/status-view.js';
 import { createLogger } from '../../src/log.js';
 import { printable, printableDeep, safeJson } from '../../src/printable.js';
+import { capture, fakeAgent } from './cli-fakes.js';
 
 /** Names a key holder could put in a heartbeat (each 1..63 bytes of well-formed UTF-8). */
 const HOSTILE = [
@@ -190,54 +187,21 @@ t.test('control protocol lines and log lines are safe JSON', async (t) => {
   }
 });
 
-/** A fake agent on a Unix socket: answers status and standby, streams events (as raw JSON, like an agent before the fix). */
-async function fakeAgent(t: { teardown(fn: () => void): void }, status: StatusRecord, events: object[]) {
-  const dir = mkdtempSync(join(tmpdir(), 'haagent-printable-'));
-  const path = join(dir, 'control.sock');
-  const server = net.createServer((c) => {
-    c.setEncoding('utf8');
-    c.once('data', (d: string) => {
-      const req = JSON.parse(d.split('\n')[0]!) as { cmd: string };
-      const send = (o: object) => c.write(JSON.stringify(o) + '\n');
-      if (req.cmd === 'status') send({ ok: true, status });
-      else if (req.cmd === 'standby') send({ ok: true, message: `handing over to ${HOSTILE[0]!}` });
-      else if (req.cmd === 'events') {
-        send({ ok: true, message: 'following events' });
-        for (const e of events) send(e);
-      }
-      c.end();
-    });
+/** A fake agent (test/unit/cli-fakes.ts): answers status and standby, streams events (as raw JSON, like an agent before the fix). */
+async function hostileAgent(t: { teardown(fn: () => void): void }, status: StatusRecord, events: object[]): Promise<string> {
+  const { socket } = await fakeAgent(t, (req) => {
+    if (req.cmd === 'status') return { ok: true, status };
+    if (req.cmd === 'standby') return { ok: true, message: `handing over to ${HOSTILE[0]!}` };
+    if (req.cmd === 'events') return [{ ok: true, message: 'following events' }, ...events];
+    return { ok: false, message: 'unexpected' };
   });
-  await new Promise<void>((r) => server.listen(path, r));
-  t.teardown(() => {
-    server.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return path;
-}
-
-/** Runs fn with process.stdout/stderr captured (restored before any assertion). */
-async function capture(fn: () => unknown): Promise<{ stdout: string; stderr: string }> {
-  const out = { stdout: '', stderr: '' };
-  const w1 = process.stdout.write.bind(process.stdout);
-  const w2 = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out.stdout += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((out.stderr += s), true)) as typeof process.stderr.write;
-  const code = process.exitCode;
-  try {
-    await fn();
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-    process.exitCode = code;
-  }
-  return out;
+  return socket;
 }
 
 t.test('the CLI prints hostile names escaped: status, status --json, events, operator commands', async (t) => {
   const status = hostileStatus();
   const events = HOSTILE.map((bad) => ({ time: '2024-01-01T00:00:00.000Z', node: 'd0', event: 'peer', peer: bad, reason: `peer ${bad} is alive` }));
-  const socket = await fakeAgent(t, status, events);
+  const socket = await hostileAgent(t, status, events);
   const args = { config: '/nonexistent', socket, $0: 'haagent', _: [] };
 
   const human = await capture(() => statusCommand.handler({ ...args, json: false }));
