@@ -28,6 +28,8 @@ interface UpArgs {
 interface DownArgs {
   config: string;
   'state-file'?: string;
+  vip?: string[];
+  interface?: string;
 }
 
 interface CheckArgs {
@@ -154,11 +156,18 @@ const upCommand = (ports: RealServerPorts): CommandModule<object, UpArgs> => ({
 const downCommand = (ports: RealServerPorts): CommandModule<object, DownArgs> => ({
   command: 'down',
   describe: 'undo exactly what up changed (recorded in the state file)',
-  builder: (y: Argv) => y.option('state-file', stateFileOption) as never,
+  builder: (y: Argv) =>
+    y
+      .option('state-file', stateFileOption)
+      // The arguments up took, so that `down` can be typed as `up` was; what is undone is what up recorded.
+      .option('vip', { type: 'string', array: true, describe: 'accepted as up takes it; down undoes what up recorded' })
+      .option('interface', { alias: 'i', type: 'string', describe: 'accepted as up takes it; down undoes what up recorded' }) as never,
   handler: async (argv) => {
     const stateFile = stateFileFrom(argv['state-file'], lazySection(argv.config));
     if (stateFile === undefined) return;
-    print(await realServerDown(ports.deps(stateFile)), 'nothing to undo');
+    const r = await realServerDown(ports.deps(stateFile));
+    if (argv.vip !== undefined || argv.interface !== undefined) r.notes.push(`down undoes what up recorded in ${stateFile}; --vip and --interface are not needed`);
+    print(r, 'nothing to undo');
   },
 });
 

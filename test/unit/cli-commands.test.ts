@@ -2,6 +2,7 @@
 // maintenance) and the parser's usage errors, run in-process through the real parser against
 // a fake agent on a Unix socket: what each prints and the exit code it leaves.
 import t, { type Test } from 'tap';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT } from '../../src/cli/exit.js';
 import type { ControlRequest } from '../../src/daemon/control.js';
@@ -57,16 +58,35 @@ t.test('status: the agent\'s record, as the table or as JSON', async (t) => {
   t.equal(human.stderr + json.stderr, '');
 });
 
-t.test('status: the socket of the config; an invalid config is exit 78', async (t) => {
+t.test('status: the socket of the config; an invalid or unreadable config still asks the agent', async (t) => {
   const dir = tempDir(t);
   const { socket, asked } = await agentWith(t, () => record());
   const ok = await runCli(['status', '--config', configFile(dir, socket)]);
   t.equal(ok.code, EXIT.OK);
   t.same(asked, [{ cmd: 'status' }]);
   const bad = await runCli(['status', '--config', configFile(dir, socket, '    priority: 999\n')]);
-  t.equal(bad.code, EXIT.CONFIG);
-  t.match(bad.stderr, /priority/);
-  t.equal(bad.stdout, '');
+  t.equal(bad.code, EXIT.OK, 'a half-edited file: the running agent still answers');
+  t.match(bad.stderr, /^haagent: warning: .*haagent\.yaml is not a valid configuration \(1 problem\(s\); run haagent check-config\); asking the agent at /);
+  t.equal(bad.stdout, formatStatus(record()));
+  t.equal(asked.length, 2, 'asked both times');
+  const torn = join(dir, 'torn.yaml');
+  writeFileSync(torn, `control:\n  socket: ${socket}\ngroups: [\n`);
+  const unparsable = await runCli(['status', '--config', torn]);
+  t.equal(unparsable.code, EXIT.OK, 'YAML that does not parse: the socket is still read where it can be');
+  const none = await runCli(['status', '--config', join(dir, 'absent.yaml')]);
+  t.match(none.stderr, /warning: .*absent\.yaml is not a valid configuration \(a readable configuration file/);
+  t.match(none.stderr, /asking the agent at \/run\/haagent\/haagent\.sock/, 'no file: the default socket');
+  t.equal(none.code, EXIT.NOT_RUNNING, 'no file and no agent: exit 3, not 78');
+});
+
+t.test('status: a group in fault is exit 1 (a monitoring check), the record printed all the same', async (t) => {
+  const s = record({ groups: [web({ state: 'fault', faultReason: 'cannot add VIP: RTNETLINK answers: Operation not permitted' })] });
+  const { socket } = await agentWith(t, () => s);
+  const r = await runCli(['status', '--socket', socket]);
+  t.equal(r.code, EXIT.FAILURE);
+  t.equal(r.stdout, formatStatus(s));
+  const json = await runCli(['status', '--json', '--socket', socket]);
+  t.equal(json.code, EXIT.FAILURE);
 });
 
 t.test('status: refused is exit 1, no agent is exit 3', async (t) => {
@@ -176,5 +196,5 @@ t.test('operator commands: refused is exit 1 with the reason; an outcome that ne
   t.equal(gone.code, EXIT.NOT_RUNNING);
   const dir = tempDir(t);
   const bad = await runCli(['standby', '--config', join(dir, 'absent.yaml')]);
-  t.equal(bad.code, EXIT.CONFIG, 'no --socket and no config: exit 78');
+  t.equal(bad.code, EXIT.NOT_RUNNING, 'no --socket and no config: the default socket, nobody there: exit 3');
 });

@@ -1,7 +1,8 @@
 // The CLI's read-only requests: the control socket first, the read-only socket only when
 // the control socket's mode keeps the user out (EACCES), and which socket a failure names.
 import t from 'tap';
-import { failedSocket, readRequest, type ReadSockets } from '../../src/cli/common.js';
+import { failedSocket, notRunning, readRequest, socketsOf, type ReadSockets } from '../../src/cli/common.js';
+import { EXIT } from '../../src/cli/exit.js';
 import type { ControlRequest, ControlResponse } from '../../src/daemon/control.js';
 
 const errno = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
@@ -46,4 +47,30 @@ t.test('both refuse: the error names both sockets', async (t) => {
   const e = await readRequest(both, { cmd: 'status' }, f.send).catch((x: unknown) => x);
   t.match(e, { code: 'ENOENT' });
   t.equal(failedSocket(both, e), '/run/h/main.sock (EACCES), read-only socket /run/h/ro.sock');
+});
+
+t.test('socketsOf: the sockets a file names, read leniently', async (t) => {
+  const file = (text: string) => () => text;
+  t.same(socketsOf('f', file('control:\n  socket: /run/x.sock\n  statusSocket: /run/ro.sock\npriority: 999\n')), { socket: '/run/x.sock', readOnly: '/run/ro.sock' });
+  t.same(socketsOf('f', file('groups: [\n')), { socket: '/run/haagent/haagent.sock', readOnly: null }, 'no YAML: the default');
+  t.same(socketsOf('f', file('control: { socket: 7 }\n')), { socket: '/run/haagent/haagent.sock', readOnly: null }, 'not a path: the default');
+  t.same(socketsOf('f', () => { throw new Error('ENOENT'); }), { socket: '/run/haagent/haagent.sock', readOnly: null }, 'no file: the default');
+});
+
+t.test('a socket that keeps the user out is EX_NOPERM, not "no agent running"', async (t) => {
+  const write = process.stderr.write;
+  const out: string[] = [];
+  const code = process.exitCode;
+  process.stderr.write = ((s: string) => (out.push(s), true)) as typeof process.stderr.write;
+  try {
+    notRunning('/run/haagent/haagent.sock', errno('EACCES'));
+    t.equal(process.exitCode, EXIT.NOPERM);
+    t.match(out.join(''), /permission denied on the control socket \/run\/haagent\/haagent\.sock/);
+    notRunning('/run/haagent/haagent.sock', errno('ENOENT'));
+    t.equal(process.exitCode, EXIT.NOT_RUNNING);
+    t.match(out.join(''), /no agent running \(control socket \/run\/haagent\/haagent\.sock: ENOENT\)/);
+  } finally {
+    process.stderr.write = write;
+    process.exitCode = code;
+  }
 });

@@ -107,9 +107,11 @@ t.test('realserver up, check, down on the fake host', async (t) => {
   t.same(again, { stdout: 'nothing to change\n', stderr: '', code: EXIT.OK });
   const safe = await cli('check', '--vip', '198.51.100.100', '-i', 'eth0');
   t.same(safe, { stdout: 'safe: this host holds the VIPs on lo and does not answer ARP for them\n', stderr: '', code: EXIT.OK });
-  const down = await cli('down', '--state-file', state);
+  // The arguments up took are accepted by down (they used to be a usage error, exit 64).
+  const down = await cli('down', '--vip', '198.51.100.100', '--interface', 'eth0', '--state-file', state);
   t.equal(down.code, EXIT.OK, down.stderr);
   t.match(down.stdout, /removed 198\.51\.100\.100\/32 from lo/);
+  t.match(down.stdout, /note: down undoes what up recorded in .*; --vip and --interface are not needed\n/);
   t.equal(fs.value('all', 'arp_ignore'), 0, 'sysctls restored');
   const idle = await cli('down', '--state-file', state);
   t.match(idle.stdout, /^note: no state file .*\nnothing to undo\n$|^nothing to undo\n/);
