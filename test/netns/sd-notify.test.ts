@@ -87,7 +87,7 @@ t.test('READY, STATUS, WATCHDOG and STOPPING reach the notification socket', asy
     const resumed = await waitFor(async () => kinds('WATCHDOG=1').length > before, 3000, 20);
     t.ok(resumed, 'keep-alives resume after SIGCONT');
 
-    // Reload (SIGHUP, the unit's ExecReload): RELOADING=1, then READY=1 again.
+    // Reload by SIGHUP (the unit's ExecReload asks on the socket; both go the same way): RELOADING=1, then READY=1 again.
     const hupAt = got.length;
     d0.proc.kill('SIGHUP');
     const reloaded = await waitFor(async () => got.slice(hupAt).some((m) => m.text.startsWith('READY=1')), 5000, 20);

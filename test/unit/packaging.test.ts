@@ -115,7 +115,8 @@ t.test('the agent unit keeps its hardening and its crash cleanup', async (t) => 
     'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK AF_PACKET',
     'RuntimeDirectory=haagent',
     'Restart=on-failure',
-    'ExecReload=/bin/kill -HUP $MAINPID',
+    // haagent reload, not kill -HUP: `systemctl reload` must fail (exit 78) when the file is invalid.
+    `ExecReload=${BINARY} reload --config /etc/haagent/haagent.yaml`,
     'Type=notify',
     'NotifyAccess=main',
     'WatchdogSec=5s',
