@@ -25,7 +25,23 @@ export interface CoreOptions {
   probes?: boolean;
 }
 
-export type Input =
+/**
+ * What the core consumes. Every input carries `now` (monotonic ms, the time of every
+ * decision) and may carry `wall` (InputClock).
+ */
+export type Input = InputEvent & InputClock;
+
+export interface InputClock {
+  /**
+   * Wall-clock ms (Date.now) when the input was taken. The driver stamps every input with it;
+   * only the LevIP mode reads it (its slots lie on the wall-clock epoch all nodes share, see
+   * core/levip/clock.ts). An input without it (hand-fed) is placed on the wall clock by the
+   * offset of the last one that had it.
+   */
+  wall?: Millis;
+}
+
+type InputEvent =
   | { kind: 'start'; now: Millis }
   /** a deadline came; `late`: how long after it the timer fired (our own loop was stalled). */
   | { kind: 'tick'; now: Millis; late?: Millis }
@@ -59,7 +75,9 @@ export type Input =
    */
   | { kind: 'conflict'; now: Millis; group: string; macs: string[] }
   | { kind: 'shutdown'; now: Millis }
-  | { kind: 'command'; now: Millis; command: OperatorCommand };
+  | { kind: 'command'; now: Millis; command: OperatorCommand }
+  /** how a levipAnswer action went: `ok`, or the error of the interface's sysctl write. */
+  | { kind: 'levipAnswerResult'; now: Millis; iface: string; on: boolean; ok: boolean; error?: string };
 
 export type OperatorCommand =
   | { op: 'takeover'; group?: string }
@@ -71,6 +89,12 @@ export type Action =
   | { kind: 'ensureVip'; group: string; gid: number; present: boolean; vip: Vip; iface: string }
   /** gratuitous ARP burst for the group's VIP. Result comes back as announceResult. */
   | { kind: 'announce'; group: string; gid: number; reason: string; vip: Vip; iface: string; garp: GarpConfig }
+  /**
+   * LevIP: turn the interface's ARP answering for the shared IPs on lo on (this node owns the
+   * slot of every LevIP group on it) or off (arp_ignore, src/levip/host.ts). Result comes back
+   * as levipAnswerResult.
+   */
+  | { kind: 'levipAnswer'; iface: string; on: boolean }
   /** send a datagram to every peer now, but those at `skip` (paths that refused us: core/quiet.ts). */
   | { kind: 'send'; type: 'heartbeat' | 'resign' | 'probe'; groups: WireGroup[]; skip?: string[] }
   /** shutdown finished: every VIP released. */
@@ -99,6 +123,8 @@ export interface Note {
   group?: string;
   peer?: string;
   msg: string;
+  /** more fields for the log record (a LevIP join's weight and slot). */
+  data?: Record<string, string | number>;
 }
 
 export interface CommandReply {

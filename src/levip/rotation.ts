@@ -150,6 +150,7 @@ export class LevipRotation {
         slotsOwned: r.slotsOwned,
         announcements: r.announcements,
         announceErrors: r.announceErrors,
+        answerErrors: 0,
       };
     });
   }

@@ -6,7 +6,7 @@
  *   TIME NODE INPUT => TRANSITIONS; ACTIONS      a step of one node's driver
  *   TIME -- EVENT                                 the world: kill, link, partition, the host's
  *                                                 addresses, the router's ARP entry, LevIP's
- *                                                 answering switch
+ *                                                 answering switch applied
  *   TIME NODE quiet until T: ...                  the steady state, compressed
  *
  * A step is quiet when it moves no group, asks for nothing but sends with the same content as
@@ -132,6 +132,8 @@ export class Transcript {
         return `vip ${a.present ? 'add' : 'remove'} ${a.group} ${a.vip.address} on ${a.iface}`;
       case 'announce':
         return `announce ${a.group} (${a.reason})`;
+      case 'levipAnswer':
+        return `levip answer ${a.iface} ${a.on ? 'on' : 'off'}`;
       case 'exit':
         return 'exit';
     }
@@ -160,6 +162,8 @@ export class Transcript {
         return `conflict ${i.group} ${i.macs.join(',')}`;
       case 'command':
         return `command ${i.command.op}${i.command.op === 'maintenance' ? (i.command.on ? ' on' : ' off') : ''}`;
+      case 'levipAnswerResult':
+        return `levip answer ${i.iface} ${i.on ? 'on' : 'off'}${i.ok ? '' : ` FAILED: ${i.error ?? '?'}`}`;
     }
   }
 }
