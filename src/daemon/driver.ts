@@ -10,7 +10,7 @@ import { Core } from '../core/election.js';
 import type { CoreView } from '../core/read-view.js';
 import type { Action, CommandReply, Input, OperatorCommand, StepResult } from '../core/types.js';
 import type { Logger } from '../log.js';
-import { realTimers, type Announcer, type Clock, type Datagram, type EnsureOutcome, type HeartbeatTransport, type LoopTimers, type VipHost } from '../ports/index.js';
+import { realTimers, type Announcer, type ArpAnswering, type Clock, type Datagram, type EnsureOutcome, type HeartbeatTransport, type LoopTimers, type VipHost } from '../ports/index.js';
 import { PeerIdentity, peerNodeCount } from '../wire/identity.js';
 import { jsMac, type DatagramMac } from '../wire/mac.js';
 import type { MarkStore } from '../wire/replay.js';
@@ -41,6 +41,8 @@ export interface DriverDeps {
   transport: HeartbeatTransport;
   vipHost: VipHost;
   announcer: Announcer;
+  /** LevIP's ARP answering switch (needed only with LevIP groups). */
+  arpAnswering?: ArpAnswering;
   timers?: Timers;
   maintenance?: boolean;
   /** heartbeat probes (default on; off only to measure without them, as the simulator does). */
@@ -81,6 +83,7 @@ export class Driver {
   private closed = false;
   /** when the core last took an input (the watchdog's sign that the loop turns). */
   private lastTurnAt: number | null = null;
+  private readonly wall: () => number;
 
   constructor(private readonly deps: DriverDeps) {
     const hb = deps.config.heartbeat;
@@ -97,6 +100,7 @@ export class Driver {
       probes: deps.probes,
     });
     this.timers = deps.timers ?? realTimers;
+    this.wall = deps.wall ?? Date.now;
     this.keys = new KeyRing({ send: deps.key, accept: deps.acceptKey ?? null }, deps.macFor ?? jsMac, () => this.now());
     const self: WireSelf = {
       keys: this.keys,
@@ -104,7 +108,7 @@ export class Driver {
       cluster: () => this.deps.config.cluster,
       node: () => this.deps.config.node,
       interval: () => this.deps.config.heartbeat.interval,
-      wall: deps.wall ?? Date.now,
+      wall: this.wall,
     };
     this.receiver = new Receiver(self, new PeerIdentity(hb), deps.markStore);
     this.sender = new Sender(self);
@@ -191,6 +195,7 @@ export class Driver {
   feed(input: Input): StepResult | null {
     if (this.closed) return null;
     this.lastTurnAt = input.now;
+    input.wall ??= this.wall(); // both clocks on every input: LevIP's slots are on the wall clock
     const r = this.core.step(input);
     // Act first, log after: a takeover's VIP and gratuitous ARP must not wait for log writes.
     for (const a of r.actions) this.execute(a);
@@ -199,7 +204,7 @@ export class Driver {
       const level = t.to === 'fault' ? 'error' : 'info';
       this.deps.log[level]({ group: t.group, from: t.from, to: t.to, reason: t.reason }, `${t.group}: ${t.from} -> ${t.to}`);
     }
-    for (const n of r.notes) this.deps.log[n.level]({ group: n.group, peer: n.peer }, n.msg);
+    for (const n of r.notes) this.deps.log[n.level]({ group: n.group, peer: n.peer, ...n.data }, n.msg);
     this.deps.onStep?.(r, input);
     this.schedule(r.wakeAt);
     return r;
@@ -233,6 +238,8 @@ export class Driver {
         return this.ensureVip(a);
       case 'announce':
         return this.announce(a);
+      case 'levipAnswer':
+        return this.answerArp(a.iface, a.on);
       case 'exit':
         this.deps.onExit?.();
         return;
@@ -269,6 +276,15 @@ export class Driver {
       }
     };
     pending.then(done, (e: unknown) => done({ ok: false, error: e instanceof Error ? e.message : String(e) }));
+  }
+
+  private answerArp(iface: string, on: boolean): void {
+    const port = this.deps.arpAnswering;
+    const pending = port ? port.answer(iface, on) : Promise.reject(new Error('no ARP answering switch in this process'));
+    pending.then(
+      () => this.feed({ kind: 'levipAnswerResult', now: this.now(), iface, on, ok: true }),
+      (e: unknown) => this.feed({ kind: 'levipAnswerResult', now: this.now(), iface, on, ok: false, error: e instanceof Error ? e.message : String(e) }),
+    );
   }
 
   private announce(a: Extract<Action, { kind: 'announce' }>): void {

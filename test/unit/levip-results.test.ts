@@ -2,12 +2,15 @@
 // what a failure calls for (src/core/levip/answering.ts, mode.ts): a failed ARP answering switch
 // is counted and asked again at the next instant (not at every step); three failed switches in
 // a row, the last an `off`, fault the interface's groups (the IP leaves lo); a failed reply is
-// counted and the next announce instant is its retry.
+// counted and the next announce instant is its retry. The driver feeds both results back.
 import t from 'tap';
 import { FAULT_AFTER } from '../../src/core/levip/answering.js';
+import type { Input } from '../../src/core/types.js';
 import { formatLevipStatus, levipStatus } from '../../src/levip/status.js';
 import type { Member } from '../../src/levip/schedule.js';
 import { ownerOf } from '../../src/levip/sequence.js';
+import { parse, withLines } from './config-harness.js';
+import { rig as driverRig } from './driver-rig.js';
 import { announceOffsets } from '../../src/levip/schedule.js';
 import { cfg, GUARD, K0, LevRig, PERIOD, REPEAT, T0 } from './levip-rig.js';
 
@@ -94,4 +97,34 @@ t.test('a failed reply is counted and logged; the next instant of the slot is it
   t.same(rig.replies(), [T0 + 2 * PERIOD, T0 + 2 * PERIOD + 125]);
   t.equal(g().announcements, 1);
   t.equal(rig.core.groups[0]!.state, 'active');
+});
+
+t.test('the driver performs the switch and feeds its outcome back as an input, failures included', async (t) => {
+  const config = parse(withLines('    mode: levip', '    levip: { period: 500ms, guard: 50ms, repeat: 125ms }'));
+  const inputs: Input[] = [];
+  const asked: string[] = [];
+  const r = driverRig(config, {
+    wall: () => T0 + 10,
+    arpAnswering: {
+      answer: (iface, on) => {
+        asked.push(`${iface} ${on ? 'on' : 'off'}`);
+        return Promise.reject(new Error('EACCES: permission denied'));
+      },
+    },
+    onStep: (_r, input) => void inputs.push(input),
+  });
+  r.driver.start();
+  for (let i = 0; i < 10 && !inputs.some((x) => x.kind === 'levipAnswerResult'); i++) await new Promise((resolve) => setImmediate(resolve));
+  t.same(asked, ['eth0 off'], 'the core asked for the switch at start');
+  t.match(inputs.find((x) => x.kind === 'levipAnswerResult'), { kind: 'levipAnswerResult', iface: 'eth0', on: false, ok: false, error: 'EACCES: permission denied', wall: T0 + 10 });
+  t.ok(inputs.every((x) => x.wall === T0 + 10), 'every input the driver feeds carries the wall time');
+  t.equal(r.driver.view().levip.groups()[0]!.answerErrors, 1, 'and the core counted it');
+
+  const seen: Input[] = [];
+  const b = driverRig(config, { wall: () => T0 + 10, onStep: (_r, input) => void seen.push(input) });
+  b.driver.start();
+  for (let i = 0; i < 10 && !seen.some((x) => x.kind === 'levipAnswerResult'); i++) await new Promise((resolve) => setImmediate(resolve));
+  t.match(seen.find((x) => x.kind === 'levipAnswerResult'), { ok: false, error: /no ARP answering switch/ }, 'without the port: a failure, not a crash');
+  b.driver.stop();
+  r.driver.stop();
 });
