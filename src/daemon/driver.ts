@@ -33,7 +33,7 @@ export interface DriverDeps {
   macFor?: (key: Buffer) => DatagramMac;
   bootId: bigint;
   clock: Clock;
-  /** wall-clock ms (default Date.now): judges how plausible a peer's bootId is. */
+  /** wall-clock ms (default Date.now): stamped on every input (LevIP's slots); judges how plausible a peer's bootId is. */
   wall?: () => number;
   /** keeps peers' replay marks across restarts (default: memory only). */
   markStore?: MarkStore;
