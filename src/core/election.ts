@@ -36,6 +36,7 @@ import { reconfigure, retiredResult } from './reconfigure.js';
 import { conflictFound, Detections } from './detect.js';
 import { anyActivePeer } from './views.js';
 import { isLevip, order, type StepCtx } from './step.js';
+import { LevipMode } from './levip/mode.js';
 import type { CommandReply, CoreOptions, Input, Millis, StepResult } from './types.js';
 
 
@@ -53,6 +54,8 @@ export class Core implements EvalCore {
   private beat: BeatSchedule;
   private exited = false;
   private readonly detections: Detections;
+  /** the LevIP groups' rotation (core/levip/mode.ts). */
+  readonly levip = new LevipMode();
 
   readonly opts: CoreOptions;
 
@@ -86,9 +89,10 @@ export class Core implements EvalCore {
       }
       if (!this.shuttingDown) this.detections.plan(this.groups, ctx, (g) => anyActivePeer(this.peers, g, ctx.now) !== null);
     }
+    if (this.startedAt !== null && !this.exited) this.levip.step(this, input, ctx);
     const wants = this.finish(ctx);
     const detectAt = this.detections.nextAt();
-    let wakeAt = wants === null || this.exited ? null : nextWake(this.view(), ctx.now, wants);
+    let wakeAt = wants === null || this.exited ? null : Math.min(nextWake(this.view(), ctx.now, wants), this.levip.wakeAt);
     if (wakeAt !== null && detectAt !== null && detectAt < wakeAt) wakeAt = detectAt;
     const r: StepResult = { actions: order(ctx.actions), transitions: ctx.transitions, wakeAt, notes: ctx.notes };
     if (reply) r.reply = reply;
@@ -154,8 +158,11 @@ export class Core implements EvalCore {
         else if (!input.fault && was) ctx.notes.push({ level: 'info', group: g.name, msg: `health recovered (was: ${was})` });
         return;
       }
+      case 'levipAnswerResult':
+        return this.levip.answered(input, ctx);
       case 'announceResult': {
         const g = this.instance(input.group, input.gid);
+        if (g && isLevip(g)) return this.levip.announced(g.name, input.sent, input.errors, ctx);
         if (g) g.announcements += input.sent;
         for (const e of input.errors) ctx.notes.push({ level: 'error', group: input.group, msg: `gratuitous ARP failed: ${e}` });
         return;
@@ -180,7 +187,7 @@ export class Core implements EvalCore {
       g.vipError = null;
       if (r.present) g.retryBackoff = 0; // healthy again only once a claim succeeded
       if (r.present && g.state === 'active' && g.vipWant === true) {
-        // LevIP members never announce on their own: the rotation schedule does.
+        // LevIP members never announce on their own: the rotation does (levip/mode.ts).
         if (!isLevip(g)) announce(g, 'took over', ctx);
         ctx.sendNow = true;
         if (g.cfg.garp.refresh > 0) g.refreshAt = ctx.now + g.cfg.garp.refresh;

@@ -5,6 +5,7 @@
  */
 import type { WireGroup } from '../wire/types.js';
 import type { GroupRt } from './group.js';
+import type { LevipReader } from './levip/mode.js';
 import type { Peer, PeerPath } from './peer-types.js';
 import type { Candidate } from './rank.js';
 import type { CoreOptions, Millis } from './types.js';
@@ -29,4 +30,6 @@ export interface CoreView {
   /** what this node advertises for `g`, as its next heartbeat would say it. */
   advertised(g: GroupRt): WireGroup;
   selfCandidate(g: GroupRt): Candidate;
+  /** the LevIP groups' rotations: members, counters, the answering switch. */
+  readonly levip: LevipReader;
 }

@@ -45,6 +45,7 @@ export function order(actions: Action[]): Action[] {
       case 'ensureVip':
         return a.present ? 1 : 0;
       case 'announce':
+      case 'levipAnswer':
         return 2;
       case 'send':
         return 3;

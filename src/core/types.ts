@@ -37,7 +37,23 @@ export interface DetectTiming {
   fastGap: Millis;
 }
 
-export type Input =
+/**
+ * What the core consumes. Every input carries `now` (monotonic ms, the time of every
+ * decision) and may carry `wall` (InputClock).
+ */
+export type Input = InputEvent & InputClock;
+
+export interface InputClock {
+  /**
+   * Wall-clock ms (Date.now) when the input was taken. The driver stamps every input with it;
+   * only the LevIP mode reads it (its slots lie on the wall-clock epoch all nodes share, see
+   * core/levip/clock.ts). An input without it (hand-fed) is placed on the wall clock by the
+   * offset of the last one that had it.
+   */
+  wall?: Millis;
+}
+
+type InputEvent =
   | { kind: 'start'; now: Millis }
   /** a deadline came; `late`: how long after it the timer fired (our own loop was stalled). */
   | { kind: 'tick'; now: Millis; late?: Millis }
@@ -71,7 +87,9 @@ export type Input =
    */
   | { kind: 'detectResult'; now: Millis; group: string; gid?: number; macs: string[]; error?: string }
   | { kind: 'shutdown'; now: Millis }
-  | { kind: 'command'; now: Millis; command: OperatorCommand };
+  | { kind: 'command'; now: Millis; command: OperatorCommand }
+  /** how a levipAnswer action went: `ok`, or the error of the interface's sysctl write. */
+  | { kind: 'levipAnswerResult'; now: Millis; iface: string; on: boolean; ok: boolean; error?: string };
 
 export type OperatorCommand =
   | { op: 'takeover'; group?: string }
@@ -85,6 +103,12 @@ export type Action =
   | { kind: 'announce'; group: string; gid: number; reason: string; vip: Vip; iface: string; garp: GarpConfig }
   /** probe the segment for other hosts answering for the VIP (detect.ts). Result: detectResult. */
   | { kind: 'detect'; group: string; gid: number; vip: Vip; iface: string }
+  /**
+   * LevIP: turn the interface's ARP answering for the shared IPs on lo on (this node owns the
+   * slot of every LevIP group on it) or off (arp_ignore, src/levip/host.ts). Result comes back
+   * as levipAnswerResult.
+   */
+  | { kind: 'levipAnswer'; iface: string; on: boolean }
   /** send a datagram to every peer now, but those at `skip` (paths that refused us: core/quiet.ts). */
   | { kind: 'send'; type: 'heartbeat' | 'resign' | 'probe'; groups: WireGroup[]; skip?: string[] }
   /** shutdown finished: every VIP released. */
@@ -113,6 +137,8 @@ export interface Note {
   group?: string;
   peer?: string;
   msg: string;
+  /** more fields for the log record (a LevIP join's weight and slot). */
+  data?: Record<string, string | number>;
 }
 
 export interface CommandReply {

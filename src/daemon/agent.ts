@@ -114,8 +114,7 @@ export class Agent {
     // we are gone, by 8-17 ms (2-3 ms when opened before; measured on this 2-core VM). A
     // reload that adds an interface opens its socket later, above them: until the next
     // restart a crash of this node is seen that much later.
-    const announcers = makeAnnouncers(config.groups, this.tracker, log);
-    const announcer = announcers.all;
+    const announcer = makeAnnouncers(config.groups, this.tracker, log);
     this.announcer = announcer;
     this.transport = await UdpTransport.open({ bind: hb.bind, port: hb.port, peers: hb.peers, multicast: hb.multicast, errorQueue: native.ok ? native.native : null });
     this.transport.onSendError((target, code) => {
@@ -124,6 +123,7 @@ export class Agent {
     });
     const maintenance = fs.existsSync(this.maintenanceFile);
     if (maintenance) log.warn({ file: this.maintenanceFile }, 'starting in maintenance: this node stays out of every election');
+    this.levip = new LevipService({ stateDir: config.stateDir, log }); // touches nothing until prepare()
     this.driver = new Driver({
       maintenance,
       config,
@@ -138,10 +138,10 @@ export class Agent {
       vipHost: this.vipHost,
       announcer,
       detector: new ArpingDetector(new SpawnRunner(), DEFAULTS.conflict),
+      arpAnswering: this.levip,
       timers: driverTimers(),
       onExit: () => void this.finish(0),
       onStep: (r, input) => {
-        if (this.driver) this.levip?.onStep(this.driver.view(), this.driver.now());
         this.metrics?.observeStep(r, input);
         for (const t of r.transitions) {
           const vip = this.vipOf(t.group);
@@ -159,7 +159,6 @@ export class Agent {
     this.schedule(0, 'event loop');
     this.touchedHost = true;
     // LevIP: ARP suppressed on the interfaces before a shared IP can go on lo (docs/levip.md).
-    this.levip = new LevipService({ node: config.node, stateDir: config.stateDir, log, tracker: this.tracker, announcer: announcers.v4 });
     await this.levip.prepare(config.groups);
     this.driver.start();
     this.health = new AgentHealth(config, { log, feed: (input) => this.driver?.feed(input), metrics: () => this.metrics });
@@ -231,7 +230,7 @@ export class Agent {
 
   private statusRecord() {
     const d = this.driver!;
-    return { ...statusView(d.view(), d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now(), checks: (g) => this.health?.checkStatus(g) ?? [], keys: d.keyViews() }), levip: this.levip?.status() };
+    return { ...statusView(d.view(), d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now(), checks: (g) => this.health?.checkStatus(g) ?? [], keys: d.keyViews() }), levip: this.levip?.status(d.view()) };
   }
 
   private handle(req: ControlRequest): ControlResponse {

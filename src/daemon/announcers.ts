@@ -13,14 +13,8 @@ import { PacketAnnouncer } from '../adapters/packet-announcer.js';
 import type { GroupConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 
-export interface Announcers {
-  /** every family, as the driver uses it. */
-  all: RoutingAnnouncer;
-  /** IPv4 only (LevIP's rotation sends its replies through it). */
-  v4: PacketAnnouncer;
-}
-
-export function makeAnnouncers(groups: readonly GroupConfig[], tracker: ChildStarter, log: Logger): Announcers {
+/** The driver's announcer for every family (LevIP's replies included: they are IPv4 ARP). */
+export function makeAnnouncers(groups: readonly GroupConfig[], tracker: ChildStarter, log: Logger): RoutingAnnouncer {
   const arping = new ArpingAnnouncer(tracker, {
     onFailure: (exit) => log.error({ argv: exit.argv, code: exit.code, signal: exit.signal, stderr: exit.stderr }, 'arping failed'),
   });
@@ -43,5 +37,5 @@ export function makeAnnouncers(groups: readonly GroupConfig[], tracker: ChildSta
     const why = v4.prepare(iface, addresses);
     if (why !== null && load.ok) log.warn({ iface, reason: why }, 'packet socket not ready: gratuitous ARP through arping until it is');
   }
-  return { all: new RoutingAnnouncer(v4, new NdiscAnnouncer()), v4 };
+  return new RoutingAnnouncer(v4, new NdiscAnnouncer());
 }

@@ -11,7 +11,7 @@ import { Core } from '../core/election.js';
 import type { CoreView } from '../core/read-view.js';
 import type { Action, CommandReply, Input, OperatorCommand, StepResult } from '../core/types.js';
 import type { Logger } from '../log.js';
-import { realTimers, type Announcer, type Clock, type ConflictDetector, type Datagram, type EnsureOutcome, type HeartbeatTransport, type LoopTimers, type VipHost } from '../ports/index.js';
+import { realTimers, type Announcer, type ArpAnswering, type Clock, type ConflictDetector, type Datagram, type EnsureOutcome, type HeartbeatTransport, type LoopTimers, type VipHost } from '../ports/index.js';
 import { PeerIdentity, peerNodeCount } from '../wire/identity.js';
 import { jsMac, type DatagramMac } from '../wire/mac.js';
 import type { MarkStore } from '../wire/replay.js';
@@ -34,7 +34,7 @@ export interface DriverDeps {
   macFor?: (key: Buffer) => DatagramMac;
   bootId: bigint;
   clock: Clock;
-  /** wall-clock ms (default Date.now): judges how plausible a peer's bootId is. */
+  /** wall-clock ms (default Date.now): stamped on every input (LevIP's slots); judges how plausible a peer's bootId is. */
   wall?: () => number;
   /** keeps peers' replay marks across restarts (default: memory only). */
   markStore?: MarkStore;
@@ -44,6 +44,8 @@ export interface DriverDeps {
   announcer: Announcer;
   /** VIP conflict probes (the core schedules them: src/core/detect.ts); none without one. */
   detector?: ConflictDetector;
+  /** LevIP's ARP answering switch (needed only with LevIP groups). */
+  arpAnswering?: ArpAnswering;
   timers?: Timers;
   maintenance?: boolean;
   /** heartbeat probes (default on; off only to measure without them, as the simulator does). */
@@ -84,6 +86,7 @@ export class Driver {
   private closed = false;
   /** when the core last took an input (the watchdog's sign that the loop turns). */
   private lastTurnAt: number | null = null;
+  private readonly wall: () => number;
 
   constructor(private readonly deps: DriverDeps) {
     const hb = deps.config.heartbeat;
@@ -101,6 +104,7 @@ export class Driver {
       detect: deps.detector ? DEFAULTS.conflict : null,
     });
     this.timers = deps.timers ?? realTimers;
+    this.wall = deps.wall ?? Date.now;
     this.keys = new KeyRing({ send: deps.key, accept: deps.acceptKey ?? null }, deps.macFor ?? jsMac, () => this.now());
     const self: WireSelf = {
       keys: this.keys,
@@ -108,7 +112,7 @@ export class Driver {
       cluster: () => this.deps.config.cluster,
       node: () => this.deps.config.node,
       interval: () => this.deps.config.heartbeat.interval,
-      wall: deps.wall ?? Date.now,
+      wall: this.wall,
     };
     this.receiver = new Receiver(self, new PeerIdentity(hb), deps.markStore);
     this.sender = new Sender(self);
@@ -195,6 +199,7 @@ export class Driver {
   feed(input: Input): StepResult | null {
     if (this.closed) return null;
     this.lastTurnAt = input.now;
+    input.wall ??= this.wall(); // both clocks on every input: LevIP's slots are on the wall clock
     const r = this.core.step(input);
     // Act first, log after: a takeover's VIP and gratuitous ARP must not wait for log writes.
     for (const a of r.actions) this.execute(a);
@@ -203,7 +208,7 @@ export class Driver {
       const level = t.to === 'fault' ? 'error' : 'info';
       this.deps.log[level]({ group: t.group, from: t.from, to: t.to, reason: t.reason }, `${t.group}: ${t.from} -> ${t.to}`);
     }
-    for (const n of r.notes) this.deps.log[n.level]({ group: n.group, peer: n.peer }, n.msg);
+    for (const n of r.notes) this.deps.log[n.level]({ group: n.group, peer: n.peer, ...n.data }, n.msg);
     this.deps.onStep?.(r, input);
     this.schedule(r.wakeAt);
     return r;
@@ -239,6 +244,8 @@ export class Driver {
         return this.announce(a);
       case 'detect':
         return this.detect(a);
+      case 'levipAnswer':
+        return this.answerArp(a.iface, a.on);
       case 'exit':
         this.deps.onExit?.();
         return;
@@ -275,6 +282,15 @@ export class Driver {
       }
     };
     pending.then(done, (e: unknown) => done({ ok: false, error: e instanceof Error ? e.message : String(e) }));
+  }
+
+  private answerArp(iface: string, on: boolean): void {
+    const port = this.deps.arpAnswering;
+    const pending = port ? port.answer(iface, on) : Promise.reject(new Error('no ARP answering switch in this process'));
+    pending.then(
+      () => this.feed({ kind: 'levipAnswerResult', now: this.now(), iface, on, ok: true }),
+      (e: unknown) => this.feed({ kind: 'levipAnswerResult', now: this.now(), iface, on, ok: false, error: e instanceof Error ? e.message : String(e) }),
+    );
   }
 
   private announce(a: Extract<Action, { kind: 'announce' }>): void {

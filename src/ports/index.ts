@@ -89,6 +89,14 @@ export interface Announcer {
   close(): void;
 }
 
+/**
+ * LevIP's ARP answering switch of an interface (arp_ignore 0 or 1; src/levip/host.ts): on
+ * while this node owns the slot. Resolves once applied; rejects with what went wrong.
+ */
+export interface ArpAnswering {
+  answer(iface: string, on: boolean): Promise<void>;
+}
+
 export interface Datagram {
   data: Buffer;
   address: string;

@@ -3,7 +3,7 @@
  * (their replies are in the transcript): each runs on the simulator with `record` and
  * its transcript (every driver step that mattered, the world's events, the steady state
  * compressed; test/scenarios/transcript.ts) must equal test/scenarios/golden/NAME.txt. A
- * behaviour change of the core, the driver, the health monitor or the LevIP rotation shows up
+ * behaviour change of the core (LevIP included), the driver or the health monitor shows up
  * as a diff of those files. When the change is meant:
  *   HAAGENT_UPDATE_GOLDEN=1 npx tap test/scenarios/golden.test.ts
  * rewrites them; review their diff like code. Each scenario also checks its outcome, so a

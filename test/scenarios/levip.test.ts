@@ -1,6 +1,6 @@
 /**
- * LevIP groups in the election: every eligible member is active; the rotation (the real
- * LevIP rotation, src/levip/rotation.ts, beside each driver) announces.
+ * LevIP groups in the election: every eligible member is active; the rotation (the core's LevIP
+ * mode, src/core/levip/mode.ts, through each driver) announces.
  */
 import t from 'tap';
 import { Sim, group } from './sim.js';

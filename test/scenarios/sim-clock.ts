@@ -96,7 +96,7 @@ export class EventQueue {
 }
 
 /**
- * One agent process's timers (the driver's, the LevIP rotation's, the health monitor's): every
+ * One agent process's timers (the driver's, the health monitor's): every
  * callback it armed is dropped once the process is dead, as a killed process runs nothing more.
  * afterPoll queues at the current instant, behind the datagrams already due: Node reads its
  * sockets before it runs setImmediate callbacks.
@@ -136,9 +136,9 @@ export class ProcTimers implements Timers {
 }
 
 /**
- * A promise the simulator settles on its own queue. The callers (the driver, the LevIP
- * runner) call then() at once on what a port returns; one that awaited instead would get its
- * continuation from Node only after run() returned, so settling with nobody waiting throws.
+ * A promise the simulator settles on its own queue. Its caller (the driver) calls then() at once
+ * on what a port returns; one that awaited instead would get its continuation from Node only
+ * after run() returned, so settling with nobody waiting throws.
  */
 class Settled<T> {
   private readonly waiting: ((v: T) => unknown)[] = [];

@@ -3,12 +3,12 @@
  * (`ip addr`: the change lands and is answered `vipMs` after the call), the Announcer of the
  * driver's takeover bursts (frames at the configured spacing, the abort checked before each
  * one, as src/adapters/packet-announcer.ts does; each frame reaches the router `garpMs` after
- * it left) and the LevIP rotation's ports (one reply per announce, the ARP answering switch).
+ * it left; a LevIP group's unsolicited replies go out the same way, told apart by their VIP) and
+ * LevIP's ARP answering switch.
  * They report what happened to the simulator through HostEvents; none decides anything.
  */
 import type { GarpConfig, Vip } from '../../src/config/types.js';
-import type { LevipHostPort } from '../../src/levip/rotation.js';
-import type { AnnounceOutcome, Announcer, EnsureOutcome, VipHost } from '../../src/ports/index.js';
+import type { AnnounceOutcome, Announcer, ArpAnswering, EnsureOutcome, VipHost } from '../../src/ports/index.js';
 import type { EventQueue, ProcTimers } from './sim-clock.js';
 
 /** What the simulator hears from a host. */
@@ -17,7 +17,7 @@ export interface HostEvents {
   vip(address: string, present: boolean): void;
   /** an ARP frame for `address` from this host reached the router. */
   frame(address: string, from: 'burst' | 'levip'): void;
-  /** the LevIP rotation switched ARP answering on an interface. */
+  /** the core's LevIP mode switched ARP answering on an interface. */
   answering(iface: string, on: boolean): void;
 }
 
@@ -54,20 +54,20 @@ export class HostAddrs {
 export interface FakePorts {
   vipHost: VipHost;
   announcer: Announcer;
-  levipHost: LevipHostPort;
-  levipAnnouncer: Announcer;
+  arpAnswering: ArpAnswering;
 }
 
 /** The ports of one agent process on a host; answers die with the process (ProcTimers). */
-export function fakePorts(q: EventQueue, proc: ProcTimers, t: HostTiming, addrs: HostAddrs, ev: HostEvents): FakePorts {
+export function fakePorts(q: EventQueue, proc: ProcTimers, t: HostTiming, addrs: HostAddrs, ev: HostEvents, levipVip: (address: string) => boolean): FakePorts {
   const ensure = (vip: Vip, iface: string, present: boolean): Promise<EnsureOutcome> =>
     proc.answer(t.vipMs, () => {
       const changed = addrs.set(vip, iface, present);
       if (changed) ev.vip(vip.address, present);
       return { ok: true, changed };
     });
-  const burst = (from: 'burst' | 'levip') => (vip: Vip, _iface: string, garp: GarpConfig, signal?: AbortSignal): Promise<AnnounceOutcome> => {
+  const burst = (vip: Vip, _iface: string, garp: GarpConfig, signal?: AbortSignal): Promise<AnnounceOutcome> => {
     const out: AnnounceOutcome = { sent: 0, errors: [] };
+    const from = levipVip(vip.address) ? 'levip' : 'burst';
     const done = proc.deferred<AnnounceOutcome>();
     const step = (i: number): void => {
       // Checked before every step: a burst aborted (the VIP is being released) ends there.
@@ -85,11 +85,8 @@ export function fakePorts(q: EventQueue, proc: ProcTimers, t: HostTiming, addrs:
       ensurePresent: (vip, iface) => ensure(vip, iface, true),
       ensureAbsent: (vip, iface) => ensure(vip, iface, false),
     },
-    announcer: { announce: burst('burst'), close: () => undefined },
-    levipHost: {
-      prepare: async () => ({ done: [], warnings: [] }),
-      answer: async (iface, on) => ev.answering(iface, on),
-    },
-    levipAnnouncer: { announce: burst('levip'), close: () => undefined },
+    announcer: { announce: burst, close: () => undefined },
+    // The sysctl write, applied right after the step that asked for it; its result is fed back.
+    arpAnswering: { answer: (iface, on) => proc.answer(0, () => ev.answering(iface, on)) },
   };
 }

@@ -3,7 +3,8 @@
  * an agent runs there, that agent's parts on fake ports, wired as src/daemon/agent.ts wires
  * them: the real Driver (real keys, encode, MAC and replay guard), the real HealthMonitor for
  * the tracked links (checks and ping nodes are not simulated; the link state arrives `linkMs`
- * after it changed, as `ip monitor` reports it) and the real LevIP rotation, fed after each step.
+ * after it changed, as `ip monitor` reports it). LevIP is the core's (its replies and answering
+ * switch are the driver's actions).
  */
 import { createHash } from 'node:crypto';
 import type { Config, GroupConfig } from '../../src/config/types.js';
@@ -12,8 +13,7 @@ import type { Input, StepResult } from '../../src/core/types.js';
 import { healthSpecs } from '../../src/daemon/agent-health.js';
 import { Driver } from '../../src/daemon/driver.js';
 import { HealthMonitor, type GroupHealthSpec } from '../../src/health/index.js';
-import { LevipRotation } from '../../src/levip/rotation.js';
-import { levipViews } from '../../src/levip/view.js';
+import { isLevipGroup } from '../../src/config/vip-device.js';
 import type { Logger } from '../../src/log.js';
 import { nextBootId } from '../../src/wire/boot-id.js';
 import type { MarkStore, NodeMarks } from '../../src/wire/replay.js';
@@ -71,7 +71,6 @@ interface Agent {
   proc: ProcTimers;
   driver: Driver;
   health: HealthMonitor;
-  levip: LevipRotation;
   specs: GroupHealthSpec[];
 }
 
@@ -117,9 +116,9 @@ export class SimNode implements NetHost {
     this.bootId = nextBootId(this.bootId, wall());
     const proc = new ProcTimers(q);
     const socket = new SimSocket(env.net, this);
-    const ports = fakePorts(q, proc, timing, this.addrs, env.events);
+    const levipVip = (address: string): boolean => this.groups.some((g) => isLevipGroup(g) && g.vip.address === address);
+    const ports = fakePorts(q, proc, timing, this.addrs, env.events, levipVip);
     const config = this.config(timing, peers);
-    const levip = new LevipRotation({ node: this.name, wallClock: wall, timers: proc, announcer: ports.levipAnnouncer, host: ports.levipHost, log: env.log });
     const driver: Driver = new Driver({
       config,
       key: SIM_KEY,
@@ -131,14 +130,12 @@ export class SimNode implements NetHost {
       transport: socket,
       vipHost: ports.vipHost,
       announcer: ports.announcer,
+      arpAnswering: ports.arpAnswering,
       timers: proc,
       maintenance: this.extra.maintenance ?? false,
       probes: this.extra.probes ?? true,
       onExit: () => this.stopAgent(true),
-      onStep: (r, input) => {
-        env.onStep(r, input);
-        levip.update(levipViews(driver.view(), q.now));
-      },
+      onStep: (r, input) => env.onStep(r, input),
     });
     const specs = healthSpecs(config);
     const health = new HealthMonitor(specs, {
@@ -151,7 +148,7 @@ export class SimNode implements NetHost {
         driver.feed({ kind: 'health', now: q.now, group, penalty: base - sum.priority, fault: sum.fault, pending: sum.pending, reach: sum.pingReachable });
       },
     });
-    this.agent = { proc, driver, health, levip, specs };
+    this.agent = { proc, driver, health, specs };
     this.driver = driver;
     this.socket = socket;
     this.running = true;
@@ -202,7 +199,6 @@ export class SimNode implements NetHost {
     a.proc.alive = false;
     a.driver.stop();
     a.health.stop();
-    a.levip.close();
     this.socket = null;
     this.running = false;
     this.exited = exited;

@@ -2,8 +2,8 @@
  * The scenario simulator: the real agent parts of several nodes on one virtual clock and a
  * seeded, lossy virtual network, deterministic for a seed.
  *
- * Each node runs the real `Driver` (src/daemon/driver.ts) with its real Core, keys, MAC and
- * replay guard, beside the real HealthMonitor (links) and LevIP runner, on fake ports: a
+ * Each node runs the real `Driver` (src/daemon/driver.ts) with its real Core (LevIP included),
+ * keys, MAC and replay guard, beside the real HealthMonitor (links), on fake ports: a
  * simulated network as its HeartbeatTransport (sim-net.ts), a fake VipHost and Announcer
  * (sim-host.ts), a monotonic clock and timers on one discrete-event queue shared by all
  * nodes (sim-clock.ts). Timing: VIP changes take `vipMs`, a gratuitous ARP frame reaches the

@@ -6,7 +6,7 @@
  *   TIME NODE INPUT => TRANSITIONS; ACTIONS      a step of one node's driver
  *   TIME -- EVENT                                 the world: kill, link, partition, the host's
  *                                                 addresses, the router's ARP entry, LevIP's
- *                                                 answering switch
+ *                                                 answering switch applied
  *   TIME NODE quiet until T: ...                  the steady state, compressed
  *
  * A step is quiet when it moves no group, asks for nothing but sends with the same content as
@@ -134,6 +134,8 @@ export class Transcript {
         return `announce ${a.group} (${a.reason})`;
       case 'detect':
         return `detect ${a.group} ${a.vip.address} on ${a.iface}`;
+      case 'levipAnswer':
+        return `levip answer ${a.iface} ${a.on ? 'on' : 'off'}`;
       case 'exit':
         return 'exit';
     }
@@ -162,6 +164,8 @@ export class Transcript {
         return `detected ${i.group}: ${i.error !== undefined ? `error: ${i.error}` : i.macs.length > 0 ? i.macs.join(',') : 'nobody'}`;
       case 'command':
         return `command ${i.command.op}${i.command.op === 'maintenance' ? (i.command.on ? ' on' : ' off') : ''}`;
+      case 'levipAnswerResult':
+        return `levip answer ${i.iface} ${i.on ? 'on' : 'off'}${i.ok ? '' : ` FAILED: ${i.error ?? '?'}`}`;
     }
   }
 }

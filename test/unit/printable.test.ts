@@ -145,6 +145,7 @@ function hostileStatus(): StatusRecord {
         slotsOwned: 0,
         announcements: 0,
         announceErrors: 0,
+        answerErrors: 0,
       },
     ],
   };

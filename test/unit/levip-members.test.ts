@@ -1,14 +1,19 @@
-// What the rotation reads off the election (src/levip/view.ts) and where the core puts the
-// shared IP of a LevIP group (lo, src/config/vip-device.ts). Members are nodes that ADVERTISE the group
-// active with a priority above 0, ourselves judged by the very record our peers receive.
+// Who the core's LevIP mode counts as members (src/core/levip/members.ts) and where the core
+// puts the shared IP of a LevIP group (lo, src/config/vip-device.ts). Members are nodes that
+// ADVERTISE the group active with a priority above 0, ourselves judged by the very record our
+// peers receive.
 import t from 'tap';
 import { Core } from '../../src/core/election.js';
 import type { Action } from '../../src/core/types.js';
 import { isLevipGroup, vipDevice } from '../../src/config/vip-device.js';
-import { levipViews, weightOf } from '../../src/levip/view.js';
+import type { CoreView } from '../../src/core/read-view.js';
+import { weightOf } from '../../src/core/levip/members.js';
 import { Sim, group } from '../scenarios/sim.js';
 
 const levip = (weight: number) => group('lev', 100, { mode: 'levip', levip: { period: 2000, guard: 200, repeat: 500, weight } });
+/** The members of the first LevIP group as `core` keeps them: node/weight, by node id. */
+const members = (core: CoreView) => core.levip.groups()[0]?.members.map((m) => `${m.node}/${m.weight}`) ?? [];
+const isMember = (core: CoreView) => core.levip.groups()[0]?.member ?? false;
 
 t.test('vipDevice: lo for a levip group, the interface otherwise', async (t) => {
   t.equal(vipDevice(levip(1)), 'lo');
@@ -33,34 +38,33 @@ t.test('members: every active member with its weight; self only once its IP is t
   sim.add('l1', [levip(3)]);
   sim.add('l2', [levip(1)]);
   for (const n of ['l0', 'l1', 'l2']) sim.start(n);
-  t.same(levipViews(sim.node('l1').core, sim.now)[0]!.self, null, 'not a member before it holds the IP');
+  t.notOk(isMember(sim.node('l1').core), 'not a member before it holds the IP');
+  t.notOk(members(sim.node('l1').core).includes('l1/3'));
   sim.run(1000);
-  const v = levipViews(sim.node('l1').core, sim.now);
-  t.equal(v.length, 1);
-  t.equal(v[0]!.cfg.name, 'lev');
-  t.same(v[0]!.self, { node: 'l1', weight: 3 });
-  t.match(v[0]!.peers.sort((a, b) => a.node.localeCompare(b.node)), [{ node: 'l0', weight: 1, boot: String }, { node: 'l2', weight: 1, boot: String }]);
-  t.same(v[0]!.others, []);
-  const fromL0 = levipViews(sim.node('l0').core, sim.now)[0]!;
-  t.match(fromL0.peers.find((p) => p.node === 'l1'), { node: 'l1', weight: 3 }, 'peers see the weight we see for ourselves');
+  const l1 = sim.node('l1').core;
+  t.equal(l1.levip.groups().length, 1);
+  t.equal(l1.levip.groups()[0]!.cfg.name, 'lev');
+  t.ok(isMember(l1));
+  t.same(members(l1), ['l0/1', 'l1/3', 'l2/1']);
+  t.ok(members(sim.node('l0').core).includes('l1/3'), 'peers see the weight we see for ourselves');
 
   sim.kill('l2');
   sim.run(sim.o.deadTime + 10);
-  t.same(levipViews(sim.node('l1').core, sim.now)[0]!.peers.map((p) => p.node), ['l0'], 'a dead member leaves');
+  t.same(members(sim.node('l1').core), ['l0/1', 'l1/3'], 'a dead member leaves');
 
   sim.command('l0', { op: 'maintenance', on: true });
   sim.run(100);
-  t.same(levipViews(sim.node('l0').core, sim.now)[0]!.self, null, 'maintenance: not a member');
-  t.same(levipViews(sim.node('l1').core, sim.now)[0]!.peers, [], 'and the others see it leave');
-  t.same(levipViews(sim.node('l1').core, sim.now)[0]!.others, ['l0'], 'on purpose: heard, but not a member');
+  t.notOk(isMember(sim.node('l0').core), 'maintenance: not a member');
+  t.same(members(sim.node('l1').core), ['l1/3'], 'and the others see it leave');
 });
 
-t.test('a failover group has no view', async (t) => {
+t.test('a failover group has no rotation, and asks nothing of LevIP', async (t) => {
   const sim = new Sim();
   sim.add('d0', [group('web', 100)]);
   sim.start('d0');
   sim.run(500);
-  t.same(levipViews(sim.node('d0').core, sim.now), []);
+  t.same(sim.node('d0').core.levip.groups(), []);
+  t.equal(sim.node('d0').core.levip.wakeAt, Infinity, 'no LevIP wake-ups');
 });
 
 t.test('weightOf clamps an advertised priority into the schedule range', async (t) => {
