@@ -2,73 +2,25 @@
  * The driver: the only code that turns the core's actions into port calls and feeds
  * their outcomes back as inputs. It owns no decision. Order within one step is the core's
  * (release, claim, announce, send, exit); VIP changes of one group run strictly one after
- * another so their results come back in the order they were asked.
+ * another so their results come back in the order they were asked. Its ports and counters
+ * are in driver-deps.ts.
  */
 import { DEFAULTS } from '../config/defaults.js';
 import { vipCidr } from '../config/vip.js';
 import type { Config } from '../config/types.js';
 import { Core } from '../core/election.js';
+
+export type { DriverDeps, DriverStats, Timers } from './driver-deps.js';
 import type { CoreView } from '../core/read-view.js';
 import type { Action, CommandReply, Input, OperatorCommand, StepResult } from '../core/types.js';
-import type { Logger } from '../log.js';
-import { realTimers, type Announcer, type ArpAnswering, type Clock, type ConflictDetector, type Datagram, type EnsureOutcome, type HeartbeatTransport, type LoopTimers, type VipHost } from '../ports/index.js';
+import { realTimers, type Datagram, type EnsureOutcome, type VipHost } from '../ports/index.js';
+import type { DriverDeps, DriverStats, Timers } from './driver-deps.js';
 import { PeerIdentity, peerNodeCount } from '../wire/identity.js';
-import { jsMac, type DatagramMac } from '../wire/mac.js';
-import type { MarkStore } from '../wire/replay.js';
+import { jsMac } from '../wire/mac.js';
 import { Receiver, Sender, type WireSelf } from './wire-io.js';
 import { KeyRing, type HeartbeatKeys, type KeyView } from '../wire/keyring.js';
 import { DropCounters } from '../wire/counters.js';
 import type { DropReason, Message } from '../wire/types.js';
-
-/** The driver's timers: the timer port with afterPoll (src/ports/index.ts). */
-export type Timers = LoopTimers;
-
-export interface DriverDeps {
-  /** replaced by reconfigure(). */
-  config: Config;
-  /** the key heartbeats are sealed with; replaced by rekey(). */
-  key: Buffer;
-  /** a second key accepted, never sealed with (a key rotation); replaced by rekey(). */
-  acceptKey?: Buffer | null;
-  /** the MAC object of a key (default: node:crypto; the agent uses the addon's when built). */
-  macFor?: (key: Buffer) => DatagramMac;
-  bootId: bigint;
-  clock: Clock;
-  /** wall-clock ms (default Date.now): stamped on every input (LevIP's slots); judges how plausible a peer's bootId is. */
-  wall?: () => number;
-  /** keeps peers' replay marks across restarts (default: memory only). */
-  markStore?: MarkStore;
-  log: Logger;
-  transport: HeartbeatTransport;
-  vipHost: VipHost;
-  announcer: Announcer;
-  /** VIP conflict probes (the core schedules them: src/core/detect.ts); none without one. */
-  detector?: ConflictDetector;
-  /** LevIP's ARP answering switch (needed only with LevIP groups). */
-  arpAnswering?: ArpAnswering;
-  timers?: Timers;
-  maintenance?: boolean;
-  /** heartbeat probes (default on; off only to measure without them, as the simulator does). */
-  probes?: boolean;
-  /** called once the core says every VIP is released after a shutdown. */
-  onExit?: () => void;
-  /** called after every step (metrics, events stream, tests). */
-  onStep?: (r: StepResult, input: Input) => void;
-}
-
-/** The heartbeat counters: the one count `haagent status` and the metrics read. */
-export interface DriverStats {
-  /** datagrams sealed and handed to the transport (one per send, whatever the number of peers). */
-  sent: number;
-  /** sends the kernel refused (the transport's onSendError, counted by the agent). */
-  sendErrors: number;
-  /** datagrams that passed authentication, the peer check and the replay guard. */
-  received: number;
-  receivedByPeer: Map<string, number>;
-  vipFailures: number;
-  transitions: number;
-}
-
 
 export class Driver {
   private readonly core: Core;
