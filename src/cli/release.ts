@@ -1,7 +1,8 @@
 /**
  * `haagent release`: remove this node's VIPs without a running agent. systemd's
  * ExecStopPost runs it after any stop, a crash included, so a killed agent never leaves
- * its VIP behind (keepalived, ucarp and Heartbeat all do).
+ * its VIP behind (keepalived, ucarp and Heartbeat all do); also when the file has been
+ * half edited meanwhile (release-plan.ts).
  */
 import { vipCidr } from '../config/vip.js';
 import type { CommandModule } from 'yargs';
@@ -10,10 +11,12 @@ import { Ipv4ConfSysctl } from '../adapters/sysctl.js';
 import { levipHostFor } from '../levip/host.js';
 import type { SysctlAccess } from '../realserver/apply.js';
 import type { VipHost } from '../ports/index.js';
-import { vipDevice } from '../config/vip-device.js';
 import { SpawnRunner } from '../adapters/runner.js';
 import { socketInUse } from '../daemon/control.js';
-import { configOrExit, type ConfigArgs } from './common.js';
+import { readFileSync } from 'node:fs';
+import { formatIssues, loadConfigFile } from '../config/load.js';
+import type { ConfigArgs } from './common.js';
+import { planFromConfig, planFromText, type ReleasePlan } from './release-plan.js';
 import { EXIT } from './exit.js';
 
 interface ReleaseArgs extends ConfigArgs {
@@ -35,18 +38,18 @@ export const releaseCommandOn = (ports: () => ReleasePorts): CommandModule<objec
   describe: "remove this node's VIPs (for use after the agent stopped or crashed)",
   builder: (y) => y.option('force', { type: 'boolean', default: false, describe: 'even if an agent answers on the control socket' }) as never,
   handler: async (argv) => {
-    const config = configOrExit(argv.config);
-    if (!config) return;
-    if (!argv.force && (await socketInUse(config.control.socket))) {
-      process.stderr.write(`haagent: an agent is running (${config.control.socket}); stop it first or use --force\n`);
+    const plan = releasePlan(argv.config);
+    if (!argv.force && (await socketInUse(plan.socket))) {
+      process.stderr.write(`haagent: an agent is running (${plan.socket}); stop it first or use --force\n`);
       process.exitCode = EXIT.FAILURE;
       return;
     }
     const { vips: host, sysctl } = ports();
-    let failed = 0;
-    for (const g of config.groups) {
+    let failed = plan.unreadable.length;
+    for (const u of plan.unreadable) process.stderr.write(`${u}: not released\n`);
+    for (const g of plan.groups) {
       const vip = vipCidr(g.vip);
-      const dev = vipDevice(g); // lo for a LevIP group
+      const dev = g.dev; // lo for a LevIP group
       const r = await host.ensureAbsent(g.vip, dev);
       if (!r.ok) {
         failed++;
@@ -54,12 +57,27 @@ export const releaseCommandOn = (ports: () => ReleasePorts): CommandModule<objec
       } else process.stdout.write(`${g.name}: ${vip} ${r.changed ? 'removed from' : 'was not on'} ${dev}\n`);
     }
     // LevIP ARP sysctls a killed agent left behind (even mid-slot): only once the IPs are gone.
-    if (failed === 0) failed += await restoreLevip(config.stateDir, sysctl);
-    process.exitCode = failed ? EXIT.FAILURE : EXIT.OK;
+    if (failed === 0) failed += await restoreLevip(plan.stateDir, sysctl);
+    // Released what it could; an invalid file is still reported as one (ExecStopPost shows it).
+    process.exitCode = failed ? EXIT.FAILURE : plan.lenient ? EXIT.CONFIG : EXIT.OK;
   },
 });
 
 export const releaseCommand = releaseCommandOn(hostPorts);
+
+/** The file's plan; a file that does not validate is reported and read leniently (release-plan.ts). */
+function releasePlan(file: string): ReleasePlan {
+  const r = loadConfigFile(file);
+  if (r.ok) return planFromConfig(r.config);
+  process.stderr.write(`${formatIssues(r.file, r.issues)}\nhaagent: warning: releasing what the invalid file still names\n`);
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    // no file: the defaults (no groups), and the LevIP record of the default state directory
+  }
+  return planFromText(text);
+}
 
 /** Gives back the ARP sysctls recorded by a LevIP agent; returns 1 on failure, 0 otherwise. */
 async function restoreLevip(stateDir: string, sysctl: SysctlAccess): Promise<number> {

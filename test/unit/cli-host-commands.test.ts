@@ -69,8 +69,29 @@ t.test('release: refused while an agent answers, unless --force', async (t) => {
   t.same(r, { stdout: '', stderr: `haagent: an agent is running (${socket}); stop it first or use --force\n`, code: EXIT.FAILURE });
   const forced = await runCli(['release', '--force', '--config', config], release);
   t.equal(forced.code, EXIT.OK);
-  const invalid = await runCli(['release', '--config', join(dir, 'absent.yaml')], release);
-  t.equal(invalid.code, EXIT.CONFIG);
+  const invalid = await runCli(['release', '--force', '--config', join(dir, 'absent.yaml')], release);
+  t.equal(invalid.code, EXIT.CONFIG, 'no file: nothing to release, reported as exit 78');
+  t.match(invalid.stderr, /warning: releasing what the invalid file still names/);
+});
+
+t.test('release: a half-edited file still releases every VIP it names (ExecStopPost after a crash)', async (t) => {
+  const dir = tempDir(t);
+  const host = new FakeHost();
+  host.addrs.get('eth0')!.push(addr('198.51.100.100', 32));
+  const release = [releaseCommandOn(() => ({ vips: host, sysctl: new Ipv4ConfSysctl(memSysctl()) }))];
+  // priority out of range, and a second group with no usable vip: invalid as a whole.
+  const config = configFile(dir, join(dir, 'control.sock'), '    priority: 999\n  - name: db\n    vip: not-an-ip\n    interface: eth0\n');
+  const r = await runCli(['release', '--config', config], release);
+  t.notOk(host.has({ address: '198.51.100.100', prefix: 32, family: 4 }, 'eth0'), 'the VIP is gone');
+  t.match(r.stdout, /^web: 198\.51\.100\.100\/32 removed from eth0\n$/);
+  t.match(r.stderr, /priority[\s\S]*warning: releasing what the invalid file still names\ndb: vip unreadable: not released\n/);
+  t.equal(r.code, EXIT.FAILURE, 'a group it could not read: exit 1');
+  const torn = join(dir, 'torn.yaml');
+  writeFileSync(torn, `control:\n  socket: ${join(dir, 'control.sock')}\nstateDir: ${dir}\ngroups:\n  - name: web\n    vip: 198.51.100.100\n    interface: eth0\n  - {\n`);
+  host.addrs.get('eth0')!.push(addr('198.51.100.100', 32));
+  const t2 = await runCli(['release', '--config', torn], release);
+  t.notOk(host.has({ address: '198.51.100.100', prefix: 32, family: 4 }, 'eth0'), 'YAML that breaks off: what parsed is released');
+  t.ok(t2.code !== EXIT.OK, `reported (exit ${t2.code})`);
 });
 
 /** The realserver command on a fake host and /proc/sys, its state file in a temp directory. */
