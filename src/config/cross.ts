@@ -106,7 +106,7 @@ function checkPeers(hb: Obj, self: string, out: CrossIssue[]): void {
 /**
  * LevIP keys: the `levip` mapping only with `mode: levip`; the shared IP an IPv4 /32 (it goes
  * on lo, where a shorter prefix would make the whole subnet local: docs/levip.md); the guard at
- * most half the period (src/levip/schedule.ts timingProblems).
+ * most half the period (src/core/levip/schedule.ts timingProblems).
  */
 function checkLevip(g: Obj, i: number, out: CrossIssue[]): void {
   const levip = asObj(g.levip);

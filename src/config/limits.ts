@@ -32,7 +32,7 @@ export const LIMITS = {
   levipGuard: { max: 30_000 },
   /** each reply spawns an arping that lingers ~1 s (measured on Debian 12 bookworm): 100 ms keeps that to ~10 at once. */
   levipRepeat: { min: 100, max: 60_000 },
-  /** the rotation's weights (src/levip/sequence.ts MIN_WEIGHT..MAX_WEIGHT); advertised as the priority. */
+  /** the rotation's weights (src/core/levip/sequence.ts MIN_WEIGHT..MAX_WEIGHT); advertised as the priority. */
   levipWeight: { min: 1, max: 100 },
   /** recheck is 0 (off) or at least 100 ms: each check spawns `ip` twice (~4 ms each, measured on Debian 12). */
   realserverRecheck: { min: 100, max: 3_600_000 },

@@ -6,8 +6,8 @@
 import { vipCidr } from '../config/vip.js';
 import type { CoreView } from '../core/read-view.js';
 import type { Millis, NodeId } from '../core/types.js';
-import { plan, upcoming } from './schedule.js';
-import type { Member } from './sequence.js';
+import { plan, upcoming } from '../core/levip/schedule.js';
+import type { Member } from '../core/levip/sequence.js';
 
 /** Upcoming slots shown in status. */
 export const STATUS_SLOTS = 6;

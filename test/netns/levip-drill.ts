@@ -13,7 +13,7 @@
  * exact and what is measured is how closely the router follows the rotation. Used by
  * levip.test.ts (short) and `npm run drill` (60 s steady window). Needs root and a build.
  */
-import { ownerOf, type Member } from '../../src/levip/sequence.js';
+import { ownerOf, type Member } from '../../src/core/levip/sequence.js';
 import type { LevipGroupStatus } from '../../src/levip/status.js';
 import { HaagentCluster, type HaagentNode } from './agents/haagent.js';
 import { firstAnswers, outage } from './analyze.js';

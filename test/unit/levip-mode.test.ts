@@ -5,8 +5,8 @@
 import t from 'tap';
 import { MAX_SLEEP_MS } from '../../src/core/levip/clock.js';
 import { ONE_REPLY } from '../../src/core/levip/mode.js';
-import { joinSlot, plan, slotOf, type Member } from '../../src/levip/schedule.js';
-import { ownerOf } from '../../src/levip/sequence.js';
+import { joinSlot, plan, slotOf, type Member } from '../../src/core/levip/schedule.js';
+import { ownerOf } from '../../src/core/levip/sequence.js';
 import { formatLevipStatus, levipStatus } from '../../src/levip/status.js';
 import { cfg, GUARD, K0, LevRig, PERIOD, REPEAT, T0 } from './levip-rig.js';
 

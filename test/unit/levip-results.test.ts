@@ -7,11 +7,11 @@ import t from 'tap';
 import { FAULT_AFTER } from '../../src/core/levip/answering.js';
 import type { Input } from '../../src/core/types.js';
 import { formatLevipStatus, levipStatus } from '../../src/levip/status.js';
-import type { Member } from '../../src/levip/schedule.js';
-import { ownerOf } from '../../src/levip/sequence.js';
+import type { Member } from '../../src/core/levip/schedule.js';
+import { ownerOf } from '../../src/core/levip/sequence.js';
 import { parse, withLines } from './config-harness.js';
 import { rig as driverRig } from './driver-rig.js';
-import { announceOffsets } from '../../src/levip/schedule.js';
+import { announceOffsets } from '../../src/core/levip/schedule.js';
 import { cfg, GUARD, K0, LevRig, PERIOD, REPEAT, T0 } from './levip-rig.js';
 
 const notes = (rig: LevRig) => rig.results.flatMap((r) => r.notes.map((n) => n.msg));

@@ -1,5 +1,5 @@
 /**
- * LevIP schedule (src/levip/schedule.ts): slots, the owner's announce instants, the guard
+ * LevIP schedule (src/core/levip/schedule.ts): slots, the owner's announce instants, the guard
  * rule, joins, and the clock-offset bound simulated with two nodes whose wall clocks differ.
  * Time is a number passed in; nothing sleeps.
  */
@@ -15,7 +15,7 @@ import {
   upcoming,
   type Member,
   type Timing,
-} from '../../src/levip/schedule.js';
+} from '../../src/core/levip/schedule.js';
 import type { Millis } from '../../src/config/types.js';
 
 const T: Timing = { period: 2000, guard: 250, repeat: 500 };

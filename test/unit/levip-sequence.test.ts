@@ -1,10 +1,10 @@
 /**
- * LevIP ownership (src/levip/sequence.ts): weighted fairness, agreement between nodes,
+ * LevIP ownership (src/core/levip/sequence.ts): weighted fairness, agreement between nodes,
  * joins and leaves, validation. Pure functions, no clock, no network.
  */
 import t from 'tap';
 import fc from 'fast-check';
-import { eligibleAt, memberProblems, ownerOf, type Member } from '../../src/levip/sequence.js';
+import { eligibleAt, memberProblems, ownerOf, type Member } from '../../src/core/levip/sequence.js';
 
 /** Members a, b, c, ... with these weights, all eligible from slot 0. */
 function team(weights: readonly number[], since = 0): Member[] {

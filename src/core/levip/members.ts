@@ -8,7 +8,7 @@
  * maintenance, so a member always holds the IP. The advertised priority of a LevIP group is
  * its weight (Core.selfCandidate).
  */
-import { MAX_WEIGHT, MIN_WEIGHT } from '../../levip/sequence.js';
+import { MAX_WEIGHT, MIN_WEIGHT } from './sequence.js';
 import type { WireGroup } from '../../wire/types.js';
 import type { Peer } from '../peer-types.js';
 import type { NodeId } from '../types.js';

@@ -1,7 +1,7 @@
 /**
  * The LevIP mode of the core: for every LevIP group, who takes part in the rotation
  * (members.ts, table.ts), whether this node owns the current slot (the pure schedule,
- * src/levip/schedule.ts), and the actions that follow, as a step of the core like every other
+ * src/core/levip/schedule.ts), and the actions that follow, as a step of the core like every other
  * decision. The failover groups' evaluation (evaluate.ts) knows nothing of it; the election
  * only makes every eligible LevIP member active with its IP on lo (evaluate.ts evalStandby).
  *
@@ -25,7 +25,7 @@
  */
 import type { GarpConfig } from '../../config/types.js';
 import { isLevipGroup, type LevipGroupConfig } from '../../config/vip-device.js';
-import { plan, type Member, type Timing } from '../../levip/schedule.js';
+import { plan, type Member, type Timing } from './schedule.js';
 import type { WireGroup } from '../../wire/types.js';
 import type { GroupRt } from '../group.js';
 import type { Peer } from '../peer-types.js';

@@ -16,7 +16,7 @@
  * (heard as standby, fault, releasing) or restarted (new boot id) joins afresh. Ourselves: no
  * boot id, so always afresh, as our peers see us leave on purpose.
  */
-import { joinSlot, type Member } from '../../levip/schedule.js';
+import { joinSlot, type Member } from './schedule.js';
 import type { Millis, NodeId, Note } from '../types.js';
 import type { GroupMembers, MemberView } from './members.js';
 

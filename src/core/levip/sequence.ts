@@ -16,7 +16,7 @@
  * Tie-break inside SWRR: the highest running credit wins; on equal credit the member first
  * in canonical order wins. Nothing depends on insertion order or on floating point.
  */
-import type { NodeId } from '../core/types.js';
+import type { NodeId } from '../types.js';
 
 export interface Member {
   node: NodeId;

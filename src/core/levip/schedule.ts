@@ -22,8 +22,8 @@
  * is alive. timingProblems requires guard <= period / 2, so the safe offset is below half a
  * slot and both nodes still agree on the slot index for most of each slot.
  */
-import type { Millis } from '../config/types.js';
-import type { NodeId } from '../core/types.js';
+import type { Millis } from '../../config/types.js';
+import type { NodeId } from '../types.js';
 import { assertMembers, ownerOf, type Member } from './sequence.js';
 
 export type { Member } from './sequence.js';
