@@ -9,7 +9,8 @@
  * Addresses (198.51.100.0/24): client .1 (MAC 02:00:00:00:00:01), director i .10+i
  * (02:00:00:00:00:1i), real server i .20+i (02:00:00:00:00:2i); the drill VIP is .100/32.
  * Each host also has an IPv6 address, 2001:db8:: followed by the last IPv4 octet
- * (2001:db8::10 for d0), configured only when a drill calls addIpv6().
+ * (2001:db8::10 for d0), configured only when a drill calls addIpv6(). With `internal`, a
+ * second segment (203.0.113.0/24) behind the directors' eth1 (lab-internal.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ import { startArpCapture, startCapture, type ArpCapture, type Capture, type Capt
 import { must, run, waitFor, within, type CommandResult } from './exec.js';
 import { spawnInNs, spawnReady, stopForJson, type LabProcess, type SpawnOptions } from './proc.js';
 import { deleteNamespaces, makePrefix, parseNsName, removeMarker, sweep, writeMarker } from './sweep.js';
+import { buildInternal, internalSegment, type InternalOptions, type InternalSegment } from './lab-internal.js';
 
 export type { ArpCapture, Capture, CaptureOptions, LabProcess, SpawnOptions };
 export { distScript, drillSkipReason, REPO_ROOT } from './build.js';
@@ -38,7 +40,7 @@ export interface LabHost {
   /** on eth0 only after Lab.addIpv6(). */
   ip6: string;
   mac: string;
-  role: 'client' | 'director' | 'real';
+  role: 'client' | 'director' | 'real' | 'internal';
 }
 
 export interface LabOptions {
@@ -46,6 +48,8 @@ export interface LabOptions {
   realServers?: number;
   /** must look like makePrefix() output so that sweep() recognises it. */
   prefix?: string;
+  /** an internal segment behind the directors' eth1, with real servers on it (lab-internal.ts). */
+  internal?: InternalOptions;
 }
 
 export interface ProbeHandle {
@@ -70,6 +74,8 @@ export class Lab {
   readonly directors: LabHost[];
   readonly realServers: LabHost[];
   readonly switchNs: string;
+  /** the internal segment, when the lab has one (lab-internal.ts). */
+  readonly internal: InternalSegment | null;
   /** scratch directory for probe results and logs, removed by destroy(). */
   readonly dir: string;
   private readonly procs: LabProcess[] = [];
@@ -84,6 +90,7 @@ export class Lab {
     this.client = host('c', '198.51.100.1', mac(0x01), 'client');
     this.directors = Array.from({ length: opts.directors }, (_, i) => host(`d${i}`, `198.51.100.${10 + i}`, mac(0x10 + i), 'director'));
     this.realServers = Array.from({ length: opts.realServers ?? 0 }, (_, i) => host(`r${i}`, `198.51.100.${20 + i}`, mac(0x20 + i), 'real'));
+    this.internal = opts.internal ? internalSegment(prefix, opts.directors, opts.internal) : null;
     // Named after the prefix so that sweep() can remove it after a crashed run.
     this.dir = mkdtempSync(join(tmpdir(), `hatlab-${prefix}`));
     // If the creator dies without destroy(), at least nothing it started keeps running.
@@ -112,12 +119,13 @@ export class Lab {
   }
 
   private get namespaces(): string[] {
-    return [this.switchNs, ...this.hosts.map((h) => h.ns)];
+    const internal = this.internal ? [this.internal.switchNs, ...this.internal.hosts.map((h) => h.ns)] : [];
+    return [this.switchNs, ...this.hosts.map((h) => h.ns), ...internal];
   }
 
-  /** A host by short name (c, d0, r1) or namespace name. */
+  /** A host by short name (c, d0, r1, n0) or namespace name. */
   host(name: string): LabHost {
-    const h = this.hosts.find((x) => x.name === name || x.ns === name);
+    const h = [...this.hosts, ...(this.internal?.hosts ?? [])].find((x) => x.name === name || x.ns === name);
     if (!h) throw new Error(`no host ${name} in lab ${this.prefix}`);
     return h;
   }
@@ -146,6 +154,7 @@ export class Lab {
       const up = await waitFor(async () => (await run(['ip', '-n', h.ns, 'link', 'show', 'eth0'])).stdout.includes('state UP'), 3000, 20);
       if (!up) throw new Error(`eth0 in ${h.ns} did not come up`);
     }
+    if (this.internal) await buildInternal(this.internal, this.directors);
   }
 
   /** Runs argv inside a namespace (host name or ns name); never throws. */
