@@ -12,6 +12,7 @@ import type { PathKey } from './locate.js';
 import { effectiveTiming } from './resolve.js';
 import { checkRealServer, checkRoles } from './realserver.js';
 import { heartbeatFitIssue } from './wire-fit.js';
+import { checkSyncUnits } from './sync.js';
 
 export interface CrossIssue {
   path: PathKey[];
@@ -234,7 +235,10 @@ export function crossCheck(raw: unknown, hostname: string): CrossIssue[] {
     checkTiming(hb, out);
     checkPeers(hb, typeof root.node === 'string' ? root.node : hostname, out);
   }
-  if (Array.isArray(root.groups)) checkGroups(root.groups, out);
+  if (Array.isArray(root.groups)) {
+    checkGroups(root.groups, out);
+    checkSyncUnits(root.groups, out);
+  }
   const fit = heartbeatFitIssue(root, hostname);
   if (fit) out.push(fit);
   checkQuorum(root, out);

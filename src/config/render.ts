@@ -38,6 +38,7 @@ function renderGroup(g: GroupConfig): Record<string, unknown> {
     priority: g.priority,
     preempt: g.preempt,
     preemptDelay: formatDuration(g.preemptDelay),
+    ...(g.sync !== undefined ? { sync: g.sync } : {}),
     garp: {
       count: g.garp.count,
       spacing: formatDuration(g.garp.spacing),

@@ -49,6 +49,7 @@ function resolveGroup(g: RawGroup): GroupConfig {
     ...(mode === 'levip' ? { levip: { ...DEFAULTS.levip, ...definedOnly(g.levip ?? {}) } } : {}),
     vip: g.vip,
     interface: g.interface,
+    ...(g.sync !== undefined ? { sync: g.sync } : {}),
     priority: g.priority ?? DEFAULTS.priority,
     preempt: g.preempt ?? DEFAULTS.preempt,
     preemptDelay: g.preemptDelay ?? DEFAULTS.preemptDelay,

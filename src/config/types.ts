@@ -46,6 +46,8 @@ export type GroupMode = 'failover' | 'levip';
 
 export interface GroupConfig {
   name: string;
+  /** the sync unit: groups naming the same one fail over together (src/config/sync.ts). */
+  sync?: string;
   /** health checks (src/health/types.ts); empty = none. */
   checks?: CheckSpec[];
   /** interfaces tracked besides the VIP interface (always tracked). */

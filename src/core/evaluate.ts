@@ -21,6 +21,8 @@ export interface EvalCore {
   readonly handoverGrace: Millis;
   hasQuorum(now: Millis): boolean;
   selfCandidate(g: GroupRt): Candidate;
+  /** why g may not be active here (its own state, or a member of its sync unit). */
+  ineligible(g: GroupRt): string;
   startRelease(g: GroupRt, reason: string, ctx: StepCtx): void;
 }
 
@@ -90,7 +92,7 @@ function evalStandby(c: EvalCore, g: GroupRt, ctx: StepCtx): void {
 function evalActive(c: EvalCore, g: GroupRt, ctx: StepCtx): void {
   const self = c.selfCandidate(g);
   if (g.release) return evalRelease(c, g, ctx);
-  if (self.priority <= 0) return c.startRelease(g, c.maintenance ? 'maintenance' : 'not eligible', ctx);
+  if (self.priority <= 0) return c.startRelease(g, c.maintenance ? 'maintenance' : c.ineligible(g), ctx);
   if (!c.hasQuorum(ctx.now)) return becomeStandby(g, `lost quorum: hear fewer than ${c.opts.quorum} of the configured nodes`, ctx);
   if (isLevip(g)) return; // no dual-active rule: several active members is the point
   const others = activePeers(c.peers, g, ctx.now);

@@ -103,8 +103,8 @@ function status(over: Partial<StatusRecord> = {}): StatusRecord {
     maintenance: false,
     shuttingDown: false,
     groups: [
-      { name: 'web', state: 'active', vip: '198.51.100.100/32', interface: 'eth0', priority: 150, advertisedPriority: 150, preempt: true, vipPresent: true, activeNode: 'd0', activeSinceMs: 4000, stateSinceMs: 4000, transitions: 2, announcements: 6, faultReason: null, lastVipError: null, operator: null, healthFault: null, healthPending: null, reach: 0, checks: [], conflicts: 0, lastConflict: null },
-      { name: 'db', state: 'standby', vip: '198.51.100.101/32', interface: 'eth0', priority: 100, advertisedPriority: 100, preempt: true, vipPresent: null, activeNode: 'd1', activeSinceMs: 4000, stateSinceMs: 4000, transitions: 1, announcements: 0, faultReason: null, lastVipError: null, operator: null, healthFault: null, healthPending: null, reach: 0, checks: [], conflicts: 0, lastConflict: null },
+      { name: 'web', state: 'active', vip: '198.51.100.100/32', interface: 'eth0', priority: 150, advertisedPriority: 150, preempt: true, vipPresent: true, activeNode: 'd0', activeSinceMs: 4000, stateSinceMs: 4000, transitions: 2, announcements: 6, faultReason: null, lastVipError: null, operator: null, healthFault: null, healthPending: null, reach: 0, checks: [], conflicts: 0, lastConflict: null, sync: null },
+      { name: 'db', state: 'standby', vip: '198.51.100.101/32', interface: 'eth0', priority: 100, advertisedPriority: 100, preempt: true, vipPresent: null, activeNode: 'd1', activeSinceMs: 4000, stateSinceMs: 4000, transitions: 1, announcements: 0, faultReason: null, lastVipError: null, operator: null, healthFault: null, healthPending: null, reach: 0, checks: [], conflicts: 0, lastConflict: null, sync: null },
     ],
     peers: [{ node: 'd1', address: '198.51.100.11', port: 694, alive: true, lastHeardMsAgo: 250, bootId: '7', received: 40, groups: [], paths: [], icmpRefuted: 0 }],
     heartbeats: { sent: 50, received: 40, sendErrors: 1 },
