@@ -84,14 +84,22 @@ export interface HaagentOptions {
   levip?: LevipOptions;
   /**
    * heartbeat.peers by director index: a lossy path's relay addresses, unnamed (the relay
-   * forwards from its own address). Default: the other directors, each named with its address.
+   * forwards from its own address), or named entries, e.g. one per path with its own bind.
+   * Default: the other directors, each named with its address.
    */
-  peers?: string[][];
+  peers?: (string | PeerEntry)[][];
   /**
    * Run every agent, and its `release`, as this user with only its capabilities (setpriv),
    * as systemd/haagent.service does; the lab's files are then owned by that user.
    */
   runAs?: RunAs;
+}
+
+/** A named heartbeat.peers entry as the configuration writes it. */
+export interface PeerEntry {
+  node: string;
+  address: string;
+  bind?: string;
 }
 
 export interface LevipOptions {
