@@ -8,7 +8,7 @@ import { Document, isSeq } from 'yaml';
 import { formatDuration } from './duration.js';
 import { formatMode, formatPeer } from './fields.js';
 import type { CheckSpec } from '../health/types.js';
-import type { Config, ConfigIssue, GroupConfig } from './types.js';
+import type { Config, ConfigIssue, GroupConfig, PeerAddress } from './types.js';
 import { renderRealServer } from './realserver.js';
 
 /** `haagent.yaml:14:10: groups[0].vip: got "198.51.100.300/32", expected ...`, one per line. */
@@ -117,12 +117,19 @@ function renderControl(config: Config): Record<string, unknown> {
   return out;
 }
 
+function renderPeer(p: PeerAddress): unknown {
+  if (p.node === null) return formatPeer(p.address, p.port);
+  const out: Record<string, unknown> = { node: p.node, address: formatPeer(p.address, p.port) };
+  if (p.bind !== undefined) out.bind = p.bind;
+  return out;
+}
+
 function directorDoc(config: Config): Record<string, unknown> {
   const hb = config.heartbeat;
   const heartbeat: Record<string, unknown> = {};
   if (hb.bind !== null) heartbeat.bind = hb.bind;
   heartbeat.port = hb.port;
-  if (hb.peers.length > 0) heartbeat.peers = hb.peers.map((p) => (p.node === null ? formatPeer(p.address, p.port) : { node: p.node, address: formatPeer(p.address, p.port) }));
+  if (hb.peers.length > 0) heartbeat.peers = hb.peers.map(renderPeer);
   if (hb.multicast !== null) heartbeat.multicast = hb.multicast;
   Object.assign(heartbeat, {
     interval: formatDuration(hb.interval),

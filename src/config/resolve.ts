@@ -32,7 +32,7 @@ function resolveHeartbeat(hb: NonNullable<RawConfig['heartbeat']>): HeartbeatCon
   return {
     bind: hb.bind?.address ?? null,
     port,
-    peers: (hb.peers ?? []).map((p) => ({ address: p.ip.address, port: p.port ?? port, node: p.node ?? null })),
+    peers: (hb.peers ?? []).map((p) => ({ address: p.ip.address, port: p.port ?? port, node: p.node ?? null, ...(p.bind ? { bind: p.bind.address } : {}) })),
     multicast: hb.multicast?.address ?? null,
     ...effectiveTiming(hb),
     keyFile: hb.keyFile ?? DEFAULTS.keyFile,
