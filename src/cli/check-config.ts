@@ -10,6 +10,7 @@ import type { CommandModule } from 'yargs';
 import { loadKeys } from '../config/key.js';
 import { keyId } from '../wire/keyring.js';
 import { loadConfigFile } from '../config/load.js';
+import type { Config } from '../config/types.js';
 import { formatIssues, renderEffectiveConfig } from '../config/render.js';
 import { EXIT } from './exit.js';
 import { hostAddresses, type HostAddresses } from '../adapters/host-addresses.js';
@@ -42,8 +43,26 @@ export function checkConfig(path: string, out: TextOut, err: TextOut, host: () =
   out.write(`# effective configuration of ${path} (defaults filled in); ${what}\n`);
   const binds = r.config.heartbeat.bind !== null || r.config.heartbeat.peers.some((p) => p.bind !== undefined);
   if (!local.ok && binds && r.config.director) out.write(`# bind addresses not checked against this host's: ${local.why}\n`);
+  for (const w of missingInterfaces(r.config, local)) err.write(`haagent: warning: ${w}\n`);
   out.write(renderEffectiveConfig(r.config));
   return EXIT.OK;
+}
+
+/**
+ * Interfaces the file names that this host lacks: a warning, not an error (keepalived -t does
+ * the same), since a VLAN or bond may be created after the agent's unit is checked; the agent
+ * then sees the link down, so the group is in fault until it exists.
+ */
+export function missingInterfaces(config: Config, local: HostAddresses): string[] {
+  if (!local.ok || local.interfaces === undefined) return [];
+  const have = local.interfaces;
+  const out: string[] = [];
+  config.groups.forEach((g, i) => {
+    // A LevIP group's shared IP goes on lo, but its interface is still where it answers ARP.
+    if (!have.has(g.interface)) out.push(`groups[${i}].interface: no interface ${g.interface} on this host (the group stays in fault until it exists)`);
+    for (const t of g.trackInterfaces ?? []) if (!have.has(t)) out.push(`groups[${i}].trackInterfaces: no interface ${t} on this host (tracked as down until it exists)`);
+  });
+  return out;
 }
 
 export const checkConfigCommand: CommandModule<object, { config: string }> = {

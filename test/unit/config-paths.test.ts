@@ -8,11 +8,11 @@ import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkConfig } from '../../src/cli/check-config.js';
+import { checkConfig, missingInterfaces } from '../../src/cli/check-config.js';
 import { EXIT } from '../../src/cli/exit.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { renderEffectiveConfig } from '../../src/config/render.js';
-import type { HostAddresses } from '../../src/adapters/host-addresses.js';
+import { linkNames, type HostAddresses } from '../../src/adapters/host-addresses.js';
 import { issuesOf, parse } from './config-harness.js';
 
 /** Two paths to d1: the service segment (heartbeat.bind) and a backbone with its own bind. */
@@ -127,4 +127,28 @@ t.test('check-config: a bind address the host lacks is exit 78 with file:line:co
   t.match(err, new RegExp(`${file.replace(/[.]/g, '\\.')}:8:48: heartbeat\\.peers\\[1\\]\\.bind: got "203\\.0\\.113\\.10", expected an address of this host`));
   t.equal(run(() => ({ ok: false, why: 'ip: not found' })), EXIT.OK, 'the host\'s addresses unreadable: not checkable, not refused');
   t.match(out, /^# bind addresses not checked against this host's: ip: not found$/m);
+});
+
+t.test('check-config: an interface this host lacks is a warning, not a refusal', async (t) => {
+  const file = tempConfig(t, text);
+  let out = '';
+  let err = '';
+  const run = (interfaces: string[]) => {
+    out = err = '';
+    const h = (): HostAddresses => ({ ok: true, addresses: new Set(['127.0.0.1', '198.51.100.10', '203.0.113.10', '::1']), interfaces: new Set(interfaces) });
+    return checkConfig(file, { write: (s: string) => (out += s) }, { write: (s: string) => (err += s) }, h);
+  };
+  t.equal(run(['lo', 'eth0', 'eth1']), EXIT.OK);
+  t.equal(err, '', 'every interface present: no warning');
+  t.equal(run(['lo', 'eth1']), EXIT.OK, 'still exit 0: a VLAN or bond may come later');
+  t.match(err, /^haagent: warning: groups\[0\]\.interface: no interface eth0 on this host/m);
+  t.match(out, /^# effective configuration/, 'the configuration is printed all the same');
+  t.same(missingInterfaces({ groups: [{ interface: 'eth0', trackInterfaces: ['eth5'] }] } as never, { ok: true, addresses: new Set(), interfaces: new Set(['eth0']) }), [
+    'groups[0].trackInterfaces: no interface eth5 on this host (tracked as down until it exists)',
+  ]);
+  t.same(missingInterfaces({ groups: [{ interface: 'eth9' }] } as never, { ok: true, addresses: new Set() }), [], 'link names not read: nothing said');
+});
+
+t.test('linkNames: every link of `ip -json addr show`, addresses or not', async (t) => {
+  t.same([...linkNames('[{"ifname":"lo","addr_info":[]},{"ifname":"eth0"},{"x":1}]')], ['lo', 'eth0']);
 });
