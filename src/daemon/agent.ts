@@ -193,6 +193,7 @@ export class Agent {
     const service = this.opts.service;
     service?.reloading();
     const res = this.applyReload();
+    this.metrics?.observeReload(res.ok);
     // Accepted or refused, the agent serves again (systemd leaves "reloading").
     service?.ready(this.serviceStatus());
     return res;
