@@ -75,7 +75,8 @@ function evalStandby(c: EvalCore, g: GroupRt, ctx: StepCtx): void {
   if (!holder) {
     g.preemptAt = null;
     if (listening(c, g, ctx.now)) return;
-    if (isBest) becomeActive(g, cands.length === 0 ? 'no live peer' : 'no active peer; we rank best', ctx);
+    // 'no eligible peer': peers are alive but none may serve (fault, resigning, maintenance).
+    if (isBest) becomeActive(g, cands.length > 0 ? 'no active peer; we rank best' : c.peers.alive(ctx.now).length > 0 ? 'no eligible peer' : 'no live peer', ctx);
     return;
   }
   g.listenUntil = null; // an active peer is heard: we know enough
