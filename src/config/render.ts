@@ -80,10 +80,15 @@ function renderCheck(c: CheckSpec): Record<string, unknown> {
   });
 }
 
+/** What flowLists needs of the groups: their checks (a Config's, or a file-shaped object's). */
+export interface FlowGroup {
+  checks?: readonly unknown[] | undefined;
+}
+
 /** Lists of short scalars (argvs, interfaces, addresses) on one line, as the operator writes them. */
-function flowLists(out: Document, config: Config): void {
+function flowLists(out: Document, groups: readonly FlowGroup[]): void {
   const paths: unknown[][] = [['notify'], ['realserver', 'vips']];
-  config.groups.forEach((g, i) => {
+  groups.forEach((g, i) => {
     paths.push(['groups', i, 'notify'], ['groups', i, 'trackInterfaces'], ['groups', i, 'pingNodes']);
     g.checks?.forEach((_, j) => paths.push(['groups', i, 'checks', j, 'command']));
   });
@@ -97,6 +102,18 @@ function flowLists(out: Document, config: Config): void {
 }
 
 /**
+ * A file-shaped object as YAML text, in the one style every file haagent writes uses
+ * (check-config's effective configuration, import-keepalived's conversion); `comment` goes
+ * above the first key, each of its lines as a `#` comment.
+ */
+export function renderYaml(doc: Record<string, unknown>, groups: readonly FlowGroup[], comment?: string): string {
+  const out = new Document(doc);
+  flowLists(out, groups);
+  if (comment !== undefined) out.commentBefore = comment.split('\n').map((l) => (l === '' ? '' : ` ${l}`)).join('\n');
+  return out.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
+/**
  * The effective configuration, defaults included, durations written back as "100ms"/"2s".
  * A real server's file (no groups) gets no director keys, so that it loads back as it was.
  */
@@ -105,9 +122,7 @@ export function renderEffectiveConfig(config: Config): string {
     ? directorDoc(config)
     : { node: config.node, logLevel: config.logLevel, stateDir: config.stateDir, control: renderControl(config) };
   if (config.realserver !== null) doc.realserver = renderRealServer(config.realserver);
-  const out = new Document(doc);
-  flowLists(out, config);
-  return out.toString({ lineWidth: 0, flowCollectionPadding: false });
+  return renderYaml(doc, config.groups);
 }
 
 function renderControl(config: Config): Record<string, unknown> {
