@@ -72,6 +72,7 @@ t.test('names with shell syntax are refused by the schema', async (t) => {
 
 t.test('hook arguments reach the program as argv, never through a shell', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'hatpriv-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'args');
   const args = hostile(dir);
   const log = createLogger('silent', 'test');
