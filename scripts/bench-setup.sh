@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the agents `npm run bench` compares haagent with: keepalived, ucarp and Heartbeat
-# (Debian packages), without letting their postinst scripts start any service in the root
-# namespace. Run as root; idempotent; a no-op when all three are already there.
+# Installs the agents `npm run bench` compares haagent with (keepalived, ucarp and Heartbeat),
+# the routing daemons the BGP drills run inside namespaces (BIRD 2 and FRR), and lintian for
+# the package check, all Debian packages, without letting their postinst scripts start any
+# service in the root namespace. Run as root; idempotent; a no-op when all are already there.
 #
 # How services are kept down: a temporary /usr/sbin/policy-rc.d that exits 101 ("action
 # forbidden"), which invoke-rc.d and deb-systemd-invoke honour; --no-install-recommends keeps
@@ -11,7 +12,8 @@ set -euo pipefail
 
 want=()
 # resource-agents brings IPaddr2, which Heartbeat's haresources use to add the VIP.
-for pkg in keepalived ucarp heartbeat resource-agents; do
+# bird2 and frr would otherwise start bird, zebra and staticd in the root namespace.
+for pkg in keepalived ucarp heartbeat resource-agents bird2 frr lintian; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || want+=("$pkg")
 done
 
@@ -41,7 +43,7 @@ fi
 
 # Report (never kill) any of their daemons running outside our own lab runs: the bench
 # cannot tell such a daemon from its own, and it was not started by this script.
-running=$(ps -eo pid=,comm= | awk '$2 ~ /^(keepalived|ucarp|heartbeat)$/ {print $1 "(" $2 ")"}' | tr '\n' ' ')
+running=$(ps -eo pid=,comm= | awk '$2 ~ /^(keepalived|ucarp|heartbeat|bird|zebra|bgpd|staticd|watchfrr)$/ {print $1 "(" $2 ")"}' | tr '\n' ' ')
 if [ -n "$running" ]; then
   echo "bench-setup: WARNING: already running, not started by the bench: $running" >&2
 fi

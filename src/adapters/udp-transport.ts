@@ -1,6 +1,8 @@
 /**
  * HeartbeatTransport over node:dgram. Receives on the socket bound to (bind, port), on each
- * unicast peer's socket and, with a bind address, on a socket bound to the multicast group.
+ * unicast peer's socket, on a socket bound to (address, port) for each local address a path
+ * names of its own (PeerEndpoint.bind: a second link) and, with a bind address, on a socket
+ * bound to the multicast group.
  * Sends to each unicast peer through its socket, connected to that peer (see udp-peer.ts:
  * that is what makes ICMP port unreachable visible), and to the multicast group through the
  * bound socket, with TTL 1 (heartbeats never leave the segment) and loopback off (our own
@@ -21,7 +23,7 @@ import { PeerLink, type ErrorQueue, type PeerEvents } from './udp-peer.js';
 import { bindSocket, closeSocket, errorCode, interfaceHolding, socketTypeFor } from './udp-socket.js';
 
 export interface UdpTransportOptions {
-  /** local address for every socket (source of our heartbeats); null = any. */
+  /** local address for every socket (source of our heartbeats) but a path's own; null = any. */
   bind: string | null;
   port: number;
   peers: PeerEndpoint[];
@@ -48,6 +50,8 @@ export class UdpTransport implements HeartbeatTransport {
   private sendErrorHandler: SendErrorHandler = () => undefined;
   private readonly links: PeerLink[] = [];
   private readonly receivers: Socket[] = [];
+  /** a socket bound to each path's own local address (other than bind), by address. */
+  private readonly locals = new Map<string, Socket>();
   private readonly afterMulticastSend: (err: Error | null) => void;
   private closed = false;
 
@@ -64,7 +68,7 @@ export class UdpTransport implements HeartbeatTransport {
 
   /** Binds every socket and connects every peer; rejects (closing what it opened) if a bind fails. */
   static async open(opts: UdpTransportOptions): Promise<UdpTransport> {
-    const type = socketTypeFor([opts.bind, opts.multicast, ...opts.peers.map((p) => p.address)]);
+    const type = socketTypeFor([opts.bind, opts.multicast, ...opts.peers.flatMap((p) => [p.address, p.bind ?? null])]);
     // reuseAddr: the per-peer sockets share the heartbeat port (see addPeer).
     const main = createSocket({ type, reuseAddr: true });
     const t = new UdpTransport(main, opts, opts.clock ?? monotonicClock);
@@ -72,6 +76,7 @@ export class UdpTransport implements HeartbeatTransport {
       await bindSocket(main, opts.port, opts.bind ?? undefined);
       t.listen(main);
       if (opts.multicast !== null) await t.joinGroup(type === 'udp6');
+      for (const peer of opts.peers) if (peer.bind !== undefined) await t.addLocal(peer.bind, type);
       for (const peer of opts.peers) await t.addPeer(peer, type);
     } catch (err) {
       await t.close();
@@ -150,11 +155,29 @@ export class UdpTransport implements HeartbeatTransport {
   }
 
   /**
+   * A path with a local address of its own (not bind) gets, besides its connected socket, one
+   * bound to (address, port) and not connected, shared by every path from that address: it
+   * sends while the path's socket cannot connect (no route yet), so those heartbeats too leave
+   * from the path's address, and it receives what is sent to that address by a peer whose
+   * socket is not the connected one (a peer sending through its own fallback).
+   */
+  private async addLocal(address: string, type: 'udp4' | 'udp6'): Promise<void> {
+    if (address === this.opts.bind || this.locals.has(address)) return;
+    const sock = createSocket({ type, reuseAddr: true });
+    sock.on('error', (err) => this.sendError('socket', errorCode(err)));
+    this.locals.set(address, sock);
+    this.receivers.push(sock);
+    await bindSocket(sock, this.opts.port, address);
+    this.listen(sock);
+  }
+
+  /**
    * Each unicast peer gets a socket bound to the heartbeat port and connected to the peer's:
    * the kernel delivers the peer's datagrams (from its heartbeat port) to this socket, which
    * has its own receive buffer, so a flood at the port fills the wildcard socket's buffer
    * and never the peers' (docs/reliability.md, F4). Connected, it also reports ICMP port
-   * unreachable. Peers still identify each other by the authenticated node name only.
+   * unreachable. Peers still identify each other by the authenticated node name only. The
+   * socket is bound to the path's own local address when it names one, else to bind.
    */
   private async addPeer(peer: PeerEndpoint, type: 'udp4' | 'udp6'): Promise<void> {
     const sock = createSocket({ type, reuseAddr: true });
@@ -162,20 +185,22 @@ export class UdpTransport implements HeartbeatTransport {
       unreachable: (address, quoted) => this.unreachableHandler(address, quoted),
       sendError: (address, code) => this.sendError(address, code),
     };
-    const errors = this.errorQueueSocket(type);
-    const link = new PeerLink(peer, sock, this.main, events, this.opts.reconnectMs ?? DEFAULTS.transport.reconnect, errors);
+    const local = peer.bind ?? this.opts.bind;
+    const errors = this.errorQueueSocket(type, local);
+    const fallback = (peer.bind !== undefined ? this.locals.get(peer.bind) : undefined) ?? this.main;
+    const link = new PeerLink(peer, sock, fallback, events, this.opts.reconnectMs ?? DEFAULTS.transport.reconnect, errors);
     this.links.push(link);
-    await bindSocket(sock, this.opts.port, this.opts.bind ?? undefined, errors?.fd);
+    await bindSocket(sock, this.opts.port, local ?? undefined, errors?.fd);
     this.listen(sock);
     await link.connect(this.clock.now());
   }
 
-  /** A peer socket from the addon with its error queue on, or null (node:dgram makes it). */
-  private errorQueueSocket(type: 'udp4' | 'udp6'): ErrorQueue | null {
+  /** A peer socket from the addon with its error queue on, bound to `local`, or null (node:dgram makes it). */
+  private errorQueueSocket(type: 'udp4' | 'udp6', local: string | null): ErrorQueue | null {
     const q = this.opts.errorQueue;
     if (!q) return null;
     try {
-      const fd = q.udpSocket(type === 'udp6' ? 6 : 4, this.opts.bind ?? (type === 'udp6' ? '::' : '0.0.0.0'), this.opts.port);
+      const fd = q.udpSocket(type === 'udp6' ? 6 : 4, local ?? (type === 'udp6' ? '::' : '0.0.0.0'), this.opts.port);
       return { fd, read: (f) => q.udpErrors(f) };
     } catch {
       return null; // node:dgram makes it then, and a port unreachable comes without its quote

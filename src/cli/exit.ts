@@ -11,4 +11,6 @@ export const EXIT = {
   NOPERM: 77,
   /** EX_UNAVAILABLE: a needed service (ip, arping, the agent) is missing. */
   UNAVAILABLE: 69,
+  /** EX_CANTCREAT: an output file cannot be created (import-keepalived --output). */
+  CANTCREAT: 73,
 } as const;

@@ -5,6 +5,7 @@
 import type { CommandModule } from 'yargs';
 import { checkConfigCommand } from './check-config.js';
 import { eventsCommand } from './events.js';
+import { importKeepalivedCommand } from './import-keepalived.js';
 import { keygenCommand } from './keygen.js';
 import { maintenanceCommand, standbyCommand, takeoverCommand } from './operator.js';
 import { realserverCommand } from './realserver.js';
@@ -26,4 +27,5 @@ export const commands: CommandModule<object, any>[] = [
   maintenanceCommand,
   reloadCommand,
   eventsCommand,
+  importKeepalivedCommand,
 ];

@@ -13,6 +13,7 @@ import type { PathKey } from './locate.js';
 import { effectiveTiming } from './resolve.js';
 import { checkRealServer, checkRoles } from './realserver.js';
 import { heartbeatFitIssue } from './wire-fit.js';
+import { checkSyncUnits } from './sync.js';
 
 export interface CrossIssue {
   path: PathKey[];
@@ -72,13 +73,15 @@ function checkPeers(hb: Obj, self: string, out: CrossIssue[]): void {
   }
   const bind = valid(hb.bind, parseIp);
   const port = validInt(hb.port, LIMITS.port.min, LIMITS.port.max) ?? DEFAULTS.port;
+  const entries = peers.map((raw) => valid(raw, parsePeerEntry));
+  // This node's heartbeat addresses: heartbeat.bind and every path's own bind.
+  const locals = new Set([bind?.address, ...entries.map((e) => e?.bind?.address)].filter((a): a is string => a !== undefined));
   // One UDP socket carries one address family; the first address written sets it.
   let fam: IpAddress | undefined = bind;
   const seen = new Map<string, number>();
   let named: number | undefined;
   let unnamed: number | undefined;
-  peers.forEach((raw, i) => {
-    const peer = valid(raw, parsePeerEntry);
+  entries.forEach((peer, i) => {
     if (!peer) return;
     const path = ['heartbeat', 'peers', i];
     if (peer.node === undefined) unnamed ??= i;
@@ -87,8 +90,10 @@ function checkPeers(hb: Obj, self: string, out: CrossIssue[]): void {
     const key = formatPeer(peer.ip.address, peer.port ?? port);
     if (fam && fam.family !== peer.ip.family) {
       out.push({ path, expected: `${family(fam)}, like ${bind ? 'heartbeat.bind' : 'the first peer'} (one socket, one address family)` });
-    } else if (bind && bind.address === peer.ip.address && (peer.port ?? port) === port) {
-      out.push({ path, expected: 'a peer address other than heartbeat.bind (that is this node)' });
+    } else if (locals.has(peer.ip.address) && (peer.port ?? port) === port) {
+      out.push({ path, expected: 'a peer address other than heartbeat.bind and the paths\' bind addresses (those are this node)' });
+    } else if (peer.bind && peer.bind.family !== peer.ip.family) {
+      out.push({ path: [...path, 'bind'], expected: `${family(peer.ip)}, like this path's address (a socket sends to its own family only)` });
     } else if (seen.has(key)) {
       out.push({ path, expected: `a peer not already listed (same as heartbeat.peers[${seen.get(key)}])` });
     }
@@ -223,7 +228,10 @@ export function crossCheck(raw: unknown, hostname: string): CrossIssue[] {
     checkTiming(hb, out);
     checkPeers(hb, typeof root.node === 'string' ? root.node : hostname, out);
   }
-  if (Array.isArray(root.groups)) checkGroups(root.groups, out);
+  if (Array.isArray(root.groups)) {
+    checkGroups(root.groups, out);
+    checkSyncUnits(root.groups, out);
+  }
   const fit = heartbeatFitIssue(root, hostname);
   if (fit) out.push(fit);
   checkQuorum(root, out);

@@ -35,7 +35,8 @@ export const EXPECT = {
   multicast: 'a multicast address (224.0.0.0/4 or ff00::/8, e.g. 239.255.6.94)',
   vip: 'an IPv4 or IPv6 address with optional /prefix (e.g. 198.51.100.100/32)',
   peer: 'a peer address with optional port (e.g. 198.51.100.11, "198.51.100.12:695" or "[2001:db8::11]:695")',
-  peerEntry: 'a peer: a mapping with its node name and address (e.g. { node: d1, address: 198.51.100.11 }), or an address alone (e.g. 198.51.100.11, "[2001:db8::11]:695")',
+  peerEntry: 'a peer: a mapping with its node name and address, and optionally bind (e.g. { node: d1, address: 198.51.100.11 } or { node: d1, address: 203.0.113.11, bind: 203.0.113.10 }), or an address alone (e.g. 198.51.100.11, "[2001:db8::11]:695")',
+  localAddress: 'a local address of this node (e.g. 203.0.113.10 or 2001:db8::10; not multicast, not 0.0.0.0 or ::)',
   ifname: 'a Linux interface name: 1..15 characters, no "/", ":" or whitespace, not "." or ".."',
   listen: 'an address with optional port to listen on (e.g. 127.0.0.1:9694, "[::1]:9694", 0.0.0.0)',
   hook: 'a hook: a list of strings, the program first (e.g. ["/usr/local/bin/ha-notify", "--site", "a"]); notify is a list of such lists',
@@ -99,6 +100,8 @@ export interface PeerSpec {
 /** A heartbeat.peers entry: a path to a peer, and the node name it must speak as (or none). */
 export interface PeerEntrySpec extends PeerSpec {
   node: string | undefined;
+  /** this path's own local address (its socket's bind); undefined: heartbeat.bind. */
+  bind: IpAddress | undefined;
 }
 
 function parsePort(text: string): number | undefined {
@@ -133,21 +136,39 @@ export function parsePeer(v: unknown): Parsed<PeerSpec> {
 }
 
 /**
+ * A local address to bind a socket to: one of this node's unicast addresses. The unspecified
+ * address is what leaving bind out already means, and a multicast group is no source address.
+ */
+export function parseLocalAddress(v: unknown): Parsed<IpAddress> {
+  const ip = parseIp(v);
+  if (!ip.ok || isMulticast(ip.value) || ip.value.address === '0.0.0.0' || ip.value.address === '::') return no(EXPECT.localAddress);
+  return ip;
+}
+
+const ENTRY_KEYS = new Set(['node', 'address', 'bind']);
+
+/**
  * A heartbeat.peers entry: `{ node: d1, address: 198.51.100.11 }` (the node d1 speaks from that
- * address; list a node once per path) or, without a name, the address alone.
+ * address; list a node once per path), with `bind: ADDR` when this path leaves from a local
+ * address of its own (a second link), or, without a name, the address alone.
  */
 export function parsePeerEntry(v: unknown): Parsed<PeerEntrySpec> {
   if (typeof v === 'string') {
     const r = parsePeer(v);
-    return r.ok ? ok({ ...r.value, node: undefined }) : r;
+    return r.ok ? ok({ ...r.value, node: undefined, bind: undefined }) : r;
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return no(EXPECT.peerEntry);
   const keys = Object.keys(v);
   const o = v as Record<string, unknown>;
-  if (keys.length !== 2 || !keys.includes('node') || !keys.includes('address')) return no(`${EXPECT.peerEntry}; the mapping has exactly the keys node and address`);
+  if (!keys.includes('node') || !keys.includes('address') || keys.some((k) => !ENTRY_KEYS.has(k))) {
+    return no(`${EXPECT.peerEntry}; the mapping has the keys node and address, and bind only when the path has its own local address`);
+  }
   if (typeof o.node !== 'string' || !NAME_RE.test(o.node)) return no(`${EXPECT.peerEntry}; node is ${EXPECT.name}`);
   const r = parsePeer(o.address);
-  return r.ok ? ok({ ...r.value, node: o.node }) : no(`${EXPECT.peerEntry}; address is ${r.expected}`);
+  if (!r.ok) return no(`${EXPECT.peerEntry}; address is ${r.expected}`);
+  if (o.bind === undefined) return ok({ ...r.value, node: o.node, bind: undefined });
+  const bind = parseLocalAddress(o.bind);
+  return bind.ok ? ok({ ...r.value, node: o.node, bind: bind.value }) : no(`${EXPECT.peerEntry}; bind is ${bind.expected}`);
 }
 
 export interface ListenSpec {

@@ -13,6 +13,7 @@ import { hostname as osHostname } from 'node:os';
 import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { crossCheck, type CrossIssue } from './cross.js';
+import { localBindIssues } from './local-bind.js';
 import { locate, locateKey, pathText, renderValue, type PathKey } from './locate.js';
 import { resolveConfig } from './resolve.js';
 import { configSchema } from './schema.js';
@@ -27,6 +28,8 @@ export interface LoadOptions {
   hostname?: string;
   /** what refuses a hook or exec-check program; parseConfigText: none, loadConfigFile: checkProgram. */
   programs?: ProgramCheck | null;
+  /** every address of this host: bind addresses not among them are refused (check-config); absent: not checked. */
+  localAddresses?: ReadonlySet<string> | null;
 }
 
 /** A configuration file is a few kilobytes; anything this big is the wrong file. */
@@ -77,6 +80,7 @@ export function parseConfigText(text: string, file: string, opts: LoadOptions = 
     ...(parsed.success ? [] : parsed.error.issues.flatMap((i) => zodIssues(i, doc, lc))),
     ...crossCheck(raw, hostname).map((c) => crossIssue(c, doc, lc)),
     ...(opts.programs ? programIssues(raw, opts.programs).map((c) => crossIssue(c, doc, lc)) : []),
+    ...(opts.localAddresses ? localBindIssues(raw, opts.localAddresses).map((c) => crossIssue(c, doc, lc)) : []),
   ];
   if (!parsed.success || issues.length > 0) return { ok: false, file, issues: issues.sort(byPosition) };
   return { ok: true, config: resolveConfig(parsed.data, hostname) };

@@ -9,7 +9,7 @@ import { Document, isSeq } from 'yaml';
 import { formatDuration } from './duration.js';
 import { formatMode, formatPeer } from './fields.js';
 import type { CheckSpec } from '../health/types.js';
-import type { Config, ConfigIssue, GroupConfig } from './types.js';
+import type { Config, ConfigIssue, GroupConfig, PeerAddress } from './types.js';
 import { renderRealServer } from './realserver.js';
 
 /** `haagent.yaml:14:10: groups[0].vip: got "198.51.100.300/32", expected ...`, one per line. */
@@ -39,6 +39,7 @@ function renderGroup(g: GroupConfig): Record<string, unknown> {
     priority: g.priority,
     preempt: g.preempt,
     preemptDelay: formatDuration(g.preemptDelay),
+    ...(g.sync !== undefined ? { sync: g.sync } : {}),
     garp: {
       count: g.garp.count,
       spacing: formatDuration(g.garp.spacing),
@@ -88,10 +89,15 @@ function renderCheck(c: CheckSpec): Record<string, unknown> {
   });
 }
 
+/** What flowLists needs of the groups: their checks (a Config's, or a file-shaped object's). */
+export interface FlowGroup {
+  checks?: readonly unknown[] | undefined;
+}
+
 /** Lists of short scalars (argvs, interfaces, addresses) on one line, as the operator writes them. */
-function flowLists(out: Document, config: Config): void {
+function flowLists(out: Document, groups: readonly FlowGroup[]): void {
   const paths: unknown[][] = [['notify'], ['realserver', 'vips']];
-  config.groups.forEach((g, i) => {
+  groups.forEach((g, i) => {
     paths.push(['groups', i, 'notify'], ['groups', i, 'trackInterfaces'], ['groups', i, 'pingNodes']);
     g.checks?.forEach((_, j) => paths.push(['groups', i, 'checks', j, 'command']));
   });
@@ -105,6 +111,18 @@ function flowLists(out: Document, config: Config): void {
 }
 
 /**
+ * A file-shaped object as YAML text, in the one style every file haagent writes uses
+ * (check-config's effective configuration, import-keepalived's conversion); `comment` goes
+ * above the first key, each of its lines as a `#` comment.
+ */
+export function renderYaml(doc: Record<string, unknown>, groups: readonly FlowGroup[], comment?: string): string {
+  const out = new Document(doc);
+  flowLists(out, groups);
+  if (comment !== undefined) out.commentBefore = comment.split('\n').map((l) => (l === '' ? '' : ` ${l}`)).join('\n');
+  return out.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
+/**
  * The effective configuration, defaults included, durations written back as "100ms"/"2s".
  * A real server's file (no groups) gets no director keys, so that it loads back as it was.
  */
@@ -113,9 +131,7 @@ export function renderEffectiveConfig(config: Config): string {
     ? directorDoc(config)
     : { node: config.node, logLevel: config.logLevel, stateDir: config.stateDir, control: renderControl(config) };
   if (config.realserver !== null) doc.realserver = renderRealServer(config.realserver);
-  const out = new Document(doc);
-  flowLists(out, config);
-  return out.toString({ lineWidth: 0, flowCollectionPadding: false });
+  return renderYaml(doc, config.groups);
 }
 
 function renderControl(config: Config): Record<string, unknown> {
@@ -125,12 +141,19 @@ function renderControl(config: Config): Record<string, unknown> {
   return out;
 }
 
+function renderPeer(p: PeerAddress): unknown {
+  if (p.node === null) return formatPeer(p.address, p.port);
+  const out: Record<string, unknown> = { node: p.node, address: formatPeer(p.address, p.port) };
+  if (p.bind !== undefined) out.bind = p.bind;
+  return out;
+}
+
 function directorDoc(config: Config): Record<string, unknown> {
   const hb = config.heartbeat;
   const heartbeat: Record<string, unknown> = {};
   if (hb.bind !== null) heartbeat.bind = hb.bind;
   heartbeat.port = hb.port;
-  if (hb.peers.length > 0) heartbeat.peers = hb.peers.map((p) => (p.node === null ? formatPeer(p.address, p.port) : { node: p.node, address: formatPeer(p.address, p.port) }));
+  if (hb.peers.length > 0) heartbeat.peers = hb.peers.map(renderPeer);
   if (hb.multicast !== null) heartbeat.multicast = hb.multicast;
   Object.assign(heartbeat, {
     interval: formatDuration(hb.interval),

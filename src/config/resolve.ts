@@ -33,7 +33,7 @@ function resolveHeartbeat(hb: NonNullable<RawConfig['heartbeat']>): HeartbeatCon
   return {
     bind: hb.bind?.address ?? null,
     port,
-    peers: (hb.peers ?? []).map((p) => ({ address: p.ip.address, port: p.port ?? port, node: p.node ?? null })),
+    peers: (hb.peers ?? []).map((p) => ({ address: p.ip.address, port: p.port ?? port, node: p.node ?? null, ...(p.bind ? { bind: p.bind.address } : {}) })),
     multicast: hb.multicast?.address ?? null,
     ...effectiveTiming(hb),
     keyFile: hb.keyFile ?? DEFAULTS.keyFile,
@@ -52,6 +52,7 @@ function resolveGroup(g: RawGroup): GroupConfig {
     vip: vips[0]!.vip,
     interface: g.interface,
     vips,
+    ...(g.sync !== undefined ? { sync: g.sync } : {}),
     priority: g.priority ?? DEFAULTS.priority,
     preempt: g.preempt ?? DEFAULTS.preempt,
     preemptDelay: g.preemptDelay ?? DEFAULTS.preemptDelay,

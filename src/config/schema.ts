@@ -157,6 +157,8 @@ export const groupSchema = strict({
   priority: intIn(LIMITS.priority.min, LIMITS.priority.max).optional(),
   preempt: bool().optional(),
   preemptDelay: leaf(durationIn(0, LIMITS.preemptDelay.max)).optional(),
+  // Groups naming the same unit fail over together (sync.ts; a unit of one is refused there).
+  sync: name().optional(),
   garp: garpSchema.optional(),
   notify: hooksSchema().optional(),
   checks: z.array(checkSchema, { error: 'a list of checks, each a mapping with name and type' }).optional(),

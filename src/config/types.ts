@@ -52,6 +52,8 @@ export type GroupMode = 'failover' | 'levip';
 
 export interface GroupConfig {
   name: string;
+  /** the sync unit: groups naming the same one fail over together (src/config/sync.ts). */
+  sync?: string;
   /** health checks (src/health/types.ts); empty = none. */
   checks?: CheckSpec[];
   /** interfaces tracked besides the VIP interface (always tracked). */
@@ -88,10 +90,15 @@ export interface GroupConfig {
   notify?: string[][];
 }
 
-/** Where a peer's heartbeats go (all the transport needs). */
+/** Where a peer's heartbeats go, and from which local address (all the transport needs). */
 export interface PeerEndpoint {
   address: string;
   port: number;
+  /**
+   * the local address this path's socket binds to (its heartbeats leave from it); absent:
+   * heartbeat.bind. Set for a second link, e.g. a crossover between the directors.
+   */
+  bind?: string;
 }
 
 /** One path to a peer: where heartbeats go, and the node name that must answer from there. */
@@ -101,7 +108,7 @@ export interface PeerAddress extends PeerEndpoint {
 }
 
 export interface HeartbeatConfig {
-  /** local address to bind the UDP socket to; null = all addresses. */
+  /** local address to bind the UDP sockets to (a path's own bind overrides it); null = all addresses. */
   bind: string | null;
   port: number;
   /** unicast peers (may be empty when multicast is set). */

@@ -8,6 +8,7 @@ import type { GroupRt } from './group.js';
 import { isLevip, type StepCtx } from './step.js';
 import type { CommandReply, OperatorCommand } from './types.js';
 import { liveCandidates } from './views.js';
+import { unitOf } from './sync.js';
 
 /** What a command reads and changes of the core (the Core class; an interface, so no import cycle). */
 interface CommandCore extends EvalCore {
@@ -21,7 +22,9 @@ export function operatorCommand(core: CommandCore, cmd: OperatorCommand, ctx: St
     ctx.sendNow = true;
     return { ok: true, message: cmd.on ? 'maintenance on: leaving every election' : 'maintenance off: back in the elections' };
   }
-  const targets = cmd.group === undefined ? core.groups : core.groups.filter((g) => g.name === cmd.group);
+  // A group in a sync unit takes its unit along (sync.ts): the unit moves as one.
+  const named = core.groups.find((g) => g.name === cmd.group);
+  const targets = cmd.group === undefined ? core.groups : named ? unitOf(core.groups, named) : [];
   if (targets.length === 0) return { ok: false, message: `no group named ${cmd.group}` };
   const msgs: string[] = [];
   let ok = true;

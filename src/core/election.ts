@@ -36,6 +36,7 @@ import { operatorCommand } from './commands.js';
 import { reconfigure, retiredResult } from './reconfigure.js';
 import { conflictFound, Detections } from './detect.js';
 import { anyActivePeer } from './views.js';
+import { unitCandidate, unitOf } from './sync.js';
 import { isLevip, order, type StepCtx } from './step.js';
 import { LevipMode } from './levip/mode.js';
 import type { CommandReply, CoreOptions, Input, Millis, StepResult } from './types.js';
@@ -242,7 +243,17 @@ export class Core implements EvalCore {
     return q <= 0 || this.peers.alive(now).length + 1 >= q;
   }
 
+  /** What this node offers for g: its own candidacy, or its sync unit's weakest (sync.ts). */
   selfCandidate(g: GroupRt): Candidate {
+    return unitCandidate(this.groups, g, (x) => this.ownCandidate(x));
+  }
+
+  ineligible(g: GroupRt): string {
+    const blocker = this.ownCandidate(g).priority > 0 ? unitOf(this.groups, g).find((m) => this.ownCandidate(m).priority <= 0) : undefined;
+    return blocker ? `sync unit ${g.cfg.sync}: ${blocker.name} cannot serve here` : 'not eligible';
+  }
+
+  private ownCandidate(g: GroupRt): Candidate {
     // LevIP advertises its rotation weight where failover groups advertise priority.
     let priority = isLevip(g) ? g.cfg.levip!.weight : Math.max(1, g.cfg.priority - g.healthPenalty);
     if (g.boosted) priority = DEFAULTS.election.takeoverPriority;

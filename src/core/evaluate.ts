@@ -21,6 +21,8 @@ export interface EvalCore {
   readonly handoverGrace: Millis;
   hasQuorum(now: Millis): boolean;
   selfCandidate(g: GroupRt): Candidate;
+  /** why g may not be active here (its own state, or a member of its sync unit). */
+  ineligible(g: GroupRt): string;
   startRelease(g: GroupRt, reason: string, ctx: StepCtx): void;
 }
 
@@ -73,7 +75,8 @@ function evalStandby(c: EvalCore, g: GroupRt, ctx: StepCtx): void {
   if (!holder) {
     g.preemptAt = null;
     if (listening(c, g, ctx.now)) return;
-    if (isBest) becomeActive(g, cands.length === 0 ? 'no live peer' : 'no active peer; we rank best', ctx);
+    // 'no eligible peer': peers are alive but none may serve (fault, resigning, maintenance).
+    if (isBest) becomeActive(g, cands.length > 0 ? 'no active peer; we rank best' : c.peers.alive(ctx.now).length > 0 ? 'no eligible peer' : 'no live peer', ctx);
     return;
   }
   g.listenUntil = null; // an active peer is heard: we know enough
@@ -90,7 +93,7 @@ function evalStandby(c: EvalCore, g: GroupRt, ctx: StepCtx): void {
 function evalActive(c: EvalCore, g: GroupRt, ctx: StepCtx): void {
   const self = c.selfCandidate(g);
   if (g.release) return evalRelease(c, g, ctx);
-  if (self.priority <= 0) return c.startRelease(g, c.maintenance ? 'maintenance' : 'not eligible', ctx);
+  if (self.priority <= 0) return c.startRelease(g, c.maintenance ? 'maintenance' : c.ineligible(g), ctx);
   if (!c.hasQuorum(ctx.now)) return becomeStandby(g, `lost quorum: hear fewer than ${c.opts.quorum} of the configured nodes`, ctx);
   if (isLevip(g)) return; // no dual-active rule: several active members is the point
   const others = activePeers(c.peers, g, ctx.now);

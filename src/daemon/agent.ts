@@ -150,6 +150,8 @@ export class Agent {
           this.notifier?.notify({ node: this.config.node, group: t.group, from: t.from, to: t.to, reason: t.reason, vip });
         }
         if (r.transitions.length > 0) this.opts.service?.status(this.serviceStatus());
+        // What the log says at warn and error (a peer dead, a VIP conflict, a path silent): to `haagent events` too.
+        for (const n of r.notes) if (n.level === 'warn' || n.level === 'error') this.emit({ event: 'note', level: n.level, group: n.group, peer: n.peer, msg: n.msg });
       },
     });
     this.notifier = this.makeNotifier(this.config);
@@ -194,6 +196,7 @@ export class Agent {
     const service = this.opts.service;
     service?.reloading();
     const res = this.applyReload();
+    this.metrics?.observeReload(res.ok);
     // Accepted or refused, the agent serves again (systemd leaves "reloading").
     service?.ready(this.serviceStatus());
     return res;

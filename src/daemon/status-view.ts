@@ -44,6 +44,8 @@ export interface GroupStatus {
   /** Duplicate address detections (`arping -D`) answered by another MAC while we held the VIP, and the last such answer. */
   conflicts: number;
   lastConflict: { macs: string[]; msAgo: number } | null;
+  /** the sync unit the group fails over with (null: none). */
+  sync: string | null;
 }
 
 export interface CheckStatus {
@@ -137,6 +139,7 @@ export function statusView(core: CoreView, stats: DriverStats, drops: Partial<Re
     checks: ctx.checks?.(g.name) ?? [],
     conflicts: g.conflicts,
     lastConflict: g.lastConflict === null ? null : { macs: g.lastConflict.macs, msAgo: now - g.lastConflict.at },
+    sync: g.cfg.sync ?? null,
   }));
   const peers = core.peers.all().map((p): PeerStatus => ({
     node: p.node,
@@ -190,7 +193,8 @@ export function formatStatus(record: StatusRecord): string {
   for (const x of s.groups) {
     const conflict = x.conflicts > 0 ? `CONFLICTS ${x.conflicts} (last: ${x.lastConflict?.macs.join(',') ?? '?'})` : '';
     const waiting = x.healthPending ? `waiting: ${x.healthPending}` : '';
-    const note = [x.faultReason ?? x.operator ?? '', waiting, conflict].filter(Boolean).join('; ');
+    const sync = x.sync ? `sync ${x.sync}` : '';
+    const note = [x.faultReason ?? x.operator ?? '', waiting, conflict, sync].filter(Boolean).join('; ');
     g.push([x.name, x.state.toUpperCase(), vipsText(x), x.interface, String(x.advertisedPriority), x.activeNode ?? '(none)', ago(x.activeSinceMs), String(x.transitions), note]);
   }
   const checks = s.groups.flatMap((x) => x.checks.map((c) => [x.name, c.name, c.type, c.state.toUpperCase(), c.effect, c.lastResult ?? '-']));

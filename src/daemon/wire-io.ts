@@ -32,12 +32,27 @@ interface Accepted {
 /** Addresses remembered for that (only authenticated datagrams get in; a key holder gets no more). */
 const MAX_ACCEPTED = 64;
 
+/**
+ * The newest datagram accepted from a named node: when it came (wall ms) and the addresses
+ * it came from. A node with several paths sends each datagram on every one of them.
+ */
+interface Newest {
+  bootId: bigint;
+  seq: bigint;
+  at: number;
+  from: string[];
+}
+
 export type Inbound = { ok: true; msg: Message; same: boolean } | { ok: false; reason: DropReason };
 
 /** Incoming datagrams: decode or recognise, then the own-node, identity and replay checks. */
 export class Receiver {
   private readonly replay: ReplayGuard;
   private readonly accepted = new Map<string, Accepted>();
+  /** per named node (at most the configured ones: the identity admits no other). */
+  private readonly newest = new Map<string, Newest>();
+  /** whether the peers are named: unnamed ones may speak from any address, so copies are not counted. */
+  private readonly named: boolean;
 
   /** The keys held now: one dropped by a reload authenticates nothing, on either path. */
   private readonly authentic = (data: Buffer): boolean => this.self.keys.check(data);
@@ -49,6 +64,7 @@ export class Receiver {
     store?: MarkStore,
   ) {
     this.replay = new ReplayGuard(store === undefined ? {} : { store });
+    this.named = identity.names() !== null;
   }
 
   accept(d: Datagram): Inbound {
@@ -66,8 +82,10 @@ export class Receiver {
     }
     if (msg.node === this.self.node()) return { ok: false, reason: 'own-node' };
     if (!this.identity.admit(msg.node, d.address)) return { ok: false, reason: 'unknown-peer' };
-    const verdict = this.replay.check(msg.node, msg.bootId, msg.seq, this.self.wall());
-    if (verdict !== 'ok') return { ok: false, reason: verdict };
+    const wall = this.self.wall();
+    const verdict = this.replay.check(msg.node, msg.bootId, msg.seq, wall);
+    if (verdict === 'ok') this.remember(msg, d.address, wall);
+    else if (verdict !== 'replay' || !this.copyOnAnotherPath(msg, d.address, wall)) return { ok: false, reason: verdict };
     if (last === null) {
       if (this.accepted.size >= MAX_ACCEPTED) this.accepted.clear();
       this.accepted.set(d.address, { data: d.data, seqAt: seqOffset(d.data), msg });
@@ -75,6 +93,41 @@ export class Receiver {
       last.data = d.data;
     }
     return { ok: true, msg, same: last !== null };
+  }
+
+  /** Every accepted datagram, a hundred a second at 10 ms heartbeats: no allocation once a node is known. */
+  private remember(msg: Message, address: string, wall: number): void {
+    if (!this.named) return;
+    const n = this.newest.get(msg.node);
+    if (n === undefined) {
+      this.newest.set(msg.node, { bootId: msg.bootId, seq: msg.seq, at: wall, from: [address] });
+      return;
+    }
+    n.bootId = msg.bootId;
+    n.seq = msg.seq;
+    n.at = wall;
+    n.from.length = 0;
+    n.from.push(address);
+  }
+
+  /**
+   * Whether a datagram the replay guard refused is the copy, on another of the node's paths,
+   * of the newest one accepted from it. The sender seals each datagram once and sends it on
+   * every path, so without this only the copy that arrives first would ever count: a second
+   * path would look silent while it works, and a "path silent" warning would stand for as
+   * long as the first path is the faster. The copy goes on to the core (it records which
+   * path it came on; what it says was just said) and is otherwise a replay. Bounded: named
+   * peers only (their addresses are configured), each path once per datagram, heartbeats
+   * and probes only (a resign says nothing more the second time), and only within one of
+   * the node's intervals of the first copy: replaying the last datagram of a node that
+   * fell silent keeps one of its paths alive for at most that long.
+   */
+  private copyOnAnotherPath(msg: Message, address: string, wall: number): boolean {
+    const n = this.newest.get(msg.node);
+    if (n === undefined || n.bootId !== msg.bootId || n.seq !== msg.seq || msg.type === 'resign') return false;
+    if (n.from.includes(address) || wall < n.at || wall - n.at > msg.intervalMs) return false;
+    n.from.push(address);
+    return true;
   }
 
   /** The last datagram accepted from d's address, when d has its bytes everywhere but seq. */

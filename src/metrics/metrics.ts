@@ -32,6 +32,7 @@ import type { Input, StepResult } from '../core/types.js';
 import type { StatusRecord } from '../daemon/status-view.js';
 import { DROP_REASONS } from '../wire/types.js';
 import { serveMetrics, type MetricsServer } from './server.js';
+import { packageVersion } from '../version.js';
 
 /** Every state a group can be in; each gets a series (0 or 1) so a state change never makes one vanish. */
 export const GROUP_STATES = ['init', 'standby', 'active', 'fault'] as const;
@@ -39,6 +40,8 @@ export const GROUP_STATES = ['init', 'standby', 'active', 'fault'] as const;
 export interface MetricsOptions {
   /** process_* and nodejs_* metrics; default true. */
   defaultMetrics?: boolean;
+  /** the version haagent_build_info reports (default: package.json's). */
+  version?: string;
 }
 
 type Labels = Record<string, string>;
@@ -50,6 +53,7 @@ export class Metrics {
   private readonly transitions: Counter<'group' | 'from' | 'to'>;
   private readonly vipFailures: Counter<'group'>;
   private readonly checks: Gauge<'group' | 'check'>;
+  private readonly reloads: Counter<'result'>;
   /** the label sets of the event-counted series, by group: what goes when the group does. */
   private readonly counted = new GroupSeries();
   private cached: StatusRecord | null = null;
@@ -94,6 +98,10 @@ export class Metrics {
       labelNames: ['group', 'check'],
       registers,
     });
+    this.reloads = new Counter({ name: 'haagent_reloads_total', help: 'Reloads asked for, by result: applied, or refused (the previous configuration kept).', labelNames: ['result'], registers });
+    for (const result of ['applied', 'refused']) this.reloads.inc({ result }, 0);
+    const info = new Gauge({ name: 'haagent_build_info', help: 'Always 1; the labels say which haagent and which Node.js run.', labelNames: ['version', 'nodejs'], registers });
+    info.set({ version: opts.version ?? packageVersion(), nodejs: process.version }, 1);
   }
 
   /** Counts one transition. Use this or observeStep for transitions, never both. */
@@ -112,6 +120,11 @@ export class Metrics {
   observeStep(r: StepResult, input: Input): void {
     for (const t of r.transitions) this.observeTransition(t);
     if (input.kind === 'vipResult' && !input.ok) this.observeVipFailure(input.group);
+  }
+
+  /** One reload asked for (SIGHUP or `haagent reload`): applied, or refused with the old config kept. */
+  observeReload(ok: boolean): void {
+    this.reloads.inc({ result: ok ? 'applied' : 'refused' });
   }
 
   setCheck(group: string, check: string, up: boolean): void {
@@ -222,6 +235,9 @@ export class Metrics {
     );
     this.counter('haagent_levip_announcements_total', 'Unsolicited ARP replies this node started for a LevIP group in its slots.', ['group'], (s) =>
       (s.levip ?? []).map((g): Sample => [{ group: g.group }, g.announcements]),
+    );
+    this.counter('haagent_vip_conflicts_total', 'Conflict probes (arping -D) answered by another host while this node held the group\'s VIP.', ['group'], (s) =>
+      s.groups.map((g): Sample => [{ group: g.name }, g.conflicts]),
     );
     this.counter('haagent_garp_sent_total', 'Gratuitous ARP frames sent for a group\'s VIP (takeover bursts and refreshes).', ['group'], (s) =>
       s.groups.map((g): Sample => [{ group: g.name }, g.announcements]),

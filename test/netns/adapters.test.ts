@@ -1,5 +1,6 @@
 // The real adapters against real binaries, inside two network namespaces joined by a veth pair
-// (A 198.51.100.1/24 -- B 198.51.100.2/24). Nothing is added to the root namespace; both
+// (A 198.51.100.1/24 -- B 198.51.100.2/24) and a second one for a second heartbeat path (wA
+// 203.0.113.1/24 -- wB 203.0.113.2/24). Nothing is added to the root namespace; both
 // namespaces are deleted in teardown, even on failure. Needs root; skipped otherwise.
 // UDP nodes run from dist/ (npm run build first; `npm test` does).
 import t, { type Test } from 'tap';
@@ -68,7 +69,9 @@ function buildLab(): void {
   sh('ip', 'netns', 'add', NS_B);
   // Both ends are created directly inside the namespaces: the root namespace never sees them.
   sh('ip', 'link', 'add', 'vA', 'netns', NS_A, 'type', 'veth', 'peer', 'name', 'vB', 'netns', NS_B);
-  for (const [ns, dev, addr] of [[NS_A, 'vA', '198.51.100.1/24'], [NS_B, 'vB', '198.51.100.2/24']]) {
+  sh('ip', 'link', 'add', 'wA', 'netns', NS_A, 'type', 'veth', 'peer', 'name', 'wB', 'netns', NS_B);
+  const links = [[NS_A, 'vA', '198.51.100.1/24'], [NS_B, 'vB', '198.51.100.2/24'], [NS_A, 'wA', '203.0.113.1/24'], [NS_B, 'wB', '203.0.113.2/24']];
+  for (const [ns, dev, addr] of links) {
     sh('ip', '-n', ns, 'addr', 'add', addr, 'dev', dev);
     sh('ip', '-n', ns, 'link', 'set', 'lo', 'up');
     sh('ip', '-n', ns, 'link', 'set', dev, 'up');
@@ -309,6 +312,25 @@ t.test('adapters in network namespaces', { skip: reason }, async (t) => {
     b.child.kill('SIGKILL');
     t.ok(await waitFor(() => a.events.find((e) => e.ev === 'unreachable'), 2000), 'unreachable works on the late connection');
   });
+
+  t.test('UdpTransport: a path with a bind of its own leaves from it, connected or not', needsDist, async (t) => {
+    // A's second path cannot connect at start (wA down) and is not retried (reconnect 60 s):
+    // its heartbeats go through the unconnected socket of its own address, not through the
+    // one bound to 198.51.100.1, which would send them from that address.
+    sh('ip', '-n', NS_A, 'link', 'set', 'wA', 'down');
+    t.teardown(() => sh('ip', '-n', NS_A, 'link', 'set', 'wA', 'up'));
+    const two = (service: string, backbone: string, local: string) => [{ address: service, port: 6940 }, { address: backbone, port: 6940, bind: local }];
+    const b = udpNode(t, NS_B, '198.51.100.2', '', { peers: two('198.51.100.1', '203.0.113.1', '203.0.113.2') });
+    t.ok(await waitFor(() => b.events.some((e) => e.ev === 'ready'), 5000), 'B ready', { err: b.err });
+    const a = udpNode(t, NS_A, '198.51.100.1', '', { peers: two('198.51.100.2', '203.0.113.2', '203.0.113.1'), reconnectMs: 60000 });
+    t.match(await waitFor(() => a.events.find((e) => e.ev === 'ready'), 5000), { connected: ['198.51.100.2'] }, 'A: the second path is not connected', { err: a.err });
+    sh('ip', '-n', NS_A, 'link', 'set', 'wA', 'up');
+    const from = (o: Output, address: string) => o.events.some((e) => e.ev === 'msg' && e.address === address);
+    t.ok(await waitFor(() => from(b, '203.0.113.1'), 3000), 'B hears A from its second path\'s address', { addresses: [...new Set(b.events.map((e) => e.address))] });
+    t.ok(from(b, '198.51.100.1'), 'and from its first');
+    t.ok(await waitFor(() => from(a, '203.0.113.2') && from(a, '198.51.100.2'), 3000), 'A hears B on both paths (B\'s second is connected)');
+    t.notOk(a.events.some((e) => e.ev === 'connected'), 'A\'s second path is still not connected: all of that went through its own address\'s socket');
+  });
 });
 
 interface Output {
@@ -317,9 +339,9 @@ interface Output {
   err: string;
 }
 
-/** A fixture heartbeat node in a namespace, SIGKILLed at teardown if still running. */
-function udpNode(t: Test, ns: string, self: string, peer: string): Output & { child: ChildProcess } {
-  const opts = { bind: self, port: 6940, peers: [{ address: peer, port: 6940 }], everyMs: 10, runMs: 10000, reconnectMs: 200 };
+/** A fixture heartbeat node in a namespace, SIGKILLed at teardown if still running; `more` overrides its options. */
+function udpNode(t: Test, ns: string, self: string, peer: string, more: Record<string, unknown> = {}): Output & { child: ChildProcess } {
+  const opts = { bind: self, port: 6940, peers: [{ address: peer, port: 6940 }], everyMs: 10, runMs: 10000, reconnectMs: 200, ...more };
   const child = spawn('ip', ['netns', 'exec', ns, process.execPath, FIXTURE, JSON.stringify(opts)], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => child.kill('SIGKILL'));
   return Object.assign(collect(child), { child });

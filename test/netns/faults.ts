@@ -28,12 +28,13 @@ export async function hang(proc: LabProcess, ms: number): Promise<void> {
   }
 }
 
-export function linkDown(host: LabHost): Promise<CommandResult> {
-  return run(['ip', '-n', host.ns, 'link', 'set', 'eth0', 'down']);
+/** The host's eth0 (or `dev`: eth1, the lab's backbone) administratively down. */
+export function linkDown(host: LabHost, dev = 'eth0'): Promise<CommandResult> {
+  return run(['ip', '-n', host.ns, 'link', 'set', dev, 'down']);
 }
 
-export function linkUp(host: LabHost): Promise<CommandResult> {
-  return run(['ip', '-n', host.ns, 'link', 'set', 'eth0', 'up']);
+export function linkUp(host: LabHost, dev = 'eth0'): Promise<CommandResult> {
+  return run(['ip', '-n', host.ns, 'link', 'set', dev, 'up']);
 }
 
 /** Directors stop hearing each other; client <-> director traffic is unaffected. */

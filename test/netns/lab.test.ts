@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { answerRuns, arpChangeAfter, garpsFor, outage } from './analyze.js';
 import { epochNow, run, sleep, waitFor } from './exec.js';
 import { clearNetem, hang, heal, kill, linkDown, linkUp, netem, partitionDirectors, qdiscs } from './faults.js';
-import { distScript, Lab, VIP, VIP_CIDR, type LabHost } from './lab.js';
+import { BACKBONE_NET, distScript, Lab, VIP, VIP_CIDR, type LabHost } from './lab.js';
 import { listNamespaces, MARKER_DIR, parseNsName, sweep } from './sweep.js';
 
 if (process.getuid?.() !== 0) t.plan(0, 'network namespaces need root');
@@ -141,4 +141,25 @@ t.test('lab: hand-moved VIP, faults, teardown', async (t) => {
   t.same(mine(after), mine(before), 'no namespace of this process added since the start');
   t.ok(started.every(pidGone), 'every process the lab started is gone');
   t.notOk(existsSync(`${MARKER_DIR}/${lab.prefix}.json`), 'marker removed');
+});
+
+t.test('lab with a backbone: eth1 joins the directors only; cutting it leaves eth0 alone', async (t) => {
+  const lab = await Lab.create({ directors: 2, backbone: true });
+  try {
+    const [d0, d1] = lab.directors;
+    t.same(lab.directors.map((d) => d.backboneIp), [`${BACKBONE_NET}.10`, `${BACKBONE_NET}.11`], 'eth1 addresses from the backbone net');
+    t.equal(lab.client.backboneIp, undefined, 'the client has none');
+    t.ok(await lab.hasAddress(d0, `${d0.backboneIp}/24`, 'eth1'), 'd0 eth1 holds its address');
+    await lab.startResponders();
+    t.equal(await ping(lab, d0, d1.backboneIp!), 2, 'd0 reaches d1 over the backbone');
+    t.equal(await ping(lab, lab.client, d1.backboneIp!, 1, 80), 0, 'the client has no way onto the backbone');
+    t.equal((await linkDown(d0, 'eth1')).code, 0);
+    t.equal(await ping(lab, d0, d1.backboneIp!, 1, 80), 0, 'backbone cut');
+    t.equal(await ping(lab, d0, d1.ip), 2, 'the service segment still joins them');
+    t.equal((await linkUp(d0, 'eth1')).code, 0);
+    t.ok(await waitFor(async () => (await ping(lab, d0, d1.backboneIp!, 1, 100)) === 1, 5000, 50), 'backbone back');
+  } finally {
+    t.same(await lab.destroy(), { leftNamespaces: [], leftPids: [] }, 'destroy left nothing behind');
+  }
+  t.same((await listNamespaces()).filter((n) => n.startsWith(lab.prefix)), [], 'no namespace of this run is listed');
 });

@@ -11,6 +11,12 @@
  * Each host also has an IPv6 address, 2001:db8:: followed by the last IPv4 octet
  * (2001:db8::10 for d0), configured only when a drill calls addIpv6(). With `internal`, a
  * second segment (203.0.113.0/24) behind the directors' eth1 (lab-internal.ts).
+ *
+ * With `backbone: true` the directors also share a second link, as a crossover or backbone
+ * between directors would: a second bridge (br1) in the switch namespace and an `eth1` in
+ * each director, director i at 203.0.113.10+i/24 (MAC 02:00:00:00:01:1i). Nothing else is
+ * on it: the client and the real servers reach the directors on eth0 only. `backbone` and
+ * `internal` both use eth1, so a lab has at most one of them.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,11 +47,15 @@ export interface LabHost {
   ip6: string;
   mac: string;
   role: 'client' | 'director' | 'real' | 'internal';
+  /** the director's eth1 address on the backbone (LabOptions.backbone), else undefined. */
+  backboneIp?: string;
 }
 
 export interface LabOptions {
   directors: 2 | 3;
   realServers?: number;
+  /** a second link between the directors only (eth1, 203.0.113.0/24); default none. */
+  backbone?: boolean;
   /** must look like makePrefix() output so that sweep() recognises it. */
   prefix?: string;
   /** an internal segment behind the directors' eth1, with real servers on it (lab-internal.ts). */
@@ -65,8 +75,11 @@ export interface DestroyReport {
   leftPids: number[];
 }
 
-function mac(last: number): string {
-  return `02:00:00:00:00:${last.toString(16).padStart(2, '0')}`;
+/** The backbone's /24 (LabOptions.backbone). */
+export const BACKBONE_NET = '203.0.113';
+
+function mac(last: number, link = 0): string {
+  return `02:00:00:00:0${link}:${last.toString(16).padStart(2, '0')}`;
 }
 
 export class Lab {
@@ -76,6 +89,8 @@ export class Lab {
   readonly switchNs: string;
   /** the internal segment, when the lab has one (lab-internal.ts). */
   readonly internal: InternalSegment | null;
+  /** whether the directors have eth1 on the backbone bridge. */
+  readonly backbone: boolean;
   /** scratch directory for probe results and logs, removed by destroy(). */
   readonly dir: string;
   private readonly procs: LabProcess[] = [];
@@ -87,8 +102,12 @@ export class Lab {
     const host = (name: string, ip: string, m: string, role: LabHost['role']): LabHost =>
       ({ name, ns: prefix + name, ip, ip6: `2001:db8::${ip.split('.')[3]}`, mac: m, role });
     this.switchNs = `${prefix}sw`;
+    this.backbone = opts.backbone ?? false;
     this.client = host('c', '198.51.100.1', mac(0x01), 'client');
-    this.directors = Array.from({ length: opts.directors }, (_, i) => host(`d${i}`, `198.51.100.${10 + i}`, mac(0x10 + i), 'director'));
+    this.directors = Array.from({ length: opts.directors }, (_, i) => ({
+      ...host(`d${i}`, `198.51.100.${10 + i}`, mac(0x10 + i), 'director'),
+      ...(this.backbone ? { backboneIp: `${BACKBONE_NET}.${10 + i}` } : {}),
+    }));
     this.realServers = Array.from({ length: opts.realServers ?? 0 }, (_, i) => host(`r${i}`, `198.51.100.${20 + i}`, mac(0x20 + i), 'real'));
     this.internal = opts.internal ? internalSegment(prefix, opts.directors, opts.internal) : null;
     // Named after the prefix so that sweep() can remove it after a crashed run.
@@ -99,6 +118,7 @@ export class Lab {
 
   static async create(opts: LabOptions): Promise<Lab> {
     if (opts.directors !== 2 && opts.directors !== 3) throw new Error('directors must be 2 or 3');
+    if (opts.backbone && opts.internal) throw new Error('backbone and internal both use eth1: choose one');
     assertBuilt();
     await sweep();
     const prefix = opts.prefix ?? makePrefix();
@@ -150,9 +170,26 @@ export class Lab {
       await must(['ip', '-n', h.ns, 'addr', 'add', `${h.ip}/24`, 'dev', 'eth0']);
       await must(['ip', '-n', h.ns, 'link', 'set', 'eth0', 'up']);
     }
-    for (const h of this.hosts) {
-      const up = await waitFor(async () => (await run(['ip', '-n', h.ns, 'link', 'show', 'eth0'])).stdout.includes('state UP'), 3000, 20);
-      if (!up) throw new Error(`eth0 in ${h.ns} did not come up`);
+    if (this.backbone) await this.buildBackbone();
+    const links = this.hosts.flatMap((h) => [{ h, dev: 'eth0' }, ...(h.backboneIp ? [{ h, dev: 'eth1' }] : [])]);
+    for (const { h, dev } of links) {
+      const up = await waitFor(async () => (await run(['ip', '-n', h.ns, 'link', 'show', dev])).stdout.includes('state UP'), 3000, 20);
+      if (!up) throw new Error(`${dev} in ${h.ns} did not come up`);
+    }
+  }
+
+  /** br1 beside br0 in the switch namespace, and eth1 of every director on it. */
+  private async buildBackbone(): Promise<void> {
+    const sw = this.switchNs;
+    await must(['ip', '-n', sw, 'link', 'add', 'br1', 'type', 'bridge']);
+    await must(['ip', '-n', sw, 'link', 'set', 'br1', 'up']);
+    for (const [i, d] of this.directors.entries()) {
+      const port = `b-${d.name}`;
+      await must(['ip', '-n', d.ns, 'link', 'add', 'eth1', 'address', mac(0x10 + i, 1), 'type', 'veth', 'peer', 'name', port, 'netns', sw]);
+      await must(['ip', '-n', sw, 'link', 'set', port, 'master', 'br1']);
+      await must(['ip', '-n', sw, 'link', 'set', port, 'up']);
+      await must(['ip', '-n', d.ns, 'addr', 'add', `${d.backboneIp}/24`, 'dev', 'eth1']);
+      await must(['ip', '-n', d.ns, 'link', 'set', 'eth1', 'up']);
     }
     if (this.internal) await buildInternal(this.internal, this.directors);
   }

@@ -106,8 +106,8 @@ t.test('standby, takeover, maintenance, reload, events', async (t) => {
     const good = readFileSync(d0.configPath, 'utf8');
     // an applied-looking change (priority 10) next to an invalid key: nothing may be applied
     writeFileSync(d0.configPath, good.replace('priority: 150', 'priority: 10\n    bogusKey: 1'));
-    // --socket: the CLI itself would refuse the invalid file; we want the agent's answer
-    const rl = await lab.exec(d0.host, [process.execPath, HAAGENT_MAIN, 'reload', '--socket', `${d0.dir}/agent.sock`], 10000);
+    // --config with the invalid file: the CLI warns and still asks the agent, whose answer is the refusal
+    const rl = await lab.exec(d0.host, [process.execPath, HAAGENT_MAIN, 'reload', '--config', d0.configPath], 10000);
     t.equal(rl.code, 78, 'reload of an invalid file exits 78');
     t.match(rl.stderr, /reload refused[^]*bogusKey/);
     writeFileSync(d0.configPath, good, { mode: 0o600 });
@@ -150,6 +150,11 @@ t.test('standby, takeover, maintenance, reload, events', async (t) => {
     t.ok(await waitFor(async () => !(await lab.hasAddress(d0.host, VIP3)), 3000, 50), 'api dropped by reload: its VIP released');
     const webEnd = (await d0.status())!.groups.find((g) => g.name === 'web')!;
     t.equal(webEnd.transitions, webBefore.transitions, 'web had no transition through the three reloads');
+
+    // a warning of the election reaches the stream too: d1 dies, d0 says so
+    await d1.kill();
+    const note = await waitFor(() => events2.map((l) => JSON.parse(l) as { event: string; level?: string; peer?: string; msg?: string }).find((e) => e.event === 'note' && e.peer === 'd1'), 5000, 50);
+    t.match(note, { event: 'note', level: 'warn', peer: 'd1', msg: /^peer d1 dead/ }, 'events streamed the warning that d1 is dead');
 
     ev.kill('SIGTERM');
     const transitions = events.map((l) => JSON.parse(l) as { event: string; group?: string; to?: string }).filter((e) => e.event === 'transition');

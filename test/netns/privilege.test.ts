@@ -72,6 +72,7 @@ t.test('names with shell syntax are refused by the schema', async (t) => {
 
 t.test('hook arguments reach the program as argv, never through a shell', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'hatpriv-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'args');
   const args = hostile(dir);
   const log = createLogger('silent', 'test');
@@ -91,7 +92,10 @@ function asNobody(withSocketGroup: boolean): string[] {
 
 t.test('with the real agent in namespaces', { skip }, async (t) => {
   const lab = await Lab.create({ directors: 2 });
-  const cluster = new HaagentCluster(lab);
+  // A 600 ms dead time: what this drill checks is who may do what, not how fast a peer's death
+  // is seen; at 150 ms a loaded CI host (agents of parallel drills all at SCHED_RR 10, taking
+  // turns) once kept d0 silent for 187 ms and d1 took the VIP for 60 ms mid-check.
+  const cluster = new HaagentCluster(lab, { interval: '50ms', deadTime: '600ms', initDead: '1200ms' });
   const [d0, d1] = cluster.nodes as [HaagentNode, HaagentNode];
   // d1's socket under a traversable directory, as /run/haagent is (0755): only the socket's
   // own mode and group can then keep a user out.

@@ -26,7 +26,7 @@ function record(groups: string[]): StatusRecord {
   const group = (name: string, i: number): StatusRecord['groups'][number] => ({
     name, state: 'standby', vip: `198.51.100.${100 + i}/32`, interface: 'eth0', priority: 100, advertisedPriority: 100, preempt: true, vipPresent: false, activeNode: null,
     activeSinceMs: null, stateSinceMs: 0, transitions: 0, announcements: 0, faultReason: null, lastVipError: null, operator: null, healthFault: null, healthPending: null,
-    reach: 0, checks: [], conflicts: 0, lastConflict: null,
+    reach: 0, checks: [], conflicts: 0, lastConflict: null, sync: null,
   });
   return { node: 'd0', cluster: 'lb1', pid: 1, uptimeMs: 0, maintenance: false, shuttingDown: false, groups: groups.map(group), peers: [], heartbeats: { sent: 0, received: 0, sendErrors: 0 }, dropped: {} };
 }

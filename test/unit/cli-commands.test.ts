@@ -13,7 +13,7 @@ function web(over: Partial<GroupStatus> = {}): GroupStatus {
   return {
     name: 'web', state: 'standby', vip: '198.51.100.100/32', interface: 'eth0', priority: 150, advertisedPriority: 150, preempt: true, vipPresent: false,
     activeNode: 'd1', activeSinceMs: 4000, stateSinceMs: 4000, transitions: 1, announcements: 0, faultReason: null, lastVipError: null, operator: null,
-    healthFault: null, healthPending: null, reach: 0, checks: [], conflicts: 0, lastConflict: null, ...over,
+    healthFault: null, healthPending: null, reach: 0, checks: [], conflicts: 0, lastConflict: null, sync: null, ...over,
   };
 }
 

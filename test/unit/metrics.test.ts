@@ -5,6 +5,7 @@
 import t, { type Test } from 'tap';
 import { request } from 'node:http';
 import { register as globalRegistry } from 'prom-client';
+import { packageVersion } from '../../src/version.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import type { StatusRecord } from '../../src/daemon/status-view.js';
 import { DROP_REASONS } from '../../src/wire/types.js';
@@ -103,8 +104,8 @@ function status(over: Partial<StatusRecord> = {}): StatusRecord {
     maintenance: false,
     shuttingDown: false,
     groups: [
-      { name: 'web', state: 'active', vip: '198.51.100.100/32', interface: 'eth0', priority: 150, advertisedPriority: 150, preempt: true, vipPresent: true, activeNode: 'd0', activeSinceMs: 4000, stateSinceMs: 4000, transitions: 2, announcements: 6, faultReason: null, lastVipError: null, operator: null, healthFault: null, healthPending: null, reach: 0, checks: [], conflicts: 0, lastConflict: null },
-      { name: 'db', state: 'standby', vip: '198.51.100.101/32', interface: 'eth0', priority: 100, advertisedPriority: 100, preempt: true, vipPresent: null, activeNode: 'd1', activeSinceMs: 4000, stateSinceMs: 4000, transitions: 1, announcements: 0, faultReason: null, lastVipError: null, operator: null, healthFault: null, healthPending: null, reach: 0, checks: [], conflicts: 0, lastConflict: null },
+      { name: 'web', state: 'active', vip: '198.51.100.100/32', interface: 'eth0', priority: 150, advertisedPriority: 150, preempt: true, vipPresent: true, activeNode: 'd0', activeSinceMs: 4000, stateSinceMs: 4000, transitions: 2, announcements: 6, faultReason: null, lastVipError: null, operator: null, healthFault: null, healthPending: null, reach: 0, checks: [], conflicts: 0, lastConflict: null, sync: null },
+      { name: 'db', state: 'standby', vip: '198.51.100.101/32', interface: 'eth0', priority: 100, advertisedPriority: 100, preempt: true, vipPresent: null, activeNode: 'd1', activeSinceMs: 4000, stateSinceMs: 4000, transitions: 1, announcements: 0, faultReason: null, lastVipError: null, operator: null, healthFault: null, healthPending: null, reach: 0, checks: [], conflicts: 0, lastConflict: null, sync: null },
     ],
     peers: [{ node: 'd1', address: '198.51.100.11', port: 694, alive: true, lastHeardMsAgo: 250, bootId: '7', received: 40, groups: [], paths: [], icmpRefuted: 0 }],
     heartbeats: { sent: 50, received: 40, sendErrors: 1 },
@@ -311,4 +312,29 @@ t.test('LevIP rotation counters come from the status snapshot', async (t) => {
   t.equal(value(f, 'haagent_levip_slots_owned_total', { group: 'lev' }), 4);
   t.equal(value(f, 'haagent_levip_announcements_total', { group: 'lev' }), 13);
   t.equal(value(f, 'haagent_levip_members', { group: 'lev' }), 2);
+});
+
+t.test('VIP conflicts, reload results and the build', async (t) => {
+  let conflicts = 0;
+  const snap = () => status({ groups: status().groups.map((g) => (g.name === 'web' ? { ...g, conflicts } : g)) });
+  const m = new Metrics(snap, { defaultMetrics: false, version: '9.8.7' });
+  const f0 = parseExposition(await m.text());
+  t.equal(value(f0, 'haagent_vip_conflicts_total', { group: 'web' }), 0);
+  t.equal(value(f0, 'haagent_reloads_total', { result: 'applied' }), 0, 'both results have a series from the start');
+  t.equal(value(f0, 'haagent_reloads_total', { result: 'refused' }), 0);
+  t.equal(value(f0, 'haagent_build_info', { version: '9.8.7', nodejs: process.version }), 1);
+  conflicts = 2;
+  m.observeReload(true);
+  m.observeReload(false);
+  m.observeReload(false);
+  const f1 = parseExposition(await m.text());
+  t.equal(value(f1, 'haagent_vip_conflicts_total', { group: 'web' }), 2, 'mirrors the group\'s conflict count');
+  t.equal(value(f1, 'haagent_reloads_total', { result: 'applied' }), 1);
+  t.equal(value(f1, 'haagent_reloads_total', { result: 'refused' }), 2);
+  t.match(parseExposition(await new Metrics(snap, { defaultMetrics: false }).text()).get('haagent_build_info')?.samples[0]?.labels, { version: /^\d+\.\d+\.\d+/ }, 'by default the version of package.json');
+});
+
+t.test('packageVersion: "unknown" when no package.json of haagent is found', async (t) => {
+  t.equal(packageVersion('file:///nonexistent/dir/x/version.js'), 'unknown');
+  t.match(packageVersion(), /^\d+\.\d+\.\d+/);
 });

@@ -31,7 +31,7 @@ t.test('config: bad peer entries are refused where they are', async (t) => {
     ['[{ node: d1, address: 198.51.100.11 }, 198.51.100.12]', 'heartbeat.peers[1]', /name every peer .* or none/],
     ['[{ node: d0, address: 198.51.100.11 }]', 'heartbeat.peers[0]', /a node other than this one \(d0\)/],
     ['[{ node: "d 1", address: 198.51.100.11 }]', 'heartbeat.peers[0]', /node is a name of 1\.\.63/],
-    ['[{ node: d1 }]', 'heartbeat.peers[0]', /exactly the keys node and address/],
+    ['[{ node: d1 }]', 'heartbeat.peers[0]', /the keys node and address/],
     ['[{ node: d1, address: nowhere }]', 'heartbeat.peers[0]', /address is a peer address/],
   ];
   for (const [peers, path, expected] of cases) {

@@ -121,7 +121,7 @@ function hostileStatus(): StatusRecord {
         reach: 1,
         checks: [],
         conflicts: 0,
-        lastConflict: null,
+        lastConflict: null, sync: null,
       },
     ],
     peers: HOSTILE.map(peer),

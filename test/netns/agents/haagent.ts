@@ -85,9 +85,10 @@ export interface HaagentOptions {
   levip?: LevipOptions;
   /**
    * heartbeat.peers by director index: a lossy path's relay addresses, unnamed (the relay
-   * forwards from its own address). Default: the other directors, each named with its address.
+   * forwards from its own address), or named entries, e.g. one per path with its own bind.
+   * Default: the other directors, each named with its address.
    */
-  peers?: string[][];
+  peers?: (string | PeerEntry)[][];
   /** heartbeat.multicast: the group heartbeats are sent to (peers: [[], []] for multicast alone). */
   multicast?: string;
   /**
@@ -102,6 +103,13 @@ export interface HaagentOptions {
    * as systemd/haagent.service does; the lab's files are then owned by that user.
    */
   runAs?: RunAs;
+}
+
+/** A named heartbeat.peers entry as the configuration writes it. */
+export interface PeerEntry {
+  node: string;
+  address: string;
+  bind?: string;
 }
 
 export interface LevipOptions {
