@@ -171,6 +171,7 @@ export class Lab {
       await must(['ip', '-n', h.ns, 'link', 'set', 'eth0', 'up']);
     }
     if (this.backbone) await this.buildBackbone();
+    if (this.internal) await buildInternal(this.internal, this.directors);
     const links = this.hosts.flatMap((h) => [{ h, dev: 'eth0' }, ...(h.backboneIp ? [{ h, dev: 'eth1' }] : [])]);
     for (const { h, dev } of links) {
       const up = await waitFor(async () => (await run(['ip', '-n', h.ns, 'link', 'show', dev])).stdout.includes('state UP'), 3000, 20);
@@ -191,7 +192,6 @@ export class Lab {
       await must(['ip', '-n', d.ns, 'addr', 'add', `${d.backboneIp}/24`, 'dev', 'eth1']);
       await must(['ip', '-n', d.ns, 'link', 'set', 'eth1', 'up']);
     }
-    if (this.internal) await buildInternal(this.internal, this.directors);
   }
 
   /** Runs argv inside a namespace (host name or ns name); never throws. */
