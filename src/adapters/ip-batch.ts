@@ -55,12 +55,32 @@ export interface IpBatchOptions {
 }
 
 interface Pending {
-  iface: string;
-  addrs: IfaceAddress[] | null;
+  /** the interfaces the request lists, in the order written; the last is lo, the end marker. */
+  shows: string[];
+  /** each listing, by its index in shows; null while none came (no such interface). */
+  listed: (IfaceAddress[] | null)[];
+  /** the first show a listing line may still answer. */
+  next: number;
   stderr: string;
-  resolve: (r: BatchResult) => void;
+  resolve: (r: Listings | null) => void;
   timer: NodeJS.Timeout;
 }
+
+/** What one request got back: the listings of its shows in order, and stderr. */
+interface Listings {
+  listed: (IfaceAddress[] | null)[];
+  stderr: string;
+}
+
+/** A group's VIP changes in one request (runAll): each interface listed before and after. */
+export interface BatchAllOutcome {
+  /** per interface, its addresses before the commands; null when ip listed no such interface. */
+  before: Map<string, IfaceAddress[] | null>;
+  after: Map<string, IfaceAddress[] | null>;
+  stderr: string;
+}
+
+const show = (iface: string) => `addr show dev ${iface}`;
 
 export class IpBatch {
   private child: BatchChild | null = null;
@@ -81,10 +101,22 @@ export class IpBatch {
    * Runs `cmd` (ip's words after "ip") then lists iface's addresses. One at a time, in the
    * order asked.
    */
-  run(cmd: readonly string[], iface: string): Promise<BatchResult> {
-    const next = this.queue.then(() => this.runOne(cmd, iface));
-    this.queue = next.catch(() => undefined);
-    return next;
+  async run(cmd: readonly string[], iface: string): Promise<BatchResult> {
+    const r = await this.request([cmd.join(' '), show(iface)], [iface], [cmd, [iface]]);
+    return r && { addrs: r.listed[0] ?? null, stderr: r.stderr };
+  }
+
+  /**
+   * Several commands in one request: every interface named is listed before them and after
+   * them, so the caller can tell what each command changed. Queued like run().
+   */
+  async runAll(cmds: readonly (readonly string[])[], ifaces: readonly string[]): Promise<BatchAllOutcome | null> {
+    const names = [...new Set(ifaces)];
+    const lines = [...names.map(show), ...cmds.map((c) => c.join(' ')), ...names.map(show)];
+    const r = await this.request(lines, [...names, ...names], [...cmds, names]);
+    if (!r) return null;
+    const at = (base: number) => new Map(names.map((n, i) => [n, r.listed[base + i] ?? null]));
+    return { before: at(0), after: at(names.length), stderr: r.stderr };
   }
 
   /** The running child's pid, if one runs. */
@@ -98,21 +130,30 @@ export class IpBatch {
     this.end('closed');
   }
 
-  private runOne(cmd: readonly string[], iface: string): Promise<BatchResult> {
+  /**
+   * Writes `lines` (ending with the listings of `shows`, in that order) and the lo marker
+   * unless the last listing is lo's; `words` are checked first. Queued: one at a time.
+   */
+  private request(lines: readonly string[], shows: readonly string[], words: readonly (readonly string[])[]): Promise<Listings | null> {
+    const next = this.queue.then(() => this.runOne(lines, shows, words));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private runOne(lines: readonly string[], shows: readonly string[], words: readonly (readonly string[])[]): Promise<Listings | null> {
     const child = this.ensureChild();
     if (!child) return Promise.resolve(null);
     // ip -batch splits on blanks; every word here was validated by the config schema
     // (addresses, interface names), but refuse anything that could smuggle a second line.
-    const words = [...cmd, iface];
-    if (words.some((w) => /[\s"'\\#]/.test(w) || w === '')) return Promise.resolve(null);
-    return new Promise<BatchResult>((resolve) => {
+    if (words.flat().some((w) => /[\s"'\\#]/.test(w) || w === '')) return Promise.resolve(null);
+    const marked = shows[shows.length - 1] === 'lo' ? [...shows] : [...shows, 'lo'];
+    return new Promise<Listings | null>((resolve) => {
       const timer = setTimeout(() => {
         this.settle(null);
         this.end(`no answer within ${this.timeoutMs} ms`);
       }, this.timeoutMs);
-      this.pending = { iface, addrs: null, stderr: '', resolve, timer };
-      const marker = iface === 'lo' ? '' : 'addr show dev lo\n';
-      const text = `${cmd.join(' ')}\naddr show dev ${iface}\n${marker}`;
+      this.pending = { shows: marked, listed: marked.map(() => null), next: 0, stderr: '', resolve, timer };
+      const text = [...lines, ...(marked.length > shows.length ? [show('lo')] : [])].map((l) => `${l}\n`).join('');
       if (!child.write(text)) {
         // A full pipe means the child is not reading: treat it as dead.
         this.settle(null);
@@ -168,13 +209,17 @@ export class IpBatch {
       } catch (e) {
         return this.end(`unexpected output (${(e as Error).message}): ${line.slice(0, 80)}`);
       }
-      if (listed.name === p.iface) p.addrs = listed.addrs;
-      if (listed.name === 'lo') {
+      // Listings come in the order asked; an interface ip does not know prints none.
+      const k = p.shows.indexOf(listed.name, p.next);
+      if (k < 0) continue;
+      p.listed[k] = listed.addrs;
+      p.next = k + 1;
+      if (k === p.shows.length - 1) {
         // stderr is written before the marker, but its pipe may be read later in this same
         // turn: settle on the next one.
         this.pending = null;
         this.awaiting = p;
-        setImmediate(() => this.settle({ addrs: p.addrs, stderr: p.stderr.trim() }, p));
+        setImmediate(() => this.settle({ listed: p.listed, stderr: p.stderr.trim() }, p));
       }
     }
   }
@@ -182,7 +227,7 @@ export class IpBatch {
   /** the request whose marker was seen, settling on the next turn. */
   private awaiting: Pending | null = null;
 
-  private settle(r: BatchResult, which?: Pending): void {
+  private settle(r: Listings | null, which?: Pending): void {
     const p = which ?? this.pending ?? this.awaiting;
     if (!p) return;
     clearTimeout(p.timer);

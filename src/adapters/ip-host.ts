@@ -9,7 +9,7 @@
 import { vipCidr } from '../config/vip.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { Millis, Vip } from '../config/types.js';
-import type { CommandRunner, EnsureOutcome, VipHost } from '../ports/index.js';
+import type { CommandRunner, EnsureOutcome, VipHost, VipPlacement } from '../ports/index.js';
 import { parseIpAddrJson, type IfaceAddress } from './ip-json.js';
 import { describeResult } from './runner.js';
 import { errorText } from './bounded-buffer.js';
@@ -58,6 +58,22 @@ export class IpVipHost implements VipHost {
   }
 
   /**
+   * A group's VIPs: through a running `ip -batch`, all of them in one request that lists the
+   * interfaces before and after (what each change did is read there, not guessed from
+   * stderr, which the request shares); otherwise one ensure per VIP.
+   */
+  async ensureAll(placements: readonly VipPlacement[], present: boolean): Promise<EnsureOutcome[]> {
+    const argvs = placements.map((p) => (present ? this.addArgv(p.vip, p.iface) : this.delArgv(p.vip, p.iface)));
+    const b = this.batch ? await this.batch.runAll(argvs.map((a) => a.slice(1)), placements.map((p) => p.iface)) : null;
+    if (!b) return Promise.all(placements.map((p) => this.ensure(p.vip, p.iface, present)));
+    return placements.map((p, i): EnsureOutcome => {
+      const after = b.after.get(p.iface) ?? [];
+      if (holds(after, p.vip) === present) return { ok: true, changed: holds(b.before.get(p.iface) ?? [], p.vip) !== present };
+      return { ok: false, error: `${argvs[i]!.join(' ')} (ip -batch): ${b.stderr || notAsWanted(present)}` };
+    });
+  }
+
+  /**
    * Act first, then verify only when the kernel objects: the common case (a takeover adding
    * an absent VIP) costs one `ip` spawn instead of two, which is most of the takeover time.
    * Exit 2 means "already there" on add and "not there" on del (measured on Debian 12 bookworm); the message
@@ -70,8 +86,7 @@ export class IpVipHost implements VipHost {
       const b = await this.batch.run(argv.slice(1), iface);
       if (b) {
         if (holds(b.addrs ?? [], vip) === want) return { ok: true, changed: !b.stderr.includes('Command failed') };
-        const why = b.stderr || (want ? 'the address is not on the interface afterwards' : 'the address is still on the interface afterwards');
-        return { ok: false, error: `${argv.join(' ')} (ip -batch): ${why}` };
+        return { ok: false, error: `${argv.join(' ')} (ip -batch): ${b.stderr || notAsWanted(want)}` };
       }
     }
     const r = await this.runner.run(argv, this.timeoutMs);
@@ -106,6 +121,11 @@ export class IpVipHost implements VipHost {
     // Always the exact prefix: without it ip warns and removes the first matching address.
     return [this.ipPath, 'addr', 'del', vipCidr(vip), 'dev', iface];
   }
+}
+
+/** Why a batch whose stderr says nothing still failed. */
+function notAsWanted(want: boolean): string {
+  return want ? 'the address is not on the interface afterwards' : 'the address is still on the interface afterwards';
 }
 
 /**

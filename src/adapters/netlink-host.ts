@@ -25,7 +25,8 @@ import { vipCidr } from '../config/vip.js';
 import { getSystemErrorMap } from 'node:util';
 import { constants } from 'node:os';
 import type { Vip } from '../config/types.js';
-import type { EnsureOutcome, VipHost } from '../ports/index.js';
+import type { EnsureOutcome, VipHost, VipPlacement } from '../ports/index.js';
+import { ensureVips } from '../ports/vip-set.js';
 import { ipv4Bytes } from './arp-frame.js';
 import { errorText } from './bounded-buffer.js';
 import type { Logger } from '../log.js';
@@ -76,6 +77,23 @@ export class NetlinkVipHost implements VipHost {
 
   ensureAbsent(vip: Vip, iface: string): Promise<EnsureOutcome> {
     return this.change('del', vip, iface);
+  }
+
+  /**
+   * A group's VIPs: each through netlink, synchronously as above (settled when returned if
+   * none went to the fallback); those that could not go through netlink go to the fallback
+   * together, in one exchange when it has ensureAll.
+   */
+  ensureAll(placements: readonly VipPlacement[], present: boolean): Promise<EnsureOutcome[]> {
+    const op: Op = present ? 'add' : 'del';
+    const tried = placements.map((p) => this.attempt(op, p.vip, p.iface));
+    const rest = placements.filter((_, i) => 'fallback' in tried[i]!);
+    if (rest.length === 0) return Promise.resolve(tried as EnsureOutcome[]);
+    for (const r of new Set(tried.flatMap((t) => ('fallback' in t ? [t.fallback] : [])))) this.onFallback(r);
+    return ensureVips(this.fallback, rest, present).then((done) => {
+      let k = 0;
+      return tried.map((t) => ('fallback' in t ? done[k++]! : t));
+    });
   }
 
   private change(op: Op, vip: Vip, iface: string): Promise<EnsureOutcome> {

@@ -7,7 +7,8 @@
 import { formatDuration } from './duration.js';
 import { DEFAULTS } from './defaults.js';
 import { LIMITS } from './limits.js';
-import { NAME_RE, durationIn, formatPeer, parseIfname, parseIp, parseMulticast, parsePeerEntry, parseVip, type IpAddress, type Parsed } from './fields.js';
+import { NAME_RE, durationIn, formatPeer, parseIfname, parseIp, parseMulticast, parsePeerEntry, type IpAddress, type Parsed } from './fields.js';
+import { checkGroupVips } from './group-vips.js';
 import type { PathKey } from './locate.js';
 import { effectiveTiming } from './resolve.js';
 import { checkRealServer, checkRoles } from './realserver.js';
@@ -109,19 +110,14 @@ function checkPeers(hb: Obj, self: string, out: CrossIssue[]): void {
 }
 
 /**
- * LevIP keys: the `levip` mapping only with `mode: levip`; the shared IP an IPv4 /32 (it goes
- * on lo, where a shorter prefix would make the whole subnet local: docs/levip.md); the guard at
- * most half the period (src/core/levip/schedule.ts timingProblems).
+ * LevIP keys: the `levip` mapping only with `mode: levip`; the guard at most half the period
+ * (src/core/levip/schedule.ts timingProblems). Its VIP's rules are in group-vips.ts.
  */
 function checkLevip(g: Obj, i: number, out: CrossIssue[]): void {
   const levip = asObj(g.levip);
   if (g.mode !== 'levip') {
     if (g.levip !== undefined) out.push({ path: ['groups', i, 'levip'], expected: 'no levip mapping unless the group has mode: levip' });
     return;
-  }
-  const vip = valid(g.vip, parseVip);
-  if (vip && (vip.family !== 4 || vip.prefix !== 32)) {
-    out.push({ path: ['groups', i, 'vip'], expected: 'an IPv4 address with prefix /32 in a levip group (it is added to lo; IPv6 LevIP is not designed yet)' });
   }
   if (!levip) return;
   const period = levip.period === undefined ? DEFAULTS.levip.period : valid(levip.period, durationIn(LIMITS.levipPeriod.min, LIMITS.levipPeriod.max));
@@ -205,7 +201,6 @@ function checkQuorum(root: Obj, out: CrossIssue[]): void {
 
 function checkGroups(groups: unknown[], out: CrossIssue[]): void {
   const names = new Map<string, number>();
-  const vips = new Map<string, number>();
   groups.forEach((raw, i) => {
     const g = asObj(raw);
     if (!g) return;
@@ -216,14 +211,8 @@ function checkGroups(groups: unknown[], out: CrossIssue[]): void {
     }
     checkLevip(g, i, out);
     checkHealth(g, i, out);
-    const vip = valid(g.vip, parseVip);
-    if (vip) {
-      // Two groups owning one address would fight over it, whatever the prefixes say.
-      const first = vips.get(vip.address);
-      if (first !== undefined) out.push({ path: ['groups', i, 'vip'], expected: `a VIP no other group has (groups[${first}] has ${vip.address})` });
-      else vips.set(vip.address, i);
-    }
   });
+  checkGroupVips(groups, out);
 }
 
 /** All cross-field issues of the raw document; `hostname` is the default node name. */

@@ -36,6 +36,8 @@ export const LIMITS = {
   levipWeight: { min: 1, max: 100 },
   /** recheck is 0 (off) or at least 100 ms: each check spawns `ip` twice (~4 ms each, measured on Debian 12). */
   realserverRecheck: { min: 100, max: 3_600_000 },
+  /** VIPs of one group (`vips:`): a NAT director holds two or three; each is one more address to add before the claim is done. */
+  groupVips: { max: 16 },
   /** VIPs of the real-server role: each is one address on lo, a few is normal. */
   realserverVips: { max: 64 },
   /** sun_path holds 108 bytes including the terminating NUL. */

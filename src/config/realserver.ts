@@ -10,7 +10,8 @@ import { vipCidr } from './vip.js';
 import { parseRealServerVip } from '../realserver/vip.js';
 import { formatDuration } from './duration.js';
 import { DEFAULTS } from './defaults.js';
-import { EXPECT, parseIfname, parseIp, parseVip, unusableVip, type Parsed } from './fields.js';
+import { EXPECT, parseIfname, parseIp, unusableVip, type Parsed } from './fields.js';
+import { rawGroupVips } from './group-vips.js';
 import type { PathKey } from './locate.js';
 import type { RealServerConfig, Millis, Vip } from './types.js';
 
@@ -92,8 +93,7 @@ export function checkRealServer(root: Obj, out: RoleIssue[]): void {
   const groupVips = new Map<string, number>();
   if (Array.isArray(root.groups)) {
     root.groups.forEach((g, i) => {
-      const vip = parseVip(asObj(g)?.vip);
-      if (vip.ok && !groupVips.has(vip.value.address)) groupVips.set(vip.value.address, i);
+      for (const { vip } of rawGroupVips(g, i)) if (!groupVips.has(vip.address)) groupVips.set(vip.address, i);
     });
   }
   const seen = new Map<string, number>();

@@ -4,6 +4,7 @@
  * (so it can be diffed against, or loaded back as, a configuration file).
  */
 import { vipCidr } from './vip.js';
+import { groupVips } from './vip-device.js';
 import { Document, isSeq } from 'yaml';
 import { formatDuration } from './duration.js';
 import { formatMode, formatPeer } from './fields.js';
@@ -33,7 +34,7 @@ function renderGroup(g: GroupConfig): Record<string, unknown> {
     group.levip = { period: formatDuration(l.period), guard: formatDuration(l.guard), repeat: formatDuration(l.repeat), weight: l.weight };
   }
   Object.assign(group, {
-    vip: vipCidr(g.vip),
+    ...renderVips(g),
     interface: g.interface,
     priority: g.priority,
     preempt: g.preempt,
@@ -52,6 +53,14 @@ function renderGroup(g: GroupConfig): Record<string, unknown> {
   if (g.trackInterfaces && g.trackInterfaces.length > 0) group.trackInterfaces = g.trackInterfaces;
   if (g.pingNodes && g.pingNodes.length > 0) group.pingNodes = g.pingNodes;
   return group;
+}
+
+/** `vip:` for one VIP on the group's interface (the common form), `vips:` otherwise. */
+function renderVips(g: GroupConfig): Record<string, unknown> {
+  const vips = groupVips(g);
+  const only = vips.length === 1 ? vips[0] : undefined;
+  if (only && only.iface === g.interface) return { vip: vipCidr(only.vip) };
+  return { vips: vips.map((p) => (p.iface === g.interface ? vipCidr(p.vip) : { address: vipCidr(p.vip), interface: p.iface })) };
 }
 
 /** name, type, the type's own keys, then the common ones: the order docs/health.md uses. */

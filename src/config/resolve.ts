@@ -8,6 +8,7 @@ import { DEFAULTS } from './defaults.js';
 import type { RawCheck, RawConfig, RawGroup } from './schema.js';
 import type { ListenSpec } from './fields.js';
 import { resolveRealServer } from './realserver.js';
+import { resolveGroupVips } from './group-vips.js';
 import type { Config, GroupConfig, HeartbeatConfig, ListenAddress, Millis } from './types.js';
 
 export interface Timing {
@@ -42,13 +43,15 @@ function resolveHeartbeat(hb: NonNullable<RawConfig['heartbeat']>): HeartbeatCon
 
 function resolveGroup(g: RawGroup): GroupConfig {
   const mode = g.mode ?? DEFAULTS.mode;
+  const vips = resolveGroupVips(g);
   return {
     name: g.name,
     mode,
     // Only a levip group carries rotation settings; cross.ts refused them anywhere else.
     ...(mode === 'levip' ? { levip: { ...DEFAULTS.levip, ...definedOnly(g.levip ?? {}) } } : {}),
-    vip: g.vip,
+    vip: vips[0]!.vip,
     interface: g.interface,
+    vips,
     ...(g.sync !== undefined ? { sync: g.sync } : {}),
     priority: g.priority ?? DEFAULTS.priority,
     preempt: g.preempt ?? DEFAULTS.preempt,

@@ -10,6 +10,7 @@ import { LIMITS } from './limits.js';
 import { EXPECT, NAME_RE, durationIn, parseIfname, parseIp, parseListen, parseMode, parseMulticast, parseStatusMode, parsePeerEntry, parseVip, type Parsed } from './fields.js';
 import { HTTP_BODY_MAX_BYTES, type CheckWeight } from '../health/types.js';
 import { RS_EXPECT, parseRealServerIfname, parseRealServerVipField } from './realserver.js';
+import { VIPS_EXPECT, parseVipEntry } from './group-vips.js';
 
 /** A zod leaf around one of our parsers; its issue message is the parser's "expected" text. */
 function leaf<T>(parse: (v: unknown) => Parsed<T>) {
@@ -145,7 +146,13 @@ export const groupSchema = strict({
   name: name(),
   mode: z.enum(['failover', 'levip'], { error: 'one of failover, levip' }).optional(),
   levip: levipSchema.optional(),
-  vip: leaf(parseVip),
+  // Exactly one of vip and vips (group-vips.ts, with the duplicates and the LevIP rules).
+  vip: leaf(parseVip).optional(),
+  vips: z
+    .array(leaf(parseVipEntry), { error: VIPS_EXPECT.list })
+    .min(1, { error: VIPS_EXPECT.list })
+    .max(LIMITS.groupVips.max, { error: VIPS_EXPECT.list })
+    .optional(),
   interface: leaf(parseIfname),
   priority: intIn(LIMITS.priority.min, LIMITS.priority.max).optional(),
   preempt: bool().optional(),

@@ -29,6 +29,12 @@ export interface Vip {
   family: 4 | 6;
 }
 
+/** One VIP of a group and the interface it is on (or, in an action, the device it goes on). */
+export interface VipPlacement {
+  vip: Vip;
+  iface: string;
+}
+
 /** LevIP (mode: levip): every member holds the IP, the slot owner answers ARP for it. */
 export interface LevipConfig {
   /** rotation slot length. */
@@ -58,8 +64,19 @@ export interface GroupConfig {
   mode?: GroupMode;
   /** set when mode is levip. */
   levip?: LevipConfig;
+  /** the group's first VIP (vips[0].vip): what status shows as `vip`, the one LevIP shares. */
   vip: Vip;
+  /**
+   * The group's interface: the VIPs written without one of their own are on it; it is always
+   * tracked; LevIP announces on it.
+   */
   interface: string;
+  /**
+   * Every VIP of the group in the order written, each with its interface; the first is `vip`
+   * on `interface`. Always set by resolveConfig; optional only so hand-built groups (the
+   * simulator's) need not name it: read it through groupVips() (vip-device.ts).
+   */
+  vips?: VipPlacement[];
   /** 1-254, higher wins. */
   priority: number;
   preempt: boolean;

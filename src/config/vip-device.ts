@@ -1,13 +1,14 @@
 /**
- * Which groups are LevIP groups and where their shared IP lives. Pure, so the core, the
- * agent and the `release` command all agree on the device without importing any effect.
+ * Which groups are LevIP groups, and where a group's VIPs live. Pure, so the core, the agent
+ * and the `release` command all agree on the devices without importing any effect.
  *
  * A LevIP member holds the IP as /32 on `lo`, never on the front interface: with `arp_ignore=1`
  * on that interface the kernel then answers ARP for it nowhere, and only the slot owner's
  * unsolicited replies (and, during its slot, its answers) tell the router where it is
  * (docs/levip.md "Keeping the levelers quiet").
  */
-import type { GroupConfig, LevipConfig } from './types.js';
+import type { GroupConfig, LevipConfig, VipPlacement } from './types.js';
+import { vipsCidr } from './vip.js';
 
 /** The device a LevIP group's shared IP is added to. */
 export const LEVIP_VIP_DEVICE = 'lo';
@@ -21,4 +22,26 @@ export function isLevipGroup(g: GroupConfig): g is LevipGroupConfig {
 /** Where the group's VIP is added and removed: `lo` for LevIP, the group's interface otherwise. */
 export function vipDevice(g: GroupConfig): string {
   return isLevipGroup(g) ? LEVIP_VIP_DEVICE : g.interface;
+}
+
+/**
+ * Every VIP of the group with the interface it is on and announced on, first VIP first. A
+ * group built by hand without `vips` has its one VIP on its interface.
+ */
+export function groupVips(g: GroupConfig): readonly VipPlacement[] {
+  return g.vips ?? [{ vip: g.vip, iface: g.interface }];
+}
+
+/**
+ * The group's VIPs as one word, first first: what notify hooks get as their VIP argument (and
+ * HAAGENT_VIP), the event stream's `vip` and the service status line show.
+ */
+export function groupVipsText(g: GroupConfig): string {
+  return vipsCidr(groupVips(g).map((p) => p.vip));
+}
+
+/** Where each VIP of the group is added and removed: `lo` for LevIP (one VIP), its interface otherwise. */
+export function vipPlacements(g: GroupConfig): VipPlacement[] {
+  const levip = isLevipGroup(g);
+  return groupVips(g).map((p) => ({ vip: p.vip, iface: levip ? LEVIP_VIP_DEVICE : p.iface }));
 }

@@ -1,7 +1,7 @@
 /**
- * VIP conflict probing, decided in the core. While a group is active with its VIP in place
- * (IPv4, failover mode, not handing over), the core asks for a duplicate address detection
- * on the segment: the `detect` action, which the driver performs (`arping -D`: a request from
+ * VIP conflict probing, decided in the core. While a group is active with its VIPs in place
+ * (failover mode, not handing over), the core asks for a duplicate address detection of each
+ * IPv4 VIP on its interface: a `detect` action each, which the driver performs (`arping -D`: a request from
  * 0.0.0.0 asking who has the VIP; our own kernel does not answer its own broadcast, so any
  * answer is another host claiming the address) and reports back as a `detectResult` input.
  * An answer is a conflict: a rogue host, an old owner that did not release (a crashed agent's
@@ -15,13 +15,16 @@
  *   - then `fastDetections` in all back to back, `fastGap` apart (the announcement check: an
  *     old owner still answering is answered with announcements until it stops);
  *   - then one every `interval`.
- * One detection per group runs at a time; its result, not a timer, schedules the next.
+ * A detection of each IPv4 VIP of the group is a round; one round per group runs at a time,
+ * and its last result, not a timer, schedules the next.
  * Not while a live peer advertises the group active: an old owner handing over to us (it keeps
  * the VIP until it hears us active, plus a grace, and longer on a loaded host) or the other
  * side of a dual active, which the election resolves; its answers are no rogue's. The probe
  * waits (rechecked every fastGap) until no peer says so. Not while we hand over either: the
  * successor holds the VIP too, by design, for the grace.
  */
+import { groupVips } from '../config/vip-device.js';
+import type { VipPlacement } from '../config/types.js';
 import type { GroupRt } from './group.js';
 import { isLevip, type StepCtx } from './step.js';
 import type { DetectTiming, Input, Millis } from './types.js';
@@ -29,28 +32,41 @@ import type { DetectTiming, Input, Millis } from './types.js';
 interface Term {
   /** the group's active-since time: a new value is a new term. */
   since: Millis;
-  /** when the next detection is due (null: one is running). */
+  /** when the next round of detections is due (null: one is running). */
   at: Millis | null;
   fastLeft: number;
-  /** the last error reported, so a broken arping is logged once per term, not every round. */
-  lastError: string | null;
+  /** the errors of the last round, so a broken arping is logged once per term, not every round. */
+  lastErrors: Set<string>;
+  /** the errors of the round running. */
+  roundErrors: Set<string>;
   pass: number;
 }
 
 export type DetectResult = Extract<Input, { kind: 'detectResult' }>;
 
-/** Detections wanted: active with the VIP in place, IPv4, failover mode, not handing over. */
-export function detectable(g: GroupRt): boolean {
-  return g.state === 'active' && g.vipReady && g.release === null && !isLevip(g) && g.cfg.vip.family === 4;
+/** The group's IPv4 VIPs with the interface each is on: what a round probes. */
+function probed(g: GroupRt): VipPlacement[] {
+  return groupVips(g.cfg).filter((p) => p.vip.family === 4);
 }
 
-/** Other hosts answered for the VIP: log it loudly, count it, re-announce in both ARP forms. */
-export function conflictFound(g: GroupRt, macs: string[], ctx: StepCtx): void {
+/** Detections wanted: active with the VIPs in place, an IPv4 one among them, failover mode, not handing over. */
+export function detectable(g: GroupRt): boolean {
+  return g.state === 'active' && g.vipReady && g.release === null && !isLevip(g) && probed(g).length > 0;
+}
+
+/**
+ * Other hosts answered for one of the VIPs (`address`; absent: the first IPv4 one): log it
+ * loudly, count it, re-announce that VIP in both ARP forms.
+ */
+export function conflictFound(g: GroupRt, macs: string[], ctx: StepCtx, address?: string): void {
+  const v4 = probed(g);
+  const p = v4.find((x) => x.vip.address === address) ?? v4[0];
+  if (!p) return;
   g.conflicts++;
   g.lastConflict = { macs, at: ctx.now };
-  ctx.notes.push({ level: 'error', group: g.name, msg: `VIP CONFLICT: ${g.cfg.vip.address} is also answered by ${macs.join(', ')}; re-announcing` });
+  ctx.notes.push({ level: 'error', group: g.name, msg: `VIP CONFLICT: ${p.vip.address} is also answered by ${macs.join(', ')}; re-announcing` });
   // Both forms, whatever the configured form: a router that missed one may honour the other.
-  ctx.actions.push({ kind: 'announce', group: g.name, gid: g.id, reason: 'conflict', vip: g.cfg.vip, iface: g.cfg.interface, garp: { ...g.cfg.garp, form: 'both' } });
+  ctx.actions.push({ kind: 'announce', group: g.name, gid: g.id, reason: 'conflict', vips: [p], garp: { ...g.cfg.garp, form: 'both' } });
 }
 
 export class Detections {
@@ -58,14 +74,14 @@ export class Detections {
   private readonly terms = new Map<number, Term>();
   /** plan() passes: a term not seen in the latest pass belongs to a group that left. */
   private pass = 0;
-  /** group instances with a detection in flight (its result must come back before the next). */
-  private readonly running = new Set<number>();
+  /** per group instance with a round in flight: the detections whose results are still out. */
+  private readonly running = new Map<number, number>();
 
   constructor(private readonly timing: DetectTiming | null) {}
 
   /**
-   * After every step: start the detections that are due, and forget groups that left.
-   * `peerActive(g)`: a live peer advertises g active (then the probe waits).
+   * After every step: start the rounds that are due (one detection per IPv4 VIP), and forget
+   * groups that left. `peerActive(g)`: a live peer advertises g active (then the probe waits).
    */
   plan(groups: readonly GroupRt[], ctx: StepCtx, peerActive: (g: GroupRt) => boolean): void {
     if (this.timing === null) return;
@@ -75,7 +91,7 @@ export class Detections {
       if (!detectable(g)) continue;
       let term = this.terms.get(g.id);
       if (term === undefined || term.since !== g.since) {
-        term = { since: g.since, at: ctx.now + this.timing.fastGap, fastLeft: this.timing.fastDetections, lastError: null, pass };
+        term = { since: g.since, at: ctx.now + this.timing.fastGap, fastLeft: this.timing.fastDetections, lastErrors: new Set(), roundErrors: new Set(), pass };
         this.terms.set(g.id, term);
       }
       term.pass = pass;
@@ -85,31 +101,41 @@ export class Detections {
         continue;
       }
       term.at = null;
-      this.running.add(g.id);
-      ctx.actions.push({ kind: 'detect', group: g.name, gid: g.id, vip: g.cfg.vip, iface: g.cfg.interface });
+      const vips = probed(g);
+      this.running.set(g.id, vips.length);
+      for (const p of vips) ctx.actions.push({ kind: 'detect', group: g.name, gid: g.id, vip: p.vip, iface: p.iface });
     }
     for (const [gid, term] of this.terms) if (term.pass !== pass) this.terms.delete(gid);
   }
 
   /**
-   * A detection finished. Schedules the next one of the term and returns whether the answers
-   * are a conflict to act on (the group still active with its VIP in place).
+   * A detection finished. The last of its round schedules the next round of the term; each
+   * returns whether its answers are a conflict to act on (the group still active with its
+   * VIPs in place).
    */
   result(g: GroupRt | undefined, r: DetectResult, ctx: StepCtx, peerActive: (g: GroupRt) => boolean): boolean {
-    if (r.gid !== undefined) this.running.delete(r.gid);
+    const gid = r.gid ?? g?.id;
+    const left = gid === undefined ? 0 : (this.running.get(gid) ?? 1) - 1;
+    if (gid !== undefined) {
+      if (left > 0) this.running.set(gid, left);
+      else this.running.delete(gid);
+    }
     if (g === undefined || this.timing === null) return false;
-    this.running.delete(g.id);
     const term = this.terms.get(g.id);
     if (term === undefined || !detectable(g)) return false;
-    if (term.fastLeft > 0) term.fastLeft--;
-    term.at = ctx.now + (term.fastLeft > 0 ? this.timing.fastGap : this.timing.interval);
-    if (r.error !== undefined) {
-      if (r.error !== term.lastError) ctx.notes.push({ level: 'warn', group: g.name, msg: `conflict probe failed: ${r.error} (probing goes on every ${this.timing.interval} ms)` });
-      term.lastError = r.error;
-      return false;
+    if (left === 0) {
+      if (term.fastLeft > 0) term.fastLeft--;
+      term.at = ctx.now + (term.fastLeft > 0 ? this.timing.fastGap : this.timing.interval);
     }
-    term.lastError = null;
-    return r.macs.length > 0 && !peerActive(g);
+    if (r.error !== undefined) {
+      if (!term.lastErrors.has(r.error)) ctx.notes.push({ level: 'warn', group: g.name, msg: `conflict probe failed: ${r.error} (probing goes on every ${this.timing.interval} ms)` });
+      term.roundErrors.add(r.error);
+    }
+    if (left === 0) {
+      term.lastErrors = term.roundErrors;
+      term.roundErrors = new Set();
+    }
+    return r.error === undefined && r.macs.length > 0 && !peerActive(g);
   }
 
   /** The earliest detection due, for wakeAt. */

@@ -24,6 +24,7 @@ import { skipRefused } from './quiet.js';
 import { evalRelease, evaluate, type EvalCore } from './evaluate.js';
 import { announce, ensureVip, toFault, toHealthFault } from './transitions.js';
 import type { GroupConfig } from '../config/types.js';
+import { vipPlacements } from '../config/vip-device.js';
 import type { WireGroup } from '../wire/types.js';
 import { GroupRt } from './group.js';
 import { BeatSchedule, type SendWants } from './beat.js';
@@ -142,7 +143,7 @@ export class Core implements EvalCore {
         return reconfigure(this, input.options, ctx);
       case 'detectResult': {
         const g = this.instance(input.group, input.gid);
-        if (this.detections.result(g, input, ctx, (x) => anyActivePeer(this.peers, x, ctx.now) !== null)) conflictFound(g!, input.macs, ctx);
+        if (this.detections.result(g, input, ctx, (x) => anyActivePeer(this.peers, x, ctx.now) !== null)) conflictFound(g!, input.macs, ctx, input.address);
         return;
       }
       case 'health': {
@@ -200,9 +201,11 @@ export class Core implements EvalCore {
     g.vipError = r.error ?? 'unknown error';
     const what = r.present ? 'add' : 'remove';
     ctx.notes.push({ level: 'error', group: g.name, msg: `cannot ${what} VIP: ${g.vipError}` });
-    if (!r.present) g.vipHave = null; // unknown: evalFault keeps trying to remove it
-    // After a failed add, clear the VIP at once; after a failed remove, wait for the retry
-    // deadline instead of spinning on a command that just failed.
+    // Unknown: evalFault keeps trying to remove it. After a failed add too when the group has
+    // several VIPs: those that went on are still there, and the whole group must come off.
+    if (!r.present || vipPlacements(g.cfg).length > 1) g.vipHave = null;
+    // After a failed add, clear the VIPs at once (never a half-claimed group); after a failed
+    // remove, wait for the retry deadline instead of spinning on a command that just failed.
     toFault(g, `cannot ${what} VIP: ${g.vipError}`, ctx, r.present);
   }
 

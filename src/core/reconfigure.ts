@@ -17,10 +17,10 @@ interface ReloadCore {
 }
 
 /**
- * Applies a new configuration. A group whose VIP and interface are unchanged keeps its
- * state and VIP (only its settings change, so no flap); a group whose VIP or interface
- * changed is replaced (old VIP released, new group starts in init); removed groups release
- * their VIP; new groups start in init and listen for the init-dead time.
+ * Applies a new configuration. A group whose VIPs and interfaces are unchanged keeps its
+ * state and VIPs (only its settings change, so no flap); a group whose VIP list or interface
+ * changed is replaced (every old VIP released, the new group starts in init); removed groups
+ * release their VIPs; new groups start in init and listen for the init-dead time.
  */
 export function reconfigure(core: ReloadCore, o: Omit<CoreOptions, 'node' | 'maintenance'>, ctx: StepCtx): void {
   Object.assign(core.opts, { interval: o.interval, deadTime: o.deadTime, initDead: o.initDead, expectedPeers: o.expectedPeers, groups: o.groups });
@@ -37,7 +37,7 @@ export function reconfigure(core: ReloadCore, o: Omit<CoreOptions, 'node' | 'mai
     const g = new GroupRt(cfg, ctx.now, core.nextGid++);
     g.initUntil = ctx.now + o.initDead;
     next.push(g);
-    ctx.notes.push({ level: 'info', group: cfg.name, msg: cur ? 'group VIP or interface changed: replacing it' : 'group added' });
+    ctx.notes.push({ level: 'info', group: cfg.name, msg: cur ? 'group VIPs or interface changed: replacing it' : 'group added' });
     ensureVip(g, false, ctx);
   }
   for (const g of core.groups) {

@@ -2,8 +2,8 @@
  * Shared pieces of one election step: the step context, the action order, and two questions
  * about a group (is it a LevIP group; does a reload keep its VIP where it is).
  */
-import type { GroupConfig } from '../config/types.js';
-import { isLevipGroup, vipDevice } from '../config/vip-device.js';
+import type { GroupConfig, VipPlacement } from '../config/types.js';
+import { isLevipGroup, vipDevice, vipPlacements } from '../config/vip-device.js';
 import { sameVip } from '../config/vip.js';
 import type { GroupRt } from './group.js';
 import type { Action, Millis, Note, Transition } from './types.js';
@@ -29,12 +29,16 @@ export function isLevip(g: GroupRt): boolean {
 }
 
 /**
- * The group's VIP stays where it is: the same VIP on the same interface and device. A reload
- * keeps such a group (and its state); anything else is a new group. vipDevice: a switch
+ * The group's VIPs stay where they are: the same set of VIPs (in any order), each on the same
+ * interface and device, and the same group interface. A reload keeps such a group (and its
+ * state); anything else (a VIP added, removed or moved) is a new group. vipDevice: a switch
  * between failover and levip moves the VIP (interface <-> lo).
  */
 export function sameVipPlacement(a: GroupConfig, b: GroupConfig): boolean {
-  return sameVip(a.vip, b.vip) && a.interface === b.interface && vipDevice(a) === vipDevice(b);
+  const pa = vipPlacements(a);
+  const pb = vipPlacements(b);
+  const within = (x: VipPlacement[], y: VipPlacement[]) => x.every((p) => y.some((q) => sameVip(p.vip, q.vip) && p.iface === q.iface));
+  return pa.length === pb.length && within(pa, pb) && within(pb, pa) && a.interface === b.interface && vipDevice(a) === vipDevice(b);
 }
 
 /** Release before claim, claim before announce, announce before telling peers, probes after, exit last. */

@@ -3,7 +3,7 @@
  * state, the VIP wanted, the announcements. Core's evaluation (election.ts) decides when.
  */
 import { DEFAULTS } from '../config/defaults.js';
-import { vipDevice } from '../config/vip-device.js';
+import { groupVips, vipPlacements } from '../config/vip-device.js';
 import type { GroupRt } from './group.js';
 import type { StepCtx } from './step.js';
 import type { Millis } from './types.js';
@@ -50,14 +50,14 @@ export function ensureVip(g: GroupRt, present: boolean, ctx: StepCtx): void {
   // re-add a VIP it has lost meanwhile. The result handler follows the latest want.
   if (g.vipPending > 0 || settled) return;
   g.vipPending++;
-  ctx.actions.push({ kind: 'ensureVip', group: g.name, gid: g.id, present, vip: g.cfg.vip, iface: vipDevice(g.cfg) }); // lo for LevIP
+  ctx.actions.push({ kind: 'ensureVip', group: g.name, gid: g.id, present, vips: vipPlacements(g.cfg) }); // lo for LevIP
 }
 
 /** One request and one reply: the router already knows us; this only wins back a late race. */
 export function reannounce(g: GroupRt, reason: string, ctx: StepCtx): void {
-  ctx.actions.push({ kind: 'announce', group: g.name, gid: g.id, reason, vip: g.cfg.vip, iface: g.cfg.interface, garp: { ...g.cfg.garp, count: 1, form: 'both' } });
+  ctx.actions.push({ kind: 'announce', group: g.name, gid: g.id, reason, vips: [...groupVips(g.cfg)], garp: { ...g.cfg.garp, count: 1, form: 'both' } });
 }
 
 export function announce(g: GroupRt, reason: string, ctx: StepCtx): void {
-  ctx.actions.push({ kind: 'announce', group: g.name, gid: g.id, reason, vip: g.cfg.vip, iface: g.cfg.interface, garp: g.cfg.garp });
+  ctx.actions.push({ kind: 'announce', group: g.name, gid: g.id, reason, vips: [...groupVips(g.cfg)], garp: g.cfg.garp });
 }

@@ -2,7 +2,7 @@
  * Core types: the inputs the election consumes, the actions it emits, the transitions it
  * reports. Everything here is data; nothing reads a clock or touches the host.
  */
-import type { GarpConfig, GroupConfig, Millis, Vip } from '../config/types.js';
+import type { GarpConfig, GroupConfig, Millis, Vip, VipPlacement } from '../config/types.js';
 import type { GroupState, Message, WireGroup } from '../wire/types.js';
 
 export type { GroupState, Millis };
@@ -84,8 +84,9 @@ type InputEvent =
   /**
    * A `detect` action finished: the MACs of the other hosts that answered for the VIP (none:
    * no conflict), or the error that kept the probe from giving evidence either way.
+   * `address`: the VIP probed (absent in hand-fed inputs: the group's first IPv4 VIP).
    */
-  | { kind: 'detectResult'; now: Millis; group: string; gid?: number; macs: string[]; error?: string }
+  | { kind: 'detectResult'; now: Millis; group: string; gid?: number; macs: string[]; error?: string; address?: string }
   | { kind: 'shutdown'; now: Millis }
   | { kind: 'command'; now: Millis; command: OperatorCommand }
   /** how a levipAnswer action went: `ok`, or the error of the interface's sysctl write. */
@@ -97,11 +98,17 @@ export type OperatorCommand =
   | { op: 'maintenance'; on: boolean };
 
 export type Action =
-  /** make the host match: VIP present (true) or absent (false). Result comes back as vipResult. */
-  | { kind: 'ensureVip'; group: string; gid: number; present: boolean; vip: Vip; iface: string }
-  /** gratuitous ARP burst for the group's VIP. Result comes back as announceResult. */
-  | { kind: 'announce'; group: string; gid: number; reason: string; vip: Vip; iface: string; garp: GarpConfig }
-  /** probe the segment for other hosts answering for the VIP (detect.ts). Result: detectResult. */
+  /**
+   * Make the host match: every VIP of the group present (true) or absent (false), each on its
+   * device. One result for all comes back as vipResult (ok only if every one is as asked).
+   */
+  | { kind: 'ensureVip'; group: string; gid: number; present: boolean; vips: VipPlacement[] }
+  /**
+   * Gratuitous ARP (IPv4) or unsolicited neighbour advertisement (IPv6) bursts, one per VIP on
+   * the interface it is on, side by side. One result for all comes back as announceResult.
+   */
+  | { kind: 'announce'; group: string; gid: number; reason: string; vips: VipPlacement[]; garp: GarpConfig }
+  /** probe the segment for other hosts answering for one IPv4 VIP (detect.ts). Result: detectResult. */
   | { kind: 'detect'; group: string; gid: number; vip: Vip; iface: string }
   /**
    * LevIP: turn the interface's ARP answering for the shared IPs on lo on (this node owns the

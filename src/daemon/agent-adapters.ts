@@ -7,6 +7,7 @@
 import { DEFAULTS } from '../config/defaults.js';
 import fs from 'node:fs';
 import path from 'node:path';
+import { groupVips } from '../config/vip-device.js';
 import type { Config } from '../config/types.js';
 import { loadNative } from '../adapters/native.js';
 import { loopTimers } from '../adapters/loop-timer.js';
@@ -34,7 +35,7 @@ export class StartError extends Error {
 /** The external tools this configuration needs, missing from PATH. */
 export function missingTools(config: Config, pathEnv = process.env.PATH ?? ''): string[] {
   const needed = ['ip'];
-  if (config.groups.some((g) => g.vip.family === 4)) needed.push('arping');
+  if (config.groups.some((g) => groupVips(g).some((p) => p.vip.family === 4))) needed.push('arping');
   const dirs = pathEnv.split(':').filter(Boolean);
   return needed.filter((tool) => !dirs.some((d) => isExecutable(path.join(d, tool))));
 }

@@ -1,10 +1,12 @@
 /**
  * The agent's health side: checks, tracked links and ping nodes, run beside the election and
  * never on its path. Each group's summary change becomes one `health` input to the core; the
- * VIP interface is always tracked, driven by `ip monitor link` events. A reload keeps every
+ * group's interface and every interface a VIP of the group is on are always tracked, driven by
+ * `ip monitor link` events. A reload keeps every
  * unchanged check and link (HealthMonitor.update, LinkMonitor.watch).
  */
 import type { Config } from '../config/types.js';
+import { groupVips } from '../config/vip-device.js';
 import type { Input } from '../core/types.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -27,7 +29,7 @@ export function healthSpecs(config: Config): GroupHealthSpec[] {
   return config.groups.map((g) => ({
     group: g.name,
     basePriority: g.priority,
-    interfaces: [...new Set([g.interface, ...(g.trackInterfaces ?? [])])],
+    interfaces: [...new Set([g.interface, ...groupVips(g).map((p) => p.iface), ...(g.trackInterfaces ?? [])])],
     checks: g.checks ?? [],
     pingNodes: g.pingNodes ?? [],
   }));

@@ -3,7 +3,6 @@
  * together, and owns the process lifecycle (signals, graceful stop, last-resort release).
  * Nothing on the host changes before the config and the key have been accepted.
  */
-import { vipCidr } from '../config/vip.js';
 import fs from 'node:fs';
 import type { Config } from '../config/types.js';
 import type { HeartbeatKeys } from '../wire/keyring.js';
@@ -29,7 +28,8 @@ import { driverMacFor, driverTimers, hookNotifier, missingTools, nextBoot, repor
 import { handleControl, maintenanceFile } from './agent-control.js';
 import { Driver } from './driver.js';
 import { LevipService } from '../levip/service.js';
-import { vipDevice } from '../config/vip-device.js';
+import { groupVipsText, vipPlacements } from '../config/vip-device.js';
+import { ensureVips } from '../ports/vip-set.js';
 import { serviceStatusLine, statusView } from './status-view.js';
 import type { ServiceManager } from '../adapters/service-manager.js';
 import type { VipHost } from '../ports/index.js';
@@ -176,9 +176,10 @@ export class Agent {
     return serviceStatusLine(d.view().groups.map((g) => ({ name: g.name, state: g.state, vip: this.vipOf(g.name), activeNode: g.holder })), this.config.node);
   }
 
+  /** The group's VIPs as hooks, events and the service line show them: comma-separated, first first. */
   private vipOf(group: string): string {
     const g = this.config.groups.find((x) => x.name === group);
-    return g ? vipCidr(g.vip) : '';
+    return g ? groupVipsText(g) : '';
   }
 
   private emit(ev: Record<string, unknown>): void {
@@ -280,8 +281,8 @@ export class Agent {
   async forceRelease(): Promise<void> {
     const groups = [...this.config.groups, ...this.opts.config.groups.filter((g) => !this.config.groups.includes(g))];
     for (const g of groups) {
-      const r = await this.vipHost.ensureAbsent(g.vip, vipDevice(g));
-      if (!r.ok) this.opts.log.error({ group: g.name, error: r.error }, 'cannot remove VIP');
+      const outs = await ensureVips(this.vipHost, vipPlacements(g), false);
+      for (const o of outs) if (!o.ok) this.opts.log.error({ group: g.name, error: o.error }, 'cannot remove VIP');
     }
   }
 

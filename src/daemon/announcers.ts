@@ -11,6 +11,7 @@ import { loadNative } from '../adapters/native.js';
 import { NdiscAnnouncer, RoutingAnnouncer } from '../adapters/ndisc.js';
 import { PacketAnnouncer } from '../adapters/packet-announcer.js';
 import type { GroupConfig } from '../config/types.js';
+import { groupVips } from '../config/vip-device.js';
 import type { Logger } from '../log.js';
 
 /** The driver's announcer for every family (LevIP's replies included: they are IPv4 ARP). */
@@ -32,7 +33,7 @@ export function makeAnnouncers(groups: readonly GroupConfig[], tracker: ChildSta
   });
   // Open the sockets and build the frames now: the first takeover must not pay for it.
   const byIface = new Map<string, string[]>();
-  for (const g of groups) if (g.vip.family === 4) byIface.set(g.interface, [...(byIface.get(g.interface) ?? []), g.vip.address]);
+  for (const { vip, iface } of groups.flatMap(groupVips)) if (vip.family === 4) byIface.set(iface, [...(byIface.get(iface) ?? []), vip.address]);
   for (const [iface, addresses] of byIface) {
     const why = v4.prepare(iface, addresses);
     if (why !== null && load.ok) log.warn({ iface, reason: why }, 'packet socket not ready: gratuitous ARP through arping until it is');

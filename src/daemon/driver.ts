@@ -13,7 +13,8 @@ import { Core } from '../core/election.js';
 export type { DriverDeps, DriverStats, Timers } from './driver-deps.js';
 import type { CoreView } from '../core/read-view.js';
 import type { Action, CommandReply, Input, OperatorCommand, StepResult } from '../core/types.js';
-import { realTimers, type Datagram, type EnsureOutcome, type VipHost } from '../ports/index.js';
+import { realTimers, type AnnounceOutcome, type Datagram } from '../ports/index.js';
+import { ensureVipsThen, gather } from '../ports/vip-set.js';
 import type { DriverDeps, DriverStats, Timers } from './driver-deps.js';
 import { PeerIdentity, peerNodeCount } from '../wire/identity.js';
 import { jsMac } from '../wire/mac.js';
@@ -212,28 +213,26 @@ export class Driver {
   /**
    * The core keeps one VIP change per group in flight, so the host is called right away: the
    * in-process host (netlink) has done the change when this returns, and its result is fed
-   * back in the same turn of the loop (the gratuitous ARP follows at once).
+   * back in the same turn of the loop (the gratuitous ARP follows at once). A group's VIPs go
+   * in one call (ensureVips); the result is ok only if every one is as asked, and a failure
+   * names each VIP that is not, with what the host said.
    */
   private ensureVip(a: Extract<Action, { kind: 'ensureVip' }>): void {
-    const { group, gid, present, vip, iface } = a;
-    const host = this.deps.vipHost;
+    const { group, gid, present, vips } = a;
     if (!present) this.bursts.get(group)?.abort();
-    let pending: ReturnType<VipHost['ensurePresent']>;
-    try {
-      pending = present ? host.ensurePresent(vip, iface) : host.ensureAbsent(vip, iface);
-    } catch (e) {
-      pending = Promise.resolve({ ok: false, error: e instanceof Error ? e.message : String(e) });
-    }
-    const done = (out: EnsureOutcome): void => {
-      if (out.ok) {
+    ensureVipsThen(this.deps.vipHost, vips, present, (outs) => {
+      const failed = outs.flatMap((o) => (o.ok ? [] : [o.error]));
+      if (failed.length === 0) {
         this.feed({ kind: 'vipResult', now: this.now(), group, gid, present, ok: true });
-        if (out.changed) this.deps.log.info({ group, vip: vipCidr(vip), dev: iface }, present ? 'VIP added' : 'VIP removed');
+        outs.forEach((o, i) => {
+          const p = vips[i]!;
+          if (o.ok && o.changed) this.deps.log.info({ group, vip: vipCidr(p.vip), dev: p.iface }, present ? 'VIP added' : 'VIP removed');
+        });
       } else {
         this.stats.vipFailures++;
-        this.feed({ kind: 'vipResult', now: this.now(), group, gid, present, ok: false, error: out.error });
+        this.feed({ kind: 'vipResult', now: this.now(), group, gid, present, ok: false, error: failed.join('; ') });
       }
-    };
-    pending.then(done, (e: unknown) => done({ ok: false, error: e instanceof Error ? e.message : String(e) }));
+    });
   }
 
   private answerArp(iface: string, on: boolean): void {
@@ -251,20 +250,22 @@ export class Driver {
     this.bursts.get(group)?.abort();
     const ctl = new AbortController();
     this.bursts.set(group, ctl);
-    this.deps.announcer.announce(a.vip, a.iface, a.garp, ctl.signal).then(
-      (o) => this.feed({ kind: 'announceResult', now: this.now(), group, gid, sent: o.sent, errors: o.errors }),
-      (e: unknown) => this.feed({ kind: 'announceResult', now: this.now(), group, gid, sent: 0, errors: [String(e)] }),
-    );
+    // One burst per VIP, side by side (IPv4 and IPv6 each go to their own announcer).
+    const bursts = a.vips.map((p) => () => this.deps.announcer.announce(p.vip, p.iface, a.garp, ctl.signal));
+    gather(bursts, (e): AnnounceOutcome => ({ sent: 0, errors: [String(e)] }), (outs) => {
+      this.feed({ kind: 'announceResult', now: this.now(), group, gid, sent: outs.reduce((n, o) => n + o.sent, 0), errors: outs.flatMap((o) => o.errors) });
+    });
   }
 
   /** One conflict probe; its answers (or why it gave none) come back as detectResult. */
   private detect(a: Extract<Action, { kind: 'detect' }>): void {
     const { group, gid } = a;
     const detector = this.deps.detector;
-    if (!detector) return void this.feed({ kind: 'detectResult', now: this.now(), group, gid, macs: [], error: 'no detector' });
+    if (!detector) return void this.feed({ kind: 'detectResult', now: this.now(), group, gid, macs: [], error: 'no detector', address: a.vip.address });
+    const address = a.vip.address;
     detector.detect(a.vip, a.iface).then(
-      (o) => this.feed(o.error === undefined ? { kind: 'detectResult', now: this.now(), group, gid, macs: o.macs } : { kind: 'detectResult', now: this.now(), group, gid, macs: o.macs, error: o.error }),
-      (e: unknown) => this.feed({ kind: 'detectResult', now: this.now(), group, gid, macs: [], error: String(e) }),
+      (o) => this.feed(o.error === undefined ? { kind: 'detectResult', now: this.now(), group, gid, macs: o.macs, address } : { kind: 'detectResult', now: this.now(), group, gid, macs: o.macs, error: o.error, address }),
+      (e: unknown) => this.feed({ kind: 'detectResult', now: this.now(), group, gid, macs: [], error: String(e), address }),
     );
   }
 }

@@ -32,7 +32,7 @@ export interface NotifyEvent {
   from: GroupState;
   to: GroupState;
   reason: string;
-  /** "198.51.100.100/32" */
+  /** the group's VIPs, comma-separated in the order written: "198.51.100.100/32" or "198.51.100.100/32,203.0.113.1/24". */
   vip: string;
 }
 

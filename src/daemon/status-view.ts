@@ -4,6 +4,7 @@
  * add keys, never rename or remove them.
  */
 import { vipCidr } from '../config/vip.js';
+import { groupVips } from '../config/vip-device.js';
 import type { CoreView } from '../core/read-view.js';
 import type { DriverStats } from './driver.js';
 import type { DropReason } from '../wire/types.js';
@@ -14,8 +15,14 @@ import { printable, printableDeep } from '../printable.js';
 export interface GroupStatus {
   name: string;
   state: string;
+  /** the first VIP ("198.51.100.100/32"), as before groups had several. */
   vip: string;
   interface: string;
+  /**
+   * Every VIP of the group in the order written, with the interface it is on (`vip` first);
+   * absent in records of agents without it.
+   */
+  vips?: { vip: string; interface: string }[];
   priority: number;
   advertisedPriority: number;
   preempt: boolean;
@@ -113,6 +120,7 @@ export function statusView(core: CoreView, stats: DriverStats, drops: Partial<Re
     state: g.state,
     vip: vipCidr(g.cfg.vip),
     interface: g.cfg.interface,
+    vips: groupVips(g.cfg).map((p) => ({ vip: vipCidr(p.vip), interface: p.iface })),
     priority: g.cfg.priority,
     advertisedPriority: core.selfCandidate(g).priority,
     preempt: g.cfg.preempt,
@@ -187,7 +195,7 @@ export function formatStatus(record: StatusRecord): string {
     const waiting = x.healthPending ? `waiting: ${x.healthPending}` : '';
     const sync = x.sync ? `sync ${x.sync}` : '';
     const note = [x.faultReason ?? x.operator ?? '', waiting, conflict, sync].filter(Boolean).join('; ');
-    g.push([x.name, x.state.toUpperCase(), x.vip, x.interface, String(x.advertisedPriority), x.activeNode ?? '(none)', ago(x.activeSinceMs), String(x.transitions), note]);
+    g.push([x.name, x.state.toUpperCase(), vipsText(x), x.interface, String(x.advertisedPriority), x.activeNode ?? '(none)', ago(x.activeSinceMs), String(x.transitions), note]);
   }
   const checks = s.groups.flatMap((x) => x.checks.map((c) => [x.name, c.name, c.type, c.state.toUpperCase(), c.effect, c.lastResult ?? '-']));
   const c = [['GROUP', 'CHECK', 'TYPE', 'STATE', 'EFFECT', 'LAST RESULT'], ...checks];
@@ -204,6 +212,16 @@ export function formatStatus(record: StatusRecord): string {
   return [head, '', table(g), ...checkBlock, '', s.peers.length ? table(p) : 'no peer heard yet', '', hb, ...keys, ...(s.levip?.length ? ['', ...formatLevipStatus(s.levip)] : []), ''].join('\n');
 }
 
+/**
+ * The VIP column: every VIP, those on another interface than the group's (DEV) with theirs,
+ * e.g. "198.51.100.100/32, 203.0.113.1/24 on eth1". A record without `vips` (an older agent's)
+ * shows its one `vip`.
+ */
+function vipsText(g: Pick<GroupStatus, 'vip' | 'interface' | 'vips'>): string {
+  if (!g.vips || g.vips.length === 0) return g.vip;
+  return g.vips.map((v) => (v.interface === g.interface ? v.vip : `${v.vip} on ${v.interface}`)).join(', ');
+}
+
 /** E.g. "keys: send 1a2b3c4d (authenticated 1200, last 20ms ago), accept 5e6f7a8b (authenticated 0)". */
 function formatKeys(keys: readonly KeyStatus[]): string {
   const one = (k: KeyStatus) => `${k.use} ${k.id} (authenticated ${k.authenticated}${k.lastAuthenticatedMsAgo === null ? '' : `, last ${ago(k.lastAuthenticatedMsAgo)} ago`})`;
@@ -212,7 +230,8 @@ function formatKeys(keys: readonly KeyStatus[]): string {
 
 /**
  * One line for systemd's STATUS= (`systemctl status haagent`): each group's state, with the
- * holder when it is a peer. E.g. "web active 198.51.100.100/24; db standby (active: d1)".
+ * holder when it is a peer. E.g. "web active 198.51.100.100/24; db standby (active: d1)"; a
+ * group with several VIPs shows them comma-separated ("nat active 198.51.100.100/32,203.0.113.1/24").
  * The holder's name comes from the network: escaped (printable()), as `systemctl status` prints it.
  */
 export function serviceStatusLine(groups: readonly { name: string; state: string; vip: string; activeNode: string | null }[], self: string): string {

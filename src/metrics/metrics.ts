@@ -201,8 +201,12 @@ export class Metrics {
     this.gauge('haagent_group_priority', 'Priority this node advertises for a group (0: not a candidate, 255: operator takeover).', ['group'], (s) =>
       s.groups.map((g): Sample => [{ group: g.name }, g.advertisedPriority]),
     );
-    this.gauge('haagent_vip_present', 'Whether the group\'s VIP was on this node\'s interface at the last check (absent while unknown).', ['group'], (s) =>
+    this.gauge('haagent_vip_present', 'Whether every VIP of the group was on this node at the last check (absent while unknown).', ['group'], (s) =>
       s.groups.filter((g) => g.vipPresent !== null).map((g): Sample => [{ group: g.name }, g.vipPresent ? 1 : 0]),
+    );
+    // An info series per VIP (always 1): which addresses a group holds, for joins in queries.
+    this.gauge('haagent_group_vip_info', 'A VIP of a group and the interface it is on (always 1).', ['group', 'vip', 'interface'], (s) =>
+      s.groups.flatMap((g) => (g.vips ?? [{ vip: g.vip, interface: g.interface }]).map((v): Sample => [{ group: g.name, vip: v.vip, interface: v.interface }, 1])),
     );
     this.gauge('haagent_peer_up', 'Whether a peer is alive (heard within the dead time).', ['peer'], (s) => s.peers.map((p): Sample => [{ peer: p.node }, p.alive ? 1 : 0]));
     this.gauge('haagent_peer_last_seen_seconds', 'Seconds since the last valid heartbeat from a peer.', ['peer'], (s) =>

@@ -19,6 +19,8 @@ export interface InstanceContext {
   scripts: ReadonlyMap<string, ScriptDef>;
   /** instance name -> the sync group whose weighted trackers keepalived ignores. */
   weightsIgnored: ReadonlyMap<string, string>;
+  /** instance name -> the haagent sync unit of its vrrp_sync_group. */
+  syncUnits: ReadonlyMap<string, string>;
   /** global_defs vrrp_version (2 unless set). */
   version: number;
   /** global_defs vrrp_garp_* values, for instances that set none. */
@@ -40,8 +42,6 @@ export interface InstanceDraft {
   bind: Endpoint | null;
   peers: Endpoint[];
 }
-
-const SEVERAL = 'a haagent group holds one VIP today (several VIPs per group are coming)';
 
 /** What the instance's statements say, before they become a group. */
 interface Read {
@@ -98,9 +98,9 @@ function read(s: KaStatement, report: Report): Read {
         r.dontTrackPrimary = true;
         report.dropped(k.line, k.key, 'haagent always tracks the VIP\'s interface: a link down puts the group in fault');
         break;
-      case 'virtual_ipaddress_excluded':
-        for (const e of block) report.dropped(e.line, `${e.key} (virtual_ipaddress_excluded)`, `${SEVERAL}: until then add a group for it, which fails over on its own`);
-        break;
+      // keepalived adds these with the others but leaves them out of its adverts; haagent's
+      // heartbeat names no VIP, so they are simply more VIPs of the group.
+      case 'virtual_ipaddress_excluded': r.vips.push(...readVips(block, report)); break;
       case 'track_script': r.trackScript.push(...block); break;
       case 'unicast_src_ip':
       case 'mcast_src_ip': r.bind = ipArg(k, report) ?? r.bind; break;
@@ -131,17 +131,22 @@ function stateNotes(r: Read, report: Report): void {
   else if (r.preemptDelayMs !== null) report.differs(s.line, 'state MASTER', `keepalived ignores preempt_delay with state MASTER; ${why} and applies the delay`);
 }
 
+/** `vip:` for one VIP on the group's interface, else `vips:` (those elsewhere with theirs). */
+function vipKeys(vips: readonly VipEntry[], iface: string): Record<string, unknown> {
+  const entry = (v: VipEntry) => (v.dev === null || v.dev === iface ? v.cidr : { address: v.cidr, interface: v.dev });
+  const only = vips.length === 1 ? entry(vips[0]!) : null;
+  return typeof only === 'string' ? { vip: only } : { vips: vips.map(entry) };
+}
+
 function group(r: Read, s: KaStatement, ctx: InstanceContext, report: Report): Record<string, unknown> | null {
   const name = s.args[0] ?? '';
-  const vip = r.vips[0];
-  if (!vip) {
-    report.dropped(s.line, `vrrp_instance ${name}`, 'it has no virtual_ipaddress, and a haagent group is one VIP');
+  const first = r.vips[0];
+  if (!first) {
+    report.dropped(s.line, `vrrp_instance ${name}`, 'it has no virtual_ipaddress, and a haagent group needs a VIP');
     return null;
   }
-  for (const extra of r.vips.slice(1)) {
-    report.dropped(extra.line, extra.cidr, `group ${name} carries ${vip.cidr} only: ${SEVERAL}; until then add a group for it, which fails over on its own`);
-  }
-  const iface = vip.dev ?? r.iface;
+  // The group's interface is where its VIPs go: their common dev, else keepalived's own.
+  const iface = first.dev !== null && r.vips.every((v) => v.dev === first.dev) ? first.dev : (r.iface ?? first.dev);
   if (iface === null) {
     report.dropped(s.line, `vrrp_instance ${name}`, 'neither interface nor a dev on its VIP: haagent needs the interface the VIP goes on');
     return null;
@@ -157,8 +162,11 @@ function group(r: Read, s: KaStatement, ctx: InstanceContext, report: Report): R
   const hooks = r.notify.map((n) => notifyHook(n, name, priority, report)).filter((h): h is string[] => h !== null);
   // haagent always tracks the VIP's interface; keepalived tracked its own `interface` too.
   const others = !r.dontTrackPrimary && r.iface !== null ? [r.iface, ...r.trackIfs] : r.trackIfs;
-  const trackInterfaces = [...new Set(others)].filter((i) => i !== iface);
-  const g: Record<string, unknown> = { name: groupName, vip: vip.cidr, interface: iface, priority };
+  // Every VIP's interface is tracked already.
+  const trackInterfaces = [...new Set(others)].filter((i) => i !== iface && !r.vips.some((v) => v.dev === i));
+  const g: Record<string, unknown> = { name: groupName, ...vipKeys(r.vips, iface), interface: iface, priority };
+  const unit = ctx.syncUnits.get(name);
+  if (unit !== undefined) g.sync = unit;
   if (r.preempt) g.preempt = false;
   else if (r.preemptDelayMs !== null) g.preemptDelay = formatSeconds(r.preemptDelayMs);
   const garp = { ...ctx.garp, ...r.garp };

@@ -11,7 +11,7 @@ import type { Endpoint } from './keepalived-addresses.js';
 import { readInstance, type InstanceContext, type InstanceDraft } from './keepalived-instance.js';
 import { dropKey, garpKey, type Garp } from './keepalived-keys.js';
 import type { KaStatement } from './keepalived-parse.js';
-import { readScript, type ScriptDef } from './keepalived-scripts.js';
+import { readScript, safeName, type ScriptDef } from './keepalived-scripts.js';
 import { clamp, formatSeconds, integerArg } from './keepalived-values.js';
 import type { Report } from './report.js';
 
@@ -39,16 +39,38 @@ function readGlobals(s: KaStatement, g: Globals, report: Report): void {
   }
 }
 
-/** A sync group is listed, with its members, and its members' weighted trackers noted. */
-function readSyncGroup(s: KaStatement, ignored: Map<string, string>, report: Report): void {
+/** A vrrp_sync_group's members, as a haagent sync unit. */
+interface SyncUnit {
+  unit: string;
+  line: number;
+  members: string[];
+}
+
+/**
+ * A sync group becomes a sync unit (`sync:` on each member group); its members' weighted
+ * trackers are noted, since keepalived ignores them there, and its other keys are listed.
+ */
+function readSyncGroup(s: KaStatement, ignored: Map<string, string>, units: SyncUnit[], report: Report): void {
   const name = s.args[0] ?? '';
   const block = s.block ?? [];
   const members = block.filter((k) => k.key === 'group').flatMap((k) => (k.block ?? []).map((m) => m.key));
-  report.dropped(s.line, `vrrp_sync_group ${name} (${members.join(', ')})`, 'haagent\'s groups fail over one by one today (sync groups are being built): give these groups the same priorities, checks and tracked interfaces so that they move together, and test it');
+  const unit = safeName(name, new Set(units.map((u) => u.unit)));
+  if (unit !== name) report.differs(s.line, `vrrp_sync_group ${name}`, `the sync unit is named ${unit} (a haagent name is 1..63 of A-Z a-z 0-9 _ . -)`);
+  units.push({ unit, line: s.line, members });
   const weights = block.some((k) => k.key === 'sync_group_tracking_weight');
   for (const m of members) if (!weights) ignored.set(m, name);
   for (const k of block) {
-    if (k.key !== 'group' && k.key !== 'sync_group_tracking_weight') report.dropped(k.line, [k.key, ...k.args].join(' '), `part of vrrp_sync_group ${name}, which is not carried over`);
+    if (k.key !== 'group' && k.key !== 'sync_group_tracking_weight') report.dropped(k.line, [k.key, ...k.args].join(' '), `part of vrrp_sync_group ${name}: haagent runs each member group's own hooks, none for the unit`);
+  }
+}
+
+/** A unit needs two converted members; a unit left with fewer is taken off (and listed). */
+function syncMembers(units: readonly SyncUnit[], drafts: readonly InstanceDraft[], report: Report): void {
+  for (const u of units) {
+    const groups = drafts.filter((d) => u.members.includes(d.name)).map((d) => d.group!);
+    if (groups.length >= 2) continue;
+    for (const g of groups) delete g.sync;
+    report.dropped(u.line, `vrrp_sync_group ${u.unit}`, `${String(groups.length)} of its instances became a group, and a haagent sync unit needs two`);
   }
 }
 
@@ -99,15 +121,20 @@ function peerList(drafts: InstanceDraft[], bind: IpAddress | null, report: Repor
   return out;
 }
 
-/** Groups whose VIP an earlier group already has are left out: haagent refuses a shared VIP. */
+/** Groups with a VIP an earlier group already has are left out: haagent refuses a shared VIP. */
 function uniqueVips(drafts: InstanceDraft[], report: Report): InstanceDraft[] {
   const seen = new Map<string, string>();
   return drafts.filter((d) => {
-    const address = String(d.group!.vip).split('/')[0]!;
-    const first = seen.get(address);
-    if (first === undefined) seen.set(address, d.name);
-    else report.dropped(d.line, `vrrp_instance ${d.name}`, `its VIP ${address} is already vrrp_instance ${first}'s, and two haagent groups never share a VIP`);
-    return first === undefined;
+    const g = d.group!;
+    const vips = (g.vips as unknown[] | undefined) ?? [g.vip];
+    const addresses = vips.map((v) => String(typeof v === 'string' ? v : (v as { address: string }).address).split('/')[0]!);
+    const taken = addresses.find((a) => seen.has(a));
+    if (taken !== undefined) {
+      report.dropped(d.line, `vrrp_instance ${d.name}`, `its VIP ${taken} is already vrrp_instance ${seen.get(taken)!}'s, and two haagent groups never share a VIP`);
+      return false;
+    }
+    for (const a of addresses) seen.set(a, d.name);
+    return true;
   });
 }
 
@@ -126,20 +153,23 @@ export function mapKeepalived(statements: readonly KaStatement[], opts: MapOptio
   const globals: Globals = { routerId: null, version: 2, garp: {} };
   const scripts = new Map<string, ScriptDef>();
   const ignored = new Map<string, string>();
+  const units: SyncUnit[] = [];
   for (const s of statements) {
     if (s.key === 'global_defs') readGlobals(s, globals, report);
     else if (s.key === 'vrrp_script') {
       const def = readScript(s, report);
       if (def) scripts.set(def.name, def);
-    } else if (s.key === 'vrrp_sync_group') readSyncGroup(s, ignored, report);
+    } else if (s.key === 'vrrp_sync_group') readSyncGroup(s, ignored, units, report);
   }
-  const ctx: InstanceContext = { scripts, weightsIgnored: ignored, version: globals.version, garp: globals.garp, names: new Set() };
+  const syncUnits = new Map(units.flatMap((u) => u.members.map((m) => [m, u.unit] as const)));
+  const ctx: InstanceContext = { scripts, weightsIgnored: ignored, syncUnits, version: globals.version, garp: globals.garp, names: new Set() };
   const drafts: InstanceDraft[] = [];
   for (const s of statements) {
     if (s.key === 'vrrp_instance') drafts.push(readInstance(s, ctx, report));
     else if (!['global_defs', 'vrrp_script', 'vrrp_sync_group'].includes(s.key)) dropKey(s, report);
   }
   const converted = uniqueVips(drafts.filter((d) => d.group !== null), report);
+  syncMembers(units, converted, report);
   if (converted.length === 0) {
     // After other errors this would only repeat them: an instance with a bad VIP has none.
     if (report.errors.length === 0) report.error(drafts[0]?.line ?? 1, 'a vrrp_instance with a virtual_ipaddress and an interface: there is nothing for haagent to run');

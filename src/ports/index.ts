@@ -2,7 +2,9 @@
  * Ports: the small interfaces between the daemon and the world. Real adapters live in
  * src/adapters; unit tests pass fakes. No port makes a decision.
  */
-import type { GarpConfig, Millis, Vip } from '../config/types.js';
+import type { GarpConfig, Millis, Vip, VipPlacement } from '../config/types.js';
+
+export type { VipPlacement };
 
 /** Monotonic time in milliseconds. Never wall-clock: steps of the system clock must not matter. */
 /**
@@ -59,6 +61,12 @@ export interface VipHost {
   ensurePresent(vip: Vip, iface: string): Promise<EnsureOutcome>;
   /** Removes the VIP if it is there. Idempotent. */
   ensureAbsent(vip: Vip, iface: string): Promise<EnsureOutcome>;
+  /**
+   * Several VIPs the same way (a group's): one outcome per placement, in order, each tried
+   * whatever came of the others. For hosts that do them in one exchange (a running `ip
+   * -batch`); without it, ensureVips (vip-set.ts) calls the host once per VIP.
+   */
+  ensureAll?(placements: readonly VipPlacement[], present: boolean): Promise<EnsureOutcome[]>;
 }
 
 export interface AnnounceOutcome {

@@ -9,12 +9,14 @@
  * Addresses (198.51.100.0/24): client .1 (MAC 02:00:00:00:00:01), director i .10+i
  * (02:00:00:00:00:1i), real server i .20+i (02:00:00:00:00:2i); the drill VIP is .100/32.
  * Each host also has an IPv6 address, 2001:db8:: followed by the last IPv4 octet
- * (2001:db8::10 for d0), configured only when a drill calls addIpv6().
+ * (2001:db8::10 for d0), configured only when a drill calls addIpv6(). With `internal`, a
+ * second segment (203.0.113.0/24) behind the directors' eth1 (lab-internal.ts).
  *
  * With `backbone: true` the directors also share a second link, as a crossover or backbone
  * between directors would: a second bridge (br1) in the switch namespace and an `eth1` in
  * each director, director i at 203.0.113.10+i/24 (MAC 02:00:00:00:01:1i). Nothing else is
- * on it: the client and the real servers reach the directors on eth0 only.
+ * on it: the client and the real servers reach the directors on eth0 only. `backbone` and
+ * `internal` both use eth1, so a lab has at most one of them.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +28,7 @@ import { startArpCapture, startCapture, type ArpCapture, type Capture, type Capt
 import { must, run, waitFor, within, type CommandResult } from './exec.js';
 import { spawnInNs, spawnReady, stopForJson, type LabProcess, type SpawnOptions } from './proc.js';
 import { deleteNamespaces, makePrefix, parseNsName, removeMarker, sweep, writeMarker } from './sweep.js';
+import { buildInternal, internalSegment, type InternalOptions, type InternalSegment } from './lab-internal.js';
 
 export type { ArpCapture, Capture, CaptureOptions, LabProcess, SpawnOptions };
 export { distScript, drillSkipReason, REPO_ROOT } from './build.js';
@@ -43,7 +46,7 @@ export interface LabHost {
   /** on eth0 only after Lab.addIpv6(). */
   ip6: string;
   mac: string;
-  role: 'client' | 'director' | 'real';
+  role: 'client' | 'director' | 'real' | 'internal';
   /** the director's eth1 address on the backbone (LabOptions.backbone), else undefined. */
   backboneIp?: string;
 }
@@ -55,6 +58,8 @@ export interface LabOptions {
   backbone?: boolean;
   /** must look like makePrefix() output so that sweep() recognises it. */
   prefix?: string;
+  /** an internal segment behind the directors' eth1, with real servers on it (lab-internal.ts). */
+  internal?: InternalOptions;
 }
 
 export interface ProbeHandle {
@@ -82,6 +87,8 @@ export class Lab {
   readonly directors: LabHost[];
   readonly realServers: LabHost[];
   readonly switchNs: string;
+  /** the internal segment, when the lab has one (lab-internal.ts). */
+  readonly internal: InternalSegment | null;
   /** whether the directors have eth1 on the backbone bridge. */
   readonly backbone: boolean;
   /** scratch directory for probe results and logs, removed by destroy(). */
@@ -102,6 +109,7 @@ export class Lab {
       ...(this.backbone ? { backboneIp: `${BACKBONE_NET}.${10 + i}` } : {}),
     }));
     this.realServers = Array.from({ length: opts.realServers ?? 0 }, (_, i) => host(`r${i}`, `198.51.100.${20 + i}`, mac(0x20 + i), 'real'));
+    this.internal = opts.internal ? internalSegment(prefix, opts.directors, opts.internal) : null;
     // Named after the prefix so that sweep() can remove it after a crashed run.
     this.dir = mkdtempSync(join(tmpdir(), `hatlab-${prefix}`));
     // If the creator dies without destroy(), at least nothing it started keeps running.
@@ -110,6 +118,7 @@ export class Lab {
 
   static async create(opts: LabOptions): Promise<Lab> {
     if (opts.directors !== 2 && opts.directors !== 3) throw new Error('directors must be 2 or 3');
+    if (opts.backbone && opts.internal) throw new Error('backbone and internal both use eth1: choose one');
     assertBuilt();
     await sweep();
     const prefix = opts.prefix ?? makePrefix();
@@ -130,12 +139,13 @@ export class Lab {
   }
 
   private get namespaces(): string[] {
-    return [this.switchNs, ...this.hosts.map((h) => h.ns)];
+    const internal = this.internal ? [this.internal.switchNs, ...this.internal.hosts.map((h) => h.ns)] : [];
+    return [this.switchNs, ...this.hosts.map((h) => h.ns), ...internal];
   }
 
-  /** A host by short name (c, d0, r1) or namespace name. */
+  /** A host by short name (c, d0, r1, n0) or namespace name. */
   host(name: string): LabHost {
-    const h = this.hosts.find((x) => x.name === name || x.ns === name);
+    const h = [...this.hosts, ...(this.internal?.hosts ?? [])].find((x) => x.name === name || x.ns === name);
     if (!h) throw new Error(`no host ${name} in lab ${this.prefix}`);
     return h;
   }
@@ -161,6 +171,7 @@ export class Lab {
       await must(['ip', '-n', h.ns, 'link', 'set', 'eth0', 'up']);
     }
     if (this.backbone) await this.buildBackbone();
+    if (this.internal) await buildInternal(this.internal, this.directors);
     const links = this.hosts.flatMap((h) => [{ h, dev: 'eth0' }, ...(h.backboneIp ? [{ h, dev: 'eth1' }] : [])]);
     for (const { h, dev } of links) {
       const up = await waitFor(async () => (await run(['ip', '-n', h.ns, 'link', 'show', dev])).stdout.includes('state UP'), 3000, 20);

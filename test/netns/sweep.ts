@@ -16,8 +16,8 @@ import { pathToFileURL } from 'node:url';
 import { must, run, sleep } from './exec.js';
 
 export const MARKER_DIR = '/run/haagent-lab';
-/** prefix, then the host part: sw, c, d<i>, r<i>. */
-const NS_RE = /^(hat([0-9a-z]+)[0-9a-z]{4}-)(sw|c|d\d+|r\d+)$/;
+/** prefix, then the host part: sw, sw1 (an internal segment), c, d<i>, r<i>, n<i>. */
+const NS_RE = /^(hat([0-9a-z]+)[0-9a-z]{4}-)(sw\d*|c|d\d+|r\d+|n\d+)$/;
 
 export function makePrefix(pid = process.pid): string {
   const rand = randomBytes(4).toString('hex').slice(0, 4);

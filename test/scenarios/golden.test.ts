@@ -58,7 +58,37 @@ function accepted(sim: Sim, node: string, command: OperatorCommand): void {
   if (!reply.startsWith('ok')) throw new Error(`${node} refused ${command.op}: ${reply}`);
 }
 
+/** The NAT director's two VIPs: the service address on eth0, the real servers' gateway on eth1. */
+const NAT_VIPS = [
+  { vip: { address: '198.51.100.100', prefix: 32, family: 4 as const }, iface: 'eth0' },
+  { vip: { address: '203.0.113.1', prefix: 24, family: 4 as const }, iface: 'eth1' },
+];
+const nat = (priority: number) => group('nat', priority, { vips: NAT_VIPS });
+
+/** Both VIPs of `nat` held and served by `node` alone (the second is tracked as "nat 203.0.113.1"). */
+function natServedBy(sim: Sim, node: string) {
+  const both = ['nat', `nat ${NAT_VIPS[1]!.vip.address}`];
+  const ok = both.every((k) => sim.serving(k) === node && sim.holders(k).join() === node) && sim.actives('nat').join() === node;
+  return { ok, what: `${node} alone active, holding and serving both VIPs of nat` };
+}
+
 const SCENARIOS: Scenario[] = [
+  {
+    name: 'two-vips-crash',
+    about: 'a group of two VIPs (198.51.100.100 on eth0, 203.0.113.1/24 on eth1): the agent on d0 (active) is killed, systemd releases both; d1 claims and announces both',
+    run(sim) {
+      sim.add('d0', [nat(150)]);
+      sim.add('d1', [nat(100)]);
+      sim.start('d0');
+      sim.start('d1');
+      sim.run(1000);
+      if (!natServedBy(sim, 'd0').ok) throw new Error('d0 did not hold both VIPs before the crash');
+      sim.kill('d0');
+      sim.release('d0');
+      sim.run(600);
+    },
+    outcome: (sim) => natServedBy(sim, 'd1'),
+  },
   {
     name: 'crash',
     about: 'the agent on d0 (active) is killed, its host stays up; systemd releases the VIP',

@@ -14,7 +14,8 @@
  * What tests read:
  *   - `transcript`: transitions, router changes, releases and exits, one line each;
  *   - `vipLog`: every VIP change each host went through ("d0 web +");
- *   - `actives`, `holders`, `serving`, `node(n).core` for the state now;
+ *   - `actives`, `holders`, `serving`, `node(n).core` for the state now (a group's VIPs after
+ *     the first are held and served under vipKey(), "GROUP ADDRESS");
  *   - with `record: true`, `golden`: the full transcript of every driver step (transcript.ts).
  *
  * Golden transcripts. test/scenarios/golden.test.ts runs the classic scenarios with `record`
@@ -65,6 +66,14 @@ export function group(name: string, priority: number, extra: Partial<GroupConfig
 }
 
 const silent = createLogger('silent', 'sim');
+
+/**
+ * What the simulator tracks an address under (holders, router, vipLog): a group's first VIP
+ * under the group's name, a further one under "GROUP ADDRESS" (serving('nat 203.0.113.1')).
+ */
+export function vipKey(group: string, index: number, address: string): string {
+  return index === 0 ? group : `${group} ${address}`;
+}
 
 export class Sim {
   readonly nodes = new Map<string, SimNode>();
@@ -222,7 +231,7 @@ export class Sim {
       answering: (iface, on) => this.golden?.world(`${n.name} levip answers ARP on ${iface}: ${on ? 'on' : 'off'}`),
     };
     const onStep = (r: StepResult, input: Input): void => {
-      for (const a of r.actions) if (a.kind === 'ensureVip' || a.kind === 'announce') this.groupOf.set(a.vip.address, a.group);
+      for (const a of r.actions) if (a.kind === 'ensureVip') a.vips.forEach((p, i) => this.groupOf.set(p.vip.address, vipKey(a.group, i, p.vip.address)));
       this.golden?.step(n.name, r, input);
       for (const t of r.transitions) this.transcript.push(`${String(this.q.now).padStart(6)} ${n.name} ${t.group} ${t.from} -> ${t.to} (${t.reason})`);
       if (r.actions.some((a) => a.kind === 'exit')) this.line(`${n.name} exited`);

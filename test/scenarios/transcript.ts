@@ -129,7 +129,7 @@ export class Transcript {
       case 'send':
         return `send ${this.send(a)}`;
       case 'ensureVip':
-        return `vip ${a.present ? 'add' : 'remove'} ${a.group} ${a.vip.address} on ${a.iface}`;
+        return `vip ${a.present ? 'add' : 'remove'} ${a.group} ${a.vips.map((p) => `${p.vip.address} on ${p.iface}`).join(', ')}`;
       case 'announce':
         return `announce ${a.group} (${a.reason})`;
       case 'detect':

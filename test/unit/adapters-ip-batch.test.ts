@@ -184,8 +184,9 @@ t.test('close kills the child and answers null after', async (t) => {
   t.equal(children.length, 1);
 });
 
-t.test('IpVipHost: the listing decides; the spawn path when the batch answers null', async (t) => {
-  const { batch, children } = setup();
+/** An IpVipHost on a scripted batch, its spawns (every one exits 0) recorded in `calls`. */
+function hostOnBatch() {
+  const rig = setup();
   const calls: string[][] = [];
   const runner: CommandRunner = {
     run: async (argv): Promise<CommandResult> => {
@@ -193,7 +194,11 @@ t.test('IpVipHost: the listing decides; the spawn path when the batch answers nu
       return { code: 0, signal: null, stdout: '', stderr: '', timedOut: false };
     },
   };
-  const host = new IpVipHost(runner, { batch });
+  return { ...rig, calls, host: new IpVipHost(runner, { batch: rig.batch }) };
+}
+
+t.test('IpVipHost: the listing decides; the spawn path when the batch answers null', async (t) => {
+  const { batch, children, calls, host } = hostOnBatch();
   const VIP = { address: '198.51.100.100', prefix: 24, family: 4 as const };
   const step = async (p: Promise<unknown>, stdout: string, stderr = '') => {
     await turn();
@@ -210,4 +215,63 @@ t.test('IpVipHost: the listing decides; the spawn path when the batch answers nu
   batch.close();
   t.same(await host.ensureAbsent(VIP, 'eth0'), { ok: true, changed: true });
   t.same(calls, [['ip', 'addr', 'del', '198.51.100.100/24', 'dev', 'eth0']], 'spawned once the batch is gone');
+});
+
+t.test('runAll: every interface listed before and after the commands, in one request', async (t) => {
+  const { batch, children } = setup();
+  const r = batch.runAll([['addr', 'add', '198.51.100.100/32', 'dev', 'eth0'], ['addr', 'add', '203.0.113.1/24', 'dev', 'eth1'], ['addr', 'add', '198.51.100.101/32', 'dev', 'eth0']], ['eth0', 'eth1', 'eth0']);
+  await turn();
+  const c = children[0]!;
+  t.equal(c.written, 'addr show dev eth0\naddr show dev eth1\naddr add 198.51.100.100/32 dev eth0\naddr add 203.0.113.1/24 dev eth1\naddr add 198.51.100.101/32 dev eth0\naddr show dev eth0\naddr show dev eth1\naddr show dev lo\n');
+  c.stdout(listing('eth0') + listing('eth1', ['203.0.113.1', 24]));
+  c.stderr('Error: ipv4: Address already assigned.\nCommand failed -:4\n');
+  c.stdout(listing('eth0', ['198.51.100.100', 32], ['198.51.100.101', 32]) + listing('eth1', ['203.0.113.1', 24]) + LO);
+  const res = await r;
+  t.same(res?.before.get('eth0'), []);
+  t.equal(res?.before.get('eth1')?.length, 1);
+  t.equal(res?.after.get('eth0')?.length, 2);
+  t.match(res?.stderr, /Address already assigned/);
+});
+
+t.test('runAll: a missing interface lists nothing before or after; lo among them is listed thrice, the last is the marker', async (t) => {
+  const { batch, children } = setup();
+  const r = batch.runAll([['addr', 'del', '198.51.100.100/32', 'dev', 'lo'], ['addr', 'del', '203.0.113.1/24', 'dev', 'nosuch0']], ['lo', 'nosuch0']);
+  await turn();
+  const c = children[0]!;
+  t.equal(c.written, 'addr show dev lo\naddr show dev nosuch0\naddr del 198.51.100.100/32 dev lo\naddr del 203.0.113.1/24 dev nosuch0\naddr show dev lo\naddr show dev nosuch0\naddr show dev lo\n');
+  c.stdout(listing('lo', ['127.0.0.1', 8], ['198.51.100.100', 32]) + listing('lo', ['127.0.0.1', 8]));
+  let done = false;
+  void r.then(() => (done = true));
+  await turn();
+  t.notOk(done, 'two lo listings of three: not done yet');
+  c.stdout(LO);
+  const res = await r;
+  t.equal(res?.before.get('lo')?.length, 2);
+  t.equal(res?.after.get('lo')?.length, 1);
+  t.equal(res?.before.get('nosuch0'), null);
+  t.equal(res?.after.get('nosuch0'), null);
+});
+
+t.test('IpVipHost.ensureAll: one batch request; each VIP judged by the listing after, changed by the listing before', async (t) => {
+  const { batch, children, calls, host } = hostOnBatch();
+  const placements = [
+    { vip: { address: '198.51.100.100', prefix: 32, family: 4 as const }, iface: 'eth0' },
+    { vip: { address: '203.0.113.1', prefix: 24, family: 4 as const }, iface: 'eth1' },
+    { vip: { address: '2001:db8::100', prefix: 128, family: 6 as const }, iface: 'eth0' },
+  ];
+  const p = host.ensureAll(placements, true);
+  await turn();
+  const c = children[0]!;
+  t.match(c.written, /addr add 2001:db8::100\/128 dev eth0 nodad\n/);
+  c.stdout(listing('eth0', ['198.51.100.100', 32]) + listing('eth1'));
+  c.stderr('Error: ipv4: Address already assigned.\nCommand failed -:3\nCannot find device "eth1"\nCommand failed -:4\n');
+  c.stdout(listing('eth0', ['198.51.100.100', 32], ['2001:db8::100', 128]) + listing('eth1') + LO);
+  const outs = await p;
+  t.same(outs[0], { ok: true, changed: false }, 'was already there');
+  t.match(outs[1], { ok: false, error: /^ip addr add 203\.0\.113\.1\/24 dev eth1 \(ip -batch\): .*Cannot find device "eth1"/s });
+  t.same(outs[2], { ok: true, changed: true });
+  t.same(calls, [], 'no spawn');
+  batch.close();
+  t.same(await host.ensureAll(placements, false), [{ ok: true, changed: true }, { ok: true, changed: true }, { ok: true, changed: true }]);
+  t.equal(calls.length, 3, 'no batch: one spawn per VIP');
 });

@@ -201,3 +201,24 @@ t.test('describeErrno names what libuv knows', async (t) => {
   t.equal(describeErrno(E.ENODEV), 'no such device (ENODEV)');
   t.equal(describeErrno(99999), 'error 99999');
 });
+
+t.test('ensureAll: each VIP through netlink, settled when returned, one outcome per VIP in order', async (t) => {
+  const { native, fallback, host } = setup();
+  native.indexes.set('eth1', 3);
+  native.answers = [0, E.EINVAL, E.EEXIST];
+  let outs: EnsureOutcome[] | null = null;
+  void host.ensureAll([{ vip: V4, iface: 'eth0' }, { vip: { address: '203.0.113.1', prefix: 24, family: 4 }, iface: 'eth1' }, { vip: V6, iface: 'eth0' }], true).then((o) => (outs = o));
+  await Promise.resolve();
+  t.ok(outs !== null, 'settled in the same turn');
+  t.match(outs, [{ ok: true, changed: true }, { ok: false, error: /^netlink: add 203\.0\.113\.1\/24 dev eth1: .*EINVAL/ }, { ok: true, changed: false }]);
+  t.same(fallback.calls, []);
+});
+
+t.test('ensureAll: the VIPs netlink cannot do go to the fallback together, merged back in order', async (t) => {
+  const { native, fallback, reasons, host } = setup();
+  native.answers = [0, errno('ETIMEDOUT', 'recv'), 0];
+  const outs = await host.ensureAll([{ vip: V4, iface: 'eth0' }, { vip: { address: '198.51.100.101', prefix: 32, family: 4 }, iface: 'eth0' }, { vip: V6, iface: 'eth0' }], false);
+  t.same(outs, [{ ok: true, changed: true }, { ok: true, changed: true }, { ok: true, changed: true }]);
+  t.same(fallback.calls, ['absent 198.51.100.101 eth0'], 'only the one netlink could not do');
+  t.match(reasons, [/netlink: del 198\.51\.100\.101\/32 dev eth0: .*ETIMEDOUT/]);
+});

@@ -94,6 +94,45 @@ t.test('release: a half-edited file still releases every VIP it names (ExecStopP
   t.ok(t2.code !== EXIT.OK, `reported (exit ${t2.code})`);
 });
 
+/** A config file whose group `nat` holds two VIPs, the second on eth1 (`tail` appended). */
+function natFile(dir: string, tail = ''): string {
+  const path = join(dir, 'nat.yaml');
+  writeFileSync(
+    path,
+    `node: d0\ncluster: lb1\nheartbeat:\n  peers: [198.51.100.11]\n  keyFile: ${join(dir, 'key')}\ncontrol:\n  socket: ${join(dir, 'control.sock')}\n` +
+      `stateDir: ${dir}\ngroups:\n  - name: nat\n    vips: [198.51.100.100, { address: 203.0.113.1/24, interface: eth1 }]\n    interface: eth0\n${tail}`,
+  );
+  return path;
+}
+
+t.test('release: every VIP of a group of several, each from its own interface', async (t) => {
+  const dir = tempDir(t);
+  const host = new FakeHost();
+  host.addrs.set('eth1', [addr('203.0.113.2', 24), addr('203.0.113.1', 24)]);
+  host.addrs.get('eth0')!.push(addr('198.51.100.100', 32));
+  const release = [releaseCommandOn(() => ({ vips: host, sysctl: new Ipv4ConfSysctl(memSysctl()) }))];
+  const r = await runCli(['release', '--config', natFile(dir)], release);
+  t.same(r, { stdout: 'nat: 198.51.100.100/32 removed from eth0\nnat: 203.0.113.1/24 removed from eth1\n', stderr: '', code: EXIT.OK });
+  t.notOk(host.has({ address: '203.0.113.1', prefix: 24, family: 4 }, 'eth1'));
+  t.ok(host.has({ address: '203.0.113.2', prefix: 24, family: 4 }, 'eth1'), 'the interface\'s own address stays');
+});
+
+t.test('release: a broken file still releases every VIP its vips list names, and reports the unreadable one', async (t) => {
+  const dir = tempDir(t);
+  const host = new FakeHost();
+  host.addrs.set('eth1', [addr('203.0.113.1', 24)]);
+  host.addrs.get('eth0')!.push(addr('198.51.100.100', 32));
+  const release = [releaseCommandOn(() => ({ vips: host, sysctl: new Ipv4ConfSysctl(memSysctl()) }))];
+  // priority out of range makes the file invalid; a second group's vips has an entry that is no VIP.
+  const broken = natFile(dir, '    priority: 999\n  - name: db\n    vips: [not-an-ip, 198.51.100.101]\n    interface: eth0\n');
+  host.addrs.get('eth0')!.push(addr('198.51.100.101', 32));
+  const r = await runCli(['release', '--config', broken], release);
+  t.equal(r.stdout, 'nat: 198.51.100.100/32 removed from eth0\nnat: 203.0.113.1/24 removed from eth1\ndb: 198.51.100.101/32 removed from eth0\n');
+  t.match(r.stderr, /warning: releasing what the invalid file still names\ndb: vips\[0\] unreadable: not released\n/);
+  t.equal(r.code, EXIT.FAILURE, 'an entry it could not read: exit 1');
+  t.notOk(host.has({ address: '203.0.113.1', prefix: 24, family: 4 }, 'eth1'), 'the gateway VIP is gone from eth1');
+});
+
 /** The realserver command on a fake host and /proc/sys, its state file in a temp directory. */
 function realserverRig(t: Test, runs: CommandResult[] = []) {
   const dir = tempDir(t);

@@ -25,7 +25,7 @@ t.test('vipDevice: lo for a levip group, the interface otherwise', async (t) => 
 
 t.test('the core adds and removes a levip VIP on lo, a failover VIP on its interface', async (t) => {
   const core = new Core({ node: 'l0', interval: 50, deadTime: 150, initDead: 0, expectedPeers: 0, groups: [levip(1), group('web', 100, { vip: { address: '198.51.100.101', prefix: 32, family: 4 } })] });
-  const ensure = (as: Action[]) => as.filter((a) => a.kind === 'ensureVip').map((a) => (a.kind === 'ensureVip' ? `${a.group} ${a.present ? '+' : '-'} ${a.iface}` : ''));
+  const ensure = (as: Action[]) => as.filter((a) => a.kind === 'ensureVip').map((a) => (a.kind === 'ensureVip' ? `${a.group} ${a.present ? '+' : '-'} ${a.vips.map((p) => p.iface).join()}` : ''));
   t.same(ensure(core.step({ kind: 'start', now: 0 }).actions), ['lev - lo', 'web - eth0'], 'reconciling at start');
   const a1 = core.step({ kind: 'vipResult', now: 1, group: 'lev', present: false, ok: true }).actions;
   const a2 = core.step({ kind: 'vipResult', now: 1, group: 'web', present: false, ok: true }).actions;

@@ -29,7 +29,7 @@ t.test('a lone member joins two slots later, then announces at every instant of 
   const expected = expectedAnnouncements('b', members(rig), K0, K0 + 5);
   t.same(rig.replies(), expected, 'exactly the schedule');
   t.equal(expected.length, 3 * 4, 'offsets 0, 125, 250, 375 in slots K0+2..K0+4');
-  t.ok(rig.of('announce').every((d) => d.action.iface === 'eth0' && d.action.vip.address === '198.51.100.100' && d.action.garp === ONE_REPLY && d.action.group === 'web'));
+  t.ok(rig.of('announce').every((d) => d.action.vips.length === 1 && d.action.vips[0]!.iface === 'eth0' && d.action.vips[0]!.vip.address === '198.51.100.100' && d.action.garp === ONE_REPLY && d.action.group === 'web'));
   t.same(ONE_REPLY, { count: 1, spacing: 0, form: 'reply', refresh: 0 }, 'one unsolicited reply per instant');
   t.same(rig.switches(), ['10:off', '1000:on', '1450:off', '1500:on', '1950:off', '2000:on', '2450:off'], 'answering only in [slot start, slot end - guard)');
   const g = rig.core.levip.groups()[0]!;

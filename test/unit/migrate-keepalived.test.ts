@@ -6,6 +6,8 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { parseConfigText } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
+import { vipCidr } from '../../src/config/vip.js';
+import { groupVips } from '../../src/config/vip-device.js';
 import { convertKeepalived } from '../../src/migrate/keepalived.js';
 import type { Note } from '../../src/migrate/report.js';
 
@@ -63,7 +65,8 @@ t.test('unicast peers, track_script and notify scripts', async (t) => {
   const g = config.groups[0]!;
   t.equal(g.name, 'web');
   t.same(g.vip, { address: '203.0.113.10', prefix: 24, family: 4 }, 'the first VIP');
-  t.equal(g.interface, 'eth1', 'the VIP\'s dev is the group\'s interface');
+  t.equal(g.interface, 'eth1', 'the VIPs\' common dev is the group\'s interface');
+  t.same(groupVips(g).map((v) => [vipCidr(v.vip), v.iface]), [['203.0.113.10/24', 'eth1'], ['203.0.113.11/24', 'eth1']], 'both VIPs, in one group');
   t.same(g.trackInterfaces, ['eth0'], 'the instance\'s own interface stays tracked; eth1 is the VIP\'s interface');
   t.equal(g.preempt, false, 'nopreempt');
   t.equal(g.garp.refresh, 60_000, 'garp_master_refresh 60 is seconds');
@@ -78,13 +81,12 @@ t.test('unicast peers, track_script and notify scripts', async (t) => {
     lineOf(text, 'script_user root'),
     lineOf(text, 'authentication {'),
     lineOf(text, '203.0.113.10/24 dev eth1 label'),
-    lineOf(text, '203.0.113.11/24'),
     lineOf(text, 'eth2 weight -10'),
     lineOf(text, 'garp_master_delay'),
     lineOf(text, 'notify_fault'),
     lineOf(text, 'smtp_alert'),
   ]);
-  t.match(notes.find((n) => n.line === lineOf(text, '203.0.113.11/24'))?.text, /several VIPs per group are coming/);
+  t.match(notes.find((n) => n.line === lineOf(text, '203.0.113.10/24 dev eth1 label'))?.text, /other ip-address options are not applied/);
   t.same(lines(notes, 'differs'), [
     lineOf(text, 'killall -0 haproxy'),
     lineOf(text, '</dev/tcp'),
@@ -97,18 +99,30 @@ t.test('unicast peers, track_script and notify scripts', async (t) => {
   ]);
 });
 
-t.test('several instances in a sync group: listed with its members, heartbeat merged', async (t) => {
+t.test('a sync group becomes a sync unit of its instances\' groups, heartbeat merged', async (t) => {
   const { text, config, notes } = convert('sync-group.conf');
-  t.same(config.groups.map((g) => g.name), ['VI_OUT', 'VI_IN'], 'the instances are still converted, one group each');
+  t.same(config.groups.map((g) => [g.name, g.sync]), [['VI_OUT', 'VG_1'], ['VI_IN', 'VG_1']], 'one group per instance, both in unit VG_1');
   t.equal(config.heartbeat.interval, 500, 'the smallest advert_int');
   t.equal(config.heartbeat.deadTime, Math.min(masterDown(1000, 200, false), masterDown(500, 200, true)), 'the shortest master-down interval');
   t.ok(config.groups.every((g) => g.garp.spacing === 10), 'vrrp_garp_interval applies to every group');
   t.same(config.groups[0]!.checks?.map((c) => [c.name, c.weight]), [['chk_uplink', 'fault']], 'the weighted tracker keepalived ignored in a sync group is left out');
-  const sync = notes.find((n) => n.line === lineOf(text, 'vrrp_sync_group VG_1'));
-  t.match(sync, { kind: 'dropped', subject: 'vrrp_sync_group VG_1 (VI_OUT, VI_IN)', text: /sync groups are being built/ });
-  t.same(lines(notes, 'dropped'), [lineOf(text, 'vrrp_sync_group'), lineOf(text, 'vg-master.sh'), lineOf(text, '        chk_load')]);
+  t.notOk(notes.some((n) => n.line === lineOf(text, 'vrrp_sync_group VG_1')), 'the sync group itself is carried over');
+  t.match(notes.find((n) => n.line === lineOf(text, 'vg-master.sh')), { kind: 'dropped', text: /each member group's own hooks/ });
+  t.same(lines(notes, 'dropped'), [lineOf(text, 'vg-master.sh'), lineOf(text, '        chk_load')]);
   t.same(lines(notes, 'differs'), [lineOf(text, 'vrrp_skip_check_adv_addr'), lineOf(text, 'vrrp_instance VI_OUT'), lineOf(text, 'advert_int 1')]);
   t.match(notes.find((n) => n.line === lineOf(text, 'advert_int 1')), { kind: 'differs', text: /smallest advert_int, 500ms/ });
+});
+
+t.test('an LVS-NAT instance: every VIP in one group, each on its dev; a sync unit left with one member is taken off', async (t) => {
+  const { text, config, notes, yaml } = convert('nat-director.conf');
+  t.same(config.groups.map((g) => g.name), ['VI_NAT'], 'the instance without a VIP is not a group');
+  const g = config.groups[0]!;
+  t.equal(g.interface, 'eth0', 'the instance\'s interface, where the VIPs without a dev go');
+  t.same(groupVips(g).map((v) => [vipCidr(v.vip), v.iface]), [['198.51.100.100/32', 'eth0'], ['203.0.113.1/24', 'eth1'], ['198.51.100.101/32', 'eth0']], 'virtual_ipaddress and virtual_ipaddress_excluded, in order');
+  t.equal(g.sync, undefined, 'no sync unit of one group');
+  t.match(yaml, /interface: eth1/, 'the inside VIP names its interface');
+  t.match(notes.find((n) => n.line === lineOf(text, 'vrrp_sync_group VG_NAT')), { kind: 'dropped', text: /1 of its instances became a group/ });
+  t.match(notes.find((n) => n.line === lineOf(text, 'vrrp_instance VI_GONE')), { kind: 'dropped', text: /no virtual_ipaddress/ });
 });
 
 t.test('LVS-DR: the VRRP part converts, every virtual_server is listed once', async (t) => {

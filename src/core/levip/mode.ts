@@ -212,6 +212,6 @@ export class LevipMode implements LevipReader {
       ctx.notes.push({ level: 'debug', group: r.g.name, msg: `levip: owning slot ${slot}` });
     }
     const { vip, interface: iface } = r.cfg;
-    ctx.actions.push({ kind: 'announce', group: r.g.name, gid: r.g.id, reason: `levip slot ${slot}`, vip, iface, garp: ONE_REPLY });
+    ctx.actions.push({ kind: 'announce', group: r.g.name, gid: r.g.id, reason: `levip slot ${slot}`, vips: [{ vip, iface }], garp: ONE_REPLY });
   }
 }

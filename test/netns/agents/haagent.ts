@@ -96,6 +96,8 @@ export interface HaagentOptions {
    * addresses (Lab.addIpv6 must have put them on eth0 first).
    */
   ipv6Heartbeats?: boolean;
+  /** the group's `vips:` list (as written in the file) instead of `vip: VIP_CIDR`. */
+  vips?: unknown[];
   /**
    * Run every agent, and its `release`, as this user with only its capabilities (setpriv),
    * as systemd/haagent.service does; the lab's files are then owned by that user.
@@ -146,7 +148,7 @@ export function configFor(lab: Lab, i: number, dir: string, opts: HaagentOptions
     groups: [
       {
         name: GROUP,
-        vip: VIP_CIDR,
+        ...(opts.vips ? { vips: opts.vips } : { vip: VIP_CIDR }),
         interface: 'eth0',
         priority: opts.priorities?.[i] ?? [150, 100, 50][i],
         preempt: (Array.isArray(opts.preempt) ? opts.preempt[i] : opts.preempt) ?? true,
