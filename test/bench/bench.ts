@@ -98,7 +98,7 @@ function options(argv: string[]): Options {
 function planFor(c: CellSpec, o: Options): CellPlan {
   const only = c.limit?.scenarios;
   const scenarios = only ? o.scenarios.filter((s) => only.includes(s)) : o.scenarios;
-  return { id: c.id, make: c.make, probeMs: c.probeMs, scenarios, reps: Math.min(o.reps, c.limit?.reps ?? o.reps) };
+  return { id: c.id, make: c.make, probeMs: c.probeMs, scenarios, reps: Math.min(o.reps, c.limit?.reps ?? o.reps), backbone: c.backbone ?? false };
 }
 
 async function available<C extends { id: string; needs: string | null }>(cells: readonly C[], what = ''): Promise<{ run: C[]; skipped: string[] }> {

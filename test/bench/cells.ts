@@ -16,6 +16,7 @@ import { HEARTBEAT_BIN, HeartbeatCluster } from '../netns/agents/heartbeat.js';
 import { KeepalivedCluster } from '../netns/agents/keepalived.js';
 import { UcarpCluster } from '../netns/agents/ucarp.js';
 import type { Lab } from '../netns/lab.js';
+import type { PeerEntry } from '../netns/agents/haagent.js';
 import { HaagentAgentCluster } from './haagent-cell.js';
 import type { Scenario } from './rounds.js';
 
@@ -32,6 +33,19 @@ export interface CellSpec {
   limit?: { scenarios?: Scenario[]; reps?: number; why: string };
   /** UDP probe interval: 2 ms resolves a 30 ms outage; seconds-long ones need less. */
   probeMs: number;
+  /** the lab gives the directors a second link between them (LabOptions.backbone). */
+  backbone?: boolean;
+}
+
+/**
+ * Director i's heartbeat peers over both links: the other director on the service segment
+ * and on the backbone, the backbone path sent from i's own backbone address.
+ */
+function twoPaths(lab: Lab): PeerEntry[][] {
+  return lab.directors.map((me) => lab.directors.filter((d) => d !== me).flatMap((d) => [
+    { node: d.name, address: d.ip },
+    { node: d.name, address: d.backboneIp!, bind: me.backboneIp! },
+  ]));
 }
 
 /** Cells whose rounds wait on seconds-long timers: their figures vary little, the run's length a lot. */
@@ -48,6 +62,14 @@ export const CELLS: CellSpec[] = [
     // The fast setting: 10 ms heartbeats, 30 ms dead time (below keepalived-fast's 36 ms).
     id: 'haagent-10-30', agent: 'haagent', needs: null, lane: 'fast-a', probeMs: 2,
     make: (lab) => new HaagentAgentCluster(lab, { interval: '10ms', deadTime: '30ms', initDead: '100ms' }),
+  },
+  {
+    // The same settings with a second link between the directors (a crossover or backbone):
+    // when the active loses the link that carries its VIP, it hands over through the backbone
+    // at once instead of being found dead. Only the link-down row differs from haagent-10-30.
+    id: 'haagent-10-30-2path', agent: 'haagent', needs: null, lane: 'fast-a', probeMs: 2, backbone: true,
+    make: (lab) => new HaagentAgentCluster(lab, { interval: '10ms', deadTime: '30ms', initDead: '100ms', peers: twoPaths(lab) }),
+    limit: { scenarios: ['link-down'], why: 'a second heartbeat path changes only what a link down does' },
   },
   {
     id: 'haagent-50-150', agent: 'haagent', needs: null, lane: 'fast-b', probeMs: 2,
@@ -96,6 +118,7 @@ export const QUICK_CELLS = ['haagent-10-30', 'keepalived-fast', 'haagent-50-150'
 /** haagent/other pairs whose median outage ratio is printed per scenario. */
 export const RATIO_PAIRS: [string, string][] = [
   ['haagent-10-30', 'keepalived-fast'],
+  ['haagent-10-30-2path', 'keepalived-fast'],
   ['haagent-50-150', 'keepalived-50'],
   ['haagent-default', 'keepalived-default'],
   ['haagent-default', 'ucarp-default'],

@@ -18,6 +18,8 @@ export interface CellPlan {
   probeMs: number;
   scenarios: Scenario[];
   reps: number;
+  /** the lab gives the directors a second link between them (LabOptions.backbone). */
+  backbone?: boolean;
 }
 
 export interface CellRun {
@@ -34,7 +36,7 @@ export interface LaneHooks {
 
 /** Builds the cell's lab, starts its agents and waits until d0 serves the client. */
 export async function openCell(plan: CellPlan): Promise<CellRun> {
-  const lab = await Lab.create({ directors: 2 });
+  const lab = await Lab.create({ directors: 2, backbone: plan.backbone ?? false });
   let cluster: AgentCluster | null = null;
   let watch: VipWatch | null = null;
   let capture: ArpCapture | null = null;
