@@ -45,8 +45,9 @@ for addon in raw-socket unix-dgram; do
   find "$d/build/Release" -mindepth 1 -maxdepth 1 ! -name '*.node' -exec rm -rf {} +
   rm -rf "$d/src" "$d/node_modules/nan"
 done
-# What a library needs at run time stays: no docs, tests, examples, repository files, nor the
-# programs a package offers on npm's PATH ("bin": haagent runs none of them).
+# Only what a library needs at run time stays: no docs, tests, examples, repository files,
+# source maps, TypeScript declarations, nor the programs a package offers on npm's PATH
+# ("bin": haagent runs none of them).
 node -e 'for (const d of process.argv.slice(1)) { const b = require(d + "/package.json").bin;
   for (const f of typeof b === "string" ? [b] : Object.values(b ?? {})) console.log(d + "/" + f); }' \
   $(find "$lib/node_modules" -name package.json -path '*/node_modules/*' -printf '%h\n' | sort -u) |
@@ -54,7 +55,8 @@ node -e 'for (const d of process.argv.slice(1)) { const b = require(d + "/packag
 find "$lib/node_modules" \( -name '.package-lock.json' -o -name '*.md' -o -name '*.markdown' -o -name '*.html' \
   -o -name '.npmignore' -o -name '.git*' -o -name '.github' -o -name '.husky' -o -name '.eslintrc*' -o -name '.travis.yml' \
   -o -name '.editorconfig' -o -name '.taprc' -o -name '*.sh' -o -name 'test' -o -name 'tests' -o -name 'benchmarks' \
-  -o -name 'example' -o -name 'examples' -o -name 'binding.gyp' -o -name '*.gyp' \) \
+  -o -name 'example' -o -name 'examples' -o -name 'binding.gyp' -o -name '*.gyp' -o -name '*.map' -o -name '*.d.ts' \
+  -o -name '*.d.cts' -o -name '*.d.mts' -o -name '*.ts.map' \) \
   ! -iname 'licen[cs]e*' -prune -exec rm -rf {} +
 find "$lib/node_modules" -type d -empty -delete
 strip --strip-unneeded "$lib/build/Release/haagent_native.node" "$lib"/node_modules/*/build/Release/*.node
