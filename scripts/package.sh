@@ -59,7 +59,8 @@ find "$lib/node_modules" \( -name '.package-lock.json' -o -name '*.md' -o -name 
   -o -name '*.d.cts' -o -name '*.d.mts' -o -name '*.ts.map' \) \
   ! -iname 'licen[cs]e*' -prune -exec rm -rf {} +
 find "$lib/node_modules" -type d -empty -delete
-strip --strip-unneeded "$lib/build/Release/haagent_native.node" "$lib"/node_modules/*/build/Release/*.node
+strip --strip-unneeded --remove-section=.comment --remove-section=.note \
+  "$lib/build/Release/haagent_native.node" "$lib"/node_modules/*/build/Release/*.node
 # main.js is run through /usr/sbin/haagent, with Debian's node: its shebang becomes a comment
 # (same line count) so the file is a module, not a script without its executable bit.
 sed -i '1s|^#!.*|// Started by /usr/sbin/haagent.|' "$lib/dist/src/main.js"
@@ -112,6 +113,7 @@ sed -e "s|@VERSION@|$version|" -e "s|@ARCH@|$arch|" -e "s|@SHLIBS@|$shlibs|" -e 
 
 find "$root" -type d -exec chmod 0755 {} +
 find "$root" -type f ! -path '*/DEBIAN/*' ! -path "$root/usr/sbin/*" -exec chmod 0644 {} +
+(cd "$root" && find . -type f ! -path './DEBIAN/*' ! -path './etc/*' -printf '%P\0' | sort -z | xargs -0 md5sum >DEBIAN/md5sums)
 mkdir -p "$out"
 deb=$out/haagent_${version}_${arch}.deb
 dpkg-deb -Zxz --root-owner-group --build "$root" "$deb" >/dev/null
