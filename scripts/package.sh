@@ -28,14 +28,20 @@ cp -r dist/src "$lib/dist/"
 find "$lib/dist" -name '*.map' -delete
 install -m 0644 build/Release/haagent_native.node "$lib/build/Release/"
 install -m 0644 package.json "$lib/"   # src/version.ts reads the version from it
-# The production dependency closure, as npm resolved it (no network: npm ls reads the tree).
-# nan is C++ headers that the addons were compiled against: not needed at run time.
-npm ls --omit=dev --all --parseable 2>/dev/null | sed -n "s|^$PWD/node_modules/||p" | sort -u |
-  while read -r dep; do
-    case "$dep" in nan | */node_modules/nan) continue ;; esac
-    install -d "$lib/node_modules/$(dirname "$dep")"
-    cp -r "node_modules/$dep" "$lib/node_modules/$dep"
-  done
+# The production dependency closure, as npm resolved it (no network: npm ls reads the tree;
+# it exits non-zero for an extraneous package, which does not matter here: each dependency
+# of package.json is checked below). nan is C++ headers that the addons were compiled
+# against: not needed at run time.
+closure=$(npm ls --omit=dev --all --parseable 2>/dev/null | sed -n "s|^$PWD/node_modules/||p" | sort -u || true)
+while read -r dep; do
+  case "$dep" in '' | nan | */node_modules/nan) continue ;; esac
+  install -d "$lib/node_modules/$(dirname "$dep")"
+  cp -r "node_modules/$dep" "$lib/node_modules/$dep"
+done <<<"$closure"
+for dep in $(node -p 'Object.keys(require("./package.json").dependencies).join(" ")'); do
+  [ -f "$lib/node_modules/$dep/package.json" ] ||
+    { echo "package.sh: dependency $dep is not in node_modules (npm ci)" >&2; exit 1; }
+done
 # Only the compiled addons of the native dependencies, not their build trees or sources.
 for addon in raw-socket unix-dgram; do
   d=$lib/node_modules/$addon

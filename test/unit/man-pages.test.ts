@@ -74,6 +74,13 @@ t.test('haagent.yaml(5) names every key of the configuration reference', async (
   for (const k of keys) t.ok(new RegExp(`^\\.(B|BR) ${k}\\b`, 'm').test(page), `haagent.yaml(5) names ${k}, in bold`);
 });
 
+t.test('both pages carry the version of package.json', async (t) => {
+  const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+  for (const [name, page] of [['haagent(8)', PAGE8], ['haagent.yaml(5)', PAGE5]] as const) {
+    t.match(page.split('\n')[0], `"haagent ${version}"`, `${name}: .TH names haagent ${version}`);
+  }
+});
+
 const hasMan = spawnSync('sh', ['-c', 'command -v man']).status === 0;
 t.test('man renders both pages without a warning', { skip: hasMan ? false : 'man not installed' }, async (t) => {
   for (const page of ['man/man8/haagent.8', 'man/man5/haagent.yaml.5']) {
