@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what haagent's demo, tests and drills need on a Debian machine (run as root):
 # iproute2, iputils-arping (NOT Debian's "arping": another program with other flags),
-# tcpdump, nftables, a C/C++ toolchain for the native addons, then the npm dependencies
-# (which builds haagent's own addon too), then the TypeScript build. Idempotent.
+# tcpdump, nftables, a C/C++ toolchain for the native addons, the Debian packaging tools, then
+# the npm dependencies (which builds haagent's own addon too), then the TypeScript build.
+# Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,15 +22,21 @@ command -v make >/dev/null || need_apt+=(make)
 command -v g++ >/dev/null || need_apt+=(g++)
 command -v cc >/dev/null || need_apt+=(gcc)
 command -v python3 >/dev/null || need_apt+=(python3)
+# The Debian package (scripts/package.sh, test/package/deb.test.ts): dpkg-shlibdeps for the
+# addons' library dependencies, strip, man(1) for the man-page checks (lintian comes with
+# bench-setup.sh below; systemd-analyze with systemd).
+command -v dpkg-shlibdeps >/dev/null || need_apt+=(dpkg-dev)
+command -v strip >/dev/null || need_apt+=(binutils)
+command -v man >/dev/null || need_apt+=(man-db)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt 20 ]; then
-  echo "haagent needs Node.js >= 20 (found $(node --version))" >&2
+# yargs 18 needs 20.19 (package.json engines).
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+  echo "haagent needs Node.js >= 20.19 (found $(node --version))" >&2
   exit 1
 fi
 

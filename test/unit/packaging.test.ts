@@ -7,7 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import t from 'tap';
 
 const UNITS = ['systemd/haagent.service', 'systemd/haagent-realserver.service'];
@@ -50,7 +50,9 @@ t.test('systemd-analyze verify is clean on every unit', { skip: analyzable ? fal
   for (const unit of UNITS) {
     const root = verifyRoot(unit);
     try {
-      const r = spawnSync('systemd-analyze', ['verify', `--root=${root}`, basename(unit)], { encoding: 'utf8' });
+      // Documentation= names the man pages; verify runs man(1) on them, found in the repository's man/.
+      const env = { ...process.env, MANPATH: resolve('man') };
+      const r = spawnSync('systemd-analyze', ['verify', `--root=${root}`, basename(unit)], { encoding: 'utf8', env });
       t.equal(r.status, 0, `${unit}: exit 0`);
       t.equal(r.stderr.trim(), '', `${unit}: no warnings`);
     } finally {
@@ -150,7 +152,9 @@ t.test('every Exec line names its program by absolute path, the same binary in b
 t.test('npm pack ships the binary, the units and the docs', async (t) => {
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   const files = (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-  for (const f of ['dist/src/main.js', 'systemd/haagent.service', 'docs/configuration.md', 'docs/haagent.example.yaml', 'README.md']) {
+  const manPages = (JSON.parse(readFileSync('package.json', 'utf8')) as { man: string[] }).man;
+  t.same(manPages, ['man/man8/haagent.8', 'man/man5/haagent.yaml.5'], 'package.json names both man pages (npm install -g installs them)');
+  for (const f of ['dist/src/main.js', 'systemd/haagent.service', 'docs/configuration.md', 'docs/haagent.example.yaml', 'README.md', ...manPages]) {
     t.ok(files.includes(f), `${f} packed`);
   }
   t.notOk(files.some((f) => f.startsWith('dist/test/')), 'no test code in the package');
