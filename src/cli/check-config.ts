@@ -7,7 +7,7 @@
  * they can be read; when not, the output says they were not checked.
  */
 import type { CommandModule } from 'yargs';
-import { loadKeys } from '../config/key.js';
+import { checkUid, loadKeys } from '../config/key.js';
 import { keyId } from '../wire/keyring.js';
 import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/types.js';
@@ -30,8 +30,9 @@ export function checkConfig(path: string, out: TextOut, err: TextOut, host: () =
     return EXIT.CONFIG;
   }
   // A real server's file (no groups) sends no heartbeat: it has no key to check. The key files
-  // are checked as the agent reads them, owner included (root or the uid running this).
-  const keys = r.config.director ? loadKeys(r.config.heartbeat) : null;
+  // are checked as the agent reads them, owner included: root or the uid running this, or for
+  // root the service user's (checkUid), the owner the installation gives the key.
+  const keys = r.config.director ? loadKeys(r.config.heartbeat, checkUid()) : null;
   if (keys && !keys.ok) {
     err.write(keys.errors.map((e) => `haagent: ${e}\n`).join(''));
     return EXIT.CONFIG;

@@ -2,8 +2,10 @@
 import { hideBin } from 'yargs/helpers';
 import { EXIT } from './exit.js';
 import { parser } from './parser.js';
+import { onStdoutError } from './stdout.js';
 
 export async function main(argv: string[]): Promise<void> {
+  process.stdout.on('error', onStdoutError(argv));
   await parser(argv).parseAsync();
 }
 

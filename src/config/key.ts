@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, constants as fsConstants, fchmodSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync,
+  closeSync, constants as fsConstants, fchmodSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync,
   type Stats,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -57,6 +57,30 @@ export function generateKey(): Buffer {
 /** The euid whose files the agent trusts besides root's: its own (for check-config, the caller's). */
 export function agentUid(): number {
   return process.geteuid?.() ?? 0;
+}
+
+/** The user the shipped units run the agent as (`User=` in systemd/haagent.service). */
+export const SERVICE_USER = 'haagent';
+
+/**
+ * The uid check-config judges the key files for: the caller's, except that root checks them as
+ * the service user would read them when that user exists (the installation gives the key to
+ * it, mode 0600, so that the agent can read it; root's own agentUid() would refuse that file).
+ * The user is looked up in `passwd` text (/etc/passwd: Debian creates system users there).
+ */
+export function checkUid(euid: number = agentUid(), passwd: () => string = readPasswd): number {
+  if (euid !== 0) return euid;
+  const line = passwd().split('\n').find((l) => l.startsWith(`${SERVICE_USER}:`));
+  const uid = Number(line?.split(':')[2]);
+  return Number.isInteger(uid) && uid > 0 ? uid : 0;
+}
+
+function readPasswd(): string {
+  try {
+    return readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /**

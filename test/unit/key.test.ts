@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KEY_BYTES, decodeKey, encodeKey, generateKey, loadKey, loadKeys, writeKeyFile } from '../../src/config/key.js';
+import { KEY_BYTES, checkUid, decodeKey, encodeKey, generateKey, loadKey, loadKeys, writeKeyFile } from '../../src/config/key.js';
 
 function tempDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'haagent-key-'));
@@ -173,4 +173,19 @@ t.test('with force the key is replaced whole and no temporary file is left', asy
   mkdirSync(join(dir, 'adir'));
   t.match(writeKeyFile(join(dir, 'adir'), key, true), { ok: false, error: /cannot write/ });
   t.same(readdirSync(dir).sort(), ['adir', 'key'], 'a failed rename cleans up too');
+});
+
+t.test('check-config as root judges the key as the service user reads it; other callers as themselves', async (t) => {
+  const passwd = 'root:x:0:0:root:/root:/bin/bash\nhaagent:x:998:998:haagent:/nonexistent:/usr/sbin/nologin\n';
+  t.equal(checkUid(0, () => passwd), 998, 'root checks as user haagent');
+  t.equal(checkUid(0, () => 'root:x:0:0::/root:/bin/sh\n'), 0, 'no haagent user: root itself');
+  t.equal(checkUid(0, () => 'haagentx:x:997:997::/:/bin/false\n'), 0, 'a name that only starts with haagent is not it');
+  t.equal(checkUid(1000, () => passwd), 1000, 'a non-root caller is judged as itself');
+  const dir = tempDir(t);
+  const path = keyFile(dir, HEX32, 0o600);
+  chownSync(path, 998, 998);
+  t.match(loadKey(path, 0), { ok: false, error: /owned by uid 998/ }, 'root alone refuses the service user\'s key');
+  t.same(loadKey(path, checkUid(0, () => passwd)), { ok: true, key: Buffer.from(HEX32, 'hex') }, 'as the service user it is accepted');
+  chownSync(path, 1234, 1234);
+  t.match(loadKey(path, checkUid(0, () => passwd)), { ok: false, error: /owned by uid 1234/ }, 'another user\'s key is still refused');
 });
