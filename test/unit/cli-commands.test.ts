@@ -101,6 +101,8 @@ t.test('events: every line after the acknowledgement, as it came', async (t) => 
   const events = [
     { time: '2024-01-01T00:00:00.000Z', node: 'd0', event: 'transition', group: 'web', from: 'standby', to: 'active' },
     { time: '2024-01-01T00:00:01.000Z', node: 'd0', event: 'reload', groups: ['web'] },
+    { time: '2024-01-01T00:00:02.000Z', node: 'd0', event: 'peer-down', peer: 'd1' },
+    { time: '2024-01-01T00:00:03.000Z', node: 'd0', event: 'check', group: 'web', check: 'http', from: 'passing', to: 'failing', detail: 'HTTP 503' },
   ];
   const { socket } = await fakeAgent(t, () => [{ ok: true, message: 'following events' }, ...events]);
   const r = await runCli(['events', '--socket', socket]);
