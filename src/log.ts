@@ -1,7 +1,8 @@
 import { fstatSync } from 'node:fs';
 import { pino, type Logger, type DestinationStream } from 'pino';
-import type { LogLevel } from './config/types.js';
+import type { LogFormat, LogLevel } from './config/types.js';
 import { safeJson } from './printable.js';
+import { prettyLine } from './log-pretty.js';
 
 export type { Logger };
 
@@ -37,16 +38,33 @@ export function stderrIsJournal(env: NodeJS.ProcessEnv = process.env, stat: () =
   }
 }
 
+export type { LogFormat };
+export const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'journal', 'pretty'];
+
+/** The format lines are written in: `auto` decided by where stderr goes. */
+export function resolveLogFormat(format: LogFormat, journal: () => boolean = () => stderrIsJournal()): Exclude<LogFormat, 'auto'> {
+  if (format !== 'auto') return format;
+  return journal() ? 'journal' : 'json';
+}
+
 /**
  * The one pino factory. Stable keys: `group`, `peer`, `from`, `to`, `reason`. The shared key
  * is never passed to a logger. The destination is injectable so tests can capture lines.
  * Every line goes out through safeJson(): peer and group names (in fields and in messages)
- * come from the network, and pino escapes only what JSON must. To the journal, each line
- * carries its syslog priority (`journal`: default, whether stderr is the journal).
+ * come from the network, and pino escapes only what JSON must. `json`: one JSON object a
+ * line; `journal`: the same, each line prefixed with its syslog priority; `pretty`: one
+ * human line (log-pretty.ts). `auto` (the default) is `journal` when stderr is the journal
+ * and the destination is the real stderr, else `json`.
  */
-export function createLogger(level: LogLevel | 'silent', node: string, dest?: DestinationStream, journal = dest === undefined && stderrIsJournal()): Logger {
+export function createLogger(level: LogLevel | 'silent', node: string, dest?: DestinationStream, format: LogFormat = 'auto'): Logger {
   const opts = { level, base: { node }, timestamp: pino.stdTimeFunctions.isoTime };
   const out = dest ?? pino.destination({ fd: 2, sync: true });
-  const write = journal ? (line: string) => out.write(withPriority(safeJson(line))) : (line: string) => out.write(safeJson(line));
+  const form = resolveLogFormat(format, () => dest === undefined && stderrIsJournal());
+  const write =
+    form === 'journal'
+      ? (line: string) => out.write(withPriority(safeJson(line)))
+      : form === 'pretty'
+        ? (line: string) => out.write(prettyLine(line))
+        : (line: string) => out.write(safeJson(line));
   return pino(opts, { write });
 }

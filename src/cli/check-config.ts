@@ -14,6 +14,7 @@ import type { Config } from '../config/types.js';
 import { formatIssues, renderEffectiveConfig } from '../config/render.js';
 import { EXIT } from './exit.js';
 import { hostAddresses, type HostAddresses } from '../adapters/host-addresses.js';
+import { groupVips } from '../config/vip-device.js';
 
 /** Where text goes; process.stdout/stderr in production, a string collector in tests. */
 export interface TextOut {
@@ -62,6 +63,12 @@ export function missingInterfaces(config: Config, local: HostAddresses): string[
     // A LevIP group's shared IP goes on lo, but its interface is still where it answers ARP.
     if (!have.has(g.interface)) out.push(`groups[${i}].interface: no interface ${g.interface} on this host (the group stays in fault until it exists)`);
     for (const t of g.trackInterfaces ?? []) if (!have.has(t)) out.push(`groups[${i}].trackInterfaces: no interface ${t} on this host (tracked as down until it exists)`);
+    // A VIP on another interface than the group's (vips:) is tracked as well: its link down is a fault.
+    const others = [...new Set(groupVips(g).map((p) => p.iface))].filter((d) => d !== g.interface && !have.has(d));
+    for (const d of others) {
+      const on = groupVips(g).filter((p) => p.iface === d).map((p) => p.vip.address).join(', ');
+      out.push(`groups[${i}].vips: no interface ${d} on this host, for ${on} (the group stays in fault until it exists)`);
+    }
   });
   return out;
 }

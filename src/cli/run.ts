@@ -3,18 +3,25 @@ import type { CommandModule } from 'yargs';
 import { loadKeys } from '../config/key.js';
 import { ServiceManager, takeServiceEnv } from '../adapters/service-manager.js';
 import { Agent } from '../daemon/agent.js';
-import { createLogger } from '../log.js';
+import { createLogger, LOG_FORMATS, type LogFormat } from '../log.js';
 import { configOrExit, type ConfigArgs } from './common.js';
 import { EXIT } from './exit.js';
 import { realServerRoleFor, runRealServerOnly, startOrUndo } from './run-role.js';
 
-export const runCommand: CommandModule<object, ConfigArgs> = {
+interface RunArgs extends ConfigArgs {
+  'log-format'?: LogFormat;
+}
+
+export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
   describe: 'run the agent in the foreground',
+  builder: (y) =>
+    y.option('log-format', { type: 'string', choices: LOG_FORMATS, describe: 'log line format (default: the config\'s logFormat, auto)' }) as never,
   handler: async (argv) => {
     const config = configOrExit(argv.config);
     if (!config) return;
-    const log = createLogger(config.logLevel, config.node);
+    // The flag wins over the file (a terminal run of a unit's config, say); a reload keeps the logger.
+    const log = createLogger(config.logLevel, config.node, undefined, argv['log-format'] ?? config.logFormat);
     // Taken out of the environment: hooks and tools must not speak to systemd in our name.
     const service = new ServiceManager({ env: takeServiceEnv(process.env), pid: process.pid, log, timers: { setInterval, clearInterval: (h) => clearInterval(h as NodeJS.Timeout) } });
     // A file without groups is a real server's: the role alone, no agent (src/cli/run-role.ts).

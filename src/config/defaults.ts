@@ -14,7 +14,7 @@
  * where they are defined.
  */
 import type { CheckWeight, PingNodeOptions } from '../health/types.js';
-import type { GarpForm, GroupMode, LogLevel, Millis } from './types.js';
+import type { GarpForm, GroupMode, LogFormat, LogLevel, Millis } from './types.js';
 import { AGENT_SETTINGS } from './agent-settings.js';
 
 /** Object.freeze at every level: no caller can change a default for everyone else. */
@@ -66,6 +66,8 @@ const CONFIG_DEFAULTS = {
   realtime: 10,
   /** Transitions and faults are logged at info; per-heartbeat noise stays at debug. */
   logLevel: 'info' as LogLevel,
+  /** Priority-prefixed JSON under systemd (journalctl -p works), plain JSON lines elsewhere. */
+  logFormat: 'auto' as LogFormat,
   /** keepalived's default, in the middle of 1..254 so a node can be set above or below it. */
   priority: 100,
   /** RFC 5798 section 5.2.4 (Preempt_Mode, default True): the preferred node takes its VIP back. */

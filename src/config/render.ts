@@ -129,7 +129,7 @@ export function renderYaml(doc: Record<string, unknown>, groups: readonly FlowGr
 export function renderEffectiveConfig(config: Config): string {
   const doc: Record<string, unknown> = config.director
     ? directorDoc(config)
-    : { node: config.node, logLevel: config.logLevel, stateDir: config.stateDir, control: renderControl(config) };
+    : { node: config.node, logLevel: config.logLevel, logFormat: config.logFormat, stateDir: config.stateDir, control: renderControl(config) };
   if (config.realserver !== null) doc.realserver = renderRealServer(config.realserver);
   return renderYaml(doc, config.groups);
 }
@@ -166,6 +166,7 @@ function directorDoc(config: Config): Record<string, unknown> {
     node: config.node,
     cluster: config.cluster,
     logLevel: config.logLevel,
+    logFormat: config.logFormat,
     stateDir: config.stateDir,
     realtime: config.realtime,
     heartbeat,

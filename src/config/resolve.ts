@@ -120,6 +120,7 @@ export function resolveConfig(raw: RawConfig, hostname: string): Config {
     stateDir,
     realtime: raw.realtime ?? DEFAULTS.realtime,
     logLevel: raw.logLevel ?? DEFAULTS.logLevel,
+    logFormat: raw.logFormat ?? DEFAULTS.logFormat,
     groups: (raw.groups ?? []).map(resolveGroup),
     notify: raw.notify ?? [],
     notifyTimeout: raw.notifyTimeout ?? DEFAULTS.notifyTimeout,

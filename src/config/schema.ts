@@ -213,6 +213,7 @@ export const configSchema = strict({
       error: 'one of trace, debug, info, warn, error, fatal',
     })
     .optional(),
+  logFormat: z.enum(['auto', 'json', 'journal', 'pretty'], { error: 'one of auto, json, journal, pretty' }).optional(),
   stateDir: absPath().optional(),
   realtime: intIn(LIMITS.realtime.min, LIMITS.realtime.max).optional(),
   heartbeat: heartbeatSchema.optional(),

@@ -149,6 +149,8 @@ export interface MetricsConfig {
 }
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+/** How log lines are written (src/log.ts): `auto` is `journal` when stderr is the journal, else `json`. */
+export type LogFormat = 'auto' | 'json' | 'journal' | 'pretty';
 
 /** The LVS direct-routing real-server role run by the agent (docs/direct-routing.md). */
 export interface RealServerConfig {
@@ -185,6 +187,7 @@ export interface Config {
   /** SCHED_RR priority of the event loop and the ip helper; 0 = normal scheduling. */
   realtime: number;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   groups: GroupConfig[];
   /** hooks run on every transition of every group: argv arrays, argv[0] an absolute path. */
   notify: string[][];

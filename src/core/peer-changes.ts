@@ -26,6 +26,7 @@ export function livenessChanges(table: PeerView, now: Millis): readonly PeerDeat
     const p = list[i]!;
     if (!p.reportedAlive || table.isAlive(p, now)) continue;
     p.reportedAlive = false;
+    if (p.probedAt !== null) p.probesUnanswered++;
     let confirmMs: Millis | null = null;
     let refused = false;
     for (let j = 0; j < p.paths.length; j++) {

@@ -44,6 +44,9 @@ export interface Peer {
   refutedHints: number;
   /** what livenessChanges last reported. */
   reportedAlive: boolean;
+  /** probe rounds (probedAt set) that ended with the peer heard, and with it declared dead. */
+  probesAnswered: number;
+  probesUnanswered: number;
 }
 
 export interface PathChange {

@@ -62,6 +62,7 @@ export class PeerTable {
       node: msg.node, address, port, bootId: msg.bootId, lastHeard: now, lastSeq: msg.seq, intervalMs: msg.intervalMs,
       groups: groupMap(msg.groups, null), resigned: msg.type === 'resign', paths: [newPath(address, port, now)],
       lateness: new Lateness(now), probedAt: null, answerDue: null, refutedHints: old?.refutedHints ?? 0, reportedAlive: true,
+      probesAnswered: old?.probesAnswered ?? 0, probesUnanswered: old?.probesUnanswered ?? 0,
     };
     this.peers.set(msg.node, peer);
     if (old) this.list[this.list.indexOf(old)] = peer;
@@ -90,6 +91,8 @@ export class PeerTable {
     path.unreachableAt = null;
     path.refusedAt = path.refusedSentAt = null;
     path.stalledMs = 0;
+    // A probe round ends: answered while it was alive (a dead peer's round was counted unanswered).
+    if (p.probedAt !== null && wasAlive) p.probesAnswered++;
     p.probedAt = p.answerDue = null;
     p.address = address;
     p.port = port;

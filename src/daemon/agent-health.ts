@@ -22,6 +22,8 @@ export interface AgentHealthDeps {
   /** one health input for the core. */
   feed: (input: Extract<Input, { kind: 'health' }>) => void;
   metrics: () => Metrics | null;
+  /** to `haagent events`: a check's or a tracked link's change. */
+  event?: (ev: { event: string } & Record<string, unknown>) => void;
 }
 
 /** What the monitors watch for each group: its checks, links and ping nodes. */
@@ -83,6 +85,7 @@ export class AgentHealth {
       onCheckChange: (c) => {
         log.info({ group: c.group, check: c.check, from: c.from, to: c.to, detail: c.detail }, `check ${c.check}: ${c.from} -> ${c.to}`);
         if (c.group) deps.metrics()?.setCheck(c.group, c.check, c.to === 'passing');
+        deps.event?.({ event: 'check', group: c.group, check: c.check, from: c.from, to: c.to, detail: c.detail });
       },
     });
     this.links = new LinkMonitor(trackedInterfaces(this.specs), {
@@ -92,6 +95,7 @@ export class AgentHealth {
       onLink: (iface, up) => {
         log[up ? 'info' : 'warn']({ iface, up }, `link ${iface} ${up ? 'up' : 'down'}`);
         this.health.setLink(iface, up);
+        deps.event?.({ event: 'link', iface, up });
       },
       onMonitorExit: (e) => log.warn({ code: e.code, signal: e.signal, stderr: e.stderr, restartInMs: e.restartIn }, 'ip monitor exited; restarting'),
     });

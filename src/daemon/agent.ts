@@ -34,6 +34,7 @@ import { serviceStatusLine, statusView } from './status-view.js';
 import type { ServiceManager } from '../adapters/service-manager.js';
 import type { VipHost } from '../ports/index.js';
 import { AgentHealth } from './agent-health.js';
+import { EventFeed, type FeedEvent } from './event-feed.js';
 import { loadNative } from '../adapters/native.js';
 
 export interface AgentOptions {
@@ -63,7 +64,8 @@ export class Agent {
   private announcer: RoutingAnnouncer | null = null;
   private stopping = false;
   private config: Config;
-  private readonly subscribers = new Set<(ev: object) => void>();
+  /** `haagent events` (event-feed.ts). */
+  private readonly feed = new EventFeed(() => this.config.node, () => this.driver?.view() ?? null);
   private notifier: Notifier | null = null;
   private levip: LevipService | null = null;
   private metrics: Metrics | null = null;
@@ -99,12 +101,8 @@ export class Agent {
     const missing = missingTools(config);
     if (missing.length > 0) throw new StartError(`${missing.join(', ')} not found in PATH (${process.env.PATH ?? ''}): install iproute2 and iputils-arping`);
     const { socket, mode, statusSocket, statusMode } = config.control;
-    const events = (write: (ev: object) => void) => {
-      this.subscribers.add(write);
-      return () => this.subscribers.delete(write);
-    };
     const statusSock = statusSocket === null ? null : { path: statusSocket, mode: statusMode };
-    this.control = await ControlServer.listen(socket, mode, (req) => this.handle(req), events, { statusSocket: statusSock, audit: auditLog(log) });
+    this.control = await ControlServer.listen(socket, mode, (req) => this.handle(req), this.feed.source, { statusSocket: statusSock, audit: auditLog(log) });
     const boot = nextBoot(config, log);
     const native = loadNative();
     // The AF_PACKET sockets are opened before the heartbeat sockets, so they get the lower fd
@@ -152,6 +150,7 @@ export class Agent {
         if (r.transitions.length > 0) this.opts.service?.status(this.serviceStatus());
         // What the log says at warn and error (a peer dead, a VIP conflict, a path silent): to `haagent events` too.
         for (const n of r.notes) if (n.level === 'warn' || n.level === 'error') this.emit({ event: 'note', level: n.level, group: n.group, peer: n.peer, msg: n.msg });
+        this.feed.observe(); // peers, paths, maintenance, health, conflicts
       },
     });
     this.notifier = this.makeNotifier(this.config);
@@ -163,7 +162,7 @@ export class Agent {
     // LevIP: ARP suppressed on the interfaces before a shared IP can go on lo (docs/levip.md).
     await this.levip.prepare(config.groups);
     this.driver.start();
-    this.health = new AgentHealth(config, { log, feed: (input) => this.driver?.feed(input), metrics: () => this.metrics });
+    this.health = new AgentHealth(config, { log, feed: (input) => this.driver?.feed(input), metrics: () => this.metrics, event: (ev) => this.emit(ev) });
     this.health.start();
     // While finish() winds down (bounded) the loop has stopped on purpose: not a stall.
     reportReady(this.opts.service, this.serviceStatus(), hb.interval, (withinMs) => this.finished || (this.driver?.turning(withinMs) ?? false), log);
@@ -182,9 +181,8 @@ export class Agent {
     return g ? groupVipsText(g) : '';
   }
 
-  private emit(ev: Record<string, unknown>): void {
-    const line = { time: new Date().toISOString(), node: this.config.node, ...ev };
-    for (const w of this.subscribers) w(line);
+  private emit(ev: FeedEvent): void {
+    this.feed.emit(ev);
   }
 
   /**

@@ -49,6 +49,8 @@ export interface DriverDeps {
 export interface DriverStats {
   /** datagrams sealed and handed to the transport (one per send, whatever the number of peers). */
   sent: number;
+  /** of those, probes (core/beat.ts: sent while a peer is overdue or to confirm an ICMP hint). */
+  probesSent: number;
   /** sends the kernel refused (the transport's onSendError, counted by the agent). */
   sendErrors: number;
   /** datagrams that passed authentication, the peer check and the replay guard. */

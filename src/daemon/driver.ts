@@ -26,7 +26,7 @@ import type { DropReason, Message } from '../wire/types.js';
 export class Driver {
   private readonly core: Core;
   readonly drops = new DropCounters();
-  readonly stats: DriverStats = { sent: 0, sendErrors: 0, received: 0, receivedByPeer: new Map(), vipFailures: 0, transitions: 0 };
+  readonly stats: DriverStats = { sent: 0, probesSent: 0, sendErrors: 0, received: 0, receivedByPeer: new Map(), vipFailures: 0, transitions: 0 };
   /** per group: the burst in progress, aborted when the VIP is being released. */
   private readonly bursts = new Map<string, AbortController>();
   private readonly timers: Timers;
@@ -208,6 +208,7 @@ export class Driver {
   private send(type: Message['type'], groups: Message['groups'], skip?: readonly string[]): void {
     this.deps.transport.broadcast(this.sender.datagram(type, groups), skip);
     this.stats.sent++;
+    if (type === 'probe') this.stats.probesSent++;
   }
 
   /**

@@ -71,6 +71,8 @@ export interface PeerStatus {
   paths: { address: string; lastHeardMsAgo: number; alive: boolean }[];
   /** ICMP port unreachable errors for it that it refuted by answering (forged, or transient). */
   icmpRefuted: number;
+  /** probe rounds it ended by being heard, and those after which it was declared dead (absent in records of agents without them). */
+  probes?: { answered: number; unanswered: number };
 }
 
 export interface StatusRecord {
@@ -82,7 +84,8 @@ export interface StatusRecord {
   shuttingDown: boolean;
   groups: GroupStatus[];
   peers: PeerStatus[];
-  heartbeats: { sent: number; received: number; sendErrors: number };
+  /** `probesSent`: of `sent`, the probes (absent in records of agents without it). */
+  heartbeats: { sent: number; received: number; sendErrors: number; probesSent?: number };
   dropped: Partial<Record<DropReason, number>>;
   /**
    * The heartbeat keys held (send key first; an accept key during a rotation), by key id,
@@ -152,6 +155,7 @@ export function statusView(core: CoreView, stats: DriverStats, drops: Partial<Re
     groups: [...p.groups.values()].map((g) => ({ name: g.name, state: g.state, priority: g.priority, reach: g.reach })),
     paths: p.paths.map((x) => ({ address: x.address, lastHeardMsAgo: now - x.lastHeard, alive: core.peers.pathAlive(p, x, now) })),
     icmpRefuted: p.refutedHints,
+    probes: { answered: p.probesAnswered, unanswered: p.probesUnanswered },
   }));
   return {
     node: core.opts.node,
@@ -162,7 +166,7 @@ export function statusView(core: CoreView, stats: DriverStats, drops: Partial<Re
     shuttingDown: core.shuttingDown,
     groups,
     peers,
-    heartbeats: { sent: stats.sent, received: stats.received, sendErrors: stats.sendErrors },
+    heartbeats: { sent: stats.sent, received: stats.received, sendErrors: stats.sendErrors, probesSent: stats.probesSent },
     dropped: drops,
     ...(ctx.keys ? { keys: ctx.keys.map((k) => ({ id: k.id, use: k.use, authenticated: k.authenticated, lastAuthenticatedMsAgo: k.lastAt === null ? null : now - k.lastAt })) } : {}),
   };

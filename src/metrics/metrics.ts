@@ -29,7 +29,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Input, StepResult } from '../core/types.js';
-import type { StatusRecord } from '../daemon/status-view.js';
+import type { PeerStatus, StatusRecord } from '../daemon/status-view.js';
 import { DROP_REASONS } from '../wire/types.js';
 import { serveMetrics, type MetricsServer } from './server.js';
 import { packageVersion } from '../version.js';
@@ -212,6 +212,11 @@ export class Metrics {
     this.gauge('haagent_peer_last_seen_seconds', 'Seconds since the last valid heartbeat from a peer.', ['peer'], (s) =>
       s.peers.map((p): Sample => [{ peer: p.node }, p.lastHeardMsAgo / 1000]),
     );
+    // Paths are the addresses a configured peer was heard from: as bounded as the peers.
+    const paths = (s: StatusRecord, value: (x: PeerStatus['paths'][number]) => number) =>
+      s.peers.flatMap((p) => p.paths.map((x): Sample => [{ peer: p.node, path: x.address }, value(x)]));
+    this.gauge('haagent_peer_path_up', 'Whether a path (address) of a peer is heard within the dead time.', ['peer', 'path'], (s) => paths(s, (x) => (x.alive ? 1 : 0)));
+    this.gauge('haagent_peer_path_last_seen_seconds', 'Seconds since the last valid heartbeat from a peer on one path (address).', ['peer', 'path'], (s) => paths(s, (x) => x.lastHeardMsAgo / 1000));
     this.gauge('haagent_levip_members', 'Members of a LevIP group\'s rotation, as this node sees them.', ['group'], (s) =>
       (s.levip ?? []).map((g): Sample => [{ group: g.group }, g.members.length]),
     );
@@ -222,6 +227,10 @@ export class Metrics {
     this.counter('haagent_heartbeats_sent_total', 'Heartbeat and resign datagrams sent (one per send, whatever the number of peers).', [], (s) => [[{}, s.heartbeats.sent]]);
     this.counter('haagent_heartbeats_received_total', 'Authenticated, replay-checked heartbeats received from a peer.', ['peer'], (s) =>
       s.peers.map((p): Sample => [{ peer: p.node }, p.received]),
+    );
+    this.counter('haagent_probes_sent_total', 'Probe datagrams sent (counted in haagent_heartbeats_sent_total too): to a peer whose heartbeat is overdue, or to confirm an ICMP error.', [], (s) => [[{}, s.heartbeats.probesSent ?? 0]]);
+    this.counter('haagent_peer_probe_rounds_total', 'Probe rounds for a peer, by outcome: answered (heard again), unanswered (declared dead).', ['peer', 'outcome'], (s) =>
+      s.peers.flatMap((p): Sample[] => [[{ peer: p.node, outcome: 'answered' }, p.probes?.answered ?? 0], [{ peer: p.node, outcome: 'unanswered' }, p.probes?.unanswered ?? 0]]),
     );
     this.counter('haagent_heartbeat_send_errors_total', 'Heartbeat datagrams the kernel refused to send (per peer address).', [], (s) => [[{}, s.heartbeats.sendErrors]]);
     this.counter('haagent_packets_dropped_total', 'Datagrams dropped before the election, by reason (see docs/protocol.md).', ['reason'], (s) =>

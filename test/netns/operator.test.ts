@@ -155,10 +155,16 @@ t.test('standby, takeover, maintenance, reload, events', async (t) => {
     await d1.kill();
     const note = await waitFor(() => events2.map((l) => JSON.parse(l) as { event: string; level?: string; peer?: string; msg?: string }).find((e) => e.event === 'note' && e.peer === 'd1'), 5000, 50);
     t.match(note, { event: 'note', level: 'warn', peer: 'd1', msg: /^peer d1 dead/ }, 'events streamed the warning that d1 is dead');
+    t.ok(events2.some((l) => l.includes('"event":"peer-down"') && l.includes('"peer":"d1"')), 'events streamed peer-down for d1');
+    t.ok(events2.some((l) => l.includes('"event":"check"') && l.includes('"check":"app"')), 'events streamed the api check\'s changes');
+    const chk = await lab.exec(d0.host, [process.execPath, HAAGENT_MAIN, 'status', '--check', '--config', d0.configPath], 10000);
+    t.equal(chk.code, 2, `status --check is CRITICAL with the only peer dead: ${chk.stdout.trim()}`);
+    t.match(chk.stdout, /^HAAGENT CRITICAL - no peer alive \(d1 dead\)/);
 
     ev.kill('SIGTERM');
     const transitions = events.map((l) => JSON.parse(l) as { event: string; group?: string; to?: string }).filter((e) => e.event === 'transition');
     t.ok(transitions.some((e) => e.group === 'web' && e.to === 'standby'), 'events streamed the standby transition');
+    t.ok(events.some((l) => l.includes('"event":"maintenance"') && l.includes('"on":true')), 'events streamed maintenance on');
     t.ok(events2.some((l) => l.includes('"event":"reload"')), 'events streamed the reload');
   } finally {
     ev?.kill('SIGKILL');

@@ -225,6 +225,7 @@ export class SimNode implements NetHost {
       stateDir: '(simulated)',
       realtime: 0,
       logLevel: 'info',
+      logFormat: 'json',
       groups: this.groups,
       notify: [],
       notifyTimeout: 5000,

@@ -6,24 +6,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT } from '../../src/cli/exit.js';
 import type { ControlRequest } from '../../src/daemon/control.js';
-import { formatStatus, type GroupStatus, type StatusRecord } from '../../src/daemon/status-view.js';
+import { formatStatus, type StatusRecord } from '../../src/daemon/status-view.js';
+import { record, web } from './status-fixtures.js';
 import { configFile, fakeAgent, runCli, tempDir, type Answer } from './cli-fakes.js';
-
-function web(over: Partial<GroupStatus> = {}): GroupStatus {
-  return {
-    name: 'web', state: 'standby', vip: '198.51.100.100/32', interface: 'eth0', priority: 150, advertisedPriority: 150, preempt: true, vipPresent: false,
-    activeNode: 'd1', activeSinceMs: 4000, stateSinceMs: 4000, transitions: 1, announcements: 0, faultReason: null, lastVipError: null, operator: null,
-    healthFault: null, healthPending: null, reach: 0, checks: [], conflicts: 0, lastConflict: null, sync: null, ...over,
-  };
-}
-
-function record(over: Partial<StatusRecord> = {}): StatusRecord {
-  return {
-    node: 'd0', cluster: 'lb1', pid: 4321, uptimeMs: 5000, maintenance: false, shuttingDown: false, groups: [web()],
-    peers: [{ node: 'd1', address: '198.51.100.11', port: 694, alive: true, lastHeardMsAgo: 40, bootId: '7', received: 12, groups: [{ name: 'web', state: 'active', priority: 100, reach: 0 }], paths: [], icmpRefuted: 0 }],
-    heartbeats: { sent: 10, received: 12, sendErrors: 0 }, dropped: {}, ...over,
-  };
-}
 
 /** A fake agent that answers status with `status()` and every other request with `other`. */
 const agentWith = (t: Test, status: () => StatusRecord, other: (req: ControlRequest) => Answer = () => ({ ok: false, message: 'unexpected' })) =>
@@ -116,6 +101,8 @@ t.test('events: every line after the acknowledgement, as it came', async (t) => 
   const events = [
     { time: '2024-01-01T00:00:00.000Z', node: 'd0', event: 'transition', group: 'web', from: 'standby', to: 'active' },
     { time: '2024-01-01T00:00:01.000Z', node: 'd0', event: 'reload', groups: ['web'] },
+    { time: '2024-01-01T00:00:02.000Z', node: 'd0', event: 'peer-down', peer: 'd1' },
+    { time: '2024-01-01T00:00:03.000Z', node: 'd0', event: 'check', group: 'web', check: 'http', from: 'passing', to: 'failing', detail: 'HTTP 503' },
   ];
   const { socket } = await fakeAgent(t, () => [{ ok: true, message: 'following events' }, ...events]);
   const r = await runCli(['events', '--socket', socket]);

@@ -32,6 +32,7 @@ t.test('a minimal file gets every default from the one defaults object', async (
     director: true,
     cluster: 'lb1',
     logLevel: DEFAULTS.logLevel,
+    logFormat: 'auto',
     stateDir: DEFAULTS.stateDir,
     realtime: DEFAULTS.realtime,
     control: { socket: DEFAULTS.controlSocket, mode: DEFAULTS.controlMode, statusSocket: null, statusMode: DEFAULTS.controlStatusMode },

@@ -147,6 +147,11 @@ t.test('check-config: an interface this host lacks is a warning, not a refusal',
     'groups[0].trackInterfaces: no interface eth5 on this host (tracked as down until it exists)',
   ]);
   t.same(missingInterfaces({ groups: [{ interface: 'eth9' }] } as never, { ok: true, addresses: new Set() }), [], 'link names not read: nothing said');
+  const v = (address: string, iface: string) => ({ vip: { address, prefix: 32, family: 4 }, iface });
+  const multi = { groups: [{ interface: 'eth0', vips: [v('198.51.100.100', 'eth0'), v('203.0.113.1', 'eth1'), v('203.0.113.2', 'eth1'), v('203.0.113.3', 'eth2')] }] };
+  t.same(missingInterfaces(multi as never, { ok: true, addresses: new Set(), interfaces: new Set(['eth0', 'eth2']) }), [
+    'groups[0].vips: no interface eth1 on this host, for 203.0.113.1, 203.0.113.2 (the group stays in fault until it exists)',
+  ], 'a VIP on another interface: that interface is checked too, once');
 });
 
 t.test('linkNames: every link of `ip -json addr show`, addresses or not', async (t) => {

@@ -73,6 +73,7 @@ const CASES: Case[] = [
   { name: 'socket path relative', text: withLine(0, 'control:', '  socket: haagent.sock'), path: 'control.socket', line: 11, column: 11, expected: /^an absolute path/ },
   { name: 'socket path longer than sun_path', text: withLine(0, 'control:', `  socket: /${'s'.repeat(110)}`), path: 'control.socket', line: 11, column: 11, expected: /at most 107 bytes/ },
   { name: 'logLevel unknown', text: withLine(0, 'logLevel: verbose'), path: 'logLevel', line: 10, column: 11, value: '"verbose"', expected: /^one of trace, debug, info, warn, error, fatal$/ },
+  { name: 'logFormat unknown', text: withLine(0, 'logFormat: text'), path: 'logFormat', line: 10, column: 12, value: '"text"', expected: /^one of auto, json, journal, pretty$/ },
   { name: 'duplicate group name', text: withLine(0, '  - name: web', '    vip: 198.51.100.101', '    interface: eth0'), path: 'groups[1].name', line: 10, column: 11, value: '"web"', expected: /not already used \(groups\[0\] has it\)/ },
   { name: 'duplicate VIP (other prefix, other spelling)', text: withLine(8, '    vip: 2001:db8::100').concat('  - name: web6\n    vip: 2001:DB8:0::100/64\n    interface: eth0\n'), path: 'groups[1].vip', line: 11, column: 10, expected: /a VIP no other group has \(groups\[0\] has 2001:db8::100\)/ },
   { name: 'YAML syntax error', text: withLine(4, '  peers: [198.51.100.11'), path: '(yaml)', line: 5, column: 3, expected: /^valid YAML: / },

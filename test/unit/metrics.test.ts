@@ -338,3 +338,22 @@ t.test('packageVersion: "unknown" when no package.json of haagent is found', asy
   t.equal(packageVersion('file:///nonexistent/dir/x/version.js'), 'unknown');
   t.match(packageVersion(), /^\d+\.\d+\.\d+/);
 });
+
+t.test('peer paths and probes: a series per path of a peer, probe rounds by outcome', async (t) => {
+  const d1 = status().peers[0]!;
+  const paths = [{ address: '198.51.100.11', lastHeardMsAgo: 40, alive: true }, { address: '203.0.113.11', lastHeardMsAgo: 2500, alive: false }];
+  let probes: { answered: number; unanswered: number } | undefined = { answered: 4, unanswered: 1 };
+  const snap = () => status({ peers: [{ ...d1, paths, ...(probes ? { probes } : {}) }], heartbeats: { sent: 50, received: 40, sendErrors: 1, probesSent: 9 } });
+  const m = new Metrics(snap, { defaultMetrics: false });
+  const f = parseExposition(await m.text());
+  t.equal(value(f, 'haagent_peer_path_up', { peer: 'd1', path: '198.51.100.11' }), 1);
+  t.equal(value(f, 'haagent_peer_path_up', { peer: 'd1', path: '203.0.113.11' }), 0);
+  t.equal(value(f, 'haagent_peer_path_last_seen_seconds', { peer: 'd1', path: '203.0.113.11' }), 2.5, 'seconds');
+  t.equal(value(f, 'haagent_probes_sent_total'), 9);
+  t.equal(f.get('haagent_probes_sent_total')?.type, 'counter');
+  t.equal(value(f, 'haagent_peer_probe_rounds_total', { peer: 'd1', outcome: 'answered' }), 4);
+  t.equal(value(f, 'haagent_peer_probe_rounds_total', { peer: 'd1', outcome: 'unanswered' }), 1);
+  probes = undefined;
+  const older = parseExposition(await m.text());
+  t.equal(value(older, 'haagent_peer_probe_rounds_total', { peer: 'd1', outcome: 'answered' }), 0, 'a record without probes (an older agent\'s): zeros');
+});

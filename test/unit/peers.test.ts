@@ -55,3 +55,23 @@ t.test('a restart forgets the old paths', async (t) => {
   t.equal(pt.record(msg(1n, 2n), 'a', 694, 10).kind, 'restarted');
   t.equal(pt.get('d1')!.paths.length, 1);
 });
+
+t.test('probe rounds: answered when the peer is heard again alive, unanswered when it is declared dead', async (t) => {
+  const pt = new PeerTable(150);
+  pt.record(msg(1n), 'a', 694, 0);
+  const rounds = () => { const p = pt.get('d1')!; return [p.probesAnswered, p.probesUnanswered]; };
+  pt.record(msg(2n), 'a', 694, 50);
+  t.same(rounds(), [0, 0], 'a heartbeat without a probe out is no round');
+  pt.probeSent(120);
+  pt.probeSent(130);
+  pt.record(msg(3n), 'a', 694, 131);
+  t.same(rounds(), [1, 0], 'two probes, one round: answered');
+  pt.probeSent(200);
+  t.same(pt.livenessChanges(281).map((d) => d.node), ['d1']);
+  t.same(rounds(), [1, 1], 'dead with a probe out: unanswered');
+  pt.record(msg(4n), 'a', 694, 300);
+  t.same(rounds(), [1, 1], 'heard again after death: that round was already counted');
+  pt.probeSent(400);
+  pt.record(msg(1n, 2n), 'a', 694, 410);
+  t.same(rounds(), [1, 1], 'a restart (new boot) keeps the counts');
+});

@@ -17,7 +17,7 @@ const NAT: VipPlacement[] = [
   { vip: { address: '203.0.113.1', prefix: 24, family: 4 }, iface: 'eth1' },
 ];
 const nat = group('nat', 150, { vip: NAT[0]!.vip, vips: NAT });
-const stats: DriverStats = { sent: 0, sendErrors: 0, received: 0, receivedByPeer: new Map(), vipFailures: 0, transitions: 0 };
+const stats: DriverStats = { sent: 0, probesSent: 0, sendErrors: 0, received: 0, receivedByPeer: new Map(), vipFailures: 0, transitions: 0 };
 
 function record() {
   const core = new Core({ node: 'd0', interval: 50, deadTime: 150, initDead: 300, expectedPeers: 0, groups: [nat, group('web', 100, { vip: { address: '198.51.100.101', prefix: 32, family: 4 } })] });
