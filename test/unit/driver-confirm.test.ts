@@ -7,17 +7,11 @@ import t from 'tap';
 import type { GarpConfig, Vip } from '../../src/config/types.js';
 import type { ConfirmOutcome } from '../../src/ports/index.js';
 import { parse, withLines } from './config-harness.js';
-import { rig, settle } from './driver-rig.js';
+import { advanceBy, rig, settle } from './driver-rig.js';
 
 const GW = '198.51.100.1';
 const config = () => parse(withLines(`    confirm: { gateway: ${GW}, attempts: 4 }`));
 
-async function run(loop: { advance(at: number): void; now: number }, ms: number): Promise<void> {
-  for (let i = 0; i < ms / 50; i++) {
-    loop.advance(loop.now + 50);
-    await settle();
-  }
-}
 
 t.test('silence, then a rejected probe, then an answer: re-announced twice, confirmed on the third round', async (t) => {
   const probes: { vip: Vip; iface: string; gateway: string }[] = [];
@@ -36,7 +30,7 @@ t.test('silence, then a rejected probe, then an answer: re-announced twice, conf
   });
   driver.start();
   await settle();
-  await run(loop, 6000);
+  await advanceBy(loop, 6000);
   const g = driver.view().groups[0]!;
   t.equal(g.state, 'active', 'alone: active');
   t.equal(probes.length, 3, 'three probes: no more once confirmed');
@@ -50,7 +44,7 @@ t.test('no confirmer: no probe, no check shown', async (t) => {
   const { loop, driver } = rig(config());
   driver.start();
   await settle();
-  await run(loop, 3000);
+  await advanceBy(loop, 3000);
   const g = driver.view().groups[0]!;
   t.equal(g.state, 'active');
   t.equal(g.confirm, null);
