@@ -127,3 +127,17 @@ t.test('no probes: without a gateway, without a confirmer, in standby; a new ter
   t.same(probes(c.step({ kind: 'tick', now: 800 })), [], 'no probe out of active');
   t.equal(c.groups[0]!.confirm, null, 'no term shown');
 });
+
+t.test('a reload that adds confirm to an active group starts a check; one that removes it stops it', async (t) => {
+  const c = core({ confirm: null });
+  activeAt304(c);
+  t.same(probes(c.step({ kind: 'tick', now: 1000 })), [], 'none configured');
+  const options = { interval: 50, deadTime: 150, initDead: 300, expectedPeers: 0 };
+  c.step({ kind: 'reconfigure', now: 2000, options: { ...options, groups: [group('web', 150, { confirm: { gateway: GW, attempts: 3 } })] } });
+  t.equal(c.groups[0]!.state, 'active', 'the group kept');
+  const first = probes(c.step({ kind: 'tick', now: 2140 }));
+  t.equal(first.length, 1, 'asked 140 ms after the reload (burst 40 + settle 100)');
+  c.step({ kind: 'reconfigure', now: 2500, options: { ...options, groups: [group('web', 150)] } });
+  c.step(answer(3140, first[0]!.gid, '198.51.100.100', false));
+  t.same(probes(c.step({ kind: 'tick', now: 10_000 })), [], 'removed: no more rounds');
+});
