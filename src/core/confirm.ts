@@ -93,15 +93,17 @@ export class Confirmations {
     const term = this.terms.get(g.id);
     const st = g.confirm;
     if (term === undefined || st === null || term.running === 0) return;
+    // Not a VIP this round asked from (a hand-fed input): no evidence for the round either way.
+    const p = term.targets.find((x) => x.vip.address === r.address);
+    if (p === undefined) return;
     term.running--;
     if (!confirmable(g)) {
       // Not now (a VIP change in flight): the round is asked again once the group is back.
       if (term.running === 0) term.at = ctx.now;
       return;
     }
-    const p = term.targets.find((x) => x.vip.address === r.address);
     if (r.answered) st.lastLatency = r.latency ?? null;
-    else if (p) term.unanswered.push(p);
+    else term.unanswered.push(p);
     if (r.error !== undefined) st.lastError = r.error;
     if (term.running > 0) return;
     const gateway = g.cfg.confirm!.gateway;

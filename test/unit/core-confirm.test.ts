@@ -141,3 +141,13 @@ t.test('a reload that adds confirm to an active group starts a check; one that r
   c.step(answer(3140, first[0]!.gid, '198.51.100.100', false));
   t.same(probes(c.step({ kind: 'tick', now: 10_000 })), [], 'removed: no more rounds');
 });
+
+t.test('a result for an address the round did not ask from decides nothing', async (t) => {
+  const c = core();
+  activeAt304(c);
+  const gid = probes(c.step({ kind: 'tick', now: FIRST }))[0]!.gid;
+  c.step(answer(FIRST + 1, gid, '198.51.100.222'));
+  t.match(c.groups[0]!.confirm, { state: 'pending' }, 'still waiting for the real one');
+  c.step(answer(FIRST + 2, gid));
+  t.match(c.groups[0]!.confirm, { state: 'confirmed' });
+});
