@@ -92,6 +92,17 @@ export const AGENT_SETTINGS = {
     /** Found on PATH, as every other tool the agent runs. */
     arpingPath: 'arping',
   },
+  /** The announcement check (src/core/confirm.ts) and the arping that asks (src/adapters/arp-confirm.ts). */
+  confirmProbe: {
+    /** After the takeover burst's last frame: the burst went first, the check asks whether it landed. */
+    settle: 100 as Millis,
+    /** Then 250 ms, 0.5, 1, 2, 4 s between unanswered rounds (each waits up to 1 s itself). */
+    retryBase: 250 as Millis,
+    retryMax: 4000 as Millis,
+    /** Bound of one `arping -c 1 -w 1 -s VIP GW`: its one-second deadline plus room for a loaded host. */
+    runTimeout: 2500 as Millis,
+    arpingPath: 'arping',
+  },
   /** The lanes of the notify hooks (src/daemon/notify.ts). */
   hooks: {
     /** Eight at once: more parallel forks than that on a 2-core director only slow each other. */

@@ -9,6 +9,7 @@ import { DEFAULTS } from './defaults.js';
 import { LIMITS } from './limits.js';
 import { NAME_RE, durationIn, formatPeer, parseIfname, parseIp, parseMulticast, parsePeerEntry, type IpAddress, type Parsed } from './fields.js';
 import { checkGroupVips } from './group-vips.js';
+import { checkConfirm } from './confirm.js';
 import type { PathKey } from './locate.js';
 import { effectiveTiming } from './resolve.js';
 import { checkRealServer, checkRoles } from './realserver.js';
@@ -211,6 +212,7 @@ function checkGroups(groups: unknown[], out: CrossIssue[]): void {
     }
     checkLevip(g, i, out);
     checkHealth(g, i, out);
+    checkConfirm(g, i, asObj(g.confirm), out);
   });
   checkGroupVips(groups, out);
 }

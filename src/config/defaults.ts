@@ -132,6 +132,11 @@ const CONFIG_DEFAULTS = {
     /** Off: periodic ARP is noise unless a router is known to forget entries (keepalived default). */
     refresh: 0 as Millis,
   },
+  /** The announcement check (`confirm`, src/core/confirm.ts); off unless a gateway is named. */
+  confirm: {
+    /** Six probes: with the backoff, about 14 s before a silent gateway is reported unconfirmed. */
+    attempts: 6,
+  },
   /** Health checks and ping nodes (docs/health.md): the keys of one check. */
   health: {
     /** keepalived's track_script default: once a second is cheap and notices a dead service fast. */

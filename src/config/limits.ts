@@ -17,6 +17,8 @@ export const LIMITS = {
   priority: { min: 1, max: 254 },
   preemptDelay: { max: 3_600_000 },
   garpCount: { min: 1, max: 20 },
+  /** announcement check probes per VIP: each unanswered one takes up to a second plus a backoff. */
+  confirmAttempts: { min: 1, max: 10 },
   garpSpacing: { max: 10_000 },
   /** refresh is 0 (off) or at least a second: a faster refresh floods the segment. */
   garpRefresh: { min: 1_000, max: 86_400_000 },

@@ -46,6 +46,7 @@ function renderGroup(g: GroupConfig): Record<string, unknown> {
       form: g.garp.form,
       refresh: formatDuration(g.garp.refresh),
     },
+    ...(g.confirm ? { confirm: { gateway: g.confirm.gateway, attempts: g.confirm.attempts } } : {}),
   });
   // Like heartbeat.peers: an empty list is the default and would only be noise.
   if (g.notify && g.notify.length > 0) group.notify = g.notify;

@@ -62,6 +62,7 @@ function resolveGroup(g: RawGroup): GroupConfig {
       form: g.garp?.form ?? DEFAULTS.garp.form,
       refresh: g.garp?.refresh ?? DEFAULTS.garp.refresh,
     },
+    ...(g.confirm ? { confirm: { gateway: g.confirm.gateway.address, attempts: g.confirm.attempts ?? DEFAULTS.confirm.attempts } } : {}),
     notify: g.notify ?? [],
     checks: (g.checks ?? []).map(resolveCheck),
     trackInterfaces: g.trackInterfaces ?? [],

@@ -75,6 +75,12 @@ export const garpSchema = strict({
   refresh: leaf(durationIn(LIMITS.garpRefresh.min, LIMITS.garpRefresh.max, true)).optional(),
 });
 
+/** The announcement check (src/core/confirm.ts); IPv4 gateway, failover groups only (cross.ts). */
+export const confirmSchema = strict({
+  gateway: leaf(parseIp),
+  attempts: intIn(LIMITS.confirmAttempts.min, LIMITS.confirmAttempts.max).optional(),
+});
+
 /** Only with mode: levip (cross.ts); guard <= period / 2 is checked there too. */
 export const levipSchema = strict({
   period: leaf(durationIn(LIMITS.levipPeriod.min, LIMITS.levipPeriod.max)).optional(),
@@ -160,6 +166,7 @@ export const groupSchema = strict({
   // Groups naming the same unit fail over together (sync.ts; a unit of one is refused there).
   sync: name().optional(),
   garp: garpSchema.optional(),
+  confirm: confirmSchema.optional(),
   notify: hooksSchema().optional(),
   checks: z.array(checkSchema, { error: 'a list of checks, each a mapping with name and type' }).optional(),
   // Duplicates and the VIP interface itself are refused in cross.ts.

@@ -47,6 +47,17 @@ export interface LevipConfig {
   weight: number;
 }
 
+/**
+ * The announcement check (src/core/confirm.ts): after a takeover, ask the gateway for its own
+ * address from each IPv4 VIP and count its answer, addressed to this node, as confirmation.
+ */
+export interface ConfirmConfig {
+  /** the IPv4 address of the router whose ARP entry for the VIPs must point here. */
+  gateway: string;
+  /** probes per VIP before the group is reported unconfirmed (each unanswered one re-announces). */
+  attempts: number;
+}
+
 /** failover: one active node per group; levip: every eligible member is active (docs/levip.md). */
 export type GroupMode = 'failover' | 'levip';
 
@@ -82,6 +93,8 @@ export interface GroupConfig {
   preempt: boolean;
   preemptDelay: Millis;
   garp: GarpConfig;
+  /** the announcement check; absent or null: none (announce and assume, as without it). */
+  confirm?: ConfirmConfig | null;
   /**
    * hooks run on every transition of this group, after the global ones (argv arrays).
    * Always set by resolveConfig; optional only so hand-built groups (the simulator's) need

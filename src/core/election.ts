@@ -35,13 +35,12 @@ import type { Candidate } from './rank.js';
 import { operatorCommand } from './commands.js';
 import { reconfigure, retiredResult } from './reconfigure.js';
 import { conflictFound, Detections } from './detect.js';
+import { Confirmations } from './confirm.js';
 import { anyActivePeer } from './views.js';
 import { unitCandidate, unitOf } from './sync.js';
 import { isLevip, order, type StepCtx } from './step.js';
 import { LevipMode } from './levip/mode.js';
 import type { CommandReply, CoreOptions, Input, Millis, StepResult } from './types.js';
-
-
 
 export class Core implements EvalCore {
   readonly peers: PeerTable;
@@ -56,6 +55,7 @@ export class Core implements EvalCore {
   private beat: BeatSchedule;
   private exited = false;
   private readonly detections: Detections;
+  private readonly confirmations: Confirmations;
   /** the LevIP groups' rotation (core/levip/mode.ts). */
   readonly levip = new LevipMode();
 
@@ -68,6 +68,7 @@ export class Core implements EvalCore {
     this.groups = opts.groups.map((g: GroupConfig) => new GroupRt(g, 0, this.nextGid++));
     this.maintenance = opts.maintenance ?? false;
     this.detections = new Detections(opts.detect ?? null);
+    this.confirmations = new Confirmations(opts.confirm ?? null);
   }
 
   /** @internal a reload changed the heartbeat interval. */
@@ -90,12 +91,12 @@ export class Core implements EvalCore {
         evaluate(this, g, ctx);
       }
       if (!this.shuttingDown) this.detections.plan(this.groups, ctx, (g) => anyActivePeer(this.peers, g, ctx.now) !== null);
+      if (!this.shuttingDown) this.confirmations.plan(this.groups, ctx);
     }
     if (this.startedAt !== null && !this.exited) this.levip.step(this, input, ctx);
     const wants = this.finish(ctx);
-    const detectAt = this.detections.nextAt();
     let wakeAt = wants === null || this.exited ? null : Math.min(nextWake(this.view(), ctx.now, wants), this.levip.wakeAt);
-    if (wakeAt !== null && detectAt !== null && detectAt < wakeAt) wakeAt = detectAt;
+    for (const at of [this.detections.nextAt(), this.confirmations.nextAt()]) if (wakeAt !== null && at !== null && at < wakeAt) wakeAt = at;
     const r: StepResult = { actions: order(ctx.actions), transitions: ctx.transitions, wakeAt, notes: ctx.notes };
     if (reply) r.reply = reply;
     return r;
@@ -146,6 +147,8 @@ export class Core implements EvalCore {
         if (this.detections.result(g, input, ctx, (x) => anyActivePeer(this.peers, x, ctx.now) !== null)) conflictFound(g!, input.macs, ctx, input.address);
         return;
       }
+      case 'confirmResult':
+        return this.confirmations.result(this.instance(input.group, input.gid), input, ctx);
       case 'health': {
         const g = this.group(input.group);
         if (!g) return;

@@ -14,7 +14,7 @@
  *                       known to be absent
  */
 import type { GroupConfig } from '../config/types.js';
-import type { GroupState, Millis, NodeId, Transition } from './types.js';
+import type { ConfirmState, GroupState, Millis, NodeId, Transition } from './types.js';
 
 const LEGAL: Record<GroupState, readonly GroupState[]> = {
   init: ['standby', 'fault'],
@@ -58,6 +58,10 @@ export class GroupRt {
   /** ARP probes answered by another MAC while we held the VIP. */
   conflicts = 0;
   lastConflict: { macs: string[]; at: Millis } | null = null;
+  /** the announcement check of the current (or last) term; null: none configured or none yet. */
+  confirm: ConfirmState | null = null;
+  /** confirm probes asked for, over every term. */
+  confirmProbes = 0;
   /** from health checks: failing weights, fault reason, ping nodes reached. */
   healthPenalty = 0;
   healthFault: string | null = null;

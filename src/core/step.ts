@@ -54,6 +54,7 @@ export function order(actions: Action[]): Action[] {
       case 'send':
         return 3;
       case 'detect':
+      case 'confirm':
         return 4;
       case 'exit':
         return 5;

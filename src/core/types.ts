@@ -25,6 +25,33 @@ export interface CoreOptions {
   probes?: boolean;
   /** VIP conflict probing while active (detect.ts); absent or null: none (no detector). */
   detect?: DetectTiming | null;
+  /** the announcement check's timing (confirm.ts); absent or null: no check (no confirmer). */
+  confirm?: ConfirmTiming | null;
+}
+
+/** When the core asks a group's gateway to confirm its announcements (confirm.ts). */
+export interface ConfirmTiming {
+  /** after the takeover burst's last frame, before the first probe. */
+  settle: Millis;
+  /** the wait after the first unanswered probe; it doubles after each, up to retryMax. */
+  retryBase: Millis;
+  retryMax: Millis;
+}
+
+/** Where a group's announcement check stands (status, metrics). */
+export interface ConfirmState {
+  /** pending: probes running; confirmed: the gateway answered from every VIP; unconfirmed: it gave up. */
+  state: 'pending' | 'confirmed' | 'unconfirmed';
+  /** probe rounds of this term. */
+  attempts: number;
+  /** the term's start (the takeover). */
+  since: Millis;
+  /** when the gateway's last answer completed the check (null: not yet). */
+  confirmedAt: Millis | null;
+  /** how long the gateway took to answer, last answer. */
+  lastLatency: Millis | null;
+  /** why the last probe gave no evidence either way (null: none failed). */
+  lastError: string | null;
 }
 
 /** When the core asks for VIP conflict probes (detect.ts). */
@@ -72,7 +99,7 @@ type InputEvent =
   | { kind: 'vipResult'; now: Millis; group: string; gid?: number; present: boolean; ok: boolean; error?: string }
   | { kind: 'announceResult'; now: Millis; group: string; gid?: number; sent: number; errors: string[] }
   /** a validated new configuration (reload): groups diffed by name, timing replaced. */
-  | { kind: 'reconfigure'; now: Millis; options: Omit<CoreOptions, 'node' | 'maintenance' | 'detect'> }
+  | { kind: 'reconfigure'; now: Millis; options: Omit<CoreOptions, 'node' | 'maintenance' | 'detect' | 'confirm'> }
   /**
    * A group's health changed (checks, tracked links, ping nodes). `penalty` is the sum of
    * the failing checks' weights (the priority never drops below 1 from weights alone);
@@ -87,6 +114,11 @@ type InputEvent =
    * `address`: the VIP probed (absent in hand-fed inputs: the group's first IPv4 VIP).
    */
   | { kind: 'detectResult'; now: Millis; group: string; gid?: number; macs: string[]; error?: string; address?: string }
+  /**
+   * A `confirm` action finished: whether the gateway answered the VIP's request with a reply
+   * to our MAC, how long it took, or the error that kept the probe from running.
+   */
+  | { kind: 'confirmResult'; now: Millis; group: string; gid?: number; address: string; answered: boolean; latency?: Millis; error?: string }
   | { kind: 'shutdown'; now: Millis }
   | { kind: 'command'; now: Millis; command: OperatorCommand }
   /** how a levipAnswer action went: `ok`, or the error of the interface's sysctl write. */
@@ -110,6 +142,11 @@ export type Action =
   | { kind: 'announce'; group: string; gid: number; reason: string; vips: VipPlacement[]; garp: GarpConfig }
   /** probe the segment for other hosts answering for one IPv4 VIP (detect.ts). Result: detectResult. */
   | { kind: 'detect'; group: string; gid: number; vip: Vip; iface: string }
+  /**
+   * ask the gateway for its own address from one IPv4 VIP (confirm.ts): the request updates
+   * the gateway's entry for the VIP, its reply to our MAC proves it arrived. Result: confirmResult.
+   */
+  | { kind: 'confirm'; group: string; gid: number; vip: Vip; iface: string; gateway: string }
   /**
    * LevIP: turn the interface's ARP answering for the shared IPs on lo on (this node owns the
    * slot of every LevIP group on it) or off (arp_ignore, src/levip/host.ts). Result comes back

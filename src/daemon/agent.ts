@@ -17,6 +17,7 @@ import { agentVipHost } from '../adapters/netlink-host.js';
 import { OperatorRunner } from '../adapters/operator-runner.js';
 import { SpawnRunner } from '../adapters/runner.js';
 import { ArpingDetector } from '../adapters/arp-detect.js';
+import { ArpingConfirmer } from '../adapters/arp-confirm.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { UdpTransport } from '../adapters/udp-transport.js';
 import { applyKeys, checkReload, keyIds } from './reload.js';
@@ -136,6 +137,7 @@ export class Agent {
       vipHost: this.vipHost,
       announcer,
       detector: new ArpingDetector(new SpawnRunner(), DEFAULTS.conflict),
+      confirmer: new ArpingConfirmer(new SpawnRunner(), DEFAULTS.confirmProbe),
       arpAnswering: this.levip,
       timers: driverTimers(),
       onExit: () => void this.finish(0),

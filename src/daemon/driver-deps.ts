@@ -5,7 +5,7 @@
 import type { Config } from '../config/types.js';
 import type { Input, StepResult } from '../core/types.js';
 import type { Logger } from '../log.js';
-import type { Announcer, ArpAnswering, Clock, ConflictDetector, HeartbeatTransport, LoopTimers, VipHost } from '../ports/index.js';
+import type { Announcer, ArpAnswering, Clock, ConflictDetector, GatewayConfirmer, HeartbeatTransport, LoopTimers, VipHost } from '../ports/index.js';
 import type { DatagramMac } from '../wire/mac.js';
 import type { MarkStore } from '../wire/replay.js';
 
@@ -33,6 +33,8 @@ export interface DriverDeps {
   announcer: Announcer;
   /** VIP conflict probes (the core schedules them: src/core/detect.ts); none without one. */
   detector?: ConflictDetector;
+  /** the announcement check's probes (src/core/confirm.ts); none without one. */
+  confirmer?: GatewayConfirmer;
   /** LevIP's ARP answering switch (needed only with LevIP groups). */
   arpAnswering?: ArpAnswering;
   timers?: Timers;

@@ -55,6 +55,7 @@ export class Driver {
       quorum: deps.config.quorum ? Math.floor((peerNodeCount(hb.peers) + 1) / 2) + 1 : 0,
       probes: deps.probes,
       detect: deps.detector ? DEFAULTS.conflict : null,
+      confirm: deps.confirmer ? DEFAULTS.confirmProbe : null,
     });
     this.timers = deps.timers ?? realTimers;
     this.wall = deps.wall ?? Date.now;
@@ -197,6 +198,8 @@ export class Driver {
         return this.announce(a);
       case 'detect':
         return this.detect(a);
+      case 'confirm':
+        return this.confirm(a);
       case 'levipAnswer':
         return this.answerArp(a.iface, a.on);
       case 'exit':
@@ -268,5 +271,15 @@ export class Driver {
       (o) => this.feed(o.error === undefined ? { kind: 'detectResult', now: this.now(), group, gid, macs: o.macs, address } : { kind: 'detectResult', now: this.now(), group, gid, macs: o.macs, error: o.error, address }),
       (e: unknown) => this.feed({ kind: 'detectResult', now: this.now(), group, gid, macs: [], error: String(e), address }),
     );
+  }
+
+  /** One announcement check probe; whether the gateway answered comes back as confirmResult. */
+  private confirm(a: Extract<Action, { kind: 'confirm' }>): void {
+    const { group, gid } = a;
+    const address = a.vip.address;
+    const done = (o: { answered: boolean; latency?: number; error?: string }) => this.feed({ kind: 'confirmResult', now: this.now(), group, gid, address, ...o });
+    const confirmer = this.deps.confirmer;
+    if (!confirmer) return void done({ answered: false, error: 'no confirmer' });
+    confirmer.confirm(a.vip, a.iface, a.gateway).then(done, (e: unknown) => done({ answered: false, error: String(e) }));
   }
 }

@@ -6,6 +6,7 @@
 import { vipCidr } from '../config/vip.js';
 import { groupVips } from '../config/vip-device.js';
 import type { CoreView } from '../core/read-view.js';
+import type { GroupRt } from '../core/group.js';
 import type { DriverStats } from './driver.js';
 import type { DropReason } from '../wire/types.js';
 import type { KeyView } from '../wire/keyring.js';
@@ -46,6 +47,29 @@ export interface GroupStatus {
   lastConflict: { macs: string[]; msAgo: number } | null;
   /** the sync unit the group fails over with (null: none). */
   sync: string | null;
+  /**
+   * The announcement check (src/core/confirm.ts): null when the group has no `confirm`
+   * gateway; absent in records of agents without it.
+   */
+  confirm?: ConfirmStatus | null;
+}
+
+export interface ConfirmStatus {
+  gateway: string;
+  /**
+   * idle: the group is not active with its VIPs here (no term); pending: probes running;
+   * confirmed: the gateway answered from every IPv4 VIP; unconfirmed: it gave up.
+   */
+  state: 'idle' | 'pending' | 'confirmed' | 'unconfirmed';
+  /** probe rounds of the current term (each unanswered one re-announced). */
+  attempts: number;
+  /** the gateway's last answer time. */
+  lastLatencyMs: number | null;
+  /** from the takeover to the answer that confirmed it (null: not confirmed). */
+  confirmedAfterMs: number | null;
+  lastError: string | null;
+  /** probes asked over every term (what haagent_vip_confirm_probes_total counts). */
+  probes: number;
 }
 
 export interface CheckStatus {
@@ -143,6 +167,7 @@ export function statusView(core: CoreView, stats: DriverStats, drops: Partial<Re
     conflicts: g.conflicts,
     lastConflict: g.lastConflict === null ? null : { macs: g.lastConflict.macs, msAgo: now - g.lastConflict.at },
     sync: g.cfg.sync ?? null,
+    confirm: confirmStatus(g),
   }));
   const peers = core.peers.all().map((p): PeerStatus => ({
     node: p.node,
@@ -185,6 +210,23 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
+function confirmStatus(g: Readonly<GroupRt>): ConfirmStatus | null {
+  if (!g.cfg.confirm) return null;
+  const c = g.confirm;
+  const probes = g.confirmProbes;
+  const gateway = g.cfg.confirm.gateway;
+  if (c === null) return { gateway, state: 'idle', attempts: 0, lastLatencyMs: null, confirmedAfterMs: null, lastError: null, probes };
+  const confirmedAfterMs = c.confirmedAt === null ? null : c.confirmedAt - c.since;
+  return { gateway, state: c.state, attempts: c.attempts, lastLatencyMs: c.lastLatency, confirmedAfterMs, lastError: c.lastError, probes };
+}
+
+/** The NOTE column's words for the check: quiet once confirmed, loud when it gave up. */
+function confirmNote(c: ConfirmStatus | null | undefined): string {
+  if (!c || c.state === 'idle') return '';
+  if (c.state === 'confirmed') return `confirmed by ${c.gateway}`;
+  return `${c.state === 'pending' ? 'confirming' : 'UNCONFIRMED'} with ${c.gateway} (${c.attempts} attempts)`;
+}
+
 /**
  * The human form of `haagent status`. Every string of the record is escaped first
  * (printable()): peer and group names come from the network, so do the reasons that quote
@@ -198,7 +240,7 @@ export function formatStatus(record: StatusRecord): string {
     const conflict = x.conflicts > 0 ? `CONFLICTS ${x.conflicts} (last: ${x.lastConflict?.macs.join(',') ?? '?'})` : '';
     const waiting = x.healthPending ? `waiting: ${x.healthPending}` : '';
     const sync = x.sync ? `sync ${x.sync}` : '';
-    const note = [x.faultReason ?? x.operator ?? '', waiting, conflict, sync].filter(Boolean).join('; ');
+    const note = [x.faultReason ?? x.operator ?? '', waiting, conflict, confirmNote(x.confirm), sync].filter(Boolean).join('; ');
     g.push([x.name, x.state.toUpperCase(), vipsText(x), x.interface, String(x.advertisedPriority), x.activeNode ?? '(none)', ago(x.activeSinceMs), String(x.transitions), note]);
   }
   const checks = s.groups.flatMap((x) => x.checks.map((c) => [x.name, c.name, c.type, c.state.toUpperCase(), c.effect, c.lastResult ?? '-']));

@@ -201,6 +201,12 @@ export class Metrics {
     this.gauge('haagent_group_priority', 'Priority this node advertises for a group (0: not a candidate, 255: operator takeover).', ['group'], (s) =>
       s.groups.map((g): Sample => [{ group: g.name }, g.advertisedPriority]),
     );
+    this.gauge('haagent_vip_confirmed', 'Announcement check of a group active here: 1 once the confirm gateway answered from every VIP, 0 while pending or unconfirmed (absent: no check).', ['group'], (s) =>
+      s.groups.flatMap((g): Sample[] => (g.confirm && g.confirm.state !== 'idle' ? [[{ group: g.name }, g.confirm.state === 'confirmed' ? 1 : 0]] : [])),
+    );
+    this.gauge('haagent_vip_confirm_latency_seconds', 'How long the confirm gateway took to answer the last announcement check probe.', ['group'], (s) =>
+      s.groups.flatMap((g): Sample[] => (g.confirm?.lastLatencyMs != null ? [[{ group: g.name }, g.confirm.lastLatencyMs / 1000]] : [])),
+    );
     this.gauge('haagent_vip_present', 'Whether every VIP of the group was on this node at the last check (absent while unknown).', ['group'], (s) =>
       s.groups.filter((g) => g.vipPresent !== null).map((g): Sample => [{ group: g.name }, g.vipPresent ? 1 : 0]),
     );
@@ -247,6 +253,9 @@ export class Metrics {
     );
     this.counter('haagent_vip_conflicts_total', 'Conflict probes (arping -D) answered by another host while this node held the group\'s VIP.', ['group'], (s) =>
       s.groups.map((g): Sample => [{ group: g.name }, g.conflicts]),
+    );
+    this.counter('haagent_vip_confirm_probes_total', 'Announcement check probes (an ARP request from the VIP to the confirm gateway) this node asked for.', ['group'], (s) =>
+      s.groups.flatMap((g): Sample[] => (g.confirm ? [[{ group: g.name }, g.confirm.probes]] : [])),
     );
     this.counter('haagent_garp_sent_total', 'Gratuitous ARP frames sent for a group\'s VIP (takeover bursts and refreshes).', ['group'], (s) =>
       s.groups.map((g): Sample => [{ group: g.name }, g.announcements]),

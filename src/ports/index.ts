@@ -87,6 +87,21 @@ export interface ConflictDetector {
   detect(vip: Vip, iface: string): Promise<DetectOutcome>;
 }
 
+/** What an announcement check probe found (src/core/confirm.ts). */
+export interface ConfirmOutcome {
+  /** the gateway answered the VIP's request with a reply to our MAC. */
+  answered: boolean;
+  /** how long its answer took (ms), when it answered. */
+  latency?: number;
+  /** why the probe could not run or tell (then answered is false). */
+  error?: string;
+}
+
+export interface GatewayConfirmer {
+  /** Asks gateway for its own address from vip on iface; never rejects. */
+  confirm(vip: Vip, iface: string, gateway: string): Promise<ConfirmOutcome>;
+}
+
 export interface Announcer {
   /**
    * Sends the gratuitous ARP burst for vip on iface; resolves once every frame was started.

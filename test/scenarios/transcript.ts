@@ -134,6 +134,8 @@ export class Transcript {
         return `announce ${a.group} (${a.reason})`;
       case 'detect':
         return `detect ${a.group} ${a.vip.address} on ${a.iface}`;
+      case 'confirm':
+        return `confirm ${a.group} ${a.vip.address} with ${a.gateway} on ${a.iface}`;
       case 'levipAnswer':
         return `levip answer ${a.iface} ${a.on ? 'on' : 'off'}`;
       case 'exit':
@@ -162,6 +164,8 @@ export class Transcript {
         return `health ${i.group} ${i.fault ? `fault: ${i.fault}` : i.pending ? `pending: ${i.pending}` : 'ok'}${i.penalty > 0 ? ` -${i.penalty}` : ''}`;
       case 'detectResult':
         return `detected ${i.group}: ${i.error !== undefined ? `error: ${i.error}` : i.macs.length > 0 ? i.macs.join(',') : 'nobody'}`;
+      case 'confirmResult':
+        return `confirmed ${i.group} ${i.address}: ${i.answered ? 'answered' : `no answer${i.error !== undefined ? ` (${i.error})` : ''}`}`;
       case 'command':
         return `command ${i.command.op}${i.command.op === 'maintenance' ? (i.command.on ? ' on' : ' off') : ''}`;
       case 'levipAnswerResult':

@@ -6,15 +6,8 @@
 import t from 'tap';
 import type { GarpConfig, Vip } from '../../src/config/types.js';
 import type { DetectOutcome } from '../../src/ports/index.js';
-import { rig, settle } from './driver-rig.js';
+import { advanceBy, rig, settle } from './driver-rig.js';
 
-/** Runs the rig alone (its one peer silent) until it holds the VIP, then `ms` further. */
-async function until(loop: { advance(at: number): void; now: number }, ms: number): Promise<void> {
-  for (let i = 0; i < ms / 50; i++) {
-    loop.advance(loop.now + 50);
-    await settle();
-  }
-}
 
 t.test('a probe answered by another MAC: counted, logged as a conflict, re-announced in both forms', async (t) => {
   const probes: { vip: Vip; iface: string }[] = [];
@@ -26,7 +19,7 @@ t.test('a probe answered by another MAC: counted, logged as a conflict, re-annou
   });
   driver.start();
   await settle();
-  await until(loop, 3000);
+  await advanceBy(loop, 3000);
   const g = driver.view().groups[0]!;
   t.equal(g.state, 'active', 'alone: active');
   t.ok(probes.length >= 2, `the core asked for probes (${probes.length})`);
@@ -51,7 +44,7 @@ t.test('a probe that rejects or fails is no conflict, and probing goes on', asyn
   });
   driver.start();
   await settle();
-  await until(loop, 3000);
+  await advanceBy(loop, 3000);
   const g = driver.view().groups[0]!;
   t.equal(g.state, 'active', 'stays active');
   t.equal(g.conflicts, 0, 'no conflict');

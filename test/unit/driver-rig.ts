@@ -81,3 +81,11 @@ export function rig(config: Config = parse(withLines()), extra: Partial<DriverDe
 
 /** Lets pending promises (the VIP host's answers) settle. */
 export const settle = () => new Promise((r) => setImmediate(r));
+
+/** Steps the loop 50 ms at a time for `ms`, letting promises settle after each step. */
+export async function advanceBy(loop: { advance(at: number): void; now: number }, ms: number): Promise<void> {
+  for (let i = 0; i < ms / 50; i++) {
+    loop.advance(loop.now + 50);
+    await settle();
+  }
+}

@@ -96,6 +96,8 @@ export interface HaagentOptions {
    * addresses (Lab.addIpv6 must have put them on eth0 first).
    */
   ipv6Heartbeats?: boolean;
+  /** the group's announcement check (`confirm:`, as written in the file); default none. */
+  confirm?: { gateway: string; attempts?: number };
   /** the group's `vips:` list (as written in the file) instead of `vip: VIP_CIDR`. */
   vips?: unknown[];
   /**
@@ -154,6 +156,7 @@ export function configFor(lab: Lab, i: number, dir: string, opts: HaagentOptions
         preempt: (Array.isArray(opts.preempt) ? opts.preempt[i] : opts.preempt) ?? true,
         preemptDelay: opts.preemptDelay ?? '0s',
         garp,
+        ...(opts.confirm ? { confirm: opts.confirm } : {}),
         ...(opts.levip ? levipKeys(opts.levip, i) : {}),
       },
     ],
