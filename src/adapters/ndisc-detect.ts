@@ -2,8 +2,11 @@
  * Duplicate address detection for IPv6 VIPs (the ConflictDetector port), the counterpart of
  * `arping -D` (src/adapters/arp-detect.ts): one Neighbor Solicitation from :: to the VIP's
  * solicited-node group (src/adapters/ndisc-frame.ts), then the Neighbor Advertisements for
- * the VIP are collected for `wait` (one second). Every advertisement for the VIP whose
- * Target Link-Layer Address is not this interface's MAC is another host claiming it.
+ * the VIP are read for up to `wait` (one second). Every advertisement for the VIP whose
+ * Target Link-Layer Address is not this interface's MAC is another host claiming it, and the
+ * first one ends the wait (as the first reply ends `arping -D`): a holder answers a probe
+ * from :: to all-nodes with Override set (RFC 4861 §7.2.4), which moves every neighbour's
+ * entry to it, so the conflict must reach the core, which re-announces, without delay.
  *
  * Why our own host never counts: the solicitation leaves through an AF_PACKET socket (the
  * native addon), so our IPv6 stack never receives it and does not answer; and the
@@ -85,16 +88,17 @@ export interface NdiscDetectorOptions {
   /** how long answers are collected after the solicitation. */
   wait: Millis;
   openListener?: OpenNaListener;
-  sleep?: (ms: Millis) => Promise<void>;
+  /** waits ms, or less once signal aborts; never rejects. */
+  sleep?: (ms: Millis, signal: AbortSignal) => Promise<void>;
 }
 
 export class NdiscDetector implements ConflictDetector {
   private readonly openListener: OpenNaListener;
-  private readonly sleep: (ms: Millis) => Promise<void>;
+  private readonly sleep: (ms: Millis, signal: AbortSignal) => Promise<void>;
 
   constructor(private readonly opts: NdiscDetectorOptions) {
     this.openListener = opts.openListener ?? ((iface, fn) => openNaListener(iface, fn));
-    this.sleep = opts.sleep ?? ((ms) => delay(ms));
+    this.sleep = opts.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }).catch(() => undefined));
   }
 
   async detect(vip: Vip, iface: string): Promise<DetectOutcome> {
@@ -111,15 +115,17 @@ export class NdiscDetector implements ConflictDetector {
     const target = ipv6Bytes(vip.address);
     const own = formatMac(sock.mac);
     const found = new Set<string>();
+    const answered = new AbortController();
     let listener: NaListener | null = null;
     try {
       listener = this.openListener(iface, (msg, source) => {
         const na = parseNeighborAdvert(msg);
         if (na === null || !na.target.equals(target) || na.mac === own) return;
         found.add(na.mac ?? `unknown MAC (advertised from ${source})`);
+        answered.abort();
       });
       native.packetSend(sock.fd, sock.ifindex, dadProbeFrame(vip.address, sock.mac));
-      await this.sleep(this.opts.wait);
+      await this.sleep(this.opts.wait, answered.signal);
     } catch (e) {
       return { macs: [], error: `${what}: ${(e as Error).message}` };
     } finally {

@@ -169,6 +169,42 @@ t.test('NdiscDetector: errors are results, and everything opened is closed', asy
   t.match(await rig([]).d.detect({ address: '198.51.100.100', prefix: 24, family: 4 }, 'eth0'), { error: /IPv6 only/ });
 });
 
+t.test('NdiscDetector: the first answer from another host ends the wait; our own does not', async (t) => {
+  const seen: string[] = [];
+  let deliver: (m: Buffer, s: string) => void = () => undefined;
+  const d = new NdiscDetector({
+    native: fakeNative(),
+    wait: 1000,
+    openListener: (_iface, fn) => ((deliver = fn), { close: () => undefined }),
+    sleep: async (ms, signal) => {
+      seen.push(`wait ${ms}`);
+      deliver(unsolicitedNa(VIP6.address, macBytes(OWN)), VIP6.address);
+      seen.push(`own: ${signal.aborted ? 'ended' : 'waiting'}`);
+      deliver(unsolicitedNa('2001:db8::200', macBytes(ROGUE)), '2001:db8::200');
+      seen.push(`other target: ${signal.aborted ? 'ended' : 'waiting'}`);
+      deliver(unsolicitedNa(VIP6.address, macBytes(ROGUE)), VIP6.address);
+      seen.push(`rogue: ${signal.aborted ? 'ended' : 'waiting'}`);
+    },
+  });
+  t.same(await d.detect(VIP6, 'eth0'), { macs: [ROGUE] });
+  t.same(seen, ['wait 1000', 'own: waiting', 'other target: waiting', 'rogue: ended']);
+});
+
+t.test('NdiscDetector: the real wait ends at the deadline, or at once on an answer', async (t) => {
+  let deliver: (m: Buffer, s: string) => void = () => undefined;
+  const opts = { native: fakeNative(), wait: 300, openListener: ((_i, fn) => ((deliver = fn), { close: () => undefined })) as OpenNaListener };
+  let at = performance.now();
+  t.same(await new NdiscDetector(opts).detect(VIP6, 'eth0'), { macs: [] });
+  const silent = performance.now() - at;
+  t.ok(silent >= 290, `silence: waited the whole ${opts.wait} ms (${silent.toFixed(0)} ms)`);
+  at = performance.now();
+  const d = new NdiscDetector({ ...opts, wait: 60_000 });
+  const p = d.detect(VIP6, 'eth0');
+  setTimeout(() => deliver(unsolicitedNa(VIP6.address, macBytes(ROGUE)), VIP6.address), 20);
+  t.same(await p, { macs: [ROGUE] });
+  t.ok(performance.now() - at < 30_000, `an answer ends a 60 s wait (${(performance.now() - at).toFixed(0)} ms)`);
+});
+
 t.test('NdiscDetector: what arrives after the wait is not counted', async (t) => {
   const { d, state } = rig([]);
   t.same(await d.detect(VIP6, 'eth0'), { macs: [] });
