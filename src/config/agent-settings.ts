@@ -75,7 +75,7 @@ export const AGENT_SETTINGS = {
     /** bound of one `ip -json link show` (it takes a few ms). */
     readTimeout: 2000 as Millis,
   },
-  /** VIP conflict probes: their timing (src/core/detect.ts) and the arping that runs them (src/adapters/arp-detect.ts). */
+  /** VIP conflict probes: their timing (src/core/detect.ts), the arping that runs the IPv4 ones (src/adapters/arp-detect.ts) and the IPv6 probe's wait (src/adapters/ndisc-detect.ts). */
   conflict: {
     /** Every 5 s: cheap (one arping a group), and a rogue claim is found within seconds. */
     interval: 5000 as Millis,
@@ -91,6 +91,11 @@ export const AGENT_SETTINGS = {
     runTimeout: 2500 as Millis,
     /** Found on PATH, as every other tool the agent runs. */
     arpingPath: 'arping',
+    /**
+     * How long an IPv6 probe (src/adapters/ndisc-detect.ts) collects Neighbor Advertisements
+     * after its solicitation: one second, as arping's deadline (RFC 4861's RetransTimer).
+     */
+    dadWait: 1000 as Millis,
   },
   /** The announcement check (src/core/confirm.ts) and the arping that asks (src/adapters/arp-confirm.ts). */
   confirmProbe: {

@@ -1,12 +1,14 @@
 /**
  * VIP conflict probing, decided in the core. While a group is active with its VIPs in place
  * (failover mode, not handing over), the core asks for a duplicate address detection of each
- * IPv4 VIP on its interface: a `detect` action each, which the driver performs (`arping -D`: a request from
- * 0.0.0.0 asking who has the VIP; our own kernel does not answer its own broadcast, so any
- * answer is another host claiming the address) and reports back as a `detectResult` input.
+ * VIP on its interface: a `detect` action each, which the driver performs and reports back as
+ * a `detectResult` input. IPv4: `arping -D`, a request from 0.0.0.0 asking who has the VIP
+ * (our own kernel does not answer its own broadcast). IPv6: a Neighbor Solicitation from ::
+ * to the VIP's solicited-node group (RFC 4862 §5.4), written below our own IPv6 stack, which
+ * therefore does not answer it. Either way any answer is another host claiming the address.
  * An answer is a conflict: a rogue host, an old owner that did not release (a crashed agent's
  * kernel keeps answering for the VIP it left behind), or a split brain. The core logs it,
- * counts it and re-announces in both ARP forms.
+ * counts it and re-announces (IPv4: in both ARP forms; IPv6: neighbour advertisements).
  *
  * Timing, per term (a term begins each time the group becomes active):
  *   - the first detection `fastGap` after the VIP is in place: a planned handover's old owner
@@ -15,7 +17,7 @@
  *   - then `fastDetections` in all back to back, `fastGap` apart (the announcement check: an
  *     old owner still answering is answered with announcements until it stops);
  *   - then one every `interval`.
- * A detection of each IPv4 VIP of the group is a round; one round per group runs at a time,
+ * A detection of each VIP of the group is a round; one round per group runs at a time,
  * and its last result, not a timer, schedules the next.
  * Not while a live peer advertises the group active: an old owner handing over to us (it keeps
  * the VIP until it hears us active, plus a grace, and longer on a loaded host) or the other
@@ -35,7 +37,7 @@ interface Term {
   /** when the next round of detections is due (null: one is running). */
   at: Millis | null;
   fastLeft: number;
-  /** the errors of the last round, so a broken arping is logged once per term, not every round. */
+  /** the errors of the last round, so a broken probe is logged once per term, not every round. */
   lastErrors: Set<string>;
   /** the errors of the round running. */
   roundErrors: Set<string>;
@@ -44,23 +46,23 @@ interface Term {
 
 export type DetectResult = Extract<Input, { kind: 'detectResult' }>;
 
-/** The group's IPv4 VIPs with the interface each is on: what a round probes. */
-function probed(g: GroupRt): VipPlacement[] {
-  return groupVips(g.cfg).filter((p) => p.vip.family === 4);
+/** The group's VIPs, both families, with the interface each is on: what a round probes. */
+function probed(g: GroupRt): readonly VipPlacement[] {
+  return groupVips(g.cfg);
 }
 
-/** Detections wanted: active with the VIPs in place, an IPv4 one among them, failover mode, not handing over. */
+/** Detections wanted: active with the VIPs in place, failover mode, not handing over. */
 export function detectable(g: GroupRt): boolean {
   return g.state === 'active' && g.vipReady && g.release === null && !isLevip(g) && probed(g).length > 0;
 }
 
 /**
- * Other hosts answered for one of the VIPs (`address`; absent: the first IPv4 one): log it
- * loudly, count it, re-announce that VIP in both ARP forms.
+ * Other hosts answered for one of the VIPs (`address`; absent: the first one): log it
+ * loudly, count it, re-announce that VIP (IPv4 in both ARP forms).
  */
 export function conflictFound(g: GroupRt, macs: string[], ctx: StepCtx, address?: string): void {
-  const v4 = probed(g);
-  const p = v4.find((x) => x.vip.address === address) ?? v4[0];
+  const vips = probed(g);
+  const p = vips.find((x) => x.vip.address === address) ?? vips[0];
   if (!p) return;
   g.conflicts++;
   g.lastConflict = { macs, at: ctx.now };
@@ -80,7 +82,7 @@ export class Detections {
   constructor(private readonly timing: DetectTiming | null) {}
 
   /**
-   * After every step: start the rounds that are due (one detection per IPv4 VIP), and forget
+   * After every step: start the rounds that are due (one detection per VIP), and forget
    * groups that left. `peerActive(g)`: a live peer advertises g active (then the probe waits).
    */
   plan(groups: readonly GroupRt[], ctx: StepCtx, peerActive: (g: GroupRt) => boolean): void {

@@ -140,7 +140,7 @@ export type Action =
    * the interface it is on, side by side. One result for all comes back as announceResult.
    */
   | { kind: 'announce'; group: string; gid: number; reason: string; vips: VipPlacement[]; garp: GarpConfig }
-  /** probe the segment for other hosts answering for one IPv4 VIP (detect.ts). Result: detectResult. */
+  /** probe the segment for other hosts answering for one VIP (detect.ts). Result: detectResult. */
   | { kind: 'detect'; group: string; gid: number; vip: Vip; iface: string }
   /**
    * ask the gateway for its own address from one IPv4 VIP (confirm.ts): the request updates

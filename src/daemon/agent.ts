@@ -8,7 +8,7 @@ import type { Config } from '../config/types.js';
 import type { HeartbeatKeys } from '../wire/keyring.js';
 import type { Logger } from '../log.js';
 import type { RoutingAnnouncer } from '../adapters/ndisc.js';
-import { makeAnnouncers } from './announcers.js';
+import { makeAnnouncers, makeDetector } from './announcers.js';
 import { ChildTracker } from '../adapters/child-tracker.js';
 import { monotonicClock } from '../adapters/clock.js';
 import { IpVipHost } from '../adapters/ip-host.js';
@@ -16,7 +16,6 @@ import { IpBatch } from '../adapters/ip-batch.js';
 import { agentVipHost } from '../adapters/netlink-host.js';
 import { OperatorRunner } from '../adapters/operator-runner.js';
 import { SpawnRunner } from '../adapters/runner.js';
-import { ArpingDetector } from '../adapters/arp-detect.js';
 import { ArpingConfirmer } from '../adapters/arp-confirm.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { UdpTransport } from '../adapters/udp-transport.js';
@@ -136,7 +135,7 @@ export class Agent {
       transport: this.transport,
       vipHost: this.vipHost,
       announcer,
-      detector: new ArpingDetector(new SpawnRunner(), DEFAULTS.conflict),
+      detector: makeDetector(),
       confirmer: new ArpingConfirmer(new SpawnRunner(), DEFAULTS.confirmProbe),
       arpAnswering: this.levip,
       timers: driverTimers(),

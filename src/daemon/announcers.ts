@@ -3,13 +3,18 @@
  * AF_PACKET socket (the native addon: the first frame is on the wire microseconds after the
  * VIP is confirmed, where an arping spawn took ~3 ms idle and 10-30 ms on a loaded host),
  * arping when the addon or the socket is not available; IPv6 unsolicited neighbour
- * advertisements through a raw ICMPv6 socket.
+ * advertisements through a raw ICMPv6 socket. And how it probes a VIP for conflicts:
+ * `arping -D` for IPv4, a duplicate address solicitation for IPv6.
  */
+import { ArpingDetector } from '../adapters/arp-detect.js';
 import { ArpingAnnouncer } from '../adapters/arping.js';
 import type { ChildStarter } from '../adapters/child-tracker.js';
 import { loadNative } from '../adapters/native.js';
 import { NdiscAnnouncer, RoutingAnnouncer } from '../adapters/ndisc.js';
+import { NdiscDetector, RoutingDetector } from '../adapters/ndisc-detect.js';
 import { PacketAnnouncer } from '../adapters/packet-announcer.js';
+import { SpawnRunner } from '../adapters/runner.js';
+import { DEFAULTS } from '../config/defaults.js';
 import type { GroupConfig } from '../config/types.js';
 import { groupVips } from '../config/vip-device.js';
 import type { Logger } from '../log.js';
@@ -39,4 +44,11 @@ export function makeAnnouncers(groups: readonly GroupConfig[], tracker: ChildSta
     if (why !== null && load.ok) log.warn({ iface, reason: why }, 'packet socket not ready: gratuitous ARP through arping until it is');
   }
   return new RoutingAnnouncer(v4, new NdiscAnnouncer());
+}
+
+/** The driver's conflict detector: IPv4 through arping, IPv6 through the addon's packet socket. */
+export function makeDetector(): RoutingDetector {
+  const load = loadNative();
+  const v6 = new NdiscDetector({ native: load.ok ? load.native : null, wait: DEFAULTS.conflict.dadWait });
+  return new RoutingDetector(new ArpingDetector(new SpawnRunner(), DEFAULTS.conflict), v6);
 }

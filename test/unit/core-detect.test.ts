@@ -93,7 +93,7 @@ t.test('a probe that gives no evidence is logged once per term and changes nothi
   t.same(r2.notes, [], 'the same error again: not logged again');
 });
 
-t.test('no probes: without a detector, before active, while handing over, for LevIP and for IPv6', async (t) => {
+t.test('no probes: without a detector, before active, while handing over, for LevIP', async (t) => {
   const none = core({ detect: null });
   activeAt304(none);
   const steps = [354, 1000, 6000].map((now) => none.step({ kind: 'tick', now }));
@@ -111,13 +111,22 @@ t.test('no probes: without a detector, before active, while handing over, for Le
   t.ok(leaving.groups[0]!.release !== null, 'handing over to d1');
   t.same(detects(leaving.step({ kind: 'tick', now: 400 })), [], 'handing over: the successor will answer, by design');
 
-  const v6 = core({ groups: [group('web', 150, { vip: { address: '2001:db8::100', prefix: 128, family: 6 } })] });
-  activeAt304(v6);
-  t.same(detects(v6.step({ kind: 'tick', now: 400 })), [], 'IPv6: ARP probes do not apply');
-
   const lev = core({ groups: [group('web', 150, { mode: 'levip', levip: { period: 1000, guard: 100, repeat: 250, weight: 1 } })] });
   activeAt304(lev);
   t.same(detects(lev.step({ kind: 'tick', now: 400 })), [], 'LevIP: every member holds the IP');
+});
+
+t.test('an IPv6 VIP is probed like an IPv4 one; its conflict names it and re-announces it', async (t) => {
+  const v6 = { address: '2001:db8::100', prefix: 64, family: 6 as const };
+  const c = core({ groups: [group('web', 150, { vip: v6 })] });
+  activeAt304(c);
+  const asked = detects(c.step({ kind: 'tick', now: 354 }));
+  t.match(asked, [{ kind: 'detect', group: 'web', vip: v6 }], 'one detection, of the IPv6 VIP');
+  const r = c.step({ ...result(1354, asked[0]!.gid, [ROGUE]), address: v6.address } as Input);
+  t.match(r.notes, [{ level: 'error', msg: /VIP CONFLICT: 2001:db8::100 is also answered by 02:00:00:00:00:99/ }]);
+  t.match(r.actions.find((a) => a.kind === 'announce'), { kind: 'announce', reason: 'conflict', vips: [{ vip: v6 }] }, 'the IPv6 VIP re-announced');
+  t.equal(c.groups[0]!.conflicts, 1, 'counted');
+  t.same(c.groups[0]!.lastConflict?.macs, [ROGUE], 'the MAC kept for status');
 });
 
 t.test('a new term (active again after maintenance) starts the fast probes again', async (t) => {

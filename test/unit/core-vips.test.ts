@@ -152,19 +152,23 @@ t.test('reload: the same VIPs in another order keep the group; one VIP more, les
 
 const TIMING: DetectTiming = { interval: 5000, fastDetections: 1, fastGap: 50 };
 
-t.test('conflict probes: one per IPv4 VIP on its interface; the round ends with its last result; a conflict re-announces that VIP', async (t) => {
+t.test('conflict probes: one per VIP (IPv6 too) on its interface; the round ends with its last result; a conflict re-announces that VIP', async (t) => {
   const c = core({ detect: TIMING });
   claiming(c);
   c.step({ kind: 'vipResult', now: 304, group: 'nat', present: true, ok: true });
   const probes = c.step({ kind: 'tick', now: 354 }).actions.filter((a): a is Extract<Action, { kind: 'detect' }> => a.kind === 'detect');
-  t.same(probes.map((a) => `${a.vip.address}@${a.iface}`), ['198.51.100.100@eth0', '203.0.113.1@eth1'], 'the IPv6 VIP is not ARP-probed');
+  t.same(probes.map((a) => `${a.vip.address}@${a.iface}`), ['198.51.100.100@eth0', '203.0.113.1@eth1', '2001:db8::100@eth0'], 'every VIP, both families');
   const gid = probes[0]!.gid;
   const first = c.step({ kind: 'detectResult', now: 400, group: 'nat', gid, macs: [], address: OUT.address });
+  c.step({ kind: 'detectResult', now: 450, group: 'nat', gid, macs: [], address: V6.address });
   t.equal(c.step({ kind: 'tick', now: 6000 }).actions.filter((a) => a.kind === 'detect').length, 0, 'no new round while one probe is still out');
   t.same(announces(first), []);
   const second = c.step({ kind: 'detectResult', now: 6001, group: 'nat', gid, macs: ['02:00:00:00:00:99'], address: GW.address });
   t.match(second.notes, [{ level: 'error', msg: /VIP CONFLICT: 203\.0\.113\.1 is also answered by 02:00:00:00:00:99/ }]);
   t.same(announces(second).map((a) => [a.reason, cidrs(a.vips)]), [['conflict', ['203.0.113.1/24@eth1']]]);
   const next = c.step({ kind: 'tick', now: 6001 + TIMING.interval }).actions.filter((a) => a.kind === 'detect');
-  t.equal(next.length, 2, 'the next round after the interval, counted from the round end');
+  t.equal(next.length, 3, 'the next round after the interval, counted from the round end');
+  const v6 = c.step({ kind: 'detectResult', now: 11_100, group: 'nat', gid, macs: ['02:00:00:00:00:98'], address: V6.address });
+  t.match(v6.notes, [{ level: 'error', msg: /VIP CONFLICT: 2001:db8::100 is also answered by 02:00:00:00:00:98/ }]);
+  t.same(announces(v6).map((a) => [a.reason, cidrs(a.vips)]), [['conflict', ['2001:db8::100/128@eth0']]], 'only the IPv6 VIP re-announced');
 });
