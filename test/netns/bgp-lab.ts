@@ -115,8 +115,16 @@ export class BgpLab {
     if (!up) throw new Error(`eth0 in ${c} did not come up`);
   }
 
-  private dirOf(h: LabHost): string {
-    const dir = join(this.lab.dir, `bird-${h.name}`);
+  /** Starts a daemon in host's namespace; destroy() SIGKILLs it by PID if it still runs. */
+  spawn(host: LabHost, argv: readonly string[], logFile: string): LabProcess {
+    const proc = spawnInNs(host.ns, argv, { logFile });
+    this.procs.push(proc);
+    return proc;
+  }
+
+  /** host's scratch directory for one daemon kind (configs, sockets, pid files, logs). */
+  dirOf(h: LabHost, kind = 'bird'): string {
+    const dir = join(this.lab.dir, `${kind}-${h.name}`);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     return dir;
   }
@@ -129,8 +137,7 @@ export class BgpLab {
     writeFileSync(cfg, conf(join(dir, 'bird.log')), { mode: 0o600 });
     const parse = await run(['bird', '-p', '-c', cfg]);
     if (parse.code !== 0) throw new Error(`bird -p ${cfg}: ${parse.stderr.trim()}`);
-    const proc = spawnInNs(host.ns, ['bird', '-f', '-c', cfg, '-s', socket, '-P', join(dir, 'bird.pid')], { logFile: join(dir, 'bird.out') });
-    this.procs.push(proc);
+    const proc = this.spawn(host, ['bird', '-f', '-c', cfg, '-s', socket, '-P', join(dir, 'bird.pid')], join(dir, 'bird.out'));
     const bird = { host, socket, proc };
     this.birds.set(host.name, bird);
     const ready = await waitFor(async () => !proc.alive() || (await this.birdc(host, ['show', 'status'])).code === 0, 5000, 50);
