@@ -1,0 +1,78 @@
+/**
+ * haagent's bgp mode against real routing daemons (docs/bgp.md): BIRD on a router with ECMP
+ * and BFD, BIRD on each director exporting the VIP haagent puts on haagent0, a client behind
+ * the router. Active/standby: a planned stop, a crash and a link down on the active each
+ * move the client's traffic to the standby (times printed). ECMP: three directors share the
+ * flows (each within 10 points of a third), and one whose health check fails withdraws within
+ * the documented bound, after which none of the client's traffic reaches it. Status reads the
+ * announcement back from BIRD.
+ */
+import t from 'tap';
+import { haagentAvailable } from './agents/haagent.js';
+import { formatShare } from './bgp-analyze.js';
+import { BgpAgents } from './bgp-agents.js';
+import { BgpLab, birdSkipReason } from './bgp-lab.js';
+import { BGP_SCENARIOS, ecmpRound, failoverRound, formatFailover, restorePreferred, waitPreferred } from './bgp-rounds.js';
+
+const skip = (await birdSkipReason()) ?? ((await haagentAvailable()) ? null : 'dist/src/main.js run is not available: run `npm run build`');
+if (skip) t.plan(0, skip);
+
+/** The check's period (one failure is enough: fall 1) plus what BIRD and the router may take. */
+const CHECK_MS = 200;
+const DAEMON_DELAY_MS = 1000;
+
+t.test('active/standby: planned stop, crash and link down move the client to the standby', async (t) => {
+  const bgp = await BgpLab.create({ directors: 2 });
+  const agents = new BgpAgents(bgp, { style: 'active-standby' });
+  try {
+    const [d0, d1] = agents.nodes;
+    await bgp.lab.startResponders();
+    await bgp.startRouting();
+    t.ok(await bgp.waitEstablished(bgp.directors), 'router: both sessions established', { log: bgp.birdLog(bgp.router) });
+    agents.cluster.startAll();
+    t.ok(await waitPreferred(bgp, agents), 'd0 active; the router routes the VIP to d0 only', { hops: await bgp.nextHops(), log: d0!.logTail() });
+    t.notOk(await agents.holds(d1!), 'the standby does not hold the VIP');
+    t.ok(await agents.waitAnnounced(d0!, 'yes'), 'haagent status on d0: announced yes (read back from BIRD)', { status: await d0!.cliStatus() });
+    t.equal(await agents.announced(d1!), 'no', 'haagent status on d1: announced no');
+    for (const s of BGP_SCENARIOS) {
+      const f = await failoverRound(bgp, agents, s);
+      t.comment(formatFailover(f));
+      t.ok(f.toOtherMs !== null && f.toOtherMs < 3000, `${s}: the client's traffic reaches d1 (bound 3 s)`, { ...f, d1: d1!.logTail(10) });
+      t.ok(f.routerMs !== null, `${s}: the router's only next hop is d1`, { hops: await bgp.nextHops() });
+      // The link-down round comes last: its director is not brought back.
+      if (s !== 'link-down') t.ok(await restorePreferred(bgp, agents), `after ${s}: d0 back, active, sole next hop`, { hops: await bgp.nextHops(), log: d0!.logTail() });
+    }
+  } finally {
+    await agents.stopAll();
+    await bgp.destroy();
+    agents.cleanup();
+  }
+});
+
+t.test('ECMP: three directors share the flows; a failed health check withdraws one', async (t) => {
+  const bgp = await BgpLab.create({ directors: 3 });
+  const agents = new BgpAgents(bgp, { style: 'ecmp', checkInterval: `${CHECK_MS}ms` });
+  try {
+    const [d0, , d2] = agents.nodes;
+    await bgp.lab.startResponders();
+    await bgp.startRouting();
+    t.ok(await bgp.waitEstablished(bgp.directors), 'router: three sessions established', { log: bgp.birdLog(bgp.router) });
+    agents.cluster.startAll();
+    t.ok(await bgp.waitNextHops(bgp.directors.map((d) => d.ip), 15_000), 'the router has three next hops', { hops: await bgp.nextHops(), log: d0!.logTail() });
+    t.ok(await agents.waitAnnounced(d2!, 'yes'), 'haagent status on d2: announced yes', { status: await d2!.cliStatus() });
+    const boundMs = CHECK_MS + DAEMON_DELAY_MS;
+    const e = await ecmpRound(bgp, agents, { flows: 600, spreadMs: 1500, boundMs });
+    t.comment(`spread over ${e.spread.flows} flows: ${formatShare(e.spread)} (${e.spread.split} flows split)`);
+    t.ok(e.spread.flows >= 500, 'most flows answered in the spread window', e.spread);
+    for (const d of bgp.directors) t.ok(Math.abs((e.spread.share[d.name] ?? 0) - 1 / 3) <= 0.1, `${d.name} carries a third of the flows, within 10 points`, e.spread);
+    t.comment(`check failed on d2: router withdrew it after ${e.withdrawMs?.toFixed(0)} ms; its last answer was to a probe sent ${e.lastAnswerMs?.toFixed(0)} ms after; bound ${boundMs} ms`);
+    t.ok(e.withdrawMs !== null && e.withdrawMs <= boundMs, `d2 withdrawn within one check period + the daemons' delay (${boundMs} ms)`, e);
+    t.equal(e.lateAnswers, 0, 'no client traffic reaches d2 after the bound', e);
+    t.notOk(await agents.holds(d2!), 'd2 no longer holds the VIP');
+    t.ok(await agents.waitAnnounced(d2!, 'no'), 'haagent status on d2: announced no', { status: await d2!.cliStatus() });
+  } finally {
+    await agents.stopAll();
+    await bgp.destroy();
+    agents.cleanup();
+  }
+});
