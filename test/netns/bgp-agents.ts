@@ -4,7 +4,7 @@
  * director's own BIRD socket; optionally a `weight: fault` exec check per director that
  * fails while a flag file exists (so a drill can fail one director's health on purpose).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { GROUP, HaagentCluster, type HaagentNode } from './agents/haagent.js';
@@ -62,6 +62,10 @@ export class BgpAgents {
 
   failCheck(n: HaagentNode): void {
     writeFileSync(this.flag(n), '');
+  }
+
+  healCheck(n: HaagentNode): void {
+    rmSync(this.flag(n), { force: true });
   }
 
   /** Whether n holds the VIP on the VIP device right now. */

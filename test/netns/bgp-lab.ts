@@ -213,6 +213,10 @@ export class BgpLab {
     return must(['ip', '-n', d.ns, 'link', 'set', 'eth0', 'down']);
   }
 
+  linkUp(d: LabHost): Promise<string> {
+    return must(['ip', '-n', d.ns, 'link', 'set', 'eth0', 'up']);
+  }
+
   /** The flow probe in the client namespace, sending to the VIP. */
   async startFlows(opts: { flows?: number; intervalMs?: number } = {}): Promise<FlowHandle> {
     const out = join(this.lab.dir, `flows-${this.procs.length}.json`);
