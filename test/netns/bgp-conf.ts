@@ -18,6 +18,9 @@ export interface BfdTiming {
 
 export const LAB_BFD: BfdTiming = { intervalMs: 50, multiplier: 3 };
 
+/** BIRD's `log` target for a file: its name in quotes (the other form is `syslog`). */
+export const birdLogFile = (path: string): string => `"${path}"`;
+
 function bfdBlock(iface: string, t: BfdTiming): string {
   return [
     'protocol bfd {',
@@ -41,9 +44,9 @@ const TIMERS = [
  * A director: `direct` picks up the addresses of `device` (haagent's VIPs), BGP exports
  * exactly those /32s inside VIP_RANGE and imports nothing.
  */
-export function directorBird(o: { routerId: string; neighbor: string; device: string; uplink: string; bfd: BfdTiming | null; logFile: string }): string {
+export function directorBird(o: { routerId: string; neighbor: string; device: string; uplink: string; bfd: BfdTiming | null; log: string }): string {
   return [
-    `log "${o.logFile}" all;`,
+    `log ${o.log} all;`,
     `router id ${o.routerId};`,
     'protocol device { scan time 10; }',
     'protocol direct vips {',
@@ -69,9 +72,9 @@ export function directorBird(o: { routerId: string; neighbor: string; device: st
  * The upstream router: one eBGP session per director, accepting only /32s inside
  * VIP_RANGE; the kernel protocol merges equal best routes into one multipath route (ECMP).
  */
-export function routerBird(o: { routerId: string; neighbors: readonly string[]; uplink: string; bfd: BfdTiming | null; logFile: string }): string {
+export function routerBird(o: { routerId: string; neighbors: readonly string[]; uplink: string; bfd: BfdTiming | null; log: string }): string {
   return [
-    `log "${o.logFile}" all;`,
+    `log ${o.log} all;`,
     `router id ${o.routerId};`,
     'protocol device { scan time 10; }',
     'protocol kernel {',

@@ -13,7 +13,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { directorBird, LAB_BFD, routerBird, type BfdTiming } from './bgp-conf.js';
+import { birdLogFile, directorBird, LAB_BFD, routerBird, type BfdTiming } from './bgp-conf.js';
 import { distScript } from './build.js';
 import { must, run, waitFor, within, type CommandResult } from './exec.js';
 import type { FlowResult } from './flows.js';
@@ -147,12 +147,12 @@ export class BgpLab {
 
   /** BIRD on the router and on every director, with the lab's configurations. */
   async startRouting(directors: readonly LabHost[] = this.directors): Promise<void> {
-    await this.startBird(this.router, (logFile) => routerBird({ routerId: this.router.ip, neighbors: this.directors.map((d) => d.ip), uplink: 'eth0', bfd: this.bfd, logFile }));
+    await this.startBird(this.router, (logFile) => routerBird({ routerId: this.router.ip, neighbors: this.directors.map((d) => d.ip), uplink: 'eth0', bfd: this.bfd, log: birdLogFile(logFile) }));
     for (const d of directors) await this.startDirectorBird(d);
   }
 
   startDirectorBird(d: LabHost): Promise<Bird> {
-    return this.startBird(d, (logFile) => directorBird({ routerId: d.ip, neighbor: this.router.ip, device: VIP_DEVICE, uplink: 'eth0', bfd: this.bfd, logFile }));
+    return this.startBird(d, (logFile) => directorBird({ routerId: d.ip, neighbor: this.router.ip, device: VIP_DEVICE, uplink: 'eth0', bfd: this.bfd, log: birdLogFile(logFile) }));
   }
 
   /** The director's BIRD control socket (for haagent's bgp.daemon readback). */
