@@ -9,6 +9,7 @@ import { DEFAULTS } from './defaults.js';
 import { LIMITS } from './limits.js';
 import { NAME_RE, durationIn, formatPeer, parseIfname, parseIp, parseMulticast, parsePeerEntry, type IpAddress, type Parsed } from './fields.js';
 import { checkGroupVips } from './group-vips.js';
+import { checkBgp } from './bgp.js';
 import type { PathKey } from './locate.js';
 import { effectiveTiming } from './resolve.js';
 import { checkRealServer, checkRoles } from './realserver.js';
@@ -210,6 +211,7 @@ function checkGroups(groups: unknown[], out: CrossIssue[]): void {
       else names.set(g.name, i);
     }
     checkLevip(g, i, out);
+    checkBgp(g, i, out);
     checkHealth(g, i, out);
   });
   checkGroupVips(groups, out);
