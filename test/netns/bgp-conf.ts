@@ -34,6 +34,7 @@ function bfdBlock(iface: string, t: BfdTiming): string {
 }
 
 const TIMERS = [
+  '  connect delay time 1;',
   '  hold time 3;',
   '  keepalive time 1;',
   '  connect retry time 1;',

@@ -9,6 +9,7 @@
  */
 import t from 'tap';
 import { haagentAvailable } from './agents/haagent.js';
+import { epochNow } from './exec.js';
 import { formatShare } from './bgp-analyze.js';
 import { BgpAgents } from './bgp-agents.js';
 import { BgpLab, birdSkipReason } from './bgp-lab.js';
@@ -21,7 +22,14 @@ if (skip) t.plan(0, skip);
 const CHECK_MS = 200;
 const DAEMON_DELAY_MS = 1000;
 
+/** "12.3 s" since t0: where a drill spends its time (it must stay well under a minute). */
+function clock(): () => string {
+  const t0 = epochNow();
+  return () => `${((epochNow() - t0) / 1000).toFixed(1)} s`;
+}
+
 t.test('active/standby: planned stop, crash and link down move the client to the standby', async (t) => {
+  const since = clock();
   const bgp = await BgpLab.create({ directors: 2 });
   const agents = new BgpAgents(bgp, { style: 'active-standby' });
   try {
@@ -29,6 +37,7 @@ t.test('active/standby: planned stop, crash and link down move the client to the
     await bgp.lab.startResponders();
     await bgp.startRouting();
     t.ok(await bgp.waitEstablished(bgp.directors), 'router: both sessions established', { log: bgp.birdLog(bgp.router) });
+    t.comment(`lab and sessions up after ${since()}`);
     agents.cluster.startAll();
     t.ok(await waitPreferred(bgp, agents), 'd0 active; the router routes the VIP to d0 only', { hops: await bgp.nextHops(), log: d0!.logTail() });
     t.notOk(await agents.holds(d1!), 'the standby does not hold the VIP');
@@ -36,11 +45,12 @@ t.test('active/standby: planned stop, crash and link down move the client to the
     t.equal(await agents.announced(d1!), 'no', 'haagent status on d1: announced no');
     for (const s of BGP_SCENARIOS) {
       const f = await failoverRound(bgp, agents, s);
-      t.comment(formatFailover(f));
+      t.comment(`${formatFailover(f)} [${since()}]`);
       t.ok(f.toOtherMs !== null && f.toOtherMs < 3000, `${s}: the client's traffic reaches d1 (bound 3 s)`, { ...f, d1: d1!.logTail(10) });
       t.ok(f.routerMs !== null, `${s}: the router's only next hop is d1`, { hops: await bgp.nextHops() });
       // The link-down round comes last: its director is not brought back.
       if (s !== 'link-down') t.ok(await restorePreferred(bgp, agents), `after ${s}: d0 back, active, sole next hop`, { hops: await bgp.nextHops(), log: d0!.logTail() });
+      t.comment(`restored after ${since()}`);
     }
   } finally {
     await agents.stopAll();
@@ -50,6 +60,7 @@ t.test('active/standby: planned stop, crash and link down move the client to the
 });
 
 t.test('ECMP: three directors share the flows; a failed health check withdraws one', async (t) => {
+  const since = clock();
   const bgp = await BgpLab.create({ directors: 3 });
   const agents = new BgpAgents(bgp, { style: 'ecmp', checkInterval: `${CHECK_MS}ms` });
   try {
@@ -57,10 +68,12 @@ t.test('ECMP: three directors share the flows; a failed health check withdraws o
     await bgp.lab.startResponders();
     await bgp.startRouting();
     t.ok(await bgp.waitEstablished(bgp.directors), 'router: three sessions established', { log: bgp.birdLog(bgp.router) });
+    t.comment(`lab and sessions up after ${since()}`);
     agents.cluster.startAll();
     t.ok(await bgp.waitNextHops(bgp.directors.map((d) => d.ip), 15_000), 'the router has three next hops', { hops: await bgp.nextHops(), log: d0!.logTail() });
     t.ok(await agents.waitAnnounced(d2!, 'yes'), 'haagent status on d2: announced yes', { status: await d2!.cliStatus() });
     const boundMs = CHECK_MS + DAEMON_DELAY_MS;
+    t.comment(`agents up after ${since()}`);
     const e = await ecmpRound(bgp, agents, { flows: 600, spreadMs: 1500, boundMs });
     t.comment(`spread over ${e.spread.flows} flows: ${formatShare(e.spread)} (${e.spread.split} flows split)`);
     t.ok(e.spread.flows >= 500, 'most flows answered in the spread window', e.spread);
