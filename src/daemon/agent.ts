@@ -30,6 +30,8 @@ import { Driver } from './driver.js';
 import { LevipService } from '../levip/service.js';
 import { groupVipsText, vipPlacements } from '../config/vip-device.js';
 import { ensureVips } from '../ports/vip-set.js';
+import { BgpDeviceHost, IpLinkOps } from '../adapters/bgp-device.js';
+import { bgpDevices } from '../config/bgp.js';
 import { serviceStatusLine, statusView } from './status-view.js';
 import type { ServiceManager } from '../adapters/service-manager.js';
 import type { VipHost } from '../ports/index.js';
@@ -80,7 +82,8 @@ export class Agent {
       // A VIP add that falls back goes through this helper: it must not wait behind the load either.
       onSpawn: (pid) => this.schedule(pid, 'ip -batch helper'),
     });
-    this.vipHost = agentVipHost(loadNative(), new IpVipHost(new SpawnRunner(), { batch: this.ipBatch }), opts.log);
+    const vips = agentVipHost(loadNative(), new IpVipHost(new SpawnRunner(), { batch: this.ipBatch }), opts.log);
+    this.vipHost = new BgpDeviceHost(vips, () => bgpDevices(this.config.groups), new IpLinkOps(new SpawnRunner()));
     this.config = opts.config;
     this.done = new Promise((resolve) => (this.exitResolve = resolve));
   }
