@@ -61,14 +61,19 @@ export function firstElsewhere(r: FlowResult, from: string, at: number): number 
   return first === null ? null : first - at;
 }
 
-/** Probes sent in [from, to) and answered by nobody. */
-export function unanswered(r: FlowResult, from: number, to: number): number {
+/**
+ * Milliseconds from `at` to the send time of the last probe, sent at or after `at`, that
+ * nobody answered (0 when none was lost): after it every flow was served again. With many
+ * flows this is the figure that counts; the first answer from elsewhere only says that some
+ * flows moved.
+ */
+export function lastLoss(r: FlowResult, at: number): number {
   const answered = firstAnswers(r.replies);
-  let n = 0;
+  let last = at;
   r.sentAt.forEach((t, seq) => {
-    if (t >= from && t < to && !answered.has(seq)) n++;
+    if (t >= at && !answered.has(seq) && t > last) last = t;
   });
-  return n;
+  return last - at;
 }
 
 /** "d0 33%, d1 34%, d2 33%" */
