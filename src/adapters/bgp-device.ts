@@ -1,6 +1,7 @@
 /**
  * The device a bgp group's VIPs go on (bgp.device, src/config/bgp.ts): a `dummy` link the
- * director's routing daemon exports connected host routes from. BgpDeviceHost wraps the
+ * director's routing daemon exports connected host routes from (an `ifb` link where the kernel
+ * has no dummy driver). BgpDeviceHost wraps the
  * agent's VipHost: before the first add on such a device it makes sure the link exists and is
  * up (creating it when missing), and a remove from a device that is not there counts as done
  * (nothing is on a missing link, so nothing is announced). VIPs on other interfaces pass
@@ -39,7 +40,15 @@ export class IpLinkOps implements LinkOps {
 
   async createUp(dev: string): Promise<string | null> {
     const add = [this.ipPath, 'link', 'add', dev, 'type', 'dummy'];
-    const r = await this.runner.run(add, this.timeoutMs);
+    let r = await this.runner.run(add, this.timeoutMs);
+    if (r.code !== 0 && /unknown device type/i.test(r.stderr)) {
+      // A kernel without the dummy driver: an ifb link holds addresses the same way (up,
+      // carrier on, never sends). An operator may also create the device beforehand.
+      const ifb = [this.ipPath, 'link', 'add', dev, 'type', 'ifb'];
+      const f = await this.runner.run(ifb, this.timeoutMs);
+      if (f.code !== 0 && !(f.code === 2 && /exists/i.test(f.stderr))) return `${describeResult(add, r)}; ${describeResult(ifb, f)}`;
+      r = f;
+    }
     // Exit 2 "File exists": created meanwhile (another group, an operator); bring it up anyway.
     if (r.code !== 0 && !(r.code === 2 && /exists/i.test(r.stderr))) return describeResult(add, r);
     const up = [this.ipPath, 'link', 'set', 'dev', dev, 'up'];

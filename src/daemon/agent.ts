@@ -32,9 +32,10 @@ import { groupVipsText, vipPlacements } from '../config/vip-device.js';
 import { ensureVips } from '../ports/vip-set.js';
 import { BgpDeviceHost, IpLinkOps } from '../adapters/bgp-device.js';
 import { bgpDevices } from '../config/bgp.js';
+import { BgpReadbackService } from '../bgp/service.js';
 import { serviceStatusLine, statusView } from './status-view.js';
 import type { ServiceManager } from '../adapters/service-manager.js';
-import type { VipHost } from '../ports/index.js';
+import { realTimers, type VipHost } from '../ports/index.js';
 import { AgentHealth } from './agent-health.js';
 import { loadNative } from '../adapters/native.js';
 
@@ -68,6 +69,7 @@ export class Agent {
   private readonly subscribers = new Set<(ev: object) => void>();
   private notifier: Notifier | null = null;
   private levip: LevipService | null = null;
+  private bgp: BgpReadbackService | null = null;
   private metrics: Metrics | null = null;
   private metricsServer: MetricsServer | null = null;
   private health: AgentHealth | null = null;
@@ -168,6 +170,8 @@ export class Agent {
     this.driver.start();
     this.health = new AgentHealth(config, { log, feed: (input) => this.driver?.feed(input), metrics: () => this.metrics });
     this.health.start();
+    this.bgp = new BgpReadbackService({ runner: new SpawnRunner(), timers: realTimers, clock: monotonicClock, log });
+    this.bgp.configure(config.groups); // readback for status only, off the election's path
     // While finish() winds down (bounded) the loop has stopped on purpose: not a stall.
     reportReady(this.opts.service, this.serviceStatus(), hb.interval, (withinMs) => this.finished || (this.driver?.turning(withinMs) ?? false), log);
     log.info({ bootId: boot.bootId.toString(), groups: config.groups.map((g) => g.name), peers: hb.peers.map((p) => p.address), ...keyIds(this.opts.keys) }, 'agent started');
@@ -221,6 +225,7 @@ export class Agent {
     this.notifier = this.makeNotifier(r.config);
     this.driver?.reconfigure(r.config);
     this.health?.reload(r.config);
+    this.bgp?.configure(r.config.groups);
     log.info({ groups: r.config.groups.map((g) => g.name) }, 'config reloaded');
     this.emit({ event: 'reload', groups: r.config.groups.map((g) => g.name) });
     return { ok: true, message: `reloaded ${this.opts.configPath}: groups ${r.config.groups.map((g) => g.name).join(', ')}${keys}` };
@@ -237,7 +242,7 @@ export class Agent {
 
   private statusRecord() {
     const d = this.driver!;
-    return { ...statusView(d.view(), d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now(), checks: (g) => this.health?.checkStatus(g) ?? [], keys: d.keyViews() }), levip: this.levip?.status(d.view()) };
+    return { ...statusView(d.view(), d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now(), checks: (g) => this.health?.checkStatus(g) ?? [], keys: d.keyViews() }), levip: this.levip?.status(d.view()), bgp: this.bgp?.status(d.view()) ?? [] };
   }
 
   private handle(req: ControlRequest): ControlResponse {
@@ -296,6 +301,7 @@ export class Agent {
     this.driver?.stop();
     await this.levip?.close(); // the shared IPs left lo: give the ARP sysctls back
     this.health?.stop();
+    this.bgp?.close();
     this.tracker.killAll();
     this.ipBatch.close();
     this.announcer?.close();

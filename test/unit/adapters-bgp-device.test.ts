@@ -127,6 +127,9 @@ t.test('IpLinkOps: argv and exit codes', async (t) => {
   const c = runner([{ code: 2, stderr: 'RTNETLINK answers: File exists' }, {}]);
   t.equal(await new IpLinkOps(c, 'ip').createUp('haagent0'), null, 'already there: brought up anyway');
   t.same(c.argvs, [['ip', 'link', 'add', 'haagent0', 'type', 'dummy'], ['ip', 'link', 'set', 'dev', 'haagent0', 'up']]);
+  const nodummy = runner([{ code: 2, stderr: 'Error: Unknown device type.' }, {}, {}]);
+  t.equal(await new IpLinkOps(nodummy, 'ip').createUp('haagent0'), null, 'no dummy driver: an ifb link');
+  t.same(nodummy.argvs.map((a) => a.slice(1).join(' ')), ['link add haagent0 type dummy', 'link add haagent0 type ifb', 'link set dev haagent0 up']);
   const f = runner([{ code: 2, stderr: 'RTNETLINK answers: Operation not permitted' }]);
   t.match(await new IpLinkOps(f, 'ip').createUp('haagent0'), /exit 2: RTNETLINK answers: Operation not permitted/);
 });
