@@ -7,7 +7,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { GROUP, HaagentCluster, type HaagentNode } from './agents/haagent.js';
+import { GROUP, HAAGENT_MAIN, HaagentCluster, type HaagentNode, type StatusRecord } from './agents/haagent.js';
 import { BGP_VIP_CIDR, VIP_DEVICE, type BgpLab } from './bgp-lab.js';
 import { waitFor } from './exec.js';
 
@@ -75,17 +75,33 @@ export class BgpAgents {
 
   /**
    * What `haagent status --json` (the real CLI, in n's namespace) says of the VIP's
-   * announcement: the first `announced` field of the group, or null when there is none.
+   * announcement, as read back from the director's BIRD: yes, no, unknown; null when the
+   * status has no bgp section for the group.
    */
-  async announced(n: HaagentNode): Promise<unknown> {
-    const st = await n.cliStatus();
-    const g = st?.groups.find((x) => x.name === GROUP) as unknown;
-    return findKey(g, 'announced', 4);
+  async announced(n: HaagentNode): Promise<string | null> {
+    return announcedIn(await this.cliStatus(n));
   }
 
-  /** Waits (bounded) until `announced` reads `want` on n. */
-  async waitAnnounced(n: HaagentNode, want: unknown, timeoutMs = 8000): Promise<boolean> {
-    return (await waitFor(async () => (await this.announced(n)) === want, timeoutMs, 250)) ?? false;
+  /**
+   * `haagent status --json` through the CLI in n's namespace. Unlike HaagentNode.cliStatus it
+   * keeps the record when the exit status is 1, which status uses for a group in fault.
+   */
+  async cliStatus(n: HaagentNode): Promise<StatusRecord | null> {
+    const r = await this.bgp.lab.exec(n.host, [process.execPath, HAAGENT_MAIN, 'status', '--json', '--config', n.configPath], 5000);
+    try {
+      return r.code === 0 || r.code === 1 ? (JSON.parse(r.stdout) as StatusRecord) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Waits (bounded) until the agent's status, asked on its control socket (cheap to poll),
+   * reads `want`; then asks the real CLI once, which must say the same.
+   */
+  async waitAnnounced(n: HaagentNode, want: string, timeoutMs = 8000): Promise<boolean> {
+    const seen = await waitFor(async () => announcedIn(await n.status()) === want, timeoutMs, 100);
+    return !!seen && (await this.announced(n)) === want;
   }
 
   async stopAll(): Promise<void> {
@@ -97,13 +113,7 @@ export class BgpAgents {
   }
 }
 
-/** The first value under `key` in a JSON tree, depth-first, at most `depth` levels down. */
-function findKey(v: unknown, key: string, depth: number): unknown {
-  if (depth < 0 || typeof v !== 'object' || v === null) return null;
-  if (!Array.isArray(v) && key in v) return (v as Record<string, unknown>)[key];
-  for (const child of Object.values(v)) {
-    const found = findKey(child, key, depth - 1);
-    if (found !== null && found !== undefined) return found;
-  }
-  return null;
+/** The VIP's `announced` in a status record's bgp section; null when there is none. */
+function announcedIn(st: StatusRecord | null): string | null {
+  return st?.bgp?.find((g) => g.group === GROUP)?.vips.find((v) => v.vip === BGP_VIP_CIDR)?.announced ?? null;
 }

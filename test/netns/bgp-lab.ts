@@ -15,7 +15,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { birdLogFile, directorBird, LAB_BFD, routerBird, type BfdTiming } from './bgp-conf.js';
 import { distScript } from './build.js';
-import { must, run, waitFor, within, type CommandResult } from './exec.js';
+import { epochNow, must, run, waitFor, within, type CommandResult } from './exec.js';
 import type { FlowResult } from './flows.js';
 import { Lab, type LabHost } from './lab.js';
 import { spawnInNs, spawnReady, stopForJson, type LabProcess } from './proc.js';
@@ -191,6 +191,18 @@ export class BgpLab {
   async waitNextHops(want: readonly string[], timeoutMs = 10_000, stepMs = 20): Promise<boolean> {
     const w = [...want].sort().join(',');
     return (await waitFor(async () => (await this.nextHops()).join(',') === w, timeoutMs, stepMs)) ?? false;
+  }
+
+  /** Waits (bounded) until the next hops are exactly `want` and stay so for stableMs. */
+  async waitStableNextHops(want: readonly string[], stableMs: number, timeoutMs = 15_000): Promise<boolean> {
+    const w = [...want].sort().join(',');
+    let since: number | null = null;
+    return (await waitFor(async () => {
+      const now = epochNow();
+      if ((await this.nextHops()).join(',') !== w) since = null;
+      else since ??= now;
+      return since !== null && now - since >= stableMs;
+    }, timeoutMs, 50)) ?? false;
   }
 
   addVip(d: LabHost, cidr = BGP_VIP_CIDR): Promise<string> {

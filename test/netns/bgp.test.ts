@@ -13,7 +13,7 @@ import { epochNow } from './exec.js';
 import { formatShare } from './bgp-analyze.js';
 import { BgpAgents } from './bgp-agents.js';
 import { BgpLab, birdSkipReason } from './bgp-lab.js';
-import { BGP_SCENARIOS, ecmpRound, failoverRound, formatFailover, restorePreferred, waitPreferred } from './bgp-rounds.js';
+import { BGP_SCENARIOS, type BgpScenario, ecmpRound, failoverRound, formatFailover, restorePreferred, waitPreferred } from './bgp-rounds.js';
 
 const skip = (await birdSkipReason()) ?? ((await haagentAvailable()) ? null : 'dist/src/main.js run is not available: run `npm run build`');
 if (skip) t.plan(0, skip);
@@ -21,6 +21,11 @@ if (skip) t.plan(0, skip);
 /** The check's period (one failure is enough: fall 1) plus what BIRD and the router may take. */
 const CHECK_MS = 200;
 const DAEMON_DELAY_MS = 1000;
+/**
+ * Loose bounds on "every flow served again": a crash waits for `haagent release` to remove the
+ * dead agent's VIP, and that process's start-up took up to 2.7 s on a loaded 2-core machine.
+ */
+const BOUND_MS: Record<BgpScenario, number> = { planned: 3000, crash: 8000, 'link-down': 3000 };
 
 /** "12.3 s" since t0: where a drill spends its time (it must stay well under a minute). */
 function clock(): () => string {
@@ -41,12 +46,13 @@ t.test('active/standby: planned stop, crash and link down move the client to the
     agents.cluster.startAll();
     t.ok(await waitPreferred(bgp, agents), 'd0 active; the router routes the VIP to d0 only', { hops: await bgp.nextHops(), log: d0!.logTail() });
     t.notOk(await agents.holds(d1!), 'the standby does not hold the VIP');
-    t.ok(await agents.waitAnnounced(d0!, 'yes'), 'haagent status on d0: announced yes (read back from BIRD)', { status: await d0!.cliStatus() });
+    t.ok(await agents.waitAnnounced(d0!, 'yes'), 'haagent status on d0: announced yes (read back from BIRD)', { status: await agents.cliStatus(d0!) });
     t.equal(await agents.announced(d1!), 'no', 'haagent status on d1: announced no');
     for (const s of BGP_SCENARIOS) {
       const f = await failoverRound(bgp, agents, s);
       t.comment(`${formatFailover(f)} [${since()}]`);
-      t.ok(f.toOtherMs !== null && f.allServedMs < 3000, `${s}: all the client's flows reach d1 within 3 s`, { ...f, d1: d1!.logTail(10) });
+      const bound = BOUND_MS[s];
+      t.ok(f.toOtherMs !== null && f.allServedMs < bound, `${s}: all the client's flows reach d1 within ${bound / 1000} s`, { ...f, d1: d1!.logTail(10) });
       t.ok(f.routerMs !== null, `${s}: the router's only next hop is d1`, { hops: await bgp.nextHops() });
       // The link-down round comes last: its director is not brought back.
       if (s !== 'link-down') t.ok(await restorePreferred(bgp, agents), `after ${s}: d0 back, active, sole next hop`, { hops: await bgp.nextHops(), log: d0!.logTail() });
@@ -70,19 +76,24 @@ t.test('ECMP: three directors share the flows; a failed health check withdraws o
     t.ok(await bgp.waitEstablished(bgp.directors), 'router: three sessions established', { log: bgp.birdLog(bgp.router) });
     t.comment(`lab and sessions up after ${since()}`);
     agents.cluster.startAll();
-    t.ok(await bgp.waitNextHops(bgp.directors.map((d) => d.ip), 15_000), 'the router has three next hops', { hops: await bgp.nextHops(), log: d0!.logTail() });
-    t.ok(await agents.waitAnnounced(d2!, 'yes'), 'haagent status on d2: announced yes', { status: await d2!.cliStatus() });
+    t.ok(await bgp.waitStableNextHops(bgp.directors.map((d) => d.ip), 1000), 'the router has had three next hops for a second', { hops: await bgp.nextHops(), log: d0!.logTail() });
+    t.ok(await agents.waitAnnounced(d2!, 'yes'), 'haagent status on d2: announced yes', { status: await agents.cliStatus(d2!) });
     const boundMs = CHECK_MS + DAEMON_DELAY_MS;
     t.comment(`agents up after ${since()}`);
     const e = await ecmpRound(bgp, agents, { flows: 600, spreadMs: 1500, boundMs });
     t.comment(`spread over ${e.spread.flows} flows: ${formatShare(e.spread)} (${e.spread.split} flows split)`);
     t.ok(e.spread.flows >= 500, 'most flows answered in the spread window', e.spread);
-    for (const d of bgp.directors) t.ok(Math.abs((e.spread.share[d.name] ?? 0) - 1 / 3) <= 0.1, `${d.name} carries a third of the flows, within 10 points`, e.spread);
+    // On failure, what moved the flows: each agent's and the router's last lines.
+    const why = async (): Promise<Record<string, string>> => ({ ...Object.fromEntries(agents.nodes.map((n) => [n.name, n.logTail(8)])), router: bgp.birdLog(bgp.router, 10) });
+    for (const d of bgp.directors) {
+      const ok = Math.abs((e.spread.share[d.name] ?? 0) - 1 / 3) <= 0.1;
+      t.ok(ok, `${d.name} carries a third of the flows, within 10 points`, ok ? {} : { spread: e.spread, ...(await why()) });
+    }
     t.comment(`check failed on d2: router withdrew it after ${e.withdrawMs?.toFixed(0)} ms; its last answer was to a probe sent ${e.lastAnswerMs?.toFixed(0)} ms after; bound ${boundMs} ms`);
     t.ok(e.withdrawMs !== null && e.withdrawMs <= boundMs, `d2 withdrawn within one check period + the daemons' delay (${boundMs} ms)`, e);
     t.equal(e.lateAnswers, 0, 'no client traffic reaches d2 after the bound', e);
     t.notOk(await agents.holds(d2!), 'd2 no longer holds the VIP');
-    t.ok(await agents.waitAnnounced(d2!, 'no'), 'haagent status on d2: announced no', { status: await d2!.cliStatus() });
+    t.ok(await agents.waitAnnounced(d2!, 'no'), 'haagent status on d2: announced no', { status: await agents.cliStatus(d2!) });
   } finally {
     await agents.stopAll();
     await bgp.destroy();
