@@ -5,7 +5,8 @@
  * move the client's traffic to the standby (times printed). ECMP: three directors share the
  * flows (each within 10 points of a third), and one whose health check fails withdraws within
  * the documented bound, after which none of the client's traffic reaches it. Status reads the
- * announcement back from BIRD.
+ * announcement back from BIRD. The lab does not create haagent0: each agent creates it
+ * (a dummy link, or ifb where the kernel has no dummy driver) before its first VIP.
  */
 import t from 'tap';
 import { haagentAvailable } from './agents/haagent.js';
@@ -35,7 +36,7 @@ function clock(): () => string {
 
 t.test('active/standby: planned stop, crash and link down move the client to the standby', async (t) => {
   const since = clock();
-  const bgp = await BgpLab.create({ directors: 2 });
+  const bgp = await BgpLab.create({ directors: 2, device: false });
   const agents = new BgpAgents(bgp, { style: 'active-standby' });
   try {
     const [d0, d1] = agents.nodes;
@@ -67,7 +68,7 @@ t.test('active/standby: planned stop, crash and link down move the client to the
 
 t.test('ECMP: three directors share the flows; a failed health check withdraws one', async (t) => {
   const since = clock();
-  const bgp = await BgpLab.create({ directors: 3 });
+  const bgp = await BgpLab.create({ directors: 3, device: false });
   const agents = new BgpAgents(bgp, { style: 'ecmp', checkInterval: `${CHECK_MS}ms` });
   try {
     const [d0, , d2] = agents.nodes;
