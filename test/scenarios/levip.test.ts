@@ -64,3 +64,21 @@ t.test('takeover and standby do not apply to LevIP members', async (t) => {
   t.match(sim.command('l0', { op: 'takeover' }), /^refused: .*already active/);
   t.same(sim.actives('lev'), ['l0']);
 });
+
+t.test('a member back from a link fault with no live peer rejoins without spinning (listenUntil cleared)', async (t) => {
+  const sim = new Sim();
+  sim.add('l0', [levip(1)]);
+  sim.add('l1', [levip(1)]);
+  sim.start('l0');
+  sim.start('l1');
+  sim.run(1000);
+  sim.kill('l1');
+  sim.release('l1');
+  sim.run(500);
+  sim.linkDown('l0');
+  sim.run(500);
+  sim.linkUp('l0');
+  sim.run(1000); // before the fix: a deadline in the past for ever, the simulator's event cap
+  t.same(sim.actives('lev'), ['l0']);
+  t.equal(sim.node('l0').core.group('lev')!.listenUntil, null);
+});
