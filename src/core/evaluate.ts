@@ -65,7 +65,10 @@ function evalStandby(c: EvalCore, g: GroupRt, ctx: StepCtx): void {
     return;
   }
   if (isShared(g)) {
-    // LevIP, ecmp bgp: every eligible member holds the IP; nobody competes.
+    // LevIP, ecmp bgp: every eligible member holds the IP; nobody competes, so there is
+    // nothing to listen for after a fault (a listenUntil left set would be a deadline in the
+    // past for ever: nextWake would spin).
+    g.listenUntil = null;
     becomeActive(g, isLevip(g) ? 'levip member' : 'ecmp member', ctx);
     return;
   }
