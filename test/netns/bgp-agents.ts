@@ -19,6 +19,8 @@ export interface BgpAgentOptions {
   checkInterval?: string;
   /** the readback's poll (default 500ms, the shortest the agent accepts). */
   poll?: string;
+  /** bgp.daemon per node (default: the director's BIRD, protocol upstream). */
+  daemon?: (n: HaagentNode) => Record<string, unknown>;
 }
 
 /** The agents' timers in these drills: 50 ms heartbeats, 150 ms dead time. */
@@ -38,7 +40,7 @@ export class BgpAgents {
       g.bgp = {
         style: opts.style,
         device: VIP_DEVICE,
-        daemon: { kind: 'bird', socket: bgp.socketOf(n.host), protocol: 'upstream' },
+        daemon: opts.daemon?.(n) ?? { kind: 'bird', socket: bgp.socketOf(n.host), protocol: 'upstream' },
         poll: opts.poll ?? '500ms',
       };
       if (opts.checkInterval) {
