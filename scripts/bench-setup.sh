@@ -12,7 +12,8 @@ set -euo pipefail
 
 want=()
 # resource-agents brings IPaddr2, which Heartbeat's haresources use to add the VIP.
-# bird2 and frr would otherwise start bird, zebra and staticd in the root namespace.
+# bird2 and frr would otherwise start bird, zebra and staticd in the root namespace (now, and at
+# every boot: their units are disabled below).
 for pkg in keepalived ucarp heartbeat resource-agents bird2 frr lintian; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || want+=("$pkg")
 done
@@ -39,6 +40,12 @@ if [ "${#want[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
   restore
   trap - EXIT
+  # Their units are enabled by the packages: a reboot would start bird, zebra and staticd in
+  # the root namespace with Debian's sample configuration. The drills start their own, in
+  # namespaces; keep the system's off (only for what this run installed).
+  for unit in bird frr; do
+    case " ${want[*]} " in *" ${unit/bird/bird2} "*) systemctl disable --quiet "$unit.service" 2>/dev/null || true ;; esac
+  done
 fi
 
 # Report (never kill) any of their daemons running outside our own lab runs: the bench
@@ -47,7 +54,9 @@ running=$(ps -eo pid=,comm= | awk '$2 ~ /^(keepalived|ucarp|heartbeat|bird|zebra
 if [ -n "$running" ]; then
   echo "bench-setup: WARNING: already running, not started by the bench: $running" >&2
 fi
-printf 'bench-setup: %s; %s; %s\n' \
+printf 'bench-setup: %s; %s; %s; %s; %s\n' \
   "$(keepalived --version 2>&1 | head -1)" \
   "$(dpkg-query -W -f='ucarp ${Version}' ucarp 2>/dev/null)" \
-  "$(dpkg-query -W -f='heartbeat ${Version}' heartbeat 2>/dev/null)"
+  "$(dpkg-query -W -f='heartbeat ${Version}' heartbeat 2>/dev/null)" \
+  "$(dpkg-query -W -f='bird2 ${Version}' bird2 2>/dev/null)" \
+  "$(dpkg-query -W -f='frr ${Version}' frr 2>/dev/null)"

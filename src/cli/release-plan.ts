@@ -16,7 +16,7 @@ import { LEVIP_VIP_DEVICE, vipPlacements } from '../config/vip-device.js';
 
 export interface ReleasePlan {
   /** one entry per VIP, in the order of the groups and of each group's VIPs. */
-  groups: { name: string; vip: Vip; dev: string }[];
+  groups: { name: string; vip: Vip; dev: string; bgp?: true }[];
   socket: string;
   stateDir: string;
   /** group entries (or VIPs of one) of a broken file that could not be read (nothing removed for them). */
@@ -26,7 +26,7 @@ export interface ReleasePlan {
 }
 
 export function planFromConfig(c: Config): ReleasePlan {
-  const groups = c.groups.flatMap((g) => vipPlacements(g).map((p) => ({ name: g.name, vip: p.vip, dev: p.iface })));
+  const groups = c.groups.flatMap((g) => vipPlacements(g).map((p) => ({ name: g.name, vip: p.vip, dev: p.iface, ...(g.mode === 'bgp' ? { bgp: true as const } : {}) })));
   return { groups, socket: c.control.socket, stateDir: c.stateDir, unreadable: [], lenient: false };
 }
 
@@ -47,17 +47,24 @@ export function planFromText(text: string): ReleasePlan {
     const e = (g ?? {}) as Record<string, unknown>;
     const name = str(e.name) ?? `groups[${i}]`;
     const levip = e.mode === 'levip';
-    const groupIface = levip ? { ok: true as const, value: LEVIP_VIP_DEVICE } : parseIfname(e.interface);
+    const bgp = e.mode === 'bgp';
+    const groupIface = levip ? { ok: true as const, value: LEVIP_VIP_DEVICE } : bgp ? bgpDeviceOf(e.bgp) : parseIfname(e.interface);
     // Every VIP the entry names, under vip and under vips alike (a broken file may have both).
     const written: { key: string; raw: unknown }[] = [];
     if (e.vip !== undefined || !Array.isArray(e.vips)) written.push({ key: 'vip', raw: e.vip });
     if (Array.isArray(e.vips)) e.vips.forEach((raw, j) => written.push({ key: `vips[${j}]`, raw }));
     for (const { key, raw } of written) {
       const entry = parseVipEntry(raw);
-      const dev = entry.ok && entry.value.iface !== undefined && !levip ? { ok: true as const, value: entry.value.iface } : groupIface;
-      if (entry.ok && dev.ok) plan.groups.push({ name, vip: entry.value.vip, dev: dev.value });
+      const dev = entry.ok && entry.value.iface !== undefined && !levip && !bgp ? { ok: true as const, value: entry.value.iface } : groupIface;
+      if (entry.ok && dev.ok) plan.groups.push({ name, vip: entry.value.vip, dev: dev.value, ...(bgp ? { bgp: true as const } : {}) });
       else plan.unreadable.push(`${name}: ${entry.ok ? 'interface' : key} unreadable`);
     }
   });
   return plan;
+}
+
+/** A broken file's bgp device: as written when it reads as one, else the default. */
+function bgpDeviceOf(raw: unknown): ReturnType<typeof parseIfname> {
+  const dev = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>).device : undefined;
+  return dev === undefined ? { ok: true, value: DEFAULTS.bgp.device } : parseIfname(dev);
 }

@@ -2,7 +2,7 @@
  * The announcement check's cross-field rules (the keys are in schema.ts, the behaviour in
  * src/core/confirm.ts): it asks an IPv4 gateway over ARP, so the gateway is IPv4, the group
  * has an IPv4 VIP to ask from, and it is a failover group (LevIP members never announce on
- * their own: the rotation does).
+ * their own: the rotation does; a bgp group's VIPs are routed, never announced over ARP).
  */
 import { parseIp } from './fields.js';
 import { rawGroupVips, type VipsIssue } from './group-vips.js';
@@ -14,6 +14,10 @@ export function checkConfirm(g: Obj, i: number, confirm: Obj | undefined, out: V
   if (!confirm) return;
   if (g.mode === 'levip') {
     out.push({ path: ['groups', i, 'confirm'], expected: 'no confirm mapping in a levip group (the rotation announces, not a takeover)' });
+    return;
+  }
+  if (g.mode === 'bgp') {
+    out.push({ path: ['groups', i, 'confirm'], expected: 'no confirm mapping in a bgp group (its VIPs are routed, not announced over ARP)' });
     return;
   }
   const gw = parseIp(confirm.gateway);

@@ -10,6 +10,7 @@ import { LIMITS } from './limits.js';
 import { NAME_RE, durationIn, formatPeer, parseIfname, parseIp, parseMulticast, parsePeerEntry, type IpAddress, type Parsed } from './fields.js';
 import { checkGroupVips } from './group-vips.js';
 import { checkConfirm } from './confirm.js';
+import { checkBgp } from './bgp.js';
 import type { PathKey } from './locate.js';
 import { effectiveTiming } from './resolve.js';
 import { checkRealServer, checkRoles } from './realserver.js';
@@ -211,6 +212,7 @@ function checkGroups(groups: unknown[], out: CrossIssue[]): void {
       else names.set(g.name, i);
     }
     checkLevip(g, i, out);
+    checkBgp(g, i, out);
     checkHealth(g, i, out);
     checkConfirm(g, i, asObj(g.confirm), out);
   });

@@ -14,7 +14,7 @@
  * where they are defined.
  */
 import type { CheckWeight, PingNodeOptions } from '../health/types.js';
-import type { GarpForm, GroupMode, LogFormat, LogLevel, Millis } from './types.js';
+import type { BgpStyle, GarpForm, GroupMode, LogFormat, LogLevel, Millis } from './types.js';
 import { AGENT_SETTINGS } from './agent-settings.js';
 
 /** Object.freeze at every level: no caller can change a default for everyone else. */
@@ -107,6 +107,17 @@ const CONFIG_DEFAULTS = {
     repeat: 500 as Millis,
     /** Equal shares unless the operator says otherwise. */
     weight: 1,
+  },
+  /** mode: bgp (docs/configuration.md "BGP groups"). */
+  bgp: {
+    /** Only the winner announces: the route and haagent's election cannot disagree. */
+    style: 'active-standby' as BgpStyle,
+    device: 'haagent0',
+    /** 2 s: the readback is for status, never on the takeover path; one birdc or vtysh run each. */
+    poll: 2_000 as Millis,
+    birdc: '/usr/sbin/birdc',
+    birdSocket: '/run/bird/bird.ctl',
+    vtysh: '/usr/bin/vtysh',
   },
   /** The real-server role (docs/direct-routing.md). */
   realserver: {

@@ -36,6 +36,8 @@ export const LIMITS = {
   levipRepeat: { min: 100, max: 60_000 },
   /** the rotation's weights (src/core/levip/sequence.ts MIN_WEIGHT..MAX_WEIGHT); advertised as the priority. */
   levipWeight: { min: 1, max: 100 },
+  /** how often a bgp group's readback asks the routing daemon (each ask is one short command). */
+  bgpPoll: { min: 500, max: 60_000 },
   /** recheck is 0 (off) or at least 100 ms: each check spawns `ip` twice (~4 ms each, measured on Debian 12). */
   realserverRecheck: { min: 100, max: 3_600_000 },
   /** VIPs of one group (`vips:`): a NAT director holds two or three; each is one more address to add before the claim is done. */

@@ -11,6 +11,7 @@ import { formatMode, formatPeer } from './fields.js';
 import type { CheckSpec } from '../health/types.js';
 import type { Config, ConfigIssue, GroupConfig, PeerAddress } from './types.js';
 import { renderRealServer } from './realserver.js';
+import { renderBgp } from './bgp.js';
 
 /** `haagent.yaml:14:10: groups[0].vip: got "198.51.100.300/32", expected ...`, one per line. */
 export function formatIssue(file: string, issue: ConfigIssue): string {
@@ -33,6 +34,7 @@ function renderGroup(g: GroupConfig): Record<string, unknown> {
     const l = g.levip;
     group.levip = { period: formatDuration(l.period), guard: formatDuration(l.guard), repeat: formatDuration(l.repeat), weight: l.weight };
   }
+  if (g.bgp) group.bgp = renderBgp(g.bgp);
   Object.assign(group, {
     ...renderVips(g),
     interface: g.interface,
@@ -40,12 +42,10 @@ function renderGroup(g: GroupConfig): Record<string, unknown> {
     preempt: g.preempt,
     preemptDelay: formatDuration(g.preemptDelay),
     ...(g.sync !== undefined ? { sync: g.sync } : {}),
-    garp: {
-      count: g.garp.count,
-      spacing: formatDuration(g.garp.spacing),
-      form: g.garp.form,
-      refresh: formatDuration(g.garp.refresh),
-    },
+    // A bgp group sends no ARP (and refuses the key).
+    ...(g.mode === 'bgp'
+      ? {}
+      : { garp: { count: g.garp.count, spacing: formatDuration(g.garp.spacing), form: g.garp.form, refresh: formatDuration(g.garp.refresh) } }),
     ...(g.confirm ? { confirm: { gateway: g.confirm.gateway, attempts: g.confirm.attempts } } : {}),
   });
   // Like heartbeat.peers: an empty list is the default and would only be noise.

@@ -9,6 +9,7 @@ import type { RawCheck, RawConfig, RawGroup } from './schema.js';
 import type { ListenSpec } from './fields.js';
 import { resolveRealServer } from './realserver.js';
 import { resolveGroupVips } from './group-vips.js';
+import { resolveBgp } from './bgp.js';
 import type { Config, GroupConfig, HeartbeatConfig, ListenAddress, Millis } from './types.js';
 
 export interface Timing {
@@ -49,6 +50,7 @@ function resolveGroup(g: RawGroup): GroupConfig {
     mode,
     // Only a levip group carries rotation settings; cross.ts refused them anywhere else.
     ...(mode === 'levip' ? { levip: { ...DEFAULTS.levip, ...definedOnly(g.levip ?? {}) } } : {}),
+    ...(mode === 'bgp' ? { bgp: resolveBgp(g.bgp) } : {}),
     vip: vips[0]!.vip,
     interface: g.interface,
     vips,

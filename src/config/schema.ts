@@ -11,16 +11,9 @@ import { EXPECT, NAME_RE, durationIn, parseIfname, parseIp, parseListen, parseMo
 import { HTTP_BODY_MAX_BYTES, type CheckWeight } from '../health/types.js';
 import { RS_EXPECT, parseRealServerIfname, parseRealServerVipField } from './realserver.js';
 import { VIPS_EXPECT, parseVipEntry } from './group-vips.js';
+import { bgpSchema } from './bgp.js';
+import { leaf } from './zod-leaf.js';
 
-/** A zod leaf around one of our parsers; its issue message is the parser's "expected" text. */
-function leaf<T>(parse: (v: unknown) => Parsed<T>) {
-  return z.unknown().transform((v, ctx): T => {
-    const r = parse(v);
-    if (r.ok) return r.value;
-    ctx.addIssue({ code: 'custom', message: r.expected });
-    return z.NEVER;
-  });
-}
 
 function intIn(min: number, max: number) {
   const error = `an integer from ${min} to ${max}`;
@@ -150,8 +143,10 @@ export const checkSchema = z.discriminatedUnion(
 
 export const groupSchema = strict({
   name: name(),
-  mode: z.enum(['failover', 'levip'], { error: 'one of failover, levip' }).optional(),
+  mode: z.enum(['failover', 'levip', 'bgp'], { error: 'one of failover, levip, bgp' }).optional(),
   levip: levipSchema.optional(),
+  // Only with mode: bgp (bgp.ts, with the rules its VIPs follow).
+  bgp: bgpSchema.optional(),
   // Exactly one of vip and vips (group-vips.ts, with the duplicates and the LevIP rules).
   vip: leaf(parseVip).optional(),
   vips: z

@@ -10,7 +10,7 @@ import type { PathKey } from './locate.js';
 
 type Obj = Record<string, unknown>;
 
-/** A unit needs two members or more; LevIP groups take no part (every member is active). */
+/** A unit needs two members or more; LevIP and ecmp bgp groups take no part (every member is active). */
 export function checkSyncUnits(groups: readonly unknown[], out: { path: PathKey[]; expected: string }[]): void {
   const members = new Map<string, number[]>();
   groups.forEach((raw, i) => {
@@ -22,6 +22,11 @@ export function checkSyncUnits(groups: readonly unknown[], out: { path: PathKey[
     }
     if (g.mode === 'levip') {
       out.push({ path: ['groups', i, 'sync'], expected: 'no sync unit for a levip group (every member is active; nothing fails over)' });
+      return;
+    }
+    const bgp = g.bgp !== null && typeof g.bgp === 'object' ? (g.bgp as Obj) : undefined;
+    if (g.mode === 'bgp' && bgp?.style === 'ecmp') {
+      out.push({ path: ['groups', i, 'sync'], expected: 'no sync unit for an ecmp bgp group (every eligible member announces; nothing fails over)' });
       return;
     }
     members.set(g.sync, [...(members.get(g.sync) ?? []), i]);

@@ -58,8 +58,34 @@ export interface ConfirmConfig {
   attempts: number;
 }
 
-/** failover: one active node per group; levip: every eligible member is active (docs/levip.md). */
-export type GroupMode = 'failover' | 'levip';
+/**
+ * failover: one active node per group; levip: every eligible member is active (docs/levip.md);
+ * bgp: the VIPs go on a device the local routing daemon announces from (docs/configuration.md).
+ */
+export type GroupMode = 'failover' | 'levip' | 'bgp';
+
+/** active-standby: only the elected node installs the VIPs; ecmp: every eligible member does. */
+export type BgpStyle = 'active-standby' | 'ecmp';
+
+/**
+ * Where `haagent status` reads back whether the routing daemon really announces a VIP. Only
+ * read, never written: the operator configures the daemon.
+ */
+export type BgpDaemonConfig =
+  /** BIRD 2: `birdc -s socket`, the BGP protocol named `protocol`. */
+  | { kind: 'bird'; birdc: string; socket: string; protocol: string }
+  /** FRR: `vtysh` (with `--vty_socket socketDir` when set). */
+  | { kind: 'frr'; vtysh: string; socketDir: string | null };
+
+export interface BgpConfig {
+  style: BgpStyle;
+  /** the interface the daemon exports host routes from; a dummy link haagent creates if missing. */
+  device: string;
+  /** readback of the announcement; null: none (status shows `unknown`). */
+  daemon: BgpDaemonConfig | null;
+  /** how often the readback asks the daemon. */
+  poll: Millis;
+}
 
 export interface GroupConfig {
   name: string;
@@ -71,10 +97,12 @@ export interface GroupConfig {
   trackInterfaces?: string[];
   /** ping nodes counted for the uplink comparison (Heartbeat's ipfail). */
   pingNodes?: string[];
-  /** failover (default): one active node; levip: every eligible member is active. */
+  /** failover (default): one active node; levip: every eligible member is active; bgp: see BgpConfig. */
   mode?: GroupMode;
   /** set when mode is levip. */
   levip?: LevipConfig;
+  /** set when mode is bgp. */
+  bgp?: BgpConfig;
   /** the group's first VIP (vips[0].vip): what status shows as `vip`, the one LevIP shares. */
   vip: Vip;
   /**

@@ -7,7 +7,7 @@
  * unsolicited replies (and, during its slot, its answers) tell the router where it is
  * (docs/levip.md "Keeping the levelers quiet").
  */
-import type { GroupConfig, LevipConfig, VipPlacement } from './types.js';
+import type { BgpConfig, GroupConfig, LevipConfig, VipPlacement } from './types.js';
 import { vipsCidr } from './vip.js';
 
 /** The device a LevIP group's shared IP is added to. */
@@ -19,8 +19,20 @@ export function isLevipGroup(g: GroupConfig): g is LevipGroupConfig {
   return g.mode === 'levip' && g.levip !== undefined;
 }
 
-/** Where the group's VIP is added and removed: `lo` for LevIP, the group's interface otherwise. */
+export type BgpGroupConfig = GroupConfig & { mode: 'bgp'; bgp: BgpConfig };
+
+export function isBgpGroup(g: GroupConfig): g is BgpGroupConfig {
+  return g.mode === 'bgp' && g.bgp !== undefined;
+}
+
+/** Every eligible member holds the VIPs at once: LevIP, and bgp groups of the ecmp style. */
+export function isSharedGroup(g: GroupConfig): boolean {
+  return isLevipGroup(g) || (isBgpGroup(g) && g.bgp.style === 'ecmp');
+}
+
+/** Where the group's VIP is added and removed: `lo` for LevIP, bgp.device for bgp, the group's interface otherwise. */
 export function vipDevice(g: GroupConfig): string {
+  if (isBgpGroup(g)) return g.bgp.device;
   return isLevipGroup(g) ? LEVIP_VIP_DEVICE : g.interface;
 }
 
@@ -40,8 +52,8 @@ export function groupVipsText(g: GroupConfig): string {
   return vipsCidr(groupVips(g).map((p) => p.vip));
 }
 
-/** Where each VIP of the group is added and removed: `lo` for LevIP (one VIP), its interface otherwise. */
+/** Where each VIP of the group is added and removed: `lo` for LevIP (one VIP), bgp.device for bgp, its interface otherwise. */
 export function vipPlacements(g: GroupConfig): VipPlacement[] {
-  const levip = isLevipGroup(g);
-  return groupVips(g).map((p) => ({ vip: p.vip, iface: levip ? LEVIP_VIP_DEVICE : p.iface }));
+  const shared = isLevipGroup(g) || isBgpGroup(g) ? vipDevice(g) : null;
+  return groupVips(g).map((p) => ({ vip: p.vip, iface: shared ?? p.iface }));
 }

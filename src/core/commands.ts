@@ -1,11 +1,12 @@
 /**
  * Operator commands (takeover, standby, maintenance): they change what a node advertises,
  * never the state directly, so the ordinary election carries them out (takeover advertises
- * priority 255, standby priority 1 after a planned handover, maintenance priority 0).
+ * priority 255, standby priority 1 after a planned handover, maintenance priority 0; in an
+ * ecmp bgp group standby withdraws the member and takeover brings it back).
  */
 import type { EvalCore } from './evaluate.js';
 import type { GroupRt } from './group.js';
-import { isLevip, type StepCtx } from './step.js';
+import { isLevip, isShared, type StepCtx } from './step.js';
 import type { CommandReply, OperatorCommand } from './types.js';
 import { liveCandidates } from './views.js';
 import { unitOf } from './sync.js';
@@ -43,11 +44,12 @@ function takeover(core: CommandCore, g: GroupRt, ctx: StepCtx): CommandReply {
   if (core.maintenance) return { ok: false, message: 'refused: node is in maintenance' };
   if (g.state === 'fault') return { ok: false, message: `refused: group in fault (${g.faultReason ?? 'unknown'})` };
   g.demoted = false;
-  g.boosted = true;
+  // ecmp bgp: no election to win; takeover only undoes a standby (the member announces again).
+  g.boosted = !isShared(g);
   if (g.state === 'active' && !g.release) return { ok: true, message: 'already active' };
   g.release = null;
   if (g.state === 'init') g.become('standby', ctx.now, 'operator takeover', ctx.transitions);
-  return { ok: true, message: 'taking over' };
+  return { ok: true, message: isShared(g) ? 'joining the ecmp members' : 'taking over' };
 }
 
 function standby(core: CommandCore, g: GroupRt, ctx: StepCtx): CommandReply {

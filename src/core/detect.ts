@@ -28,7 +28,7 @@
 import { groupVips } from '../config/vip-device.js';
 import type { VipPlacement } from '../config/types.js';
 import type { GroupRt } from './group.js';
-import { isLevip, type StepCtx } from './step.js';
+import { isBgp, isLevip, type StepCtx } from './step.js';
 import type { DetectTiming, Input, Millis } from './types.js';
 
 interface Term {
@@ -53,7 +53,7 @@ function probed(g: GroupRt): readonly VipPlacement[] {
 
 /** Detections wanted: active with the VIPs in place, failover mode, not handing over. */
 export function detectable(g: GroupRt): boolean {
-  return g.state === 'active' && g.vipReady && g.release === null && !isLevip(g) && probed(g).length > 0;
+  return g.state === 'active' && g.vipReady && g.release === null && !isLevip(g) && !isBgp(g) && probed(g).length > 0;
 }
 
 /**

@@ -38,7 +38,7 @@ import { conflictFound, Detections } from './detect.js';
 import { Confirmations } from './confirm.js';
 import { anyActivePeer } from './views.js';
 import { unitCandidate, unitOf } from './sync.js';
-import { isLevip, order, type StepCtx } from './step.js';
+import { isBgp, isLevip, isShared, order, type StepCtx } from './step.js';
 import { LevipMode } from './levip/mode.js';
 import type { CommandReply, CoreOptions, Input, Millis, StepResult } from './types.js';
 
@@ -192,10 +192,12 @@ export class Core implements EvalCore {
       g.vipError = null;
       if (r.present) g.retryBackoff = 0; // healthy again only once a claim succeeded
       if (r.present && g.state === 'active' && g.vipWant === true) {
-        // LevIP members never announce on their own: the rotation does (levip/mode.ts).
-        if (!isLevip(g)) announce(g, 'took over', ctx);
+        // LevIP members never announce on their own: the rotation does (levip/mode.ts); a
+        // bgp group's route is announced by the routing daemon once the VIP is on its device.
+        const arp = !isLevip(g) && !isBgp(g);
+        if (arp) announce(g, 'took over', ctx);
         ctx.sendNow = true;
-        if (g.cfg.garp.refresh > 0) g.refreshAt = ctx.now + g.cfg.garp.refresh;
+        if (arp && g.cfg.garp.refresh > 0) g.refreshAt = ctx.now + g.cfg.garp.refresh;
       }
       // What we want may have changed while this change ran (a flap): follow the latest want.
       if (g.vipWant !== null && g.vipWant !== r.present) ensureVip(g, g.vipWant, ctx);
@@ -260,7 +262,8 @@ export class Core implements EvalCore {
     // LevIP advertises its rotation weight where failover groups advertise priority.
     let priority = isLevip(g) ? g.cfg.levip!.weight : Math.max(1, g.cfg.priority - g.healthPenalty);
     if (g.boosted) priority = DEFAULTS.election.takeoverPriority;
-    else if (g.demoted) priority = DEFAULTS.election.demotedPriority;
+    // A member of an ecmp bgp group stood down by the operator withdraws (no election to lose).
+    else if (g.demoted) priority = isShared(g) ? 0 : DEFAULTS.election.demotedPriority;
     if (g.state === 'fault' || g.healthFault || g.release || this.maintenance || this.shuttingDown) priority = 0;
     // Not known yet: never a reason to give a VIP up, always one not to claim it.
     if (g.healthPending !== null && g.state !== 'active') priority = 0;

@@ -7,7 +7,7 @@ import { DEFAULTS } from '../config/defaults.js';
 import type { GroupRt } from './group.js';
 import type { PeerTable } from './peers.js';
 import { best, outranks, type Candidate } from './rank.js';
-import { isLevip, type StepCtx } from './step.js';
+import { isBgp, isLevip, isShared, type StepCtx } from './step.js';
 import { announce, becomeActive, becomeStandby, ensureVip, nextBackoff, reannounce, toHealthFault } from './transitions.js';
 import type { CoreOptions, Millis } from './types.js';
 import { activePeers, anyActivePeer, holderPeer, liveCandidates } from './views.js';
@@ -64,9 +64,12 @@ function evalStandby(c: EvalCore, g: GroupRt, ctx: StepCtx): void {
     g.preemptAt = null;
     return;
   }
-  if (isLevip(g)) {
-    // LevIP: every eligible member holds the IP; nobody competes.
-    becomeActive(g, 'levip member', ctx);
+  if (isShared(g)) {
+    // LevIP, ecmp bgp: every eligible member holds the IP; nobody competes, so there is
+    // nothing to listen for after a fault (a listenUntil left set would be a deadline in the
+    // past for ever: nextWake would spin).
+    g.listenUntil = null;
+    becomeActive(g, isLevip(g) ? 'levip member' : 'ecmp member', ctx);
     return;
   }
   const holder = holderPeer(c.peers, g, ctx.now);
@@ -95,7 +98,7 @@ function evalActive(c: EvalCore, g: GroupRt, ctx: StepCtx): void {
   if (g.release) return evalRelease(c, g, ctx);
   if (self.priority <= 0) return c.startRelease(g, c.maintenance ? 'maintenance' : c.ineligible(g), ctx);
   if (!c.hasQuorum(ctx.now)) return becomeStandby(g, `lost quorum: hear fewer than ${c.opts.quorum} of the configured nodes`, ctx);
-  if (isLevip(g)) return; // no dual-active rule: several active members is the point
+  if (isShared(g)) return; // no dual-active rule: several active members is the point
   const others = activePeers(c.peers, g, ctx.now);
   const top = best(others);
   if (top && outranks(top, self)) {
@@ -105,6 +108,8 @@ function evalActive(c: EvalCore, g: GroupRt, ctx: StepCtx): void {
     c.startRelease(g, `dual active: ${top.node} outranks us`, ctx);
     return;
   }
+  // No ARP to win back a router with: the routing daemon's announcement is the claim.
+  if (isBgp(g)) return;
   const conflict = top !== null || ctx.peerReturned;
   if (conflict && g.vipReady && (g.conflictAnnouncedAt === null || ctx.now - g.conflictAnnouncedAt >= Math.max(c.opts.deadTime, DEFAULTS.election.reannounceMin))) {
     // Both sides may have been active (a healed partition, a restarted peer): we win, so

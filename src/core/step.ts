@@ -1,9 +1,9 @@
 /**
- * Shared pieces of one election step: the step context, the action order, and two questions
- * about a group (is it a LevIP group; does a reload keep its VIP where it is).
+ * Shared pieces of one election step: the step context, the action order, and questions
+ * about a group (its mode; does a reload keep its VIP where it is).
  */
 import type { GroupConfig, VipPlacement } from '../config/types.js';
-import { isLevipGroup, vipDevice, vipPlacements } from '../config/vip-device.js';
+import { isBgpGroup, isLevipGroup, isSharedGroup, vipDevice, vipPlacements } from '../config/vip-device.js';
 import { sameVip } from '../config/vip.js';
 import type { GroupRt } from './group.js';
 import type { Action, Millis, Note, Transition } from './types.js';
@@ -26,6 +26,16 @@ export interface StepCtx {
 
 export function isLevip(g: GroupRt): boolean {
   return isLevipGroup(g.cfg);
+}
+
+/** A bgp group: its VIPs are announced by the routing daemon, never by ARP. */
+export function isBgp(g: GroupRt): boolean {
+  return isBgpGroup(g.cfg);
+}
+
+/** Every eligible member is active (LevIP, ecmp bgp): nobody competes, no dual-active rule. */
+export function isShared(g: GroupRt): boolean {
+  return isSharedGroup(g.cfg);
 }
 
 /**

@@ -35,7 +35,8 @@ export class StartError extends Error {
 /** The external tools this configuration needs, missing from PATH. */
 export function missingTools(config: Config, pathEnv = process.env.PATH ?? ''): string[] {
   const needed = ['ip'];
-  if (config.groups.some((g) => groupVips(g).some((p) => p.vip.family === 4))) needed.push('arping');
+  // bgp groups send no ARP: the routing daemon announces their VIPs.
+  if (config.groups.some((g) => g.mode !== 'bgp' && groupVips(g).some((p) => p.vip.family === 4))) needed.push('arping');
   const dirs = pathEnv.split(':').filter(Boolean);
   return needed.filter((tool) => !dirs.some((d) => isExecutable(path.join(d, tool))));
 }

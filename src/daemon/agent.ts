@@ -30,9 +30,12 @@ import { Driver } from './driver.js';
 import { LevipService } from '../levip/service.js';
 import { groupVipsText, vipPlacements } from '../config/vip-device.js';
 import { ensureVips } from '../ports/vip-set.js';
+import { BgpDeviceHost, IpLinkOps } from '../adapters/bgp-device.js';
+import { bgpDevices } from '../config/bgp.js';
+import { BgpReadbackService } from '../bgp/service.js';
 import { serviceStatusLine, statusView } from './status-view.js';
 import type { ServiceManager } from '../adapters/service-manager.js';
-import type { VipHost } from '../ports/index.js';
+import { realTimers, type VipHost } from '../ports/index.js';
 import { AgentHealth } from './agent-health.js';
 import { EventFeed, type FeedEvent } from './event-feed.js';
 import { loadNative } from '../adapters/native.js';
@@ -68,6 +71,7 @@ export class Agent {
   private readonly feed = new EventFeed(() => this.config.node, () => this.driver?.view() ?? null);
   private notifier: Notifier | null = null;
   private levip: LevipService | null = null;
+  private bgp: BgpReadbackService | null = null;
   private metrics: Metrics | null = null;
   private metricsServer: MetricsServer | null = null;
   private health: AgentHealth | null = null;
@@ -82,7 +86,8 @@ export class Agent {
       // A VIP add that falls back goes through this helper: it must not wait behind the load either.
       onSpawn: (pid) => this.schedule(pid, 'ip -batch helper'),
     });
-    this.vipHost = agentVipHost(loadNative(), new IpVipHost(new SpawnRunner(), { batch: this.ipBatch }), opts.log);
+    const vips = agentVipHost(loadNative(), new IpVipHost(new SpawnRunner(), { batch: this.ipBatch }), opts.log);
+    this.vipHost = new BgpDeviceHost(vips, () => bgpDevices(this.config.groups), new IpLinkOps(new SpawnRunner()));
     this.config = opts.config;
     this.done = new Promise((resolve) => (this.exitResolve = resolve));
   }
@@ -165,6 +170,8 @@ export class Agent {
     this.driver.start();
     this.health = new AgentHealth(config, { log, feed: (input) => this.driver?.feed(input), metrics: () => this.metrics, event: (ev) => this.emit(ev) });
     this.health.start();
+    this.bgp = new BgpReadbackService({ runner: new SpawnRunner(), timers: realTimers, clock: monotonicClock, log });
+    this.bgp.configure(config.groups); // readback for status only, off the election's path
     // While finish() winds down (bounded) the loop has stopped on purpose: not a stall.
     reportReady(this.opts.service, this.serviceStatus(), hb.interval, (withinMs) => this.finished || (this.driver?.turning(withinMs) ?? false), log);
     log.info({ bootId: boot.bootId.toString(), groups: config.groups.map((g) => g.name), peers: hb.peers.map((p) => p.address), ...keyIds(this.opts.keys) }, 'agent started');
@@ -217,6 +224,7 @@ export class Agent {
     this.notifier = this.makeNotifier(r.config);
     this.driver?.reconfigure(r.config);
     this.health?.reload(r.config);
+    this.bgp?.configure(r.config.groups);
     log.info({ groups: r.config.groups.map((g) => g.name) }, 'config reloaded');
     this.emit({ event: 'reload', groups: r.config.groups.map((g) => g.name) });
     return { ok: true, message: `reloaded ${this.opts.configPath}: groups ${r.config.groups.map((g) => g.name).join(', ')}${keys}` };
@@ -233,7 +241,7 @@ export class Agent {
 
   private statusRecord() {
     const d = this.driver!;
-    return { ...statusView(d.view(), d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now(), checks: (g) => this.health?.checkStatus(g) ?? [], keys: d.keyViews() }), levip: this.levip?.status(d.view()) };
+    return { ...statusView(d.view(), d.stats, d.drops.snapshot(), { cluster: this.config.cluster, pid: process.pid, now: d.now(), checks: (g) => this.health?.checkStatus(g) ?? [], keys: d.keyViews() }), levip: this.levip?.status(d.view()), bgp: this.bgp?.status(d.view()) ?? [] };
   }
 
   private handle(req: ControlRequest): ControlResponse {
@@ -292,6 +300,7 @@ export class Agent {
     this.driver?.stop();
     await this.levip?.close(); // the shared IPs left lo: give the ARP sysctls back
     this.health?.stop();
+    this.bgp?.close();
     this.tracker.killAll();
     this.ipBatch.close();
     this.announcer?.close();

@@ -11,6 +11,7 @@ import type { DriverStats } from './driver.js';
 import type { DropReason } from '../wire/types.js';
 import type { KeyView } from '../wire/keyring.js';
 import { formatLevipStatus, type LevipGroupStatus } from '../levip/status.js';
+import { formatBgpStatus, type BgpGroupStatus } from '../bgp/service.js';
 import { printable, printableDeep } from '../printable.js';
 
 export interface GroupStatus {
@@ -118,6 +119,8 @@ export interface StatusRecord {
   keys?: KeyStatus[];
   /** LevIP rotations (absent in records of agents without them). */
   levip?: LevipGroupStatus[];
+  /** bgp groups: each VIP installed or not, and announced by the daemon or not (src/bgp/service.ts). */
+  bgp?: BgpGroupStatus[];
 }
 
 /** A heartbeat key as status shows it: its id (src/wire/keyring.ts keyId), never the key. */
@@ -255,7 +258,7 @@ export function formatStatus(record: StatusRecord): string {
   const hb = `heartbeats sent ${s.heartbeats.sent}, received ${s.heartbeats.received}, send errors ${s.heartbeats.sendErrors}; dropped: ${drops || 'none'}`;
   const checkBlock = checks.length ? ['', table(c)] : [];
   const keys = s.keys?.length ? [formatKeys(s.keys)] : [];
-  return [head, '', table(g), ...checkBlock, '', s.peers.length ? table(p) : 'no peer heard yet', '', hb, ...keys, ...(s.levip?.length ? ['', ...formatLevipStatus(s.levip)] : []), ''].join('\n');
+  return [head, '', table(g), ...checkBlock, '', s.peers.length ? table(p) : 'no peer heard yet', '', hb, ...keys, ...(s.levip?.length ? ['', ...formatLevipStatus(s.levip)] : []), ...(s.bgp?.length ? ['', ...formatBgpStatus(s.bgp)] : []), ''].join('\n');
 }
 
 /**

@@ -226,6 +226,10 @@ export class Metrics {
     this.gauge('haagent_levip_members', 'Members of a LevIP group\'s rotation, as this node sees them.', ['group'], (s) =>
       (s.levip ?? []).map((g): Sample => [{ group: g.group }, g.members.length]),
     );
+    // 1 announced, 0 not, -1 unknown (no daemon configured, not read yet, or unreadable).
+    this.gauge('haagent_bgp_announced', 'Whether the routing daemon announces a bgp group\'s VIP, as read back from it: 1 yes, 0 no, -1 unknown.', ['group', 'vip'], (s) =>
+      (s.bgp ?? []).flatMap((g) => g.vips.map((v): Sample => [{ group: g.group, vip: v.vip }, v.announced === 'yes' ? 1 : v.announced === 'no' ? 0 : -1])),
+    );
     this.gauge('haagent_maintenance', 'Whether this node is in maintenance (out of every election).', [], (s) => [[{}, s.maintenance ? 1 : 0]]);
   }
 

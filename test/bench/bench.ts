@@ -6,9 +6,9 @@
  *   --quick               3 repetitions, the QUICK_CELLS, 5 s steady and saturated windows, a 10 s loss window
  *   --reps N              repetitions per cell (default 10; the loss row's labs too)
  *   --cells a,b           only these cells (ids from cells.ts and loss-row.ts)
- *   --scenarios x,y       only these scenarios (crash,crash-svc,hang,link-down,planned,partition,node-loss,loss;
- *                         none = only the steady window; loss alone = the loss row only, no
- *                         steady window unless --steady is given)
+ *   --scenarios x,y       only these scenarios (crash,crash-svc,hang,link-down,planned,partition,node-loss,loss,bgp;
+ *                         none = only the steady window; loss or bgp alone = that row only, no
+ *                         steady window unless --steady is given; bgp: bgp-row.ts)
  *   --steady S            seconds of fault-free running for spurious moves, RSS and CPU (default 60; 0 = skip)
  *   --saturated S         then S seconds with one busy loop per core: switches and dual VIP (default 60, quick 5; 0 = skip)
  *   --loss-window S       the loss row's window (default 60; quick 10)
@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { installed } from '../netns/agents/common.js';
 import { haagentAvailable } from '../netns/agents/haagent.js';
 import { epochNow } from '../netns/exec.js';
+import { bgpRowText, runBgpRow, type BgpRowResult } from './bgp-row.js';
 import { CELLS, QUICK_CELLS, type CellSpec } from './cells.js';
 import { FLOOR_CELL, startFloor } from './floor.js';
 import { closeCell, openCell, runLane, steady, type CellPlan, type CellRun, type LaneHooks } from './lanes.js';
@@ -32,6 +33,9 @@ import { realtimeAvailable } from './vipwatch.js';
 
 /** The loss row is not a fault round (rounds.ts): it has labs and a window of its own (loss-row.ts). */
 const LOSS = 'loss';
+/** Nor is the bgp row: labs of its own with routing daemons (bgp-row.ts). */
+const BGP = 'bgp';
+const ROWS_APART = [LOSS, BGP];
 /** What the issue asks of the loss row's target: 10 runs of 60 s. */
 const LOSS_WANT = { runs: 10, seconds: 60 };
 
@@ -41,6 +45,7 @@ interface Options {
   scenarios: Scenario[];
   /** the loss row's cells (available or n/a) and window; null: the row is not run. */
   loss: { cells: LossCell[]; seconds: number; seed: number } | null;
+  bgp: boolean;
   steadyS: number;
   saturatedS: number;
   json: string | undefined;
@@ -73,10 +78,10 @@ function options(argv: string[]): Options {
   const ids = chosen ?? (quick ? QUICK_CELLS : CELLS.map((c) => c.id));
   const unknown = ids.filter((id) => !known.includes(id));
   if (unknown.length) throw new Error(`unknown cell(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
-  const names = values.scenarios === 'none' ? [] : list(values.scenarios) ?? [...BENCH_SCENARIOS, LOSS];
-  const bad = names.filter((s) => s !== LOSS && !SCENARIOS.includes(s as Scenario));
-  if (bad.length) throw new Error(`unknown scenario(s) ${bad.join(', ')}; known: ${[...SCENARIOS, LOSS].join(', ')}`);
-  const scenarios = names.filter((s): s is Scenario => s !== LOSS);
+  const names = values.scenarios === 'none' ? [] : list(values.scenarios) ?? [...BENCH_SCENARIOS, ...ROWS_APART];
+  const bad = names.filter((s) => !ROWS_APART.includes(s) && !SCENARIOS.includes(s as Scenario));
+  if (bad.length) throw new Error(`unknown scenario(s) ${bad.join(', ')}; known: ${[...SCENARIOS, ...ROWS_APART].join(', ')}`);
+  const scenarios = names.filter((s): s is Scenario => !ROWS_APART.includes(s));
   const onlyLoss = names.length > 0 && scenarios.length === 0;
   // The loss row runs all of its cells (the target's own among them) unless --cells names some.
   const lossCells = LOSS_CELLS.filter((c) => chosen === null || chosen.includes(c.id));
@@ -87,6 +92,7 @@ function options(argv: string[]): Options {
     loss: names.includes(LOSS) && lossCells.length
       ? { cells: lossCells, seconds: Math.max(1, Number(values['loss-window'] ?? (quick ? 10 : 60)) || 1), seed: Math.trunc(Number(values['loss-seed'] ?? 1)) || 1 }
       : null,
+    bgp: names.includes(BGP) && chosen === null,
     steadyS: Math.max(0, Number(values.steady ?? (quick ? 5 : onlyLoss ? 0 : 60)) || 0),
     saturatedS: Math.max(0, Number(values.saturated ?? (quick ? 5 : onlyLoss ? 0 : 60)) || 0),
     json: values.json,
@@ -176,6 +182,7 @@ async function main(): Promise<void> {
   let steadyResults: SteadyResult[] = [];
   let sat: SaturatedRun | null = null;
   let loss: LossRowResult | null = null;
+  let bgp: BgpRowResult | null = null;
   try {
     // In parallel: Heartbeat's first start alone takes ~10 s. Nothing is measured yet.
     const opened = await Promise.allSettled(cells.map((c) => openCell(planFor(c, o))));
@@ -205,8 +212,11 @@ async function main(): Promise<void> {
   } finally {
     clean = (await closing) && clean;
   }
+  // Last, alone: its daemons and agents would load the other rows' lanes.
+  if (o.bgp && !interrupted) bgp = await runBgpRow({ reps: o.reps, stopping: () => interrupted, log: (l) => void process.stdout.write(l + '\n') });
   const results = { scenarios: o.scenarios, reps: o.reps, records, steady: steadyResults, saturated: sat, cells, loss, lossWant: LOSS_WANT, lanes };
   printResults(results);
+  if (bgp) say(`\n${bgpRowText(bgp)}`);
   if (o.json) writeJson(o.json, results);
   say(`\nload average at the end (1/5/15 min): ${loadText()}`);
   const seconds = Math.round((Date.now() - t0) / 1000);

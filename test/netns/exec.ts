@@ -82,3 +82,19 @@ export function within<T>(p: Promise<T>, ms: number, onTimeout: T): Promise<T> {
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Calls send(now) once per due slot of intervalMs (checked every millisecond): a stalled event
+ * loop skips slots rather than bursting, and the caller records the real send times, so an
+ * analysis never assumes a perfect cadence. Returns the stop function.
+ */
+export function paced(intervalMs: number, send: (now: number) => void): () => void {
+  let nextDue = epochNow();
+  const timer = setInterval(() => {
+    const now = epochNow();
+    if (now < nextDue) return;
+    send(now);
+    nextDue = Math.max(nextDue + intervalMs, now + intervalMs / 2);
+  }, 1);
+  return () => clearInterval(timer);
+}

@@ -15,7 +15,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ArpChange, ProbeReply, ProbeResult, TcpAttempt } from './analyze.js';
 import { lookupArp, readArpTable } from './arptable.js';
-import { epochNow } from './exec.js';
+import { epochNow, paced } from './exec.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -79,24 +79,18 @@ function udpLoop(vip: string, port: number, result: ProbeResult): { stop(): void
     }
   });
   sock.on('error', () => result.sendErrors++);
-  // One probe per due slot; a stalled event loop skips slots rather than bursting, and the
-  // real send times are recorded, so the analysis never assumes a perfect cadence.
-  let timer: NodeJS.Timeout | undefined;
+  let stopSending = (): void => undefined;
   sock.bind(0, () => {
-    let nextDue = epochNow();
-    timer = setInterval(() => {
-      const now = epochNow();
-      if (now < nextDue) return;
+    stopSending = paced(result.intervalMs, (now) => {
       const seq = result.sentAt.length;
       result.sentAt.push(now);
       sock.send(`${seq} ${now.toFixed(3)}`, port, vip, (err) => {
         if (err) result.sendErrors++;
       });
-      nextDue = Math.max(nextDue + result.intervalMs, now + result.intervalMs / 2);
-    }, 1);
+    });
     process.stdout.write('ready\n');
   });
-  return { stop: () => clearInterval(timer), close: () => sock.close() };
+  return { stop: () => stopSending(), close: () => sock.close() };
 }
 
 /** Polls the VIP's neighbour entry every ~2 ms; records each change of its MAC. */

@@ -41,6 +41,7 @@ const levip = (weight: number) => group('lev', 100, { mode: 'levip', levip: { pe
 const serving = (sim: Sim, g: string, node: string) => ({ ok: sim.serving(g) === node && sim.actives(g).join() === node, what: `${node} alone active and serving ${g}` });
 
 const VIP2 = { address: '198.51.100.101', prefix: 32, family: 4 as const };
+const BGP_VIP = { address: '203.0.113.100', prefix: 32, family: 4 as const };
 const VIP3 = { address: '198.51.100.102', prefix: 32, family: 4 as const };
 
 /** d0 (150) and d1 (100) on `web` and `db`, d0 active on both, settled for a second. */
@@ -165,6 +166,22 @@ const SCENARIOS: Scenario[] = [
       sim.run(4000);
     },
     outcome: (sim) => ({ ok: sim.actives('lev').sort().join() === 'l0,l2' && sim.node('l1').exited && ['l0', 'l2'].includes(sim.serving('lev') ?? ''), what: 'l0 and l2 active, l1 gone, the router on one of them' }),
+  },
+  {
+    name: 'bgp-ecmp',
+    about: 'bgp group svc (style ecmp, device haagent0): e0, e1, e2 all install the VIP; e1 loses its link and comes back, e2 stops',
+    run(sim) {
+      for (const n of ['e0', 'e1', 'e2']) sim.add(n, [group('svc', 100, { mode: 'bgp', vip: BGP_VIP, bgp: { style: 'ecmp', device: 'haagent0', daemon: null, poll: 2000 } })]);
+      for (const n of ['e0', 'e1', 'e2']) sim.start(n);
+      sim.run(1000);
+      sim.linkDown('e1');
+      sim.run(1000);
+      sim.linkUp('e1');
+      sim.run(1000);
+      sim.stop('e2');
+      sim.run(1000);
+    },
+    outcome: (sim) => ({ ok: sim.holders('svc').sort().join() === 'e0,e1' && sim.node('e2').exited && sim.arpLog.length === 0, what: 'e0 and e1 hold the VIP, e2 gone, no ARP sent' }),
   },
   {
     name: 'reload-priority',

@@ -42,13 +42,19 @@ t.test("the router follows the rotation: each member's share of slots is its wei
   t.notOk(sim.arpLog.some((l) => l.endsWith(' burst')));
 });
 
-t.test('maintenance takes a member out', async (t) => {
+/** Two members of weight 1, started and settled. */
+function twoMembers(): Sim {
   const sim = new Sim();
   sim.add('l0', [levip(1)]);
   sim.add('l1', [levip(1)]);
   sim.start('l0');
   sim.start('l1');
   sim.run(1000);
+  return sim;
+}
+
+t.test('maintenance takes a member out', async (t) => {
+  const sim = twoMembers();
   sim.command('l0', { op: 'maintenance', on: true });
   sim.run(200);
   t.same(sim.actives('lev'), ['l1']);
@@ -63,4 +69,17 @@ t.test('takeover and standby do not apply to LevIP members', async (t) => {
   t.match(sim.command('l0', { op: 'standby' }), /^refused: .*maintenance on/);
   t.match(sim.command('l0', { op: 'takeover' }), /^refused: .*already active/);
   t.same(sim.actives('lev'), ['l0']);
+});
+
+t.test('a member back from a link fault with no live peer rejoins without spinning (listenUntil cleared)', async (t) => {
+  const sim = twoMembers();
+  sim.kill('l1');
+  sim.release('l1');
+  sim.run(500);
+  sim.linkDown('l0');
+  sim.run(500);
+  sim.linkUp('l0');
+  sim.run(1000); // before the fix: a deadline in the past for ever, the simulator's event cap
+  t.same(sim.actives('lev'), ['l0']);
+  t.equal(sim.node('l0').core.group('lev')!.listenUntil, null);
 });

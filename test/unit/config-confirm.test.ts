@@ -28,6 +28,7 @@ const CASES: IssueCase[] = [
   { name: 'an unknown key', text: withLines('    confirm: { gateway: 198.51.100.1, every: 1s }'), path: 'groups[0].confirm', line: 10, column: 39, expected: /a mapping with the keys gateway, attempts/ },
   { name: 'no gateway', text: withLines('    confirm: { attempts: 2 }'), path: 'groups[0].confirm.gateway', line: 10, column: 14, expected: /an IPv4 or IPv6 address/ },
   { name: 'a levip group', text: withLines('    mode: levip', '    confirm: { gateway: 198.51.100.1 }'), path: 'groups[0].confirm', line: 11, column: 14, expected: /no confirm mapping in a levip group/ },
+  { name: 'a bgp group', text: withLines('    mode: bgp', '    confirm: { gateway: 198.51.100.1 }'), path: 'groups[0].confirm', line: 11, column: 14, expected: /no confirm mapping in a bgp group/ },
   { name: 'a group without an IPv4 VIP', text: vip6.replace(/\n$/, '\n    confirm: { gateway: 198.51.100.1 }\n'), path: 'groups[0].confirm', line: 10, column: 14, expected: /without an IPv4 VIP/ },
 ];
 

@@ -39,7 +39,7 @@ t.test('the defaults themselves satisfy the guard rule', async (t) => {
 const CASES: IssueCase[] = [
   { name: 'a levip mapping in a failover group', text: withLines('    levip: { weight: 2 }'), path: 'groups[0].levip', line: 10, column: 12, expected: /^no levip mapping unless the group has mode: levip$/ },
   { name: 'a levip mapping with mode failover written', text: withLines('    mode: failover', '    levip: { weight: 2 }'), path: 'groups[0].levip', line: 11, column: 12, expected: /unless the group has mode: levip/ },
-  { name: 'an unknown mode', text: withLines('    mode: active-active'), path: 'groups[0].mode', line: 10, column: 11, expected: /^one of failover, levip$/ },
+  { name: 'an unknown mode', text: withLines('    mode: active-active'), path: 'groups[0].mode', line: 10, column: 11, expected: /^one of failover, levip, bgp$/ },
   { name: 'a levip VIP with a subnet prefix (lo would own the subnet)', text: withVip('198.51.100.100/24', '    mode: levip'), path: 'groups[0].vip', line: 8, column: 10, expected: /IPv4 address with prefix \/32 in a levip group/ },
   { name: 'an IPv6 levip VIP', text: withVip('2001:db8::100', '    mode: levip'), path: 'groups[0].vip', line: 8, column: 10, expected: /IPv6 LevIP is not designed yet/ },
   { name: 'guard above half the period', text: withLines('    mode: levip', '    levip: { period: 1s, guard: 600ms }'), path: 'groups[0].levip.guard', line: 11, column: 33, expected: /at most half the period \(guard 600ms, period 1s\)/ },

@@ -50,7 +50,7 @@ const CASES: Case[] = [
   { name: 'garp form unknown', text: withLine(0, '    garp: { form: both-ways }'), path: 'groups[0].garp.form', line: 10, column: 19, expected: /^one of request, reply, both$/ },
   { name: 'garp refresh too fast', text: withLine(0, '    garp: { refresh: 100ms }'), path: 'groups[0].garp.refresh', line: 10, column: 22, expected: /0s \(off\) or from 1s/ },
   { name: 'group name with a space', text: withLine(7, '  - name: web one'), path: 'groups[0].name', line: 7, column: 11, expected: /^a name of 1\.\.63/ },
-  { name: 'unknown key in a group', text: withLine(0, '    intrface: eth1'), path: 'groups[0]', line: 10, column: 5, value: 'unknown key "intrface"', expected: /keys name, mode, levip, vip, vips, interface, priority, preempt, preemptDelay, sync, garp, confirm, notify, checks, trackInterfaces, pingNodes$/ },
+  { name: 'unknown key in a group', text: withLine(0, '    intrface: eth1'), path: 'groups[0]', line: 10, column: 5, value: 'unknown key "intrface"', expected: /keys name, mode, levip, bgp, vip, vips, interface, priority, preempt, preemptDelay, sync, garp, confirm, notify, checks, trackInterfaces, pingNodes$/ },
   { name: 'unknown top-level key', text: withLine(0, 'nodes: [a]'), path: '(top level)', line: 10, column: 1, value: 'unknown key "nodes"', expected: /keys node, cluster/ },
   { name: 'groups empty', text: withLine(0).replace(/groups:[^]*$/, 'groups: []\n'), path: 'groups', line: 6, column: 9, value: 'a list', expected: /^a list of at least one group$/ },
   { name: 'cluster missing', text: withLine(1), path: 'cluster', line: 1, column: 1, value: 'nothing', expected: /^a name of/ },

@@ -314,6 +314,16 @@ t.test('LevIP rotation counters come from the status snapshot', async (t) => {
   t.equal(value(f, 'haagent_levip_members', { group: 'lev' }), 2);
 });
 
+t.test('bgp readback: 1 announced, 0 not, -1 unknown, per group and VIP', async (t) => {
+  const vip = (v: string, announced: string) => ({ vip: v, installed: true, announced, detail: '', checkedMsAgo: 10 });
+  const bgp = [{ group: 'svc', style: 'ecmp', device: 'haagent0', daemon: 'bird', vips: [vip('203.0.113.100/32', 'yes'), vip('203.0.113.101/32', 'no'), vip('2001:db8::100/128', 'unknown')] }];
+  const { scrape } = await serving(t, () => status({ bgp } as never));
+  const f = await scrape();
+  t.equal(value(f, 'haagent_bgp_announced', { group: 'svc', vip: '203.0.113.100/32' }), 1);
+  t.equal(value(f, 'haagent_bgp_announced', { group: 'svc', vip: '203.0.113.101/32' }), 0);
+  t.equal(value(f, 'haagent_bgp_announced', { group: 'svc', vip: '2001:db8::100/128' }), -1);
+});
+
 t.test('VIP conflicts, reload results and the build', async (t) => {
   let conflicts = 0;
   const snap = () => status({ groups: status().groups.map((g) => (g.name === 'web' ? { ...g, conflicts } : g)) });
