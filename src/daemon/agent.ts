@@ -8,7 +8,7 @@ import type { Config } from '../config/types.js';
 import type { HeartbeatKeys } from '../wire/keyring.js';
 import type { Logger } from '../log.js';
 import type { RoutingAnnouncer } from '../adapters/ndisc.js';
-import { makeAnnouncers, makeDetector } from './announcers.js';
+import { makeAnnouncers } from './announcers.js';
 import { ChildTracker } from '../adapters/child-tracker.js';
 import { monotonicClock } from '../adapters/clock.js';
 import { IpVipHost } from '../adapters/ip-host.js';
@@ -16,17 +16,15 @@ import { IpBatch } from '../adapters/ip-batch.js';
 import { agentVipHost } from '../adapters/netlink-host.js';
 import { OperatorRunner } from '../adapters/operator-runner.js';
 import { SpawnRunner } from '../adapters/runner.js';
-import { ArpingConfirmer } from '../adapters/arp-confirm.js';
-import { DEFAULTS } from '../config/defaults.js';
 import { UdpTransport } from '../adapters/udp-transport.js';
 import { applyKeys, checkReload, keyIds } from './reload.js';
 import type { Notifier } from './notify.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { MetricsServer } from '../metrics/server.js';
 import { auditLog, ControlServer, type ControlRequest, type ControlResponse } from './control.js';
-import { driverMacFor, driverTimers, hookNotifier, missingTools, nextBoot, reportReady, openMarkStore, scheduleThread, startMetrics, StartError } from './agent-adapters.js';
+import { hookNotifier, missingTools, nextBoot, reportReady, scheduleThread, startMetrics, StartError } from './agent-adapters.js';
 import { handleControl, maintenanceFile } from './agent-control.js';
-import { Driver } from './driver.js';
+import type { Driver } from './driver.js';
 import { LevipService } from '../levip/service.js';
 import { groupVipsText, vipPlacements } from '../config/vip-device.js';
 import { ensureVips } from '../ports/vip-set.js';
@@ -38,6 +36,7 @@ import type { ServiceManager } from '../adapters/service-manager.js';
 import { realTimers, type VipHost } from '../ports/index.js';
 import { AgentHealth } from './agent-health.js';
 import { EventFeed, type FeedEvent } from './event-feed.js';
+import { makeDriver, stepObserver } from './agent-driver.js';
 import { loadNative } from '../adapters/native.js';
 
 export interface AgentOptions {
@@ -127,37 +126,18 @@ export class Agent {
     const maintenance = fs.existsSync(this.maintenanceFile);
     if (maintenance) log.warn({ file: this.maintenanceFile }, 'starting in maintenance: this node stays out of every election');
     this.levip = new LevipService({ stateDir: config.stateDir, log }); // touches nothing until prepare()
-    this.driver = new Driver({
-      maintenance,
-      config,
-      key: this.opts.keys.send,
-      acceptKey: this.opts.keys.accept,
-      macFor: driverMacFor(),
-      bootId: boot.bootId,
-      markStore: openMarkStore(config, log),
-      clock: monotonicClock,
-      log,
-      transport: this.transport,
-      vipHost: this.vipHost,
-      announcer,
-      detector: makeDetector(),
-      confirmer: new ArpingConfirmer(new SpawnRunner(), DEFAULTS.confirmProbe),
-      arpAnswering: this.levip,
-      timers: driverTimers(),
+    this.driver = makeDriver({
+      maintenance, config, keys: this.opts.keys, log, bootId: boot.bootId, transport: this.transport, vipHost: this.vipHost, announcer, arpAnswering: this.levip,
       onExit: () => void this.finish(0),
-      onStep: (r, input) => {
-        this.metrics?.observeStep(r, input);
-        for (const t of r.transitions) {
-          const vip = this.vipOf(t.group);
-          this.emit({ event: 'transition', ...t, vip });
-          // Hooks run detached, bounded in time and number: they never hold up the election.
-          this.notifier?.notify({ node: this.config.node, group: t.group, from: t.from, to: t.to, reason: t.reason, vip });
-        }
-        if (r.transitions.length > 0) this.opts.service?.status(this.serviceStatus());
-        // What the log says at warn and error (a peer dead, a VIP conflict, a path silent): to `haagent events` too.
-        for (const n of r.notes) if (n.level === 'warn' || n.level === 'error') this.emit({ event: 'note', level: n.level, group: n.group, peer: n.peer, msg: n.msg });
-        this.feed.observe(); // peers, paths, maintenance, health, conflicts
-      },
+      onStep: stepObserver({
+        config: () => this.config,
+        metrics: () => this.metrics,
+        notifier: () => this.notifier,
+        vipOf: (g) => this.vipOf(g),
+        emit: (ev) => this.emit(ev),
+        statusChanged: () => this.opts.service?.status(this.serviceStatus()),
+        observed: () => this.feed.observe(),
+      }),
     });
     this.notifier = this.makeNotifier(this.config);
     const metrics = await startMetrics(config, () => this.statusRecord(), log);
