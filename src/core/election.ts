@@ -22,9 +22,8 @@
 import { DEFAULTS } from '../config/defaults.js';
 import { skipRefused } from './quiet.js';
 import { evalRelease, evaluate, type EvalCore } from './evaluate.js';
-import { announce, ensureVip, toFault, toHealthFault } from './transitions.js';
+import { ensureVip, toHealthFault } from './transitions.js';
 import type { GroupConfig } from '../config/types.js';
-import { vipPlacements } from '../config/vip-device.js';
 import type { WireGroup } from '../wire/types.js';
 import { GroupRt } from './group.js';
 import { BeatSchedule, type SendWants } from './beat.js';
@@ -34,11 +33,12 @@ import { PeerTable } from './peers.js';
 import type { Candidate } from './rank.js';
 import { operatorCommand } from './commands.js';
 import { reconfigure, retiredResult } from './reconfigure.js';
+import { liveVipResult } from './vip-result.js';
 import { conflictFound, Detections } from './detect.js';
 import { Confirmations } from './confirm.js';
 import { anyActivePeer } from './views.js';
 import { unitCandidate, unitOf } from './sync.js';
-import { isBgp, isLevip, isShared, order, type StepCtx } from './step.js';
+import { isLevip, isShared, order, type StepCtx } from './step.js';
 import { LevipMode } from './levip/mode.js';
 import type { CommandReply, CoreOptions, Input, Millis, StepResult } from './types.js';
 
@@ -186,32 +186,7 @@ export class Core implements EvalCore {
     if (old) return retiredResult(this, old, r, ctx);
     const g = this.instance(r.group, r.gid);
     if (!g) return;
-    g.vipPending = Math.max(0, g.vipPending - 1);
-    if (r.ok) {
-      g.vipHave = r.present;
-      g.vipError = null;
-      if (r.present) g.retryBackoff = 0; // healthy again only once a claim succeeded
-      if (r.present && g.state === 'active' && g.vipWant === true) {
-        // LevIP members never announce on their own: the rotation does (levip/mode.ts); a
-        // bgp group's route is announced by the routing daemon once the VIP is on its device.
-        const arp = !isLevip(g) && !isBgp(g);
-        if (arp) announce(g, 'took over', ctx);
-        ctx.sendNow = true;
-        if (arp && g.cfg.garp.refresh > 0) g.refreshAt = ctx.now + g.cfg.garp.refresh;
-      }
-      // What we want may have changed while this change ran (a flap): follow the latest want.
-      if (g.vipWant !== null && g.vipWant !== r.present) ensureVip(g, g.vipWant, ctx);
-      return;
-    }
-    g.vipError = r.error ?? 'unknown error';
-    const what = r.present ? 'add' : 'remove';
-    ctx.notes.push({ level: 'error', group: g.name, msg: `cannot ${what} VIP: ${g.vipError}` });
-    // Unknown: evalFault keeps trying to remove it. After a failed add too when the group has
-    // several VIPs: those that went on are still there, and the whole group must come off.
-    if (!r.present || vipPlacements(g.cfg).length > 1) g.vipHave = null;
-    // After a failed add, clear the VIPs at once (never a half-claimed group); after a failed
-    // remove, wait for the retry deadline instead of spinning on a command that just failed.
-    toFault(g, `cannot ${what} VIP: ${g.vipError}`, ctx, r.present);
+    liveVipResult(g, r, ctx);
   }
 
   private onShutdown(ctx: StepCtx): void {
