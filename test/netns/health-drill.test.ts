@@ -113,11 +113,18 @@ t.test('http check, link down, uplink loss, partition heal', async (t) => {
     const one = await waitFor(async () => (await cluster.activeNodes()).join() === 'd0', 3000, 10);
     t.ok(one, 'one active after heal');
     t.comment(`heal -> single active seen after ${(epochNow() - healedAt).toFixed(0)} ms (status polling)`);
+    // The winner re-announces when it hears the loser active and again when the loser lets
+    // go; the client's entry must name d0 well within a few heartbeats (printed; bounded
+    // generously for a loaded host, far below a neighbour entry's own expiry of 30 s and more).
+    const neigh = async () => (await run(['ip', '-n', lab.client.ns, 'neigh', 'show', VIP])).stdout.trim();
+    const backOnD0 = await waitFor(async () => (await neigh()).includes(d0.host.mac), 3000, 20);
+    t.ok(backOnD0, 'the client\'s neighbour entry names the winner', { neigh: await neigh(), d0: d0.logTail(30), d1: d1.logTail(30) });
+    t.comment(`heal -> client's entry on d0 after ${(epochNow() - healedAt).toFixed(0)} ms`);
     const probe = await lab.startProbe();
     await sleep(500);
     const r = await probe.stop();
     const last = r.replies[r.replies.length - 1];
-    t.equal(last?.by, 'd0', 'the client reaches the winner');
+    t.equal(last?.by, 'd0', 'the client reaches the winner', { replies: r.replies.length, sent: r.sentAt.length, neigh: await neigh(), d0: d0.logTail(30), d1: d1.logTail(30) });
     t.notOk(await d1.vipPresent(), 'loser released');
   } finally {
     await cluster.stopAll();
