@@ -10,6 +10,7 @@
  */
 import type { Millis, Vip } from '../config/types.js';
 import type { CommandRunner, ConfirmOutcome, GatewayConfirmer } from '../ports/index.js';
+import { arpingReplyLines } from './arp-detect.js';
 import { describeResult } from './runner.js';
 
 export interface ArpingConfirmerOptions {
@@ -18,15 +19,10 @@ export interface ArpingConfirmerOptions {
   runTimeout: Millis;
 }
 
-const UNICAST_RE = /^Unicast reply from (\S+) \[[0-9a-fA-F:]{17}\]\s+([0-9.]+)\s*ms/;
-
 /** The latency (ms) of the first unicast reply from `gateway` in arping's output; null: none. */
 export function gatewayReply(stdout: string, gateway: string): number | null {
-  for (const line of stdout.split('\n')) {
-    const m = UNICAST_RE.exec(line.trim());
-    if (m && m[1] === gateway) return Number(m[2]);
-  }
-  return null;
+  const reply = arpingReplyLines(stdout).find((r) => r.unicast && r.ip === gateway && r.ms !== null);
+  return reply?.ms ?? null;
 }
 
 export class ArpingConfirmer implements GatewayConfirmer {

@@ -14,16 +14,29 @@ export interface ArpReply {
   mac: string;
 }
 
-const REPLY_RE = /^(?:Unicast|Broadcast) reply from (\S+) \[([0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5})\]/;
+/** One reply line of iputils arping: `Unicast reply from IP [MAC]  0.531ms` (or Broadcast). */
+export interface ArpingReplyLine extends ArpReply {
+  /** Unicast: the reply came to our MAC; Broadcast: to everyone. */
+  unicast: boolean;
+  /** the round trip arping printed; null when the line has none. */
+  ms: number | null;
+}
+
+const REPLY_RE = /^(Unicast|Broadcast) reply from (\S+) \[([0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5})\](?:\s+([0-9.]+)\s*ms)?/;
+
+/** Every reply line of arping's output, in order. */
+export function arpingReplyLines(stdout: string): ArpingReplyLine[] {
+  const out: ArpingReplyLine[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = REPLY_RE.exec(line.trim());
+    if (m) out.push({ ip: m[2]!, mac: m[3]!.toLowerCase(), unicast: m[1] === 'Unicast', ms: m[4] === undefined ? null : Number(m[4]) });
+  }
+  return out;
+}
 
 /** The replies in iputils arping's output, in order (one entry per reply line). */
 export function parseArpingReplies(stdout: string): ArpReply[] {
-  const out: ArpReply[] = [];
-  for (const line of stdout.split('\n')) {
-    const m = REPLY_RE.exec(line.trim());
-    if (m) out.push({ ip: m[1], mac: m[2].toLowerCase() });
-  }
-  return out;
+  return arpingReplyLines(stdout).map(({ ip, mac }) => ({ ip, mac }));
 }
 
 export interface ArpingDetectorOptions {

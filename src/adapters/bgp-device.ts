@@ -81,17 +81,24 @@ export class BgpDeviceHost implements VipHost {
   ensureAll(placements: readonly VipPlacement[], present: boolean): Promise<EnsureOutcome[]> {
     const devs = [...new Set(placements.filter((p) => this.isDevice(p.iface)).map((p) => p.iface))];
     if (devs.length === 0) return ensureVips(this.inner, placements, present);
-    if (!present) {
-      return ensureVips(this.inner, placements, false).then((outs) => Promise.all(outs.map((o, i) => (this.isDevice(placements[i]!.iface) ? this.absentOutcome(placements[i]!.iface, o) : o))));
-    }
-    return Promise.all(devs.map((d) => this.prepare(d))).then((errs) => {
-      const failed = new Map(devs.map((d, i) => [d, errs[i]] as const).filter((e): e is [string, string] => e[1] !== null));
-      if (failed.size > 0) return placements.map((p): EnsureOutcome => ({ ok: false, error: failed.get(p.iface) ?? `not tried: ${[...failed.values()].join('; ')}` }));
-      return ensureVips(this.inner, placements, true).then((outs) => {
-        outs.forEach((o, i) => this.forgetOnFailure(placements[i]!.iface, o));
-        return outs;
-      });
-    });
+    return present ? this.addOnDevices(placements, devs) : this.removeOnDevices(placements);
+  }
+
+  private async addOnDevices(placements: readonly VipPlacement[], devs: readonly string[]): Promise<EnsureOutcome[]> {
+    const errs = await Promise.all(devs.map((d) => this.prepare(d)));
+    const failed = new Map(devs.map((d, i) => [d, errs[i]] as const).filter((e): e is [string, string] => e[1] !== null));
+    if (failed.size > 0) return placements.map((p): EnsureOutcome => ({ ok: false, error: failed.get(p.iface) ?? `not tried: ${[...failed.values()].join('; ')}` }));
+    const outs = await ensureVips(this.inner, placements, true);
+    outs.forEach((o, i) => this.forgetOnFailure(placements[i]!.iface, o));
+    return outs;
+  }
+
+  private async removeOnDevices(placements: readonly VipPlacement[]): Promise<EnsureOutcome[]> {
+    const outs = await ensureVips(this.inner, placements, false);
+    return Promise.all(outs.map((o, i) => {
+      const iface = placements[i]!.iface;
+      return this.isDevice(iface) ? this.absentOutcome(iface, o) : o;
+    }));
   }
 
   private isDevice(iface: string): boolean {

@@ -35,7 +35,7 @@ import { serviceStatusLine, statusView } from './status-view.js';
 import type { ServiceManager } from '../adapters/service-manager.js';
 import { realTimers, type VipHost } from '../ports/index.js';
 import { AgentHealth } from './agent-health.js';
-import { EventFeed, type FeedEvent } from './event-feed.js';
+import { EventFeed } from './event-feed.js';
 import { makeDriver, stepObserver } from './agent-driver.js';
 import { loadNative } from '../adapters/native.js';
 
@@ -134,7 +134,7 @@ export class Agent {
         metrics: () => this.metrics,
         notifier: () => this.notifier,
         vipOf: (g) => this.vipOf(g),
-        emit: (ev) => this.emit(ev),
+        emit: (ev) => this.feed.emit(ev),
         statusChanged: () => this.opts.service?.status(this.serviceStatus()),
         observed: () => this.feed.observe(),
       }),
@@ -148,7 +148,7 @@ export class Agent {
     // LevIP: ARP suppressed on the interfaces before a shared IP can go on lo (docs/levip.md).
     await this.levip.prepare(config.groups);
     this.driver.start();
-    this.health = new AgentHealth(config, { log, feed: (input) => this.driver?.feed(input), metrics: () => this.metrics, event: (ev) => this.emit(ev) });
+    this.health = new AgentHealth(config, { log, feed: (input) => this.driver?.feed(input), metrics: () => this.metrics, event: (ev) => this.feed.emit(ev) });
     this.health.start();
     this.bgp = new BgpReadbackService({ runner: new SpawnRunner(), timers: realTimers, clock: monotonicClock, log });
     this.bgp.configure(config.groups); // readback for status only, off the election's path
@@ -167,10 +167,6 @@ export class Agent {
   private vipOf(group: string): string {
     const g = this.config.groups.find((x) => x.name === group);
     return g ? groupVipsText(g) : '';
-  }
-
-  private emit(ev: FeedEvent): void {
-    this.feed.emit(ev);
   }
 
   /**
@@ -206,7 +202,7 @@ export class Agent {
     this.health?.reload(r.config);
     this.bgp?.configure(r.config.groups);
     log.info({ groups: r.config.groups.map((g) => g.name) }, 'config reloaded');
-    this.emit({ event: 'reload', groups: r.config.groups.map((g) => g.name) });
+    this.feed.emit({ event: 'reload', groups: r.config.groups.map((g) => g.name) });
     return { ok: true, message: `reloaded ${this.opts.configPath}: groups ${r.config.groups.map((g) => g.name).join(', ')}${keys}` };
   }
 

@@ -77,10 +77,6 @@ export class EventFeed {
     };
   };
 
-  get following(): boolean {
-    return this.followers.size > 0;
-  }
-
   emit(ev: FeedEvent): void {
     if (this.followers.size === 0) return;
     const line = { time: this.time(), node: this.node(), ...ev };
